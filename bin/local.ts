@@ -1,0 +1,60 @@
+/** `npm start`: mailroute on this machine, on the emulators, until Ctrl-C. */
+import { startLocalStack } from './local-stack';
+
+const port = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) {
+    process.stderr.write(`${name} must be a port number (0-65535), got "${raw}"\n`);
+    process.exit(2);
+  }
+  return n;
+};
+
+const stack = await startLocalStack({
+  apiPort: port('PORT', 3000),
+  sesPort: port('SES_PORT', 8005),
+  awsPort: port('AWS_LOCAL_PORT', 4566),
+  dynamodbPort: port('DYNAMODB_PORT', 4567),
+  ...(process.env.MAILROUTE_API_KEY ? { apiKey: process.env.MAILROUTE_API_KEY } : {}),
+  writeState: true,
+}).catch((e: unknown) => {
+  const err = e as NodeJS.ErrnoException;
+  const hint =
+    err.code === 'EADDRINUSE' ? ' (a port is taken: set PORT, SES_PORT, AWS_LOCAL_PORT or DYNAMODB_PORT)' : '';
+  process.stderr.write(`mailroute could not start: ${err.message}${hint}\n`);
+  process.exit(1);
+});
+
+process.stdout.write(`
+mailroute is running on this machine
+
+  API          ${stack.apiUrl}        (GET ${stack.apiUrl}/health)
+  SES inbox    ${stack.sesUrl}        (every email sent, as a web page)
+  SQS / SNS    ${stack.awsEndpoint}        (aws --endpoint-url ${stack.awsEndpoint} sqs list-queues)
+  DynamoDB     ${stack.dynamodbEndpoint}
+  API key      ${stack.apiKey}
+
+Send an email:
+
+  curl -X POST ${stack.apiUrl}/v1/emails \\
+    -H "Authorization: Bearer ${stack.apiKey}" -H 'Content-Type: application/json' \\
+    -d '{"from":"app@example.com","to":"user@example.org","subject":"Hi","html":"<p>Hello</p>"}'
+
+Then open ${stack.sesUrl} or GET ${stack.apiUrl}/v1/emails/<id>. Ctrl-C stops everything.
+`);
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write(`\n${signal}: stopping mailroute…\n`);
+  const force = setTimeout(() => process.exit(1), 10_000);
+  force.unref();
+  await stack.stop();
+  process.stdout.write('stopped.\n');
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,38 @@
+/** Bearer-key authentication: keys are stored as SHA-256 hashes; lookups are cached briefly. */
+import { createHash } from 'node:crypto';
+import { DomainError } from '../core/errors';
+import type { ApiKeyRecord, KeyStore } from '../store/ports';
+
+export const hashKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
+
+/** A revoked key stops working within this long (the cache lifetime of a positive look-up). */
+export const KEY_CACHE_MS = 30_000;
+
+export interface Caller {
+  readonly keyName: string;
+}
+
+export class Authenticator {
+  private readonly cache = new Map<string, { key: ApiKeyRecord; until: number }>();
+
+  constructor(
+    private readonly keys: KeyStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async authenticate(authorization: string | undefined): Promise<Caller> {
+    const match = /^Bearer\s+(\S{8,512})\s*$/i.exec(authorization ?? '');
+    if (!match?.[1]) {
+      throw new DomainError('unauthorized', 'Send your API key as "Authorization: Bearer <key>".');
+    }
+    const hash = hashKey(match[1]);
+    const cached = this.cache.get(hash);
+    const key = cached && cached.until > this.now() ? cached.key : await this.keys.findByHash(hash);
+    if (!key || key.revoked) {
+      this.cache.delete(hash);
+      throw new DomainError('unauthorized', 'The API key is not valid.');
+    }
+    if (!cached || cached.until <= this.now()) this.cache.set(hash, { key, until: this.now() + KEY_CACHE_MS });
+    return { keyName: key.name };
+  }
+}

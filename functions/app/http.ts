@@ -1,0 +1,117 @@
+/**
+ * The one HTTP helper every API function uses: middleware in the same order everywhere (logger
+ * context, metrics, error mapping), the body parsed and size-checked once, the caller
+ * authenticated, and domain errors mapped to JSON responses in exactly one place.
+ */
+
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { DomainError, isDomainError } from '../core/errors';
+import type { Authenticator, Caller } from './auth';
+
+export interface ApiRequest {
+  readonly event: APIGatewayProxyEventV2;
+  readonly context: Context;
+  /** The parsed JSON body (undefined for requests without one). */
+  readonly body: unknown;
+  readonly caller: Caller | undefined;
+  header(name: string): string | undefined;
+  param(name: string): string | undefined;
+}
+
+export interface ApiResult {
+  readonly status: number;
+  readonly body?: unknown;
+}
+
+export interface Route {
+  /** Whether the route needs an API key. */
+  readonly auth: boolean;
+  /** Largest accepted request body, in bytes. @default 0 (no body) */
+  readonly maxBodyBytes?: number;
+  readonly handle: (req: ApiRequest) => Promise<ApiResult>;
+}
+
+export interface HttpDeps {
+  readonly auth: Authenticator;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+const json = (status: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: status,
+  headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  body: JSON.stringify(body),
+});
+
+export function errorResponse(e: DomainError): APIGatewayProxyStructuredResultV2 {
+  return json(e.status, {
+    error: { code: e.code, message: e.message, ...(e.details && e.details.length > 0 ? { details: e.details } : {}) },
+  });
+}
+
+function parseBody(event: APIGatewayProxyEventV2, maxBytes: number): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (raw.byteLength > maxBytes) {
+    throw new DomainError(
+      'payload_too_large',
+      maxBytes === 0 ? 'This route takes no request body.' : `The request body is larger than ${maxBytes} bytes.`,
+    );
+  }
+  const type = (event.headers?.['content-type'] ?? '').toLowerCase();
+  if (type && !/^application\/(?:[\w.+-]*\+)?json\b/.test(type)) {
+    throw new DomainError(
+      'unsupported_media_type',
+      'Send the request body as JSON with "Content-Type: application/json".',
+    );
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (e) {
+    throw new DomainError('bad_request', 'The request body is not valid JSON.', undefined, { cause: e });
+  }
+}
+
+export function createHttpHandler(routes: Readonly<Record<string, Route>>, deps: HttpDeps) {
+  const { logger, metrics } = deps;
+
+  const core = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    const route = routes[event.routeKey];
+    if (!route) throw new DomainError('not_found', `No route ${event.routeKey}.`);
+    logger.appendKeys({ route: event.routeKey, apiRequestId: event.requestContext?.requestId });
+    const caller = route.auth ? await deps.auth.authenticate(event.headers?.authorization) : undefined;
+    if (caller) logger.appendKeys({ apiKey: caller.keyName });
+    const body = parseBody(event, route.maxBodyBytes ?? 0);
+    const headers = event.headers ?? {};
+    const result = await route.handle({
+      event,
+      context,
+      body,
+      caller,
+      header: (name) => headers[name.toLowerCase()],
+      param: (name) => event.pathParameters?.[name],
+    });
+    return json(result.status, result.body);
+  };
+
+  return middy(core)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use({
+      onError: async (request) => {
+        const error = request.error;
+        if (isDomainError(error)) {
+          if (error.status >= 500) logger.error('request failed', { code: error.code, error: error.cause ?? error });
+          request.response = errorResponse(error);
+          return;
+        }
+        logger.error('unexpected error', { error: error as Error });
+        request.response = errorResponse(new DomainError('internal', 'Something went wrong on our side; try again.'));
+      },
+    });
+}

@@ -1,0 +1,209 @@
+/**
+ * The API: accept emails (validate, record, enqueue), read them back. "Accepted means durable": a
+ * 202 is returned only after every record is in DynamoDB and every message is in SQS; if the
+ * enqueue fails, the records are removed again so nothing is half-done.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { z } from 'zod';
+import { BatchBody, type SendEmail, SendEmailBody, toQueuedEmail } from '../core/email';
+import { DomainError, type FieldIssue } from '../core/errors';
+import { newRecord, toView } from '../core/message';
+import { METRICS } from '../core/metric-names';
+import type { MessageStore, QueueEntry, SendQueue } from '../store/ports';
+import { SQS_MAX_BYTES } from '../store/sqs';
+import type { Authenticator, Caller } from './auth';
+import { type ApiRequest, createHttpHandler, type Route } from './http';
+import { logger as defaultLogger, metrics as defaultMetrics } from './observability';
+
+export interface IngestDeps {
+  readonly messages: MessageStore;
+  readonly queue: SendQueue;
+  readonly auth: Authenticator;
+  /** Where Idempotency-Key records live (Powertools persistence layer). */
+  readonly idempotency: BasePersistenceLayer;
+  readonly retentionDays: number;
+  readonly now?: () => Date;
+  readonly newId?: () => string;
+  readonly logger?: typeof defaultLogger;
+  readonly metrics?: typeof defaultMetrics;
+}
+
+/** Largest single-email request; the queued message must also fit SQS's 1 MiB. */
+export const MAX_EMAIL_BYTES = SQS_MAX_BYTES;
+/** Largest batch request: well under Lambda's 6 MB synchronous payload. */
+export const MAX_BATCH_BYTES = 5_000_000;
+export const IDEMPOTENCY_TTL_SECONDS = 86_400;
+
+const issuesOf = (error: z.ZodError, prefix: (string | number)[] = []): FieldIssue[] =>
+  error.issues.map((i) => ({ path: [...prefix, ...i.path].map(String).join('.') || '(body)', message: i.message }));
+
+function validate<T extends z.ZodType>(schema: T, body: unknown, prefix: (string | number)[] = []) {
+  if (body === undefined) throw new DomainError('bad_request', 'The request needs a JSON body.');
+  return schema.safeParse(body);
+}
+
+/** Validates an Idempotency-Key header value. */
+function idempotencyKeyOf(req: ApiRequest): string | undefined {
+  const key = req.header('idempotency-key');
+  if (key === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,256}$/.test(key)) {
+    throw new DomainError('validation_failed', 'Idempotency-Key must be 1 to 256 printable ASCII characters.', [
+      { path: 'headers.Idempotency-Key', message: 'invalid' },
+    ]);
+  }
+  return key;
+}
+
+export function createIngestHandler(deps: IngestDeps) {
+  const now = deps.now ?? (() => new Date());
+  const newId = deps.newId ?? randomUUID;
+  const logger = deps.logger ?? defaultLogger;
+  const metrics = deps.metrics ?? defaultMetrics;
+
+  /** Records, then enqueues, a validated set of emails. Returns their ids, in order. */
+  async function accept(caller: Caller, emails: readonly SendEmail[]): Promise<string[]> {
+    const at = now();
+    const queued = emails.map((e) => toQueuedEmail(newId(), e));
+    const entries: QueueEntry[] = queued.map((q) => ({ id: q.id, body: JSON.stringify(q) }));
+    const tooLarge = entries.findIndex((e) => Buffer.byteLength(e.body, 'utf8') > SQS_MAX_BYTES);
+    if (tooLarge >= 0) {
+      throw new DomainError('payload_too_large', `Each email must be under ${SQS_MAX_BYTES} bytes once queued.`, [
+        { path: emails.length > 1 ? `emails.${tooLarge}` : '(body)', message: 'too large' },
+      ]);
+    }
+    const records = queued.map((q) =>
+      newRecord(
+        {
+          id: q.id,
+          from: q.from,
+          to: q.to,
+          cc: q.cc,
+          bcc: q.bcc,
+          subject: q.subject,
+          tags: q.tags,
+          apiKey: caller.keyName,
+        },
+        at,
+        deps.retentionDays,
+      ),
+    );
+    await deps.messages.createMany(records);
+    let failed: string[];
+    try {
+      failed = await deps.queue.send(entries);
+    } catch (e) {
+      failed = entries.map((x) => x.id);
+      logger.error('enqueue failed', { error: e as Error });
+    }
+    if (failed.length > 0) {
+      // All or nothing: drop every record of this request; a message that reached SQS anyway finds
+      // no record and is discarded by the dispatcher, so nothing is sent for a request that failed.
+      await deps.messages.deleteQueued(records.map((r) => r.id));
+      throw new DomainError('unavailable', 'The email could not be queued; nothing was sent. Try again.');
+    }
+    metrics.addMetric(METRICS.accepted, 'Count', records.length);
+    return records.map((r) => r.id);
+  }
+
+  const idempotencyConfig = new IdempotencyConfig({
+    eventKeyJmesPath: 'key',
+    payloadValidationJmesPath: 'payload',
+    expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
+    throwOnNoIdempotencyKey: true,
+  });
+  const acceptOnce = makeIdempotent(
+    async (input: { key: string; payload: unknown; caller: Caller; emails: SendEmail[] }) => ({
+      ids: await accept(input.caller, input.emails),
+    }),
+    { persistenceStore: deps.idempotency, config: idempotencyConfig, keyPrefix: 'api' },
+  );
+
+  /** Runs `accept` at most once per (API key, route, Idempotency-Key) within 24 h. */
+  async function acceptIdempotent(req: ApiRequest, emails: SendEmail[]): Promise<string[]> {
+    const caller = req.caller as Caller;
+    const key = idempotencyKeyOf(req);
+    if (key === undefined) return accept(caller, emails);
+    idempotencyConfig.registerLambdaContext(req.context);
+    try {
+      const out = await acceptOnce({
+        key: `${caller.keyName}|${req.event.routeKey}|${key}`,
+        payload: req.body,
+        caller,
+        emails,
+      });
+      return out.ids;
+    } catch (e) {
+      if (e instanceof IdempotencyValidationError) {
+        throw new DomainError('idempotency_conflict', 'This Idempotency-Key was used with a different request body.');
+      }
+      if (e instanceof IdempotencyAlreadyInProgressError) {
+        throw new DomainError('idempotency_conflict', 'A request with this Idempotency-Key is still in progress.');
+      }
+      throw e;
+    }
+  }
+
+  const routes: Record<string, Route> = {
+    'GET /health': { auth: false, handle: async () => ({ status: 200, body: { status: 'ok' } }) },
+
+    'POST /v1/emails': {
+      auth: true,
+      maxBodyBytes: MAX_EMAIL_BYTES,
+      handle: async (req) => {
+        const parsed = validate(SendEmailBody, req.body);
+        if (!parsed.success) {
+          throw new DomainError('validation_failed', 'The email is not valid.', issuesOf(parsed.error));
+        }
+        const [id] = await acceptIdempotent(req, [parsed.data]);
+        return { status: 202, body: { id } };
+      },
+    },
+
+    'POST /v1/emails/batch': {
+      auth: true,
+      maxBodyBytes: MAX_BATCH_BYTES,
+      handle: async (req) => {
+        const batch = validate(BatchBody, req.body);
+        if (!batch.success)
+          throw new DomainError('validation_failed', 'The batch is not valid.', issuesOf(batch.error));
+        // Every email is validated on its own; one bad email refuses the whole batch (422 with
+        // each problem's path), so a batch is accepted or refused as a unit.
+        const emails: SendEmail[] = [];
+        const problems: FieldIssue[] = [];
+        batch.data.emails.forEach((raw, i) => {
+          const one = SendEmailBody.safeParse(raw);
+          if (one.success) emails.push(one.data);
+          else problems.push(...issuesOf(one.error, ['emails', i]));
+        });
+        if (problems.length > 0) {
+          throw new DomainError(
+            'validation_failed',
+            'Some emails in the batch are not valid; none was sent.',
+            problems,
+          );
+        }
+        const ids = await acceptIdempotent(req, emails);
+        return { status: 202, body: { data: ids.map((id) => ({ id })) } };
+      },
+    },
+
+    'GET /v1/emails/{id}': {
+      auth: true,
+      handle: async (req) => {
+        const id = req.param('id') ?? '';
+        const record = /^[A-Za-z0-9-]{1,64}$/.test(id) ? await deps.messages.get(id) : undefined;
+        if (!record) throw new DomainError('not_found', `No email with id "${id.slice(0, 64)}".`);
+        return { status: 200, body: toView(record) };
+      },
+    },
+  };
+
+  return createHttpHandler(routes, { auth: deps.auth, logger, metrics });
+}

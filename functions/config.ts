@@ -1,0 +1,70 @@
+/**
+ * Environment, parsed once at cold start. No other file under functions/ reads process.env.
+ * The CDK stack sets these variables from construct attributes (lib/), never hard-coded names.
+ */
+import { z } from 'zod';
+
+const name = z.string().min(1);
+const positiveInt = z.coerce.number().int().positive();
+
+const IngestEnv = z.object({
+  TABLE_MESSAGES: name,
+  TABLE_IDEMPOTENCY: name,
+  TABLE_SETTINGS: name,
+  QUEUE_SEND_URL: z.url(),
+  RETENTION_DAYS: positiveInt.default(30),
+});
+
+const DispatchEnv = z.object({
+  TABLE_MESSAGES: name,
+  TABLE_SUPPRESSION: name,
+  QUEUE_SEND_URL: z.url(),
+  SES_CONFIGURATION_SET: name.optional(),
+  /** The dispatch function's timeout: a claim older than this was left by a stopped dispatcher. */
+  DISPATCH_TIMEOUT_SECONDS: positiveInt.default(30),
+  /** The send queue's maxReceiveCount: on the last receive a failing message is marked failed. */
+  SEND_MAX_RECEIVE_COUNT: positiveInt.default(5),
+});
+
+export interface IngestConfig {
+  readonly tables: { readonly messages: string; readonly idempotency: string; readonly settings: string };
+  readonly sendQueueUrl: string;
+  readonly retentionDays: number;
+}
+
+export interface DispatchConfig {
+  readonly tables: { readonly messages: string; readonly suppression: string };
+  readonly sendQueueUrl: string;
+  readonly timeoutSeconds: number;
+  readonly sesConfigurationSet?: string | undefined;
+  readonly maxReceiveCount: number;
+}
+
+function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const fields = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid function environment: ${fields}`);
+  }
+  return result.data;
+}
+
+export function ingestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
+  const e = parse(IngestEnv, env);
+  return {
+    tables: { messages: e.TABLE_MESSAGES, idempotency: e.TABLE_IDEMPOTENCY, settings: e.TABLE_SETTINGS },
+    sendQueueUrl: e.QUEUE_SEND_URL,
+    retentionDays: e.RETENTION_DAYS,
+  };
+}
+
+export function dispatchConfig(env: NodeJS.ProcessEnv = process.env): DispatchConfig {
+  const e = parse(DispatchEnv, env);
+  return {
+    tables: { messages: e.TABLE_MESSAGES, suppression: e.TABLE_SUPPRESSION },
+    sendQueueUrl: e.QUEUE_SEND_URL,
+    timeoutSeconds: e.DISPATCH_TIMEOUT_SECONDS,
+    sesConfigurationSet: e.SES_CONFIGURATION_SET,
+    maxReceiveCount: e.SEND_MAX_RECEIVE_COUNT,
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * The API's email schema. Strict where a typo would silently change behaviour (unknown fields are
+ * refused), and tied to what the providers accept: SES's 50-recipient, 15-header and 995-character
+ * header limits, ASCII local parts, EmailTag character rules.
+ */
+import { z } from 'zod';
+import { formatMailbox, type Mailbox, parseMailbox } from './address';
+
+export const LIMITS = {
+  recipients: 50,
+  headers: 15,
+  headerName: 126,
+  headerValue: 995,
+  subject: 998,
+  tags: 10,
+  tagLength: 256,
+  batch: 100,
+} as const;
+
+/** Header names mailroute or the provider sets itself; a custom header may not replace them. */
+export const RESERVED_HEADERS = new Set(
+  [
+    'from',
+    'to',
+    'cc',
+    'bcc',
+    'reply-to',
+    'sender',
+    'subject',
+    'date',
+    'message-id',
+    'return-path',
+    'received',
+    'mime-version',
+    'content-type',
+    'content-transfer-encoding',
+    'dkim-signature',
+    'list-unsubscribe',
+    'list-unsubscribe-post',
+  ].map((h) => h.toLowerCase()),
+);
+
+const mailbox = z.string().transform((value, ctx): Mailbox => {
+  const parsed = parseMailbox(value);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: `"${value.slice(0, 100)}": ${parsed.message}` });
+    return z.NEVER;
+  }
+  return parsed.value;
+});
+
+const mailboxList = z.union([mailbox.transform((m) => [m]), z.array(mailbox).max(LIMITS.recipients)]);
+
+const noLineBreaks = (what: string) => (s: string) => !/[\r\n\0]/.test(s) || `${what} must not contain CR, LF or NUL`;
+
+const headerName = z
+  .string()
+  .min(1)
+  .max(LIMITS.headerName)
+  .regex(/^[\x21-\x39\x3b-\x7e]+$/, 'header names are printable ASCII without spaces or ":"');
+
+const headers = z
+  .record(
+    headerName,
+    z
+      .string()
+      .max(LIMITS.headerValue, `header values are at most ${LIMITS.headerValue} characters`)
+      .refine((v) => !/[\r\n\0]/.test(v), 'header values must not contain CR, LF or NUL')
+      .refine((v) => /^[\x20-\x7e\t]*$/.test(v), 'header values must be printable ASCII'),
+  )
+  .superRefine((h, ctx) => {
+    const names = Object.keys(h);
+    if (names.length > LIMITS.headers) {
+      ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.headers} custom headers` });
+    }
+    const seen = new Set<string>();
+    for (const n of names) {
+      const lower = n.toLowerCase();
+      if (RESERVED_HEADERS.has(lower) || lower.startsWith('x-ses-') || lower.startsWith('x-mailroute-')) {
+        ctx.addIssue({ code: 'custom', path: [n], message: `"${n}" is set by mailroute and cannot be overridden` });
+      }
+      if (seen.has(lower)) ctx.addIssue({ code: 'custom', path: [n], message: `"${n}" is given twice` });
+      seen.add(lower);
+    }
+  });
+
+const tagPart = z
+  .string()
+  .min(1)
+  .max(LIMITS.tagLength)
+  .regex(/^[A-Za-z0-9_-]+$/, 'tag names and values use only letters, digits, "_" and "-"');
+
+const tags = z.record(tagPart, tagPart).superRefine((t, ctx) => {
+  const names = Object.keys(t);
+  if (names.length > LIMITS.tags) ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.tags} tags` });
+  for (const n of names) {
+    if (n.toLowerCase().startsWith('mailroute') || n.toLowerCase().startsWith('ses')) {
+      ctx.addIssue({ code: 'custom', path: [n], message: `tag names starting with "mailroute" or "ses" are reserved` });
+    }
+  }
+});
+
+export const SendEmailBody = z
+  .strictObject({
+    from: mailbox,
+    to: mailboxList,
+    cc: mailboxList.optional(),
+    bcc: mailboxList.optional(),
+    replyTo: mailboxList.optional(),
+    subject: z.string().min(1).max(LIMITS.subject).refine(noLineBreaks('subject')),
+    html: z.string().min(1).optional(),
+    text: z.string().min(1).optional(),
+    headers: headers.optional(),
+    tags: tags.optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.html === undefined && e.text === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['html'], message: 'give html, text or both' });
+    }
+    const count = e.to.length + (e.cc?.length ?? 0) + (e.bcc?.length ?? 0);
+    if (count === 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'at least one recipient' });
+    if (count > LIMITS.recipients) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['to'],
+        message: `at most ${LIMITS.recipients} recipients across to, cc and bcc`,
+      });
+    }
+  });
+
+export type SendEmailInput = z.input<typeof SendEmailBody>;
+export type SendEmail = z.output<typeof SendEmailBody>;
+
+export const BatchBody = z.strictObject({
+  emails: z.array(z.unknown()).min(1).max(LIMITS.batch, `at most ${LIMITS.batch} emails per batch`),
+});
+
+/**
+ * The email as it travels through SQS to the dispatcher: everything needed to send, addresses
+ * already validated and formatted. Bodies live only here, never in DynamoDB.
+ */
+export const QueuedEmail = z.object({
+  v: z.literal(1),
+  id: z.string().min(1),
+  from: z.string(),
+  to: z.array(z.string()),
+  cc: z.array(z.string()),
+  bcc: z.array(z.string()),
+  replyTo: z.array(z.string()),
+  subject: z.string(),
+  html: z.string().optional(),
+  text: z.string().optional(),
+  headers: z.record(z.string(), z.string()),
+  tags: z.record(z.string(), z.string()),
+});
+export type QueuedEmail = z.infer<typeof QueuedEmail>;
+
+export function toQueuedEmail(id: string, e: SendEmail): QueuedEmail {
+  return {
+    v: 1,
+    id,
+    from: formatMailbox(e.from),
+    to: e.to.map(formatMailbox),
+    cc: (e.cc ?? []).map(formatMailbox),
+    bcc: (e.bcc ?? []).map(formatMailbox),
+    replyTo: (e.replyTo ?? []).map(formatMailbox),
+    subject: e.subject,
+    ...(e.html !== undefined ? { html: e.html } : {}),
+    ...(e.text !== undefined ? { text: e.text } : {}),
+    headers: e.headers ?? {},
+    tags: e.tags ?? {},
+  };
+}
+
+/** The bare address inside a formatted mailbox ("Name" <a@b> → a@b). */
+export function addressOf(formatted: string): string {
+  const m = /<([^<>]+)>$/.exec(formatted);
+  return m?.[1] ?? formatted;
+}
+
+/** Every recipient address of a queued email. */
+export const recipientsOf = (e: Pick<QueuedEmail, 'to' | 'cc' | 'bcc'>): string[] =>
+  [...e.to, ...e.cc, ...e.bcc].map(addressOf);

@@ -1,0 +1,113 @@
+/**
+ * The message record: one DynamoDB item per message holding its status, recipients, provider
+ * result and event timeline — never the body. Status moves forward only.
+ */
+import { z } from 'zod';
+
+export const STATUSES = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'bounced',
+  'complained',
+  'suppressed',
+  'rejected',
+  'failed',
+] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** States a message never leaves by dispatch: a redelivered SQS message for these is acknowledged. */
+export const TERMINAL: ReadonlySet<Status> = new Set([
+  'sent',
+  'delivered',
+  'bounced',
+  'complained',
+  'suppressed',
+  'rejected',
+  'failed',
+]);
+
+export const MessageEvent = z.object({
+  type: z.string(),
+  at: z.string(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+export type MessageEvent = z.infer<typeof MessageEvent>;
+
+/** The stored item, validated when read back (loose: later versions may add attributes). */
+export const MessageRecord = z.looseObject({
+  id: z.string(),
+  status: z.enum(STATUSES),
+  from: z.string(),
+  to: z.array(z.string()),
+  cc: z.array(z.string()).default([]),
+  bcc: z.array(z.string()).default([]),
+  subject: z.string(),
+  tags: z.record(z.string(), z.string()).default({}),
+  apiKey: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  attempts: z.number().default(0),
+  provider: z.string().optional(),
+  providerMessageId: z.string().optional(),
+  reason: z.string().optional(),
+  claimToken: z.string().optional(),
+  claimedAt: z.number().optional(),
+  events: z.array(MessageEvent).default([]),
+  expiresAt: z.number(),
+});
+export type MessageRecord = z.infer<typeof MessageRecord>;
+
+export interface NewMessage {
+  readonly id: string;
+  readonly from: string;
+  readonly to: readonly string[];
+  readonly cc: readonly string[];
+  readonly bcc: readonly string[];
+  readonly subject: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly apiKey: string;
+}
+
+export function newRecord(m: NewMessage, now: Date, retentionDays: number): MessageRecord {
+  const at = now.toISOString();
+  return {
+    id: m.id,
+    status: 'queued',
+    from: m.from,
+    to: [...m.to],
+    cc: [...m.cc],
+    bcc: [...m.bcc],
+    subject: m.subject,
+    tags: { ...m.tags },
+    apiKey: m.apiKey,
+    createdAt: at,
+    updatedAt: at,
+    attempts: 0,
+    events: [{ type: 'queued', at }],
+    expiresAt: Math.floor(now.getTime() / 1000) + retentionDays * 86_400,
+  };
+}
+
+/** What GET /v1/emails/{id} shows. Internal bookkeeping (claims, expiry) stays out. */
+export function toView(r: MessageRecord) {
+  return {
+    id: r.id,
+    status: r.status,
+    from: r.from,
+    to: r.to,
+    cc: r.cc,
+    bcc: r.bcc,
+    subject: r.subject,
+    tags: r.tags,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    attempts: r.attempts,
+    provider: r.provider ?? null,
+    providerMessageId: r.providerMessageId ?? null,
+    ...(r.reason ? { reason: r.reason } : {}),
+    events: r.events,
+  };
+}
+export type MessageView = ReturnType<typeof toView>;

@@ -1,0 +1,19 @@
+/**
+ * Every metric mailroute emits, named once. Functions emit these names and the dashboard charts
+ * them, so the two cannot drift apart.
+ */
+export const METRIC_NAMESPACE = 'Mailroute';
+
+export const METRICS = {
+  accepted: 'EmailsAccepted',
+  sent: 'EmailsSent',
+  suppressed: 'EmailsSuppressed',
+  rejected: 'EmailsRejected',
+  failed: 'EmailsFailed',
+  retried: 'SendRetries',
+  ambiguous: 'AmbiguousSends',
+  duplicateDelivery: 'DuplicateDeliveries',
+  acceptToSendMs: 'AcceptToSendLatency',
+} as const;
+
+export type MetricName = (typeof METRICS)[keyof typeof METRICS];

@@ -1,0 +1,94 @@
+/** SQS adapters: the send queue (ingest) and visibility control (dispatch back-off). */
+import {
+  ChangeMessageVisibilityBatchCommand,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { QueueEntry, SendQueue, VisibilityControl } from './ports';
+
+/** SendMessageBatch takes at most 10 entries and 1 MiB in total. */
+export const SQS_BATCH_ENTRIES = 10;
+export const SQS_MAX_BYTES = 1_048_576;
+const RETRIES = 3;
+
+/** Groups entries into SendMessageBatch requests: ≤ 10 entries and ≤ 1 MiB each. */
+export function packBatches(entries: readonly QueueEntry[]): QueueEntry[][] {
+  const batches: QueueEntry[][] = [];
+  let current: QueueEntry[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    const size = Buffer.byteLength(e.body, 'utf8');
+    if (current.length === SQS_BATCH_ENTRIES || (current.length > 0 && bytes + size > SQS_MAX_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(e);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** SQS batch entry ids allow [A-Za-z0-9_-] up to 80 characters; message ids are UUIDs. */
+const entryId = (id: string) => id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
+
+export class SqsSendQueue implements SendQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(entries: readonly QueueEntry[]): Promise<string[]> {
+    const failed: string[] = [];
+    await Promise.all(
+      packBatches(entries).map(async (batch) => {
+        let pending = batch;
+        for (let attempt = 0; pending.length > 0 && attempt <= RETRIES; attempt++) {
+          if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+          const byEntry = new Map(pending.map((e) => [entryId(e.id), e]));
+          const request: SendMessageBatchRequestEntry[] = pending.map((e) => ({
+            Id: entryId(e.id),
+            MessageBody: e.body,
+          }));
+          const out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: request }));
+          // HTTP 200 can still carry failed entries; retry those that are not the sender's fault.
+          const again: QueueEntry[] = [];
+          for (const f of out.Failed ?? []) {
+            const entry = f.Id ? byEntry.get(f.Id) : undefined;
+            if (!entry) continue;
+            if (f.SenderFault) failed.push(entry.id);
+            else again.push(entry);
+          }
+          pending = again;
+        }
+        failed.push(...pending.map((e) => e.id));
+      }),
+    );
+    return failed;
+  }
+}
+
+export class SqsVisibility implements VisibilityControl {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async delay(entries: readonly { receiptHandle: string; seconds: number }[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += SQS_BATCH_ENTRIES) {
+      const part = entries.slice(i, i + SQS_BATCH_ENTRIES);
+      await this.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: part.map((e, n) => ({
+            Id: String(n),
+            ReceiptHandle: e.receiptHandle,
+            VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(e.seconds))),
+          })),
+        }),
+      );
+    }
+  }
+}

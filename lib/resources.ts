@@ -1,0 +1,85 @@
+/**
+ * The tables and queues of mailroute, as plain data. The CDK stack builds its resources from these
+ * specs and the local stack (bin/local.ts) creates the same tables and queues on the emulators,
+ * so there is one source of truth for key schemas, TTL attributes and queue settings.
+ */
+
+export type KeyType = 'S' | 'N';
+
+export interface TableSpec {
+  /** Stable construct id; also the local table name. */
+  readonly id: string;
+  /** Environment variable through which functions learn the table's name. */
+  readonly env: string;
+  readonly partitionKey: { readonly name: string; readonly type: KeyType };
+  readonly sortKey?: { readonly name: string; readonly type: KeyType };
+  /** Attribute holding an epoch-seconds expiry, if items of this table expire. */
+  readonly ttlAttribute?: string;
+  readonly description: string;
+}
+
+export const TABLES = {
+  messages: {
+    id: 'Messages',
+    env: 'TABLE_MESSAGES',
+    partitionKey: { name: 'id', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    description: 'One item per message: status, recipients, provider result and its event timeline. Never the body.',
+  },
+  idempotency: {
+    id: 'Idempotency',
+    env: 'TABLE_IDEMPOTENCY',
+    partitionKey: { name: 'id', type: 'S' },
+    ttlAttribute: 'expiration',
+    description: 'Idempotency-Key records of the API (Powertools idempotency layout).',
+  },
+  suppression: {
+    id: 'Suppression',
+    env: 'TABLE_SUPPRESSION',
+    partitionKey: { name: 'address', type: 'S' },
+    sortKey: { name: 'scope', type: 'S' },
+    description: 'Suppressed addresses (normalised) per scope: "*" for all mail, or a category.',
+  },
+  rateWindows: {
+    id: 'RateWindows',
+    env: 'TABLE_RATE_WINDOWS',
+    partitionKey: { name: 'pk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    description: 'Admitted-send counters per provider and rate window.',
+  },
+  settings: {
+    id: 'Settings',
+    env: 'TABLE_SETTINGS',
+    partitionKey: { name: 'pk', type: 'S' },
+    description: 'API keys (hashed) and run-time settings.',
+  },
+} as const satisfies Record<string, TableSpec>;
+
+export type TableName = keyof typeof TABLES;
+
+export interface QueueSpec {
+  readonly id: string;
+  readonly env: string;
+  /** Receives before SQS moves a message to the dead-letter queue. */
+  readonly maxReceiveCount: number;
+  readonly retentionDays: number;
+}
+
+/** Lambda timeout of the dispatch function, in seconds. */
+export const DISPATCH_TIMEOUT_SECONDS = 30;
+/** AWS advises a source-queue visibility timeout of at least 6x the function timeout. */
+export const SEND_QUEUE_VISIBILITY_SECONDS = DISPATCH_TIMEOUT_SECONDS * 6;
+/** Messages per dispatch invocation (Lambda event source mapping batch size). */
+export const DISPATCH_BATCH_SIZE = 10;
+
+export const QUEUES = {
+  send: {
+    id: 'SendQueue',
+    env: 'QUEUE_SEND_URL',
+    maxReceiveCount: 5,
+    retentionDays: 4,
+  },
+} as const satisfies Record<string, QueueSpec>;
+
+/** The DLQ keeps messages for the longest retention SQS allows, so an operator has time to redrive. */
+export const DLQ_RETENTION_DAYS = 14;
