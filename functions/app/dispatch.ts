@@ -161,8 +161,6 @@ export function createDispatchHandler(deps: DispatchDeps) {
     }
   }
 
-  const processor = new BatchProcessor(EventType.SQS);
-
   const core = async (sqsEvent: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     // One suppression look-up for every recipient of the batch.
     const addresses: string[] = [];
@@ -182,7 +180,8 @@ export function createDispatchHandler(deps: DispatchDeps) {
         throw e;
       }
     };
-    const response = await processPartialResponse(sqsEvent, handleRecord, processor, {
+    // A processor per invocation: it keeps the batch's state, and the local stack runs batches concurrently.
+    const response = await processPartialResponse(sqsEvent, handleRecord, new BatchProcessor(EventType.SQS), {
       context,
       throwOnFullBatchFailure: false,
     });

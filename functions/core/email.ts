@@ -49,19 +49,17 @@ const mailbox = z.string().transform((value, ctx): Mailbox => {
   return parsed.value;
 });
 
-const mailboxList = z.union([mailbox.transform((m) => [m]), z.array(mailbox).max(LIMITS.recipients)]);
+/** One address or a list of them; a single string is read as a list of one. */
+const mailboxList = z.preprocess(
+  (v) => (typeof v === 'string' ? [v] : v),
+  z.array(mailbox).max(LIMITS.recipients, `at most ${LIMITS.recipients} recipients`),
+);
 
-const noLineBreaks = (what: string) => (s: string) => !/[\r\n\0]/.test(s) || `${what} must not contain CR, LF or NUL`;
-
-const headerName = z
-  .string()
-  .min(1)
-  .max(LIMITS.headerName)
-  .regex(/^[\x21-\x39\x3b-\x7e]+$/, 'header names are printable ASCII without spaces or ":"');
+const HEADER_NAME = /^[\x21-\x39\x3b-\x7e]{1,126}$/;
 
 const headers = z
   .record(
-    headerName,
+    z.string(),
     z
       .string()
       .max(LIMITS.headerValue, `header values are at most ${LIMITS.headerValue} characters`)
@@ -76,6 +74,13 @@ const headers = z
     const seen = new Set<string>();
     for (const n of names) {
       const lower = n.toLowerCase();
+      if (!HEADER_NAME.test(n)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [n],
+          message: `header names are 1 to ${LIMITS.headerName} printable ASCII characters without spaces or ":"`,
+        });
+      }
       if (RESERVED_HEADERS.has(lower) || lower.startsWith('x-ses-') || lower.startsWith('x-mailroute-')) {
         ctx.addIssue({ code: 'custom', path: [n], message: `"${n}" is set by mailroute and cannot be overridden` });
       }
@@ -107,7 +112,11 @@ export const SendEmailBody = z
     cc: mailboxList.optional(),
     bcc: mailboxList.optional(),
     replyTo: mailboxList.optional(),
-    subject: z.string().min(1).max(LIMITS.subject).refine(noLineBreaks('subject')),
+    subject: z
+      .string()
+      .min(1)
+      .max(LIMITS.subject)
+      .refine((s) => !/[\r\n\0]/.test(s), 'subject must not contain CR, LF or NUL'),
     html: z.string().min(1).optional(),
     text: z.string().min(1).optional(),
     headers: headers.optional(),

@@ -1,0 +1,134 @@
+/** In-memory implementations of the ports, with the same conditions as the DynamoDB adapters. */
+import type { SendOutcome } from '../../functions/core/dispatch';
+import type { MessageEvent, MessageRecord } from '../../functions/core/message';
+import type {
+  ApiKeyRecord,
+  ClaimResult,
+  EmailProvider,
+  FinishPatch,
+  KeyStore,
+  MessageStore,
+  OutboundEmail,
+  QueueEntry,
+  SendQueue,
+  SuppressionStore,
+  VisibilityControl,
+} from '../../functions/store/ports';
+
+export class MemoryMessageStore implements MessageStore {
+  readonly items = new Map<string, MessageRecord>();
+  failCreate = false;
+
+  async createMany(records: readonly MessageRecord[]) {
+    if (this.failCreate) throw new Error('DynamoDB unavailable');
+    for (const r of records) this.items.set(r.id, structuredClone(r));
+  }
+  async deleteQueued(ids: readonly string[]) {
+    for (const id of ids) if (this.items.get(id)?.status === 'queued') this.items.delete(id);
+  }
+  async get(id: string) {
+    const r = this.items.get(id);
+    return r ? structuredClone(r) : undefined;
+  }
+  async claim(id: string, token: string, nowMs: number): Promise<ClaimResult> {
+    const r = this.items.get(id);
+    if (!r || r.status !== 'queued') {
+      return r ? { ok: false, current: { status: r.status, claimedAt: r.claimedAt } } : { ok: false };
+    }
+    r.status = 'sending';
+    r.claimToken = token;
+    r.claimedAt = nowMs;
+    r.attempts += 1;
+    return { ok: true, attempts: r.attempts };
+  }
+  private apply(r: MessageRecord, patch: FinishPatch) {
+    r.status = patch.status;
+    r.updatedAt = patch.event.at;
+    r.events.push(patch.event);
+    if (patch.provider !== undefined) r.provider = patch.provider;
+    if (patch.providerMessageId !== undefined) r.providerMessageId = patch.providerMessageId;
+    if (patch.reason !== undefined) r.reason = patch.reason;
+  }
+  async finish(id: string, token: string, patch: FinishPatch) {
+    const r = this.items.get(id);
+    if (!r || r.claimToken !== token) return false;
+    this.apply(r, patch);
+    delete r.claimToken;
+    delete r.claimedAt;
+    return true;
+  }
+  async release(id: string, token: string, event: MessageEvent) {
+    return this.finish(id, token, { status: 'queued', event });
+  }
+  async settleQueued(id: string, patch: FinishPatch) {
+    const r = this.items.get(id);
+    if (!r || r.status !== 'queued') return false;
+    this.apply(r, patch);
+    return true;
+  }
+  async failStale(id: string, claimedAt: number | undefined, patch: FinishPatch) {
+    const r = this.items.get(id);
+    if (!r || r.status !== 'sending' || r.claimedAt !== claimedAt) return false;
+    this.apply(r, patch);
+    delete r.claimToken;
+    delete r.claimedAt;
+    return true;
+  }
+}
+
+export class MemorySuppression implements SuppressionStore {
+  lookups = 0;
+  constructor(readonly suppressed = new Set<string>()) {}
+  async suppressedAmong(addresses: readonly string[]) {
+    this.lookups += 1;
+    return new Set(addresses.filter((a) => this.suppressed.has(a)));
+  }
+}
+
+export class MemoryQueue implements SendQueue {
+  readonly sent: QueueEntry[] = [];
+  /** Ids to report as failed (not enqueued). */
+  failIds = new Set<string>();
+  failAll = false;
+  async send(entries: readonly QueueEntry[]) {
+    if (this.failAll) return entries.map((e) => e.id);
+    const failed = entries.filter((e) => this.failIds.has(e.id)).map((e) => e.id);
+    this.sent.push(...entries.filter((e) => !this.failIds.has(e.id)));
+    return failed;
+  }
+}
+
+export class MemoryVisibility implements VisibilityControl {
+  readonly delays: { receiptHandle: string; seconds: number }[] = [];
+  async delay(entries: readonly { receiptHandle: string; seconds: number }[]) {
+    this.delays.push(...entries);
+  }
+}
+
+export class MemoryKeys implements KeyStore {
+  readonly keys = new Map<string, ApiKeyRecord>();
+  lookups = 0;
+  async findByHash(hash: string) {
+    this.lookups += 1;
+    return this.keys.get(hash);
+  }
+  async put(hash: string, key: ApiKeyRecord) {
+    this.keys.set(hash, key);
+  }
+}
+
+/** A provider whose outcomes are scripted per call; records what it was asked to send. */
+export class ScriptedProvider implements EmailProvider {
+  readonly id = 'ses';
+  readonly calls: OutboundEmail[] = [];
+  constructor(
+    private readonly outcomes: (email: OutboundEmail, n: number) => SendOutcome = () => ({
+      kind: 'accepted',
+      providerMessageId: 'prov-1',
+    }),
+  ) {}
+  async send(email: OutboundEmail) {
+    this.calls.push(email);
+    return this.outcomes(email, this.calls.length);
+  }
+}

@@ -1,0 +1,186 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createDispatchHandler } from '../../../functions/app/dispatch';
+import type { SendOutcome } from '../../../functions/core/dispatch';
+import { type QueuedEmail, SendEmailBody, toQueuedEmail } from '../../../functions/core/email';
+import { newRecord } from '../../../functions/core/message';
+import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
+import { MemoryMessageStore, MemorySuppression, MemoryVisibility, ScriptedProvider } from '../../support/fakes';
+
+const NOW = Date.parse('2026-11-22T10:00:00Z');
+let messages: MemoryMessageStore;
+let suppression: MemorySuppression;
+let visibility: MemoryVisibility;
+
+beforeEach(() => {
+  messages = new MemoryMessageStore();
+  suppression = new MemorySuppression();
+  visibility = new MemoryVisibility();
+});
+
+function queued(id: string, input: Record<string, unknown> = {}): QueuedEmail {
+  const email = SendEmailBody.parse({
+    from: 'app@example.com',
+    to: 'user@example.org',
+    subject: 'Hi',
+    text: 'x',
+    ...input,
+  });
+  const q = toQueuedEmail(id, email);
+  messages.items.set(id, newRecord({ ...q, apiKey: 'app' }, new Date(NOW), 30));
+  return q;
+}
+
+function dispatcher(provider: ScriptedProvider, now = () => NOW) {
+  return createDispatchHandler({
+    messages,
+    suppression,
+    provider,
+    visibility,
+    maxReceiveCount: 5,
+    timeoutSeconds: 30,
+    now,
+    random: () => 0,
+  });
+}
+
+const outcome = (o: SendOutcome) => new ScriptedProvider(() => o);
+
+describe('dispatch', () => {
+  it('sends, records sent with the provider id, and reports no failure', async () => {
+    const provider = new ScriptedProvider();
+    const res = await dispatcher(provider)(sqsEvent(sqsRecord(queued('a'))), lambdaContext());
+    expect(res.batchItemFailures).toEqual([]);
+    expect(provider.calls).toHaveLength(1);
+    expect(messages.items.get('a')).toMatchObject({ status: 'sent', provider: 'ses', providerMessageId: 'prov-1' });
+    expect(messages.items.get('a')?.events.map((e) => e.type)).toEqual(['queued', 'sent']);
+  });
+
+  it('looks up suppression once for the whole batch', async () => {
+    const provider = new ScriptedProvider();
+    await dispatcher(provider)(
+      sqsEvent(sqsRecord(queued('a')), sqsRecord(queued('b')), sqsRecord(queued('c'))),
+      lambdaContext(),
+    );
+    expect(suppression.lookups).toBe(1);
+    expect(provider.calls).toHaveLength(3);
+  });
+
+  it('never sends to a suppressed address: all suppressed ends `suppressed`', async () => {
+    suppression.suppressed.add('user@example.org');
+    const provider = new ScriptedProvider();
+    const res = await dispatcher(provider)(
+      sqsEvent(sqsRecord(queued('a', { to: 'User@Example.org' }))),
+      lambdaContext(),
+    );
+    expect(res.batchItemFailures).toEqual([]);
+    expect(provider.calls).toHaveLength(0);
+    expect(messages.items.get('a')).toMatchObject({ status: 'suppressed' });
+  });
+
+  it('drops only the suppressed recipients of a multi-recipient email', async () => {
+    suppression.suppressed.add('gone@example.org');
+    const provider = new ScriptedProvider();
+    await dispatcher(provider)(
+      sqsEvent(sqsRecord(queued('a', { to: ['user@example.org'], bcc: ['gone@example.org'] }))),
+      lambdaContext(),
+    );
+    expect(provider.calls[0]?.bcc).toEqual([]);
+    expect(provider.calls[0]?.to).toEqual(['user@example.org']);
+    expect(messages.items.get('a')?.events.at(-1)?.detail).toMatchObject({
+      suppressedRecipients: ['gone@example.org'],
+    });
+  });
+
+  it('sends once when SQS delivers the same message twice', async () => {
+    const provider = new ScriptedProvider();
+    const q = queued('a');
+    const handler = dispatcher(provider);
+    await handler(sqsEvent(sqsRecord(q, { messageId: 'x1' })), lambdaContext());
+    const res = await handler(sqsEvent(sqsRecord(q, { messageId: 'x2', receiveCount: 2 })), lambdaContext());
+    expect(res.batchItemFailures).toEqual([]);
+    expect(provider.calls).toHaveLength(1);
+  });
+
+  it('sends once when two dispatchers get the same message at the same time', async () => {
+    const provider = new ScriptedProvider();
+    const q = queued('a');
+    const handler = dispatcher(provider);
+    const [r1, r2] = await Promise.all([
+      handler(sqsEvent(sqsRecord(q, { messageId: 'x1' })), lambdaContext()),
+      handler(sqsEvent(sqsRecord(q, { messageId: 'x2' })), lambdaContext()),
+    ]);
+    expect(provider.calls).toHaveLength(1);
+    // The loser sees a live claim and retries later; it does not send.
+    expect([...r1.batchItemFailures, ...r2.batchItemFailures]).toHaveLength(1);
+  });
+
+  it('ends `rejected` with the reason when the provider refuses the message, without a retry', async () => {
+    const res = await dispatcher(outcome({ kind: 'rejected', reason: 'MessageRejected: bad content' }))(
+      sqsEvent(sqsRecord(queued('a'))),
+      lambdaContext(),
+    );
+    expect(res.batchItemFailures).toEqual([]);
+    expect(messages.items.get('a')).toMatchObject({ status: 'rejected', reason: 'MessageRejected: bad content' });
+  });
+
+  it('releases the claim and backs off when the provider throttles', async () => {
+    const rec = sqsRecord(queued('a'), { messageId: 'm1' });
+    const res = await dispatcher(outcome({ kind: 'throttled', reason: 'TooManyRequests' }))(
+      sqsEvent(rec),
+      lambdaContext(),
+    );
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(messages.items.get('a')).toMatchObject({ status: 'queued' });
+    expect(messages.items.get('a')?.events.at(-1)?.type).toBe('retry');
+    expect(visibility.delays).toEqual([{ receiptHandle: rec.receiptHandle, seconds: 10 }]);
+  });
+
+  it('ends `failed` with the reason on the last receive, so nothing is left `sending`', async () => {
+    const rec = sqsRecord(queued('a'), { messageId: 'm1', receiveCount: 5 });
+    const res = await dispatcher(outcome({ kind: 'down', reason: '503' }))(sqsEvent(rec), lambdaContext());
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(messages.items.get('a')).toMatchObject({ status: 'failed', reason: 'retries exhausted (down: 503)' });
+  });
+
+  it('does not send again after an ambiguous outcome, and says so on the message', async () => {
+    const provider = outcome({ kind: 'ambiguous', reason: 'socket hang up' });
+    const q = queued('a');
+    const handler = dispatcher(provider);
+    const res = await handler(sqsEvent(sqsRecord(q)), lambdaContext());
+    expect(res.batchItemFailures).toEqual([]);
+    expect(messages.items.get('a')).toMatchObject({ status: 'failed', reason: 'ambiguous: socket hang up' });
+    await handler(sqsEvent(sqsRecord(q, { receiveCount: 2 })), lambdaContext());
+    expect(provider.calls).toHaveLength(1);
+  });
+
+  it('treats a claim left by a stopped dispatcher as ambiguous and does not send', async () => {
+    const q = queued('a');
+    await messages.claim('a', 'dead-dispatcher', NOW);
+    const provider = new ScriptedProvider();
+    const later = () => NOW + 10 * 60_000;
+    const res = await dispatcher(provider, later)(sqsEvent(sqsRecord(q, { receiveCount: 2 })), lambdaContext());
+    expect(res.batchItemFailures).toEqual([]);
+    expect(provider.calls).toHaveLength(0);
+    expect(messages.items.get('a')).toMatchObject({ status: 'failed' });
+    expect(messages.items.get('a')?.reason).toMatch(/^ambiguous/);
+  });
+
+  it('drops a queued message that has no record (its API request was rolled back)', async () => {
+    const q = queued('a');
+    messages.items.delete('a');
+    const provider = new ScriptedProvider();
+    const res = await dispatcher(provider)(sqsEvent(sqsRecord(q)), lambdaContext());
+    expect(res.batchItemFailures).toEqual([]);
+    expect(provider.calls).toHaveLength(0);
+  });
+
+  it('reports a malformed queue message as failed (it ends in the DLQ) and still sends the rest', async () => {
+    const provider = new ScriptedProvider();
+    const res = await dispatcher(provider)(
+      sqsEvent(sqsRecord('not json', { messageId: 'bad' }), sqsRecord(queued('a'), { messageId: 'good' })),
+      lambdaContext(),
+    );
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
+    expect(provider.calls).toHaveLength(1);
+  });
+});

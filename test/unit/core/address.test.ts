@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { formatMailbox, normaliseAddress, parseAddress, parseMailbox } from '../../../functions/core/address';
+
+describe('parseMailbox', () => {
+  it('accepts a plain address and lower-cases the domain', () => {
+    expect(parseMailbox(' Jane@Example.COM ')).toEqual({ ok: true, value: { address: 'Jane@example.com' } });
+  });
+
+  it('converts an internationalised domain to punycode', () => {
+    const r = parseMailbox('user@bücher.example');
+    expect(r).toEqual({ ok: true, value: { address: 'user@xn--bcher-kva.example' } });
+  });
+
+  it('refuses a non-ASCII local part with a message that says why', () => {
+    const r = parseMailbox('jürgen@example.com');
+    expect(r.ok).toBe(false);
+    expect(r.ok === false && r.message).toMatch(/ASCII/);
+  });
+
+  it('accepts a quoted local part', () => {
+    expect(parseMailbox('"john doe"@example.com')).toEqual({ ok: true, value: { address: '"john doe"@example.com' } });
+  });
+
+  it('accepts a display name with a comma when it is quoted', () => {
+    expect(parseMailbox('"Doe, Jane" <jane@example.com>')).toEqual({
+      ok: true,
+      value: { address: 'jane@example.com', name: 'Doe, Jane' },
+    });
+  });
+
+  it('refuses an unquoted display name with a comma', () => {
+    expect(parseMailbox('Doe, Jane <jane@example.com>').ok).toBe(false);
+  });
+
+  it.each(['a@b.com\r\nBcc: x@evil.com', 'Jane\n <jane@example.com>', 'jane@example.com\u0000'])(
+    'refuses control characters (header injection): %j',
+    (input) => {
+      const r = parseMailbox(input);
+      expect(r.ok).toBe(false);
+    },
+  );
+
+  it.each(['', 'no-at-sign', '@example.com', 'a@', 'a@localhost', 'a..b@example.com', '.a@example.com', 'a@-x.com'])(
+    'refuses %j',
+    (input) => {
+      expect(parseAddress(input).ok).toBe(false);
+    },
+  );
+});
+
+describe('formatMailbox', () => {
+  it('quotes ASCII display names and escapes quotes', () => {
+    expect(formatMailbox({ address: 'a@example.com', name: 'Say "hi"' })).toBe('"Say \\"hi\\"" <a@example.com>');
+  });
+
+  it('encodes non-ASCII display names as RFC 2047 encoded words', () => {
+    const formatted = formatMailbox({ address: 'a@example.com', name: 'Zoë' });
+    expect(formatted).toBe(`=?UTF-8?B?${Buffer.from('Zoë').toString('base64')}?= <a@example.com>`);
+  });
+});
+
+describe('normaliseAddress', () => {
+  it('trims and lower-cases so that one mailbox has one suppression key', () => {
+    expect(normaliseAddress('  User@Example.ORG ')).toBe('user@example.org');
+  });
+
+  it('returns undefined for something that is not an address', () => {
+    expect(normaliseAddress('nope')).toBeUndefined();
+  });
+});
