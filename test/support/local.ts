@@ -1,0 +1,69 @@
+/** Helpers for integration tests that run against a local stack on free ports. */
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { LocalStack } from '../../bin/local-stack';
+
+export interface InboxEmail {
+  messageId: string;
+  from: string;
+  subject: string;
+  destination: { to: string[]; cc: string[]; bcc: string[] };
+  body: { html?: string; text?: string };
+  headers?: { name: string; value: string }[];
+}
+
+export async function api(
+  stack: LocalStack,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(`${stack.apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+export async function inbox(stack: LocalStack): Promise<InboxEmail[]> {
+  const res = await fetch(`${stack.sesUrl}/store`);
+  return ((await res.json()) as { emails: InboxEmail[] }).emails;
+}
+
+export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function statusOf(stack: LocalStack, id: string, wanted: string) {
+  return eventually(async () => {
+    const r = await api(stack, 'GET', `/v1/emails/${id}`);
+    return r.body?.status === wanted ? r.body : undefined;
+  }, `${id} to be ${wanted}`);
+}
+
+export async function countItems(stack: LocalStack, table: string): Promise<number> {
+  const out = await stack.clients.dynamodb.send(new ScanCommand({ TableName: table, Select: 'COUNT' }));
+  return out.Count ?? 0;
+}
+
+export async function queueDepth(stack: LocalStack, url: string): Promise<number> {
+  const out = await stack.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
