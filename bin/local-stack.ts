@@ -59,8 +59,8 @@ export interface LocalStackOptions {
   readonly apiKey?: string;
   /** Concurrent pollers on the send queue (the event source's concurrency). @default 2 */
   readonly pollers?: number;
-  /** Called for every AWS request the service makes (service and operation), e.g. to count them. */
-  readonly onAwsRequest?: (service: string, operation: string) => void;
+  /** Called for every AWS request the service makes (service, operation, input), e.g. to count them. */
+  readonly onAwsRequest?: (service: string, operation: string, input: unknown) => void;
   /** Write .local/state.json so CLIs (key:create) find this stack. @default false */
   readonly writeState?: boolean;
   /** Visibility timeout of the send queue. @default SEND_QUEUE_VISIBILITY_SECONDS */
@@ -85,8 +85,8 @@ function countRequests(client: AnyClient, service: string, onAwsRequest?: LocalS
   if (!onAwsRequest) return;
   // finalizeRequest/low runs inside the retry loop: each HTTP attempt is counted, as AWS bills it.
   (client.middlewareStack as { add: (mw: unknown, opts: unknown) => void }).add(
-    (next: (a: unknown) => Promise<unknown>, ctx: { commandName?: string }) => async (args: unknown) => {
-      onAwsRequest(service, (ctx.commandName ?? 'Unknown').replace(/Command$/, ''));
+    (next: (a: unknown) => Promise<unknown>, ctx: { commandName?: string }) => async (args: { input?: unknown }) => {
+      onAwsRequest(service, (ctx.commandName ?? 'Unknown').replace(/Command$/, ''), args.input);
       return next(args);
     },
     { step: 'finalizeRequest', priority: 'low', name: 'mailrouteRequestCounter' },

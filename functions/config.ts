@@ -2,7 +2,7 @@
  * Environment, parsed once at cold start. No other file under functions/ reads process.env.
  * The CDK stack sets these variables from construct attributes (lib/), never hard-coded names.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const name = z.string().min(1);
 const positiveInt = z.coerce.number().int().positive();

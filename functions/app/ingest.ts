@@ -11,7 +11,7 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { BatchBody, type SendEmail, SendEmailBody, toQueuedEmail } from '../core/email';
 import { DomainError, type FieldIssue } from '../core/errors';
 import { newRecord, toView } from '../core/message';

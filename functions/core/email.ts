@@ -3,7 +3,7 @@
  * refused), and tied to what the providers accept: SES's 50-recipient, 15-header and 995-character
  * header limits, ASCII local parts, EmailTag character rules.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatMailbox, type Mailbox, parseMailbox } from './address';
 
 export const LIMITS = {

@@ -2,7 +2,7 @@
  * The message record: one DynamoDB item per message holding its status, recipients, provider
  * result and event timeline — never the body. Status moves forward only.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const STATUSES = [
   'queued',

@@ -1,0 +1,198 @@
+/**
+ * AWS requests per email: 1,000 emails through the batch API on the local stack, every request the
+ * service makes counted by SDK middleware (the event-source poller's own ReceiveMessage and
+ * DeleteMessageBatch included, as AWS bills them), then priced with public on-demand unit prices.
+ */
+import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { startLocalStack } from '../bin/local-stack';
+
+/** Public on-demand prices, us-east-1, USD (checked 2026-11). */
+export const PRICES = {
+  dynamodbPerMillionWRU: 0.625,
+  dynamodbPerMillionRRU: 0.125,
+  dynamodbStoragePerGBMonth: 0.25,
+  dynamodbPitrPerGBMonth: 0.2,
+  sqsPerMillionRequests: 0.4,
+  lambdaArmPerGBSecond: 0.0000133334,
+  lambdaPerMillionRequests: 0.2,
+  httpApiPerMillionRequests: 1.0,
+  logsIngestPerGB: 0.5,
+} as const;
+
+/** What the local run cannot observe, stated rather than hidden. */
+export const ASSUMPTIONS = {
+  batchApiEmailsPerRequest: 100,
+  ingestMemoryGB: 0.5,
+  ingestSecondsPerRequest: 0.25,
+  dispatchMemoryGB: 0.5,
+  dispatchBatchSize: 10,
+  /** SES answers in ~50-100 ms; a batch's sends run concurrently, its DynamoDB writes add ~20 ms. */
+  dispatchSecondsPerBatch: 0.15,
+  /** Lambda START/END/REPORT lines plus one EMF metrics record per invocation. */
+  logBytesPerInvocation: 900,
+  retentionDays: 30,
+} as const;
+
+/**
+ * An item's size as DynamoDB counts it: attribute names plus values (strings in UTF-8 bytes,
+ * numbers ~1 byte per 2 digits + 1, lists and maps 3 bytes + 1 per element plus their contents).
+ */
+export function dynamoItemBytes(item: Record<string, AttributeValue>): number {
+  const value = (v: AttributeValue): number => {
+    if (v.S !== undefined) return Buffer.byteLength(v.S, 'utf8');
+    if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\./g, '').length / 2) + 1;
+    if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
+    if (v.L) return 3 + v.L.reduce((n, x) => n + 1 + value(x), 0);
+    if (v.M) return 3 + Object.entries(v.M).reduce((n, [k, x]) => n + 1 + Buffer.byteLength(k) + value(x), 0);
+    if (v.SS) return v.SS.reduce((n, x) => n + Buffer.byteLength(x), 0);
+    return 0;
+  };
+  return Object.entries(item).reduce((n, [k, v]) => n + Buffer.byteLength(k) + value(v), 0);
+}
+
+type Counter = Map<string, { requests: number; units: number }>;
+
+/** Capacity units a DynamoDB request consumes, given the item size in KB (ceil to 1 KB writes / 4 KB reads). */
+function dynamoUnits(op: string, input: unknown, itemKB: number): number {
+  const i = (input ?? {}) as Record<string, unknown>;
+  const w = Math.max(1, Math.ceil(itemKB));
+  switch (op) {
+    case 'BatchWriteItem':
+      return Object.values((i.RequestItems ?? {}) as Record<string, unknown[]>).reduce((n, r) => n + r.length, 0) * w;
+    case 'BatchGetItem':
+      // Eventually consistent: 0.5 RRU per key (per 4 KB), found or not.
+      return (
+        Object.values((i.RequestItems ?? {}) as Record<string, { Keys: unknown[] }>).reduce(
+          (n, r) => n + r.Keys.length,
+          0,
+        ) * 0.5
+      );
+    case 'GetItem':
+      return i.ConsistentRead ? 1 : 0.5;
+    default:
+      return w; // PutItem, UpdateItem, DeleteItem
+  }
+}
+
+export interface RequestFigures {
+  emails: number;
+  seconds: number;
+  dynamodb: number;
+  sqs: number;
+  byOperation: Record<string, number>;
+  dynamodbWRU: number;
+  dynamodbRRU: number;
+  itemBytes: number;
+  costPerMillionUSD: number;
+  costBreakdownUSD: Record<string, number>;
+}
+
+export async function measureRequests(emails = 1000): Promise<RequestFigures> {
+  const counter: Counter = new Map();
+  let counting = false;
+  const pending: { service: string; op: string; input: unknown }[] = [];
+  const stack = await startLocalStack({
+    apiPort: 0,
+    sesPort: 0,
+    awsPort: 0,
+    dynamodbPort: 0,
+    onAwsRequest: (service, op, input) => {
+      if (counting) pending.push({ service, op, input });
+    },
+  });
+  try {
+    const batches = Math.ceil(emails / ASSUMPTIONS.batchApiEmailsPerRequest);
+    const started = Date.now();
+    counting = true;
+    const ids: string[] = [];
+    for (let b = 0; b < batches; b++) {
+      const res = await fetch(`${stack.apiUrl}/v1/emails/batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          emails: Array.from({ length: ASSUMPTIONS.batchApiEmailsPerRequest }, (_, i) => ({
+            from: 'Acme <notifications@example.com>',
+            to: `user${b * 100 + i}@example.org`,
+            subject: `Your receipt #${b * 100 + i}`,
+            html: `<p>Thanks for your order #${b * 100 + i}.</p>`,
+            text: `Thanks for your order #${b * 100 + i}.`,
+            tags: { kind: 'receipt' },
+          })),
+        }),
+      });
+      if (res.status !== 202) throw new Error(`batch API answered ${res.status}: ${await res.text()}`);
+      ids.push(...((await res.json()) as { data: { id: string }[] }).data.map((d) => d.id));
+    }
+    // Done when the SES inbox holds every email (reading it makes no AWS request of ours).
+    for (;;) {
+      const store = (await (await fetch(`${stack.sesUrl}/store`)).json()) as { emails: unknown[] };
+      if (store.emails.length >= emails) break;
+      if (Date.now() - started > 120_000) throw new Error(`only ${store.emails.length} of ${emails} sent in 120 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Let the pollers delete the last batch before counting stops.
+    await new Promise((r) => setTimeout(r, 300));
+    counting = false;
+    const seconds = (Date.now() - started) / 1000;
+
+    const sample = await stack.clients.dynamodb.send(
+      new GetItemCommand({ TableName: stack.tables.messages, Key: { id: { S: ids[0] ?? '' } } }),
+    );
+    const itemBytes = dynamoItemBytes(sample.Item ?? {});
+    const itemKB = itemBytes / 1024;
+
+    for (const { service, op, input } of pending) {
+      const key = `${service}:${op}`;
+      const c = counter.get(key) ?? { requests: 0, units: 0 };
+      c.requests += 1;
+      c.units += service === 'dynamodb' ? dynamoUnits(op, input, itemKB) : 1;
+      counter.set(key, c);
+    }
+    const per = (n: number) => n / emails;
+    const sum = (service: string, f: (k: string, v: { requests: number; units: number }) => number) =>
+      [...counter].filter(([k]) => k.startsWith(`${service}:`)).reduce((n, [k, v]) => n + f(k, v), 0);
+    const isRead = (k: string) => /:(Get|BatchGet|Query|Scan)/.test(k);
+    const wru = per(sum('dynamodb', (k, v) => (isRead(k) ? 0 : v.units)));
+    const rru = per(sum('dynamodb', (k, v) => (isRead(k) ? v.units : 0)));
+    const sqs = per(sum('sqs', (_k, v) => v.requests));
+    const dynamodb = per(sum('dynamodb', (_k, v) => v.requests));
+
+    const M = 1_000_000;
+    const ingestInvocations = M / ASSUMPTIONS.batchApiEmailsPerRequest;
+    const dispatchInvocations = M / ASSUMPTIONS.dispatchBatchSize;
+    const storageGBMonths = ((itemBytes * M) / 1024 ** 3) * (ASSUMPTIONS.retentionDays / 30);
+    const breakdown = {
+      dynamodbWrites: wru * M * (PRICES.dynamodbPerMillionWRU / M),
+      dynamodbReads: rru * M * (PRICES.dynamodbPerMillionRRU / M),
+      dynamodbStorageAndPitr: storageGBMonths * (PRICES.dynamodbStoragePerGBMonth + PRICES.dynamodbPitrPerGBMonth),
+      sqs: sqs * M * (PRICES.sqsPerMillionRequests / M),
+      lambda:
+        ((ingestInvocations + dispatchInvocations) * PRICES.lambdaPerMillionRequests) / M +
+        (ingestInvocations * ASSUMPTIONS.ingestSecondsPerRequest * ASSUMPTIONS.ingestMemoryGB +
+          dispatchInvocations * ASSUMPTIONS.dispatchSecondsPerBatch * ASSUMPTIONS.dispatchMemoryGB) *
+          PRICES.lambdaArmPerGBSecond,
+      apiGateway: (ingestInvocations * PRICES.httpApiPerMillionRequests) / M,
+      logs:
+        (((ingestInvocations + dispatchInvocations) * ASSUMPTIONS.logBytesPerInvocation) / 1024 ** 3) *
+        PRICES.logsIngestPerGB,
+    };
+    const round = (n: number, d = 3) => Number(n.toFixed(d));
+    return {
+      emails,
+      seconds: round(seconds, 1),
+      dynamodb: round(dynamodb),
+      sqs: round(sqs),
+      byOperation: Object.fromEntries([...counter].sort().map(([k, v]) => [k, round(per(v.requests))])),
+      dynamodbWRU: round(wru),
+      dynamodbRRU: round(rru),
+      itemBytes,
+      costPerMillionUSD: round(
+        Object.values(breakdown).reduce((a, b) => a + b, 0),
+        2,
+      ),
+      costBreakdownUSD: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v)])),
+    };
+  } finally {
+    await stack.stop();
+  }
+}

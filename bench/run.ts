@@ -1,0 +1,90 @@
+/**
+ * `npm run bench`: prints every figure against its target and writes bench/results.json.
+ * Timings are medians on a shared machine: compare ratios, not absolute milliseconds.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { measureFunctions } from './bundles';
+import { ASSUMPTIONS, measureRequests, PRICES } from './requests';
+
+export const TARGETS = {
+  initRatio: 1.2,
+  dynamodbPerEmail: 3.5,
+  sqsPerEmail: 0.3,
+  costPerMillionUSD: 2.5,
+} as const;
+
+/** Figures are compared at the precision their target is stated in, plus one digit. */
+const met = (value: number, target: number, digits = 2) => Number(value.toFixed(digits)) <= target;
+const mark = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+
+const functions = await measureFunctions(15);
+const perEmail = await measureRequests(1000);
+
+const lines: string[] = [
+  '',
+  'mailroute bench',
+  '',
+  'Lambda bundles (cold init: median of 15 fresh Node processes importing the bundle)',
+];
+lines.push('  function   bundle KB  floor KB  init ms  floor ms  ratio  target ≤ 1.2×');
+for (const [name, f] of Object.entries(functions)) {
+  lines.push(
+    `  ${name.padEnd(9)}  ${String(f.bundleKB).padStart(9)}  ${String(f.floorBundleKB).padStart(8)}  ${f.initMs.toFixed(1).padStart(7)}  ${f.floorInitMs.toFixed(1).padStart(8)}  ${f.initRatio.toFixed(2).padStart(5)}  ${mark(f.initRatio <= TARGETS.initRatio)}`,
+  );
+}
+lines.push(
+  '',
+  `AWS requests per email (${perEmail.emails} emails through the batch API on the local stack, ${perEmail.seconds} s)`,
+);
+for (const [op, n] of Object.entries(perEmail.byOperation)) lines.push(`  ${op.padEnd(26)} ${n.toFixed(3)}`);
+lines.push(
+  `  DynamoDB  ${perEmail.dynamodb.toFixed(3)} requests/email (${perEmail.dynamodbWRU} WRU, ${perEmail.dynamodbRRU} RRU; item ${perEmail.itemBytes} B)  target ≤ ${TARGETS.dynamodbPerEmail}: ${mark(met(perEmail.dynamodb, TARGETS.dynamodbPerEmail))}`,
+  `  SQS       ${perEmail.sqs.toFixed(3)} requests/email (floor 0.300: send, receive, delete per 10; the rest is idle long polls)  target ≤ ${TARGETS.sqsPerEmail}: ${mark(met(perEmail.sqs, TARGETS.sqsPerEmail))}`,
+  '',
+  'Infrastructure cost per 1M emails (on-demand, us-east-1; provider price excluded)',
+);
+for (const [k, v] of Object.entries(perEmail.costBreakdownUSD)) lines.push(`  ${k.padEnd(24)} $${v.toFixed(3)}`);
+lines.push(
+  `  total                    $${perEmail.costPerMillionUSD.toFixed(2)}  target ≤ $${TARGETS.costPerMillionUSD}: ${mark(met(perEmail.costPerMillionUSD, TARGETS.costPerMillionUSD))}`,
+  '',
+);
+process.stdout.write(`${lines.join('\n')}\n`);
+
+const results = {
+  generatedAt: new Date().toISOString(),
+  node: process.version,
+  functions: Object.fromEntries(
+    Object.entries(functions).map(([k, f]) => [
+      k,
+      {
+        bundleKB: f.bundleKB,
+        initMs: f.initMs,
+        floorInitMs: f.floorInitMs,
+        floorBundleKB: f.floorBundleKB,
+        initRatio: f.initRatio,
+      },
+    ]),
+  ),
+  perEmail: {
+    dynamodb: perEmail.dynamodb,
+    sqs: perEmail.sqs,
+    costPerMillionUSD: perEmail.costPerMillionUSD,
+    byOperation: perEmail.byOperation,
+    dynamodbWRU: perEmail.dynamodbWRU,
+    dynamodbRRU: perEmail.dynamodbRRU,
+    itemBytes: perEmail.itemBytes,
+    costBreakdownUSD: perEmail.costBreakdownUSD,
+  },
+  targets: TARGETS,
+  met: {
+    initRatio: Object.fromEntries(Object.entries(functions).map(([k, f]) => [k, f.initRatio <= TARGETS.initRatio])),
+    dynamodb: met(perEmail.dynamodb, TARGETS.dynamodbPerEmail),
+    sqs: met(perEmail.sqs, TARGETS.sqsPerEmail),
+    cost: met(perEmail.costPerMillionUSD, TARGETS.costPerMillionUSD),
+  },
+  prices: PRICES,
+  assumptions: ASSUMPTIONS,
+};
+writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write('wrote bench/results.json\n');
