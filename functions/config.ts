@@ -2,28 +2,29 @@
  * Environment, parsed once at cold start. No other file under functions/ reads process.env.
  * The CDK stack sets these variables from construct attributes (lib/), never hard-coded names.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './core/zod-locale';
 
-const name = z.string().min(1);
-const positiveInt = z.coerce.number().int().positive();
+const name = z.string().check(z.minLength(1));
+const positiveInt = z.coerce.number().check(z.int(), z.positive());
 
 const IngestEnv = z.object({
   TABLE_MESSAGES: name,
   TABLE_IDEMPOTENCY: name,
   TABLE_SETTINGS: name,
   QUEUE_SEND_URL: z.url(),
-  RETENTION_DAYS: positiveInt.default(30),
+  RETENTION_DAYS: z._default(positiveInt, 30),
 });
 
 const DispatchEnv = z.object({
   TABLE_MESSAGES: name,
   TABLE_SUPPRESSION: name,
   QUEUE_SEND_URL: z.url(),
-  SES_CONFIGURATION_SET: name.optional(),
+  SES_CONFIGURATION_SET: z.optional(name),
   /** The dispatch function's timeout: a claim older than this was left by a stopped dispatcher. */
-  DISPATCH_TIMEOUT_SECONDS: positiveInt.default(30),
+  DISPATCH_TIMEOUT_SECONDS: z._default(positiveInt, 30),
   /** The send queue's maxReceiveCount: on the last receive a failing message is marked failed. */
-  SEND_MAX_RECEIVE_COUNT: positiveInt.default(5),
+  SEND_MAX_RECEIVE_COUNT: z._default(positiveInt, 5),
 });
 
 export interface IngestConfig {
@@ -40,7 +41,7 @@ export interface DispatchConfig {
   readonly maxReceiveCount: number;
 }
 
-function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+function parse<T extends z.ZodMiniType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
   const result = schema.safeParse(env);
   if (!result.success) {
     const fields = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

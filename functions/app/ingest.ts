@@ -11,7 +11,7 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { BatchBody, type SendEmail, SendEmailBody, toQueuedEmail } from '../core/email';
 import { DomainError, type FieldIssue } from '../core/errors';
 import { newRecord, toView } from '../core/message';
@@ -41,10 +41,10 @@ export const MAX_EMAIL_BYTES = SQS_MAX_BYTES;
 export const MAX_BATCH_BYTES = 5_000_000;
 export const IDEMPOTENCY_TTL_SECONDS = 86_400;
 
-const issuesOf = (error: z.ZodError, prefix: (string | number)[] = []): FieldIssue[] =>
+const issuesOf = (error: z.core.$ZodError, prefix: (string | number)[] = []): FieldIssue[] =>
   error.issues.map((i) => ({ path: [...prefix, ...i.path].map(String).join('.') || '(body)', message: i.message }));
 
-function validate<T extends z.ZodType>(schema: T, body: unknown, prefix: (string | number)[] = []) {
+function validate<T extends z.ZodMiniType>(schema: T, body: unknown) {
   if (body === undefined) throw new DomainError('bad_request', 'The request needs a JSON body.');
   return schema.safeParse(body);
 }

@@ -3,7 +3,8 @@
  * refused), and tied to what the providers accept: SES's 50-recipient, 15-header and 995-character
  * header limits, ASCII local parts, EmailTag character rules.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale';
 import { formatMailbox, type Mailbox, parseMailbox } from './address';
 
 export const LIMITS = {
@@ -40,19 +41,22 @@ export const RESERVED_HEADERS = new Set(
   ].map((h) => h.toLowerCase()),
 );
 
-const mailbox = z.string().transform((value, ctx): Mailbox => {
-  const parsed = parseMailbox(value);
-  if (!parsed.ok) {
-    ctx.addIssue({ code: 'custom', message: `"${value.slice(0, 100)}": ${parsed.message}` });
-    return z.NEVER;
-  }
-  return parsed.value;
-});
+const mailbox = z.pipe(
+  z.string(),
+  z.transform((value: string, ctx): Mailbox => {
+    const parsed = parseMailbox(value);
+    if (!parsed.ok) {
+      ctx.issues.push({ code: 'custom', message: `"${value.slice(0, 100)}": ${parsed.message}`, input: value });
+      return z.NEVER;
+    }
+    return parsed.value;
+  }),
+);
 
 /** One address or a list of them; a single string is read as a list of one. */
-const mailboxList = z.preprocess(
-  (v) => (typeof v === 'string' ? [v] : v),
-  z.array(mailbox).max(LIMITS.recipients, `at most ${LIMITS.recipients} recipients`),
+const mailboxList = z.pipe(
+  z.transform((v: unknown) => (typeof v === 'string' ? [v] : v)),
+  z.array(mailbox).check(z.maxLength(LIMITS.recipients, `at most ${LIMITS.recipients} recipients`)),
 );
 
 const HEADER_NAME = /^[\x21-\x39\x3b-\x7e]{1,126}$/;
@@ -60,88 +64,102 @@ const HEADER_NAME = /^[\x21-\x39\x3b-\x7e]{1,126}$/;
 const headers = z
   .record(
     z.string(),
-    z
-      .string()
-      .max(LIMITS.headerValue, `header values are at most ${LIMITS.headerValue} characters`)
-      .refine((v) => !/[\r\n\0]/.test(v), 'header values must not contain CR, LF or NUL')
-      .refine((v) => /^[\x20-\x7e\t]*$/.test(v), 'header values must be printable ASCII'),
+    z.string().check(
+      z.maxLength(LIMITS.headerValue, `header values are at most ${LIMITS.headerValue} characters`),
+      z.refine((v) => !/[\r\n\0]/.test(v), 'header values must not contain CR, LF or NUL'),
+      z.refine((v) => /^[\x20-\x7e\t]*$/.test(v), 'header values must be printable ASCII'),
+    ),
   )
-  .superRefine((h, ctx) => {
-    const names = Object.keys(h);
-    if (names.length > LIMITS.headers) {
-      ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.headers} custom headers` });
-    }
-    const seen = new Set<string>();
-    for (const n of names) {
-      const lower = n.toLowerCase();
-      if (!HEADER_NAME.test(n)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [n],
-          message: `header names are 1 to ${LIMITS.headerName} printable ASCII characters without spaces or ":"`,
-        });
+  .check(
+    z.superRefine((h, ctx) => {
+      const names = Object.keys(h);
+      if (names.length > LIMITS.headers) {
+        ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.headers} custom headers` });
       }
-      if (RESERVED_HEADERS.has(lower) || lower.startsWith('x-ses-') || lower.startsWith('x-mailroute-')) {
-        ctx.addIssue({ code: 'custom', path: [n], message: `"${n}" is set by mailroute and cannot be overridden` });
+      const seen = new Set<string>();
+      for (const n of names) {
+        const lower = n.toLowerCase();
+        if (!HEADER_NAME.test(n)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [n],
+            message: `header names are 1 to ${LIMITS.headerName} printable ASCII characters without spaces or ":"`,
+          });
+        }
+        if (RESERVED_HEADERS.has(lower) || lower.startsWith('x-ses-') || lower.startsWith('x-mailroute-')) {
+          ctx.addIssue({ code: 'custom', path: [n], message: `"${n}" is set by mailroute and cannot be overridden` });
+        }
+        if (seen.has(lower)) ctx.addIssue({ code: 'custom', path: [n], message: `"${n}" is given twice` });
+        seen.add(lower);
       }
-      if (seen.has(lower)) ctx.addIssue({ code: 'custom', path: [n], message: `"${n}" is given twice` });
-      seen.add(lower);
-    }
-  });
+    }),
+  );
 
 const tagPart = z
   .string()
-  .min(1)
-  .max(LIMITS.tagLength)
-  .regex(/^[A-Za-z0-9_-]+$/, 'tag names and values use only letters, digits, "_" and "-"');
+  .check(
+    z.minLength(1),
+    z.maxLength(LIMITS.tagLength),
+    z.regex(/^[A-Za-z0-9_-]+$/, 'tag names and values use only letters, digits, "_" and "-"'),
+  );
 
-const tags = z.record(tagPart, tagPart).superRefine((t, ctx) => {
-  const names = Object.keys(t);
-  if (names.length > LIMITS.tags) ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.tags} tags` });
-  for (const n of names) {
-    if (n.toLowerCase().startsWith('mailroute') || n.toLowerCase().startsWith('ses')) {
-      ctx.addIssue({ code: 'custom', path: [n], message: `tag names starting with "mailroute" or "ses" are reserved` });
+const tags = z.record(tagPart, tagPart).check(
+  z.superRefine((t, ctx) => {
+    const names = Object.keys(t);
+    if (names.length > LIMITS.tags) ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.tags} tags` });
+    for (const n of names) {
+      if (n.toLowerCase().startsWith('mailroute') || n.toLowerCase().startsWith('ses')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [n],
+          message: `tag names starting with "mailroute" or "ses" are reserved`,
+        });
+      }
     }
-  }
-});
+  }),
+);
 
 export const SendEmailBody = z
   .strictObject({
     from: mailbox,
     to: mailboxList,
-    cc: mailboxList.optional(),
-    bcc: mailboxList.optional(),
-    replyTo: mailboxList.optional(),
-    subject: z
-      .string()
-      .min(1)
-      .max(LIMITS.subject)
-      .refine((s) => !/[\r\n\0]/.test(s), 'subject must not contain CR, LF or NUL'),
-    html: z.string().min(1).optional(),
-    text: z.string().min(1).optional(),
-    headers: headers.optional(),
-    tags: tags.optional(),
+    cc: z.optional(mailboxList),
+    bcc: z.optional(mailboxList),
+    replyTo: z.optional(mailboxList),
+    subject: z.string().check(
+      z.minLength(1),
+      z.maxLength(LIMITS.subject),
+      z.refine((s) => !/[\r\n\0]/.test(s), 'subject must not contain CR, LF or NUL'),
+    ),
+    html: z.optional(z.string().check(z.minLength(1))),
+    text: z.optional(z.string().check(z.minLength(1))),
+    headers: z.optional(headers),
+    tags: z.optional(tags),
   })
-  .superRefine((e, ctx) => {
-    if (e.html === undefined && e.text === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['html'], message: 'give html, text or both' });
-    }
-    const count = e.to.length + (e.cc?.length ?? 0) + (e.bcc?.length ?? 0);
-    if (count === 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'at least one recipient' });
-    if (count > LIMITS.recipients) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['to'],
-        message: `at most ${LIMITS.recipients} recipients across to, cc and bcc`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((e, ctx) => {
+      if (e.html === undefined && e.text === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['html'], message: 'give html, text or both' });
+      }
+      const count = e.to.length + (e.cc?.length ?? 0) + (e.bcc?.length ?? 0);
+      if (count === 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'at least one recipient' });
+      if (count > LIMITS.recipients) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['to'],
+          message: `at most ${LIMITS.recipients} recipients across to, cc and bcc`,
+        });
+      }
+    }),
+  );
 
 export type SendEmailInput = z.input<typeof SendEmailBody>;
 export type SendEmail = z.output<typeof SendEmailBody>;
 
 export const BatchBody = z.strictObject({
-  emails: z.array(z.unknown()).min(1).max(LIMITS.batch, `at most ${LIMITS.batch} emails per batch`),
+  emails: z
+    .array(z.unknown())
+    .check(z.minLength(1), z.maxLength(LIMITS.batch, `at most ${LIMITS.batch} emails per batch`)),
 });
 
 /**
@@ -150,15 +168,15 @@ export const BatchBody = z.strictObject({
  */
 export const QueuedEmail = z.object({
   v: z.literal(1),
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   from: z.string(),
   to: z.array(z.string()),
   cc: z.array(z.string()),
   bcc: z.array(z.string()),
   replyTo: z.array(z.string()),
   subject: z.string(),
-  html: z.string().optional(),
-  text: z.string().optional(),
+  html: z.optional(z.string()),
+  text: z.optional(z.string()),
   headers: z.record(z.string(), z.string()),
   tags: z.record(z.string(), z.string()),
 });

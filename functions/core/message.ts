@@ -2,7 +2,8 @@
  * The message record: one DynamoDB item per message holding its status, recipients, provider
  * result and event timeline — never the body. Status moves forward only.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale';
 
 export const STATUSES = [
   'queued',
@@ -31,7 +32,7 @@ export const TERMINAL: ReadonlySet<Status> = new Set([
 export const MessageEvent = z.object({
   type: z.string(),
   at: z.string(),
-  detail: z.record(z.string(), z.unknown()).optional(),
+  detail: z.optional(z.record(z.string(), z.unknown())),
 });
 export type MessageEvent = z.infer<typeof MessageEvent>;
 
@@ -41,20 +42,20 @@ export const MessageRecord = z.looseObject({
   status: z.enum(STATUSES),
   from: z.string(),
   to: z.array(z.string()),
-  cc: z.array(z.string()).default([]),
-  bcc: z.array(z.string()).default([]),
+  cc: z._default(z.array(z.string()), []),
+  bcc: z._default(z.array(z.string()), []),
   subject: z.string(),
-  tags: z.record(z.string(), z.string()).default({}),
-  apiKey: z.string().optional(),
+  tags: z._default(z.record(z.string(), z.string()), {}),
+  apiKey: z.optional(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
-  attempts: z.number().default(0),
-  provider: z.string().optional(),
-  providerMessageId: z.string().optional(),
-  reason: z.string().optional(),
-  claimToken: z.string().optional(),
-  claimedAt: z.number().optional(),
-  events: z.array(MessageEvent).default([]),
+  attempts: z._default(z.number(), 0),
+  provider: z.optional(z.string()),
+  providerMessageId: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  claimToken: z.optional(z.string()),
+  claimedAt: z.optional(z.number()),
+  events: z._default(z.array(MessageEvent), []),
   expiresAt: z.number(),
 });
 export type MessageRecord = z.infer<typeof MessageRecord>;

@@ -12,6 +12,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import * as z from 'zod/mini';
 import { type MessageEvent, MessageRecord } from '../core/message';
 import type { ApiKeyRecord, ClaimResult, FinishPatch, KeyStore, MessageStore, SuppressionStore } from './ports';
 
@@ -112,7 +113,7 @@ export class DynamoMessageStore implements MessageStore {
       // leaves it marshalled, and some implementations omit it, so read it when it is missing.
       const item = e.Item ? unmarshall(e.Item) : await this.get(id);
       if (!item) return { ok: false };
-      const current = MessageRecord.pick({ status: true, claimedAt: true }).parse(item);
+      const current = z.pick(MessageRecord, { status: true, claimedAt: true }).parse(item);
       return { ok: false, current };
     }
   }
