@@ -1,0 +1,110 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IConfigurationSet } from 'aws-cdk-lib/aws-ses';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DISPATCH_BATCH_SIZE, DISPATCH_TIMEOUT_SECONDS, QUEUES, type QueueSpec, TABLES } from '../resources';
+import { bindQueue, bindTable, MailrouteFunction } from './mailroute-function';
+
+export interface DispatchProps {
+  readonly tables: {
+    readonly messages: ITableV2;
+    readonly suppression: ITableV2;
+  };
+  /** The queue the function consumes. */
+  readonly sendQueue: IQueue;
+  /**
+   * Settings of the send queue; its `maxReceiveCount` tells the function which receive is the last.
+   * @default QUEUES.send
+   */
+  readonly sendQueueSpec?: QueueSpec;
+  /** The SES configuration set every email is sent with. */
+  readonly configurationSet: IConfigurationSet;
+  /** SES identities (domains or email addresses) the function may send from. */
+  readonly senderIdentities: readonly string[];
+  /**
+   * Most concurrent invocations the SQS event source starts (2..1000).
+   * @default 10
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Messages per invocation.
+   * @default DISPATCH_BATCH_SIZE
+   */
+  readonly batchSize?: number;
+  /**
+   * The function's timeout; the send queue's visibility timeout must be at least six times this.
+   * @default Duration.seconds(DISPATCH_TIMEOUT_SECONDS)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory, in MiB.
+   * @default 512
+   */
+  readonly memorySize?: number;
+}
+
+/**
+ * The send-queue consumer: checks suppression, sends through SES and records the result. It reports
+ * partial batch failures, may send only from the configured identities with the configuration set,
+ * and reads (never writes) the suppression table.
+ */
+export class Dispatch extends Construct {
+  public readonly handler: MailrouteFunction;
+  public readonly eventSource: SqsEventSource;
+
+  constructor(scope: Construct, id: string, props: DispatchProps) {
+    super(scope, id);
+    if (props.senderIdentities.length === 0) {
+      throw new Error(
+        `Dispatch "${this.node.path}": senderIdentities is empty, so no email could be sent. ` +
+          'List the SES identities (domains or email addresses) to send from, e.g. ["example.com"].',
+      );
+    }
+    const spec = props.sendQueueSpec ?? QUEUES.send;
+    const timeout = props.timeout ?? Duration.seconds(DISPATCH_TIMEOUT_SECONDS);
+
+    this.handler = new MailrouteFunction(this, 'Handler', {
+      entry: 'dispatch',
+      description: 'mailroute dispatcher: sends queued emails through SES',
+      timeout,
+      memorySize: props.memorySize ?? 512,
+      environment: {
+        SES_CONFIGURATION_SET: props.configurationSet.configurationSetName,
+        SEND_MAX_RECEIVE_COUNT: String(spec.maxReceiveCount),
+        // A claim older than the function's timeout was left by a dispatcher that stopped.
+        DISPATCH_TIMEOUT_SECONDS: String(timeout.toSeconds()),
+      },
+    });
+    bindTable(this.handler, TABLES.messages, props.tables.messages, 'readWrite');
+    bindTable(this.handler, TABLES.suppression, props.tables.suppression, 'read');
+    // The function changes the visibility of messages it retries later, so it needs the queue's URL.
+    bindQueue(this.handler, spec, props.sendQueue, 'consume');
+
+    this.eventSource = new SqsEventSource(props.sendQueue, {
+      batchSize: props.batchSize ?? DISPATCH_BATCH_SIZE,
+      reportBatchItemFailures: true,
+      maxConcurrency: props.maxConcurrency ?? 10,
+    });
+    this.handler.function.addEventSource(this.eventSource);
+
+    // SES has no L2 grant: allow sending only as the configured identities, with the configuration set.
+    const stack = Stack.of(this);
+    const identityArns = props.senderIdentities.map((identity) =>
+      stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+    );
+    const configurationSetArn = stack.formatArn({
+      service: 'ses',
+      resource: 'configuration-set',
+      resourceName: props.configurationSet.configurationSetName,
+    });
+    this.handler.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        resources: [...identityArns, configurationSetArn],
+      }),
+    );
+  }
+}

@@ -1,0 +1,150 @@
+import path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IGrantable, IPrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { BUNDLING, FUNCTION_ENTRIES, type FunctionName } from '../bundling';
+import type { QueueSpec, TableSpec } from '../resources';
+
+/** The repository root: entry paths in `FUNCTION_ENTRIES` are relative to it. */
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+const OUTPUT_FORMATS: Readonly<Record<(typeof BUNDLING)['format'], OutputFormat>> = { esm: OutputFormat.ESM };
+
+/** Environment every mailroute function gets (Powertools settings, source-mapped stack traces). */
+export const COMMON_ENVIRONMENT: Readonly<Record<string, string>> = {
+  POWERTOOLS_SERVICE_NAME: 'mailroute',
+  POWERTOOLS_METRICS_NAMESPACE: 'Mailroute',
+  NODE_OPTIONS: '--enable-source-maps',
+};
+
+export interface MailrouteFunctionProps {
+  /** Which function to build: its entry file is `FUNCTION_ENTRIES[entry]`, relative to the repository root. */
+  readonly entry: FunctionName;
+  /**
+   * A description of the function.
+   * @default - no description
+   */
+  readonly description?: string;
+  /**
+   * The function's timeout.
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory, in MiB (CPU grows with it).
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Extra environment variables; table and queue variables are better set with `bindTable` / `bindQueue`.
+   * @default - only `COMMON_ENVIRONMENT`
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * How long the function's log group keeps log events.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * What happens to the log group when it leaves the stack.
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A mailroute Lambda function with the house settings: Node.js 22 on arm64, X-Ray tracing, its own log
+ * group with a retention period, and the bundle described by `BUNDLING` (minified ESM with source maps,
+ * AWS SDK clients bundled rather than taken from the runtime).
+ */
+export class MailrouteFunction extends Construct implements IGrantable {
+  public readonly function: NodejsFunction;
+  public readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: MailrouteFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(REPO_ROOT, FUNCTION_ENTRIES[props.entry]),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      environment: { ...COMMON_ENVIRONMENT, ...props.environment },
+      bundling: {
+        minify: BUNDLING.minify,
+        sourceMap: BUNDLING.sourcemap,
+        sourcesContent: false,
+        format: OUTPUT_FORMATS[BUNDLING.format],
+        target: BUNDLING.target,
+        mainFields: [...BUNDLING.mainFields],
+        banner: BUNDLING.banner,
+        externalModules: [...BUNDLING.external],
+      },
+    });
+  }
+
+  public get grantPrincipal(): IPrincipal {
+    return this.function.grantPrincipal;
+  }
+
+  /** Sets an environment variable on the function. */
+  public addEnvironment(key: string, value: string): this {
+    this.function.addEnvironment(key, value);
+    return this;
+  }
+}
+
+export type TableAccess = 'read' | 'write' | 'readWrite';
+export type QueueAccess = 'send' | 'consume';
+
+/**
+ * Gives a function a table: sets the variable `spec.env` to the table's name and grants the data-plane
+ * actions of `access` (L2 grants: read = Get/Query/Scan/BatchGet, write = Put/Update/Delete/BatchWrite).
+ */
+export function bindTable(fn: MailrouteFunction, spec: TableSpec, table: ITableV2, access: TableAccess): void {
+  fn.addEnvironment(spec.env, table.tableName);
+  switch (access) {
+    case 'read':
+      table.grantReadData(fn);
+      return;
+    case 'write':
+      table.grantWriteData(fn);
+      return;
+    case 'readWrite':
+      table.grantReadWriteData(fn);
+      return;
+  }
+}
+
+/**
+ * Gives a function a queue: sets the variable `spec.env` to the queue's URL and grants either sending
+ * or consuming (receive, delete, change visibility) messages.
+ */
+export function bindQueue(fn: MailrouteFunction, spec: QueueSpec, queue: IQueue, access: QueueAccess): void {
+  fn.addEnvironment(spec.env, queue.queueUrl);
+  switch (access) {
+    case 'send':
+      queue.grantSendMessages(fn);
+      return;
+    case 'consume':
+      queue.grantConsumeMessages(fn);
+      return;
+  }
+}

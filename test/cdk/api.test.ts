@@ -1,0 +1,72 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { API_ROUTES, type ApiFunction, routeKey } from '../../lib/api-routes';
+import { type CfnResource, logicalId, resource, resourcesOfType, type Synthesized, synthesize } from './stack-fixture';
+
+let s: Synthesized;
+let routes: CfnResource[];
+
+beforeAll(() => {
+  s = synthesize();
+  routes = Object.values(resourcesOfType(s.template, 'AWS::ApiGatewayV2::Route'));
+});
+
+const functionIds = (): Record<ApiFunction, string> => ({ ingest: logicalId(s.stack.ingest.handler.function) });
+
+/** The integration a route targets (`integrations/<id>`). */
+function integrationOf(route: CfnResource): CfnResource {
+  const target = route.Properties?.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+  const [prefix, ref] = target['Fn::Join'][1];
+  expect(prefix).toBe('integrations/');
+  return resource(s.template, ref.Ref);
+}
+
+describe('HTTP API', () => {
+  it('is a single HTTP API', () => {
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+  });
+
+  it('has exactly the routes of API_ROUTES', () => {
+    expect(routes.map((r) => r.Properties?.RouteKey).sort()).toEqual(API_ROUTES.map(routeKey).sort());
+  });
+
+  it.each(API_ROUTES.map((r) => [routeKey(r), r.fn] as const))('routes %s to the %s function', (key, fn) => {
+    const route = routes.find((r) => r.Properties?.RouteKey === key);
+    expect(route, key).toBeDefined();
+    const integration = integrationOf(route as CfnResource);
+    expect(integration.Properties?.IntegrationUri).toEqual({ 'Fn::GetAtt': [functionIds()[fn], 'Arn'] });
+  });
+
+  it('uses Lambda proxy integrations with payload format 2.0', () => {
+    for (const integration of Object.values(resourcesOfType(s.template, 'AWS::ApiGatewayV2::Integration'))) {
+      expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+    }
+  });
+
+  it('has no API Gateway authorizer (the function checks API keys)', () => {
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+    for (const route of routes) expect(route.Properties?.AuthorizationType).toBe('NONE');
+  });
+
+  it('lets API Gateway invoke the function of each route', () => {
+    const permissions = Object.values(resourcesOfType(s.template, 'AWS::Lambda::Permission')).filter(
+      (p) => p.Properties?.Principal === 'apigateway.amazonaws.com',
+    );
+    expect(permissions).toHaveLength(API_ROUTES.length);
+    for (const permission of permissions) {
+      expect(permission.Properties).toMatchObject({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [functionIds().ingest, 'Arn'] },
+      });
+    }
+  });
+
+  it('deploys to an auto-deployed $default stage with default route throttling', () => {
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingBurstLimit: 500, ThrottlingRateLimit: 1000 },
+    });
+  });
+});

@@ -1,0 +1,146 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { dispatchConfig, ingestConfig } from '../../functions/config';
+import { DISPATCH_TIMEOUT_SECONDS, QUEUES } from '../../lib/resources';
+import {
+  type CfnResource,
+  environmentOf,
+  logicalId,
+  refOf,
+  resource,
+  resourcesOfType,
+  type Synthesized,
+  synthesize,
+} from './stack-fixture';
+
+let s: Synthesized;
+let functions: Record<string, CfnResource>;
+
+beforeAll(() => {
+  // A value other than the default shows the context reaches the function.
+  s = synthesize({ mailroute: { retentionDays: 90 } });
+  functions = resourcesOfType(s.template, 'AWS::Lambda::Function');
+});
+
+/**
+ * The environment a function would see once deployed: CloudFormation references (`${...}`) become a
+ * value valid for any of them (a non-empty name that is also a URL).
+ */
+const deployedEnvironment = (fn: CfnResource): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(environmentOf(fn)).map(([key, value]) => [
+      key,
+      value.includes('${') ? 'https://sqs.eu-west-1.amazonaws.com/123456789012/resolved-reference' : value,
+    ]),
+  );
+
+const COMMON = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
+
+describe('every Lambda function', () => {
+  it('is exactly the ingest and dispatch functions', () => {
+    expect(Object.keys(functions).sort()).toEqual(
+      [logicalId(s.stack.ingest.handler.function), logicalId(s.stack.dispatch.handler.function)].sort(),
+    );
+  });
+
+  it('runs Node.js 22', () => {
+    for (const fn of Object.values(functions)) expect(fn.Properties?.Runtime).toBe('nodejs22.x');
+  });
+
+  it('runs on arm64', () => {
+    for (const fn of Object.values(functions)) expect(fn.Properties?.Architectures).toEqual(['arm64']);
+  });
+
+  it('has active X-Ray tracing', () => {
+    for (const fn of Object.values(functions)) expect(fn.Properties?.TracingConfig).toEqual({ Mode: 'Active' });
+  });
+
+  it('logs to its own log group, which keeps events for one month', () => {
+    const logGroups = new Set<string>();
+    for (const fn of Object.values(functions)) {
+      const logGroup = (fn.Properties?.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined)?.LogGroup?.Ref;
+      expect(logGroup, 'LoggingConfig.LogGroup is a Ref').toBeTypeOf('string');
+      const group = resource(s.template, logGroup as string);
+      expect(group.Type).toBe('AWS::Logs::LogGroup');
+      expect(group.Properties?.RetentionInDays).toBe(30);
+      logGroups.add(logGroup as string);
+    }
+    expect(logGroups.size).toBe(Object.keys(functions).length);
+  });
+
+  it('sets the Powertools service name and metrics namespace', () => {
+    for (const fn of Object.values(functions)) {
+      expect(environmentOf(fn)).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: 'mailroute',
+        POWERTOOLS_METRICS_NAMESPACE: 'Mailroute',
+      });
+    }
+  });
+});
+
+describe('ingest function', () => {
+  let fn: CfnResource;
+  beforeAll(() => {
+    fn = resource(s.template, logicalId(s.stack.ingest.handler.function));
+  });
+
+  it('gets exactly its tables, the send queue and the retention period', () => {
+    const t = s.stack.tables;
+    expect(environmentOf(fn)).toEqual({
+      ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
+      TABLE_MESSAGES: refOf(logicalId(t.messages)),
+      TABLE_IDEMPOTENCY: refOf(logicalId(t.idempotency)),
+      TABLE_SETTINGS: refOf(logicalId(t.settings)),
+      QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
+      RETENTION_DAYS: String(s.context.retentionDays),
+    });
+  });
+
+  it("satisfies the function's environment schema (functions/config.ts)", () => {
+    expect(() => ingestConfig(deployedEnvironment(fn))).not.toThrow();
+  });
+
+  it('has a 10 s timeout and 512 MiB', () => {
+    expect(fn.Properties).toMatchObject({ Timeout: 10, MemorySize: 512 });
+  });
+});
+
+describe('dispatch function', () => {
+  let fn: CfnResource;
+  beforeAll(() => {
+    fn = resource(s.template, logicalId(s.stack.dispatch.handler.function));
+  });
+
+  it('gets exactly its tables, the send queue, the configuration set, its timeout and the max receive count', () => {
+    const t = s.stack.tables;
+    expect(environmentOf(fn)).toEqual({
+      ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
+      TABLE_MESSAGES: refOf(logicalId(t.messages)),
+      TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
+      QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
+      SES_CONFIGURATION_SET: refOf(logicalId(s.stack.configurationSet)),
+      SEND_MAX_RECEIVE_COUNT: String(QUEUES.send.maxReceiveCount),
+      DISPATCH_TIMEOUT_SECONDS: String(fn.Properties?.Timeout),
+    });
+  });
+
+  it("satisfies the function's environment schema (functions/config.ts)", () => {
+    expect(() => dispatchConfig(deployedEnvironment(fn))).not.toThrow();
+  });
+
+  it('has the dispatch timeout and 512 MiB', () => {
+    expect(fn.Properties).toMatchObject({ Timeout: DISPATCH_TIMEOUT_SECONDS, MemorySize: 512 });
+  });
+});
+
+describe('SES configuration set', () => {
+  it('exists once, named by CloudFormation', () => {
+    const sets = Object.values(resourcesOfType(s.template, 'AWS::SES::ConfigurationSet'));
+    expect(sets).toHaveLength(1);
+    expect(sets[0]?.Properties?.Name).toBeUndefined();
+  });
+
+  it("is what the dispatch function's SES_CONFIGURATION_SET names", () => {
+    const dispatch = resource(s.template, logicalId(s.stack.dispatch.handler.function));
+    expect(environmentOf(dispatch).SES_CONFIGURATION_SET).toBe(refOf(logicalId(s.stack.configurationSet)));
+  });
+});

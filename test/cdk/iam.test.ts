@@ -1,0 +1,128 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TableName } from '../../lib/resources';
+import {
+  arnOf,
+  logicalId,
+  type Permission,
+  permissionsOfRole,
+  refOf,
+  roleIdOf,
+  type Synthesized,
+  synthesize,
+} from './stack-fixture';
+
+const DYNAMODB_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+const DYNAMODB_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
+const SQS_CONSUME = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'];
+
+let s: Synthesized;
+let ingest: Permission[];
+let dispatch: Permission[];
+
+beforeAll(() => {
+  // Two identities, one of each kind, to show each becomes its own resource.
+  s = synthesize({ mailroute: { senderIdentities: ['example.com', 'noreply@example.org'] } });
+  ingest = permissionsOfRole(s.template, roleIdOf(s.stack.ingest.handler));
+  dispatch = permissionsOfRole(s.template, roleIdOf(s.stack.dispatch.handler));
+});
+
+const tableArn = (name: TableName): string => arnOf(logicalId(s.stack.tables[name]));
+const sendQueueArn = (): string => arnOf(logicalId(s.stack.sendQueue.queue));
+const actionsOn = (permissions: Permission[], resource: string): string[] =>
+  permissions.filter((p) => p.resource === resource || p.resource.startsWith(`${resource}/`)).map((p) => p.action);
+const resourcesOf = (permissions: Permission[], action: string): string[] =>
+  permissions.filter((p) => p.action === action).map((p) => p.resource);
+const matching = (permissions: Permission[], pattern: RegExp): Permission[] =>
+  permissions.filter((p) => pattern.test(p.action));
+
+describe.each([
+  ['ingest', () => ingest],
+  ['dispatch', () => dispatch],
+])('%s role', (_name, permissionsOf) => {
+  it('allows no wildcard actions', () => {
+    expect(permissionsOf().filter((p) => p.action.endsWith('*'))).toEqual([]);
+  });
+
+  it('allows only X-Ray on all resources', () => {
+    const unscoped = permissionsOf().filter((p) => p.resource === '*');
+    expect(unscoped.length).toBeGreaterThan(0);
+    for (const p of unscoped) expect(p.action).toMatch(/^xray:/);
+  });
+});
+
+describe('ingest role', () => {
+  it('reaches DynamoDB only on the messages, idempotency and settings tables', () => {
+    const resources = new Set(matching(ingest, /^dynamodb:/).map((p) => p.resource));
+    expect([...resources].sort()).toEqual(
+      (['messages', 'idempotency', 'settings'] as const).map((name) => tableArn(name)).sort(),
+    );
+  });
+
+  it('reads and writes messages and idempotency records', () => {
+    for (const name of ['messages', 'idempotency'] as const) {
+      expect(actionsOn(ingest, tableArn(name))).toEqual(expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]));
+    }
+  });
+
+  it('reads settings and cannot write them', () => {
+    const actions = actionsOn(ingest, tableArn('settings'));
+    expect(actions).toEqual(expect.arrayContaining(DYNAMODB_READ));
+    expect(actions.filter((a) => DYNAMODB_WRITE.includes(a))).toEqual([]);
+  });
+
+  it('sends to the send queue only', () => {
+    expect(resourcesOf(ingest, 'sqs:SendMessage')).toEqual([sendQueueArn()]);
+  });
+
+  it('cannot consume from any queue', () => {
+    expect(ingest.filter((p) => SQS_CONSUME.includes(p.action))).toEqual([]);
+  });
+
+  it('cannot use SES', () => {
+    expect(matching(ingest, /^ses:/)).toEqual([]);
+  });
+});
+
+describe('dispatch role', () => {
+  it('sends email only as the configured identities and with the configuration set', () => {
+    const stackArn = (resource: string): string =>
+      `arn:\${AWS::Partition}:ses:\${AWS::Region}:\${AWS::AccountId}:${resource}`;
+    const expected = [
+      ...s.context.senderIdentities.map((identity) => stackArn(`identity/${identity}`)),
+      stackArn(`configuration-set/${refOf(logicalId(s.stack.configurationSet))}`),
+    ].sort();
+    for (const action of ['ses:SendEmail', 'ses:SendRawEmail']) {
+      expect(resourcesOf(dispatch, action).sort(), action).toEqual(expected);
+    }
+  });
+
+  it('has no other SES actions', () => {
+    const actions = new Set(matching(dispatch, /^ses:/).map((p) => p.action));
+    expect([...actions].sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+  });
+
+  it('consumes the send queue (receive, delete, change visibility)', () => {
+    for (const action of SQS_CONSUME) expect(resourcesOf(dispatch, action), action).toEqual([sendQueueArn()]);
+  });
+
+  it('cannot send to any queue', () => {
+    expect(resourcesOf(dispatch, 'sqs:SendMessage')).toEqual([]);
+  });
+
+  it('reaches DynamoDB only on the messages and suppression tables', () => {
+    const resources = new Set(matching(dispatch, /^dynamodb:/).map((p) => p.resource));
+    expect([...resources].sort()).toEqual([tableArn('messages'), tableArn('suppression')].sort());
+  });
+
+  it('reads and writes messages', () => {
+    expect(actionsOn(dispatch, tableArn('messages'))).toEqual(
+      expect.arrayContaining([...DYNAMODB_READ, 'dynamodb:UpdateItem']),
+    );
+  });
+
+  it('reads suppression and cannot write it', () => {
+    const actions = actionsOn(dispatch, tableArn('suppression'));
+    expect(actions).toEqual(expect.arrayContaining(DYNAMODB_READ));
+    expect(actions.filter((a) => DYNAMODB_WRITE.includes(a))).toEqual([]);
+  });
+});

@@ -1,0 +1,51 @@
+import { beforeAll, expect, it } from 'vitest';
+import { logicalId, render, type Synthesized, synthesize } from './stack-fixture';
+
+interface Output {
+  readonly Description?: string;
+  readonly Value: unknown;
+}
+
+let s: Synthesized;
+let outputs: Record<string, Output>;
+
+beforeAll(() => {
+  s = synthesize();
+  outputs = s.template.toJSON().Outputs as Record<string, Output>;
+});
+
+it('has exactly the documented outputs', () => {
+  expect(Object.keys(outputs).sort()).toEqual(
+    [
+      'ApiUrl',
+      'ConfigurationSetName',
+      'DeadLetterQueueUrl',
+      'MessagesTableName',
+      'SendQueueUrl',
+      'SettingsTableName',
+    ].sort(),
+  );
+});
+
+it('describes every output', () => {
+  for (const [name, output] of Object.entries(outputs)) expect(output.Description, name).toMatch(/\w{3}/);
+});
+
+it('gives the API URL of the $default stage', () => {
+  expect(render(outputs.ApiUrl?.Value)).toBe(
+    `https://\${${logicalId(s.stack.api.httpApi)}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}/`,
+  );
+});
+
+it('names the resources an operator needs', () => {
+  const refs = {
+    SettingsTableName: s.stack.tables.settings,
+    MessagesTableName: s.stack.tables.messages,
+    SendQueueUrl: s.stack.sendQueue.queue,
+    DeadLetterQueueUrl: s.stack.sendQueue.deadLetterQueue,
+    ConfigurationSetName: s.stack.configurationSet,
+  };
+  for (const [name, construct] of Object.entries(refs)) {
+    expect(outputs[name]?.Value, name).toEqual({ Ref: logicalId(construct) });
+  }
+});
