@@ -52,6 +52,7 @@ async function bundle(entry: string, outfile: string): Promise<number> {
     bundle: true,
     minify: BUNDLING.minify,
     sourcemap: BUNDLING.sourcemap,
+    sourcesContent: false,
     format: BUNDLING.format,
     target: BUNDLING.target,
     platform: BUNDLING.platform,

@@ -11,9 +11,9 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { normaliseAddress } from '../core/address';
 import { type Action, claimConflict, claimLeaseMs, decide } from '../core/dispatch';
-import { addressOf, QueuedEmail } from '../core/email';
 import type { MessageEvent } from '../core/message';
 import { METRICS } from '../core/metric-names';
+import { addressOf, QueuedEmail } from '../core/queued-email';
 import type { EmailProvider, MessageStore, SuppressionStore, VisibilityControl } from '../store/ports';
 import { logger as defaultLogger, metrics as defaultMetrics } from './observability';
 

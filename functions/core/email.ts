@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import './zod-locale';
 import { formatMailbox, type Mailbox, parseMailbox } from './address';
+import type { QueuedEmail } from './queued-email';
 
 export const LIMITS = {
   recipients: 50,
@@ -162,26 +163,6 @@ export const BatchBody = z.strictObject({
     .check(z.minLength(1), z.maxLength(LIMITS.batch, `at most ${LIMITS.batch} emails per batch`)),
 });
 
-/**
- * The email as it travels through SQS to the dispatcher: everything needed to send, addresses
- * already validated and formatted. Bodies live only here, never in DynamoDB.
- */
-export const QueuedEmail = z.object({
-  v: z.literal(1),
-  id: z.string().check(z.minLength(1)),
-  from: z.string(),
-  to: z.array(z.string()),
-  cc: z.array(z.string()),
-  bcc: z.array(z.string()),
-  replyTo: z.array(z.string()),
-  subject: z.string(),
-  html: z.optional(z.string()),
-  text: z.optional(z.string()),
-  headers: z.record(z.string(), z.string()),
-  tags: z.record(z.string(), z.string()),
-});
-export type QueuedEmail = z.infer<typeof QueuedEmail>;
-
 export function toQueuedEmail(id: string, e: SendEmail): QueuedEmail {
   return {
     v: 1,
@@ -198,13 +179,3 @@ export function toQueuedEmail(id: string, e: SendEmail): QueuedEmail {
     tags: e.tags ?? {},
   };
 }
-
-/** The bare address inside a formatted mailbox ("Name" <a@b> → a@b). */
-export function addressOf(formatted: string): string {
-  const m = /<([^<>]+)>$/.exec(formatted);
-  return m?.[1] ?? formatted;
-}
-
-/** Every recipient address of a queued email. */
-export const recipientsOf = (e: Pick<QueuedEmail, 'to' | 'cc' | 'bcc'>): string[] =>
-  [...e.to, ...e.cc, ...e.bcc].map(addressOf);

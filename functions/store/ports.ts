@@ -4,8 +4,8 @@
  * emulators.
  */
 import type { SendOutcome } from '../core/dispatch';
-import type { QueuedEmail } from '../core/email';
 import type { MessageEvent, MessageRecord, Status } from '../core/message';
+import type { QueuedEmail } from '../core/queued-email';
 
 export type ClaimResult =
   | { readonly ok: true; readonly attempts: number }

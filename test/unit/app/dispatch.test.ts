@@ -1,8 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDispatchHandler } from '../../../functions/app/dispatch';
 import type { SendOutcome } from '../../../functions/core/dispatch';
-import { type QueuedEmail, SendEmailBody, toQueuedEmail } from '../../../functions/core/email';
+import { SendEmailBody, toQueuedEmail } from '../../../functions/core/email';
 import { newRecord } from '../../../functions/core/message';
+import type { QueuedEmail } from '../../../functions/core/queued-email';
 import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
 import { MemoryMessageStore, MemorySuppression, MemoryVisibility, ScriptedProvider } from '../../support/fakes';
 

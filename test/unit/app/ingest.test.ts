@@ -4,7 +4,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Authenticator, hashKey } from '../../../functions/app/auth';
 import { createIngestHandler } from '../../../functions/app/ingest';
-import { QueuedEmail } from '../../../functions/core/email';
+import { QueuedEmail } from '../../../functions/core/queued-email';
 import { httpEvent, lambdaContext } from '../../support/events';
 import { MemoryKeys, MemoryMessageStore, MemoryQueue } from '../../support/fakes';
 
