@@ -19,15 +19,7 @@ export const STATUSES = [
 export type Status = (typeof STATUSES)[number];
 
 /** States a message never leaves by dispatch: a redelivered SQS message for these is acknowledged. */
-export const TERMINAL: ReadonlySet<Status> = new Set([
-  'sent',
-  'delivered',
-  'bounced',
-  'complained',
-  'suppressed',
-  'rejected',
-  'failed',
-]);
+export const TERMINAL: ReadonlySet<Status> = new Set(STATUSES.filter((s) => s !== 'queued' && s !== 'sending'));
 
 export const MessageEvent = z.object({
   type: z.string(),

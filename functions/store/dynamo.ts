@@ -12,7 +12,6 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import * as z from 'zod/mini';
 import { type MessageEvent, MessageRecord } from '../core/message';
 import type { ApiKeyRecord, ClaimResult, FinishPatch, KeyStore, MessageStore, SuppressionStore } from './ports';
 
@@ -111,10 +110,9 @@ export class DynamoMessageStore implements MessageStore {
       if (!isConditionFailure(e)) throw e;
       // The failed condition returns the current item (ALL_OLD) at no cost; the document client
       // leaves it marshalled, and some implementations omit it, so read it when it is missing.
-      const item = e.Item ? unmarshall(e.Item) : await this.get(id);
-      if (!item) return { ok: false };
-      const current = z.pick(MessageRecord, { status: true, claimedAt: true }).parse(item);
-      return { ok: false, current };
+      const record = e.Item ? MessageRecord.parse(unmarshall(e.Item)) : await this.get(id);
+      if (!record) return { ok: false };
+      return { ok: false, current: { status: record.status, claimedAt: record.claimedAt } };
     }
   }
 
@@ -137,20 +135,31 @@ export class DynamoMessageStore implements MessageStore {
     return { names, values, set: `SET ${sets.join(', ')}` };
   }
 
-  finish(id: string, token: string, patch: FinishPatch): Promise<boolean> {
+  /** One conditional update that applies `patch`; false when `condition` does not hold. */
+  private conditionalPatch(
+    id: string,
+    patch: FinishPatch,
+    condition: string,
+    values: Record<string, unknown>,
+    endClaim: boolean,
+  ): Promise<boolean> {
     const u = this.patchUpdate(patch);
     return conditional(() =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { id },
-          UpdateExpression: `${u.set} REMOVE claimToken, claimedAt`,
-          ConditionExpression: 'claimToken = :t',
+          UpdateExpression: endClaim ? `${u.set} REMOVE claimToken, claimedAt` : u.set,
+          ConditionExpression: condition,
           ExpressionAttributeNames: u.names,
-          ExpressionAttributeValues: { ...u.values, ':t': token },
+          ExpressionAttributeValues: { ...u.values, ...values },
         }),
       ),
     );
+  }
+
+  finish(id: string, token: string, patch: FinishPatch): Promise<boolean> {
+    return this.conditionalPatch(id, patch, 'claimToken = :t', { ':t': token }, true);
   }
 
   release(id: string, token: string, event: MessageEvent): Promise<boolean> {
@@ -158,42 +167,25 @@ export class DynamoMessageStore implements MessageStore {
   }
 
   settleQueued(id: string, patch: FinishPatch): Promise<boolean> {
-    const u = this.patchUpdate(patch);
-    return conditional(() =>
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { id },
-          UpdateExpression: u.set,
-          ConditionExpression: '#s = :queued',
-          ExpressionAttributeNames: u.names,
-          ExpressionAttributeValues: { ...u.values, ':queued': 'queued' },
-        }),
-      ),
-    );
+    return this.conditionalPatch(id, patch, '#s = :queued', { ':queued': 'queued' }, false);
   }
 
   failStale(id: string, claimedAt: number | undefined, patch: FinishPatch): Promise<boolean> {
-    const u = this.patchUpdate(patch);
-    return conditional(() =>
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { id },
-          UpdateExpression: `${u.set} REMOVE claimToken, claimedAt`,
-          ConditionExpression:
-            claimedAt === undefined
-              ? '#sending = :sending AND attribute_not_exists(claimedAt)'
-              : '#sending = :sending AND claimedAt = :c',
-          ExpressionAttributeNames: { ...u.names, '#sending': 'status' },
-          ExpressionAttributeValues: {
-            ...u.values,
-            ':sending': 'sending',
-            ...(claimedAt === undefined ? {} : { ':c': claimedAt }),
-          },
-        }),
-      ),
-    );
+    return claimedAt === undefined
+      ? this.conditionalPatch(
+          id,
+          patch,
+          '#s = :sending AND attribute_not_exists(claimedAt)',
+          { ':sending': 'sending' },
+          true,
+        )
+      : this.conditionalPatch(
+          id,
+          patch,
+          '#s = :sending AND claimedAt = :c',
+          { ':sending': 'sending', ':c': claimedAt },
+          true,
+        );
   }
 }
 
