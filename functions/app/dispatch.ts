@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { normaliseAddress } from '../core/address';
@@ -15,7 +14,7 @@ import type { MessageEvent } from '../core/message';
 import { METRICS } from '../core/metric-names';
 import { addressOf, QueuedEmail } from '../core/queued-email';
 import type { EmailProvider, MessageStore, SuppressionStore, VisibilityControl } from '../store/ports';
-import { logger as defaultLogger, metrics as defaultMetrics } from './observability';
+import { logger as defaultLogger, metrics as defaultMetrics, publishMetrics } from './observability';
 
 export interface DispatchDeps {
   readonly messages: MessageStore;
@@ -193,7 +192,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
 
   return middy(core)
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics));
+    .use(publishMetrics(metrics));
 }
 
 function safeJson(s: string): unknown {

@@ -7,11 +7,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DomainError, isDomainError } from '../core/errors';
 import type { Authenticator, Caller } from './auth';
+import { publishMetrics } from './observability';
 
 export interface ApiRequest {
   readonly event: APIGatewayProxyEventV2;
@@ -101,7 +101,7 @@ export function createHttpHandler(routes: Readonly<Record<string, Route>>, deps:
 
   return middy(core)
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(publishMetrics(metrics))
     .use({
       onError: async (request) => {
         const error = request.error;

@@ -1,4 +1,5 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDispatchHandler } from '../../../functions/app/dispatch';
 import type { SendOutcome } from '../../../functions/core/dispatch';
 import { SendEmailBody, toQueuedEmail } from '../../../functions/core/email';
@@ -31,8 +32,9 @@ function queued(id: string, input: Record<string, unknown> = {}): QueuedEmail {
   return q;
 }
 
-function dispatcher(provider: ScriptedProvider, now = () => NOW) {
+function dispatcher(provider: ScriptedProvider, now = () => NOW, metrics?: Metrics) {
   return createDispatchHandler({
+    ...(metrics ? { metrics } : {}),
     messages,
     suppression,
     provider,
@@ -183,5 +185,17 @@ describe('dispatch', () => {
     );
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
     expect(provider.calls).toHaveLength(1);
+  });
+
+  it('records the metric of each path by its shared name', async () => {
+    const metrics = new Metrics({ namespace: 'Test' });
+    const names = vi.spyOn(metrics, 'addMetric');
+    suppression.suppressed.add('gone@example.org');
+    await dispatcher(
+      new ScriptedProvider(),
+      () => NOW,
+      metrics,
+    )(sqsEvent(sqsRecord(queued('a')), sqsRecord(queued('b', { to: 'gone@example.org' }))), lambdaContext());
+    expect(names.mock.calls.map((c) => c[0]).sort()).toEqual(['AcceptToSendLatency', 'EmailsSent', 'EmailsSuppressed']);
   });
 });
