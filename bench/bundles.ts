@@ -24,8 +24,16 @@ export const clients = [DynamoDBDocumentClient.from(ddb), new SQSClient({})];`,
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 const ddb = new DynamoDBClient({});
-export const clients = [DynamoDBDocumentClient.from(ddb), new SQSClient({}), new SESv2Client({})];`,
+export const clients = [DynamoDBDocumentClient.from(ddb), new SQSClient({}), new SESv2Client({}), new SecretsManagerClient({})];`,
+  sesEvents: `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+export const clients = [DynamoDBDocumentClient.from(new DynamoDBClient({}))];`,
+  tracking: `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+export const clients = [DynamoDBDocumentClient.from(new DynamoDBClient({})), new SecretsManagerClient({})];`,
 };
 
 /** What the functions read at cold start, with placeholder values (no request is made at init). */
@@ -38,6 +46,8 @@ const FUNCTION_ENV = {
   TABLE_IDEMPOTENCY: 'Idempotency',
   TABLE_SETTINGS: 'Settings',
   TABLE_SUPPRESSION: 'Suppression',
+  SIGNING_KEYS_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
+  PUBLIC_BASE_URL: 'https://mail.example.com',
   QUEUE_SEND_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send',
   SES_CONFIGURATION_SET: 'bench',
   POWERTOOLS_SERVICE_NAME: 'mailroute',

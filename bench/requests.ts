@@ -5,6 +5,7 @@
  */
 import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { startLocalStack } from '../bin/local-stack';
+import { QUEUES } from '../lib/resources';
 
 /** Public on-demand prices, us-east-1, USD (checked 2026-11). */
 export const PRICES = {
@@ -83,6 +84,8 @@ export interface RequestFigures {
   dynamodbWRU: number;
   dynamodbRRU: number;
   itemBytes: number;
+  /** ReceiveMessage calls of the idle SES-events poller during the run (fixed cost, not per email). */
+  idleSesEventsPolls: number;
   costPerMillionUSD: number;
   costBreakdownUSD: Record<string, number>;
 }
@@ -91,13 +94,21 @@ export async function measureRequests(emails = 1000): Promise<RequestFigures> {
   const counter: Counter = new Map();
   let counting = false;
   const pending: { service: string; op: string; input: unknown }[] = [];
+  let idlePolls = 0;
   const stack = await startLocalStack({
     apiPort: 0,
     sesPort: 0,
     awsPort: 0,
     dynamodbPort: 0,
     onAwsRequest: (service, op, input) => {
-      if (counting) pending.push({ service, op, input });
+      if (!counting) return;
+      // The SES-events queue's poller long-polls while idle (these emails make no SES events): a
+      // fixed cost per poller, whatever the volume, so it is counted apart from the per-email figures.
+      if (service === 'sqs' && String((input as { QueueUrl?: string })?.QueueUrl ?? '').includes(QUEUES.sesEvents.id)) {
+        idlePolls += 1;
+        return;
+      }
+      pending.push({ service, op, input });
     },
   });
   try {
@@ -186,6 +197,7 @@ export async function measureRequests(emails = 1000): Promise<RequestFigures> {
       dynamodbWRU: round(wru),
       dynamodbRRU: round(rru),
       itemBytes,
+      idleSesEventsPolls: idlePolls,
       costPerMillionUSD: round(
         Object.values(breakdown).reduce((a, b) => a + b, 0),
         2,

@@ -5,7 +5,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { CONTEXT_KEY, type MailrouteContext, parseContext } from '../lib/context';
-import { MailrouteStack } from '../lib/mailroute-stack';
+import { MailrouteStack, stackPropsFromContext } from '../lib/mailroute-stack';
 
 const app = new App();
 
@@ -19,7 +19,5 @@ try {
 
 new MailrouteStack(app, 'Mailroute', {
   description: 'mailroute: serverless transactional email (HTTP API, SQS, DynamoDB, SES)',
-  senderIdentities: context.senderIdentities,
-  retentionDays: context.retentionDays,
-  dispatchMaxConcurrency: context.dispatch.maxConcurrency,
+  ...stackPropsFromContext(context),
 });

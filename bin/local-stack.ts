@@ -5,13 +5,14 @@
  * Tables and queues come from lib/resources.ts and routes from lib/api-routes.ts, as in the stack.
  */
 import './local-env';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -28,19 +29,28 @@ import { startFauxqs } from 'fauxqs';
 import { hashKey } from '../functions/app/auth';
 import { createDispatchHandler } from '../functions/app/dispatch';
 import { createIngestHandler } from '../functions/app/ingest';
+import { createSesEventsHandler } from '../functions/app/ses-events';
+import { createTrackingHandler } from '../functions/app/tracking';
 import type { DispatchConfig, IngestConfig } from '../functions/config';
-import { dispatchDeps, ingestDeps, SES_CLIENT_OPTIONS } from '../functions/store/aws';
+import type { Keyring } from '../functions/core/signing';
+import { dispatchDeps, ingestDeps, SES_CLIENT_OPTIONS, sesEventsDeps, trackingDeps } from '../functions/store/aws';
 import { DynamoKeyStore, documentClient } from '../functions/store/dynamo';
+import { StaticSigningKeys } from '../functions/store/secrets';
 import { API_ROUTES, routeKey } from '../lib/api-routes';
 import {
   DISPATCH_BATCH_SIZE,
   DISPATCH_TIMEOUT_SECONDS,
   DLQ_RETENTION_DAYS,
   QUEUES,
+  type QueueSpec,
   SEND_QUEUE_VISIBILITY_SECONDS,
+  SES_EVENTS_BATCH_SIZE,
+  SES_EVENTS_TIMEOUT_SECONDS,
+  SES_EVENTS_TOPIC,
   TABLES,
   type TableSpec,
 } from '../lib/resources';
+import { SimulatedSesProvider } from './ses-simulator';
 
 export const DEFAULT_LOCAL_API_KEY = 'mr_local_dev_key';
 const REGION = 'us-east-1';
@@ -63,6 +73,8 @@ export interface LocalStackOptions {
   readonly onAwsRequest?: (service: string, operation: string, input: unknown) => void;
   /** Write .local/state.json so CLIs (key:create) find this stack. @default false */
   readonly writeState?: boolean;
+  /** Keys that sign links. @default a random key for this run */
+  readonly signingKeys?: Keyring;
   /** Visibility timeout of the send queue. @default SEND_QUEUE_VISIBILITY_SECONDS */
   readonly visibilityTimeoutSeconds?: number;
 }
@@ -74,12 +86,26 @@ export interface LocalStack {
   readonly dynamodbEndpoint: string;
   readonly apiKey: string;
   readonly tables: Record<keyof typeof TABLES, string>;
-  readonly queues: { readonly send: string; readonly sendDlq: string };
-  readonly clients: { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient; readonly ses: SESv2Client };
+  readonly queues: {
+    readonly send: string;
+    readonly sendDlq: string;
+    readonly sesEvents: string;
+    readonly sesEventsDlq: string;
+  };
+  /** The local SNS topic SES events go to (the simulator and ses:replay publish there). */
+  readonly sesEventsTopicArn: string;
+  /** The keyring that signs links (unsubscribe) in this run. */
+  readonly keyring: Keyring;
+  readonly clients: {
+    readonly dynamodb: DynamoDBClient;
+    readonly sqs: SQSClient;
+    readonly sns: SNSClient;
+    readonly ses: SESv2Client;
+  };
   stop(): Promise<void>;
 }
 
-type AnyClient = DynamoDBClient | SQSClient | SESv2Client;
+type AnyClient = DynamoDBClient | SQSClient | SESv2Client | SNSClient;
 
 function countRequests(client: AnyClient, service: string, onAwsRequest?: LocalStackOptions['onAwsRequest']) {
   if (!onAwsRequest) return;
@@ -203,7 +229,7 @@ function apiGateway(handlers: Record<string, HttpHandler>) {
       isBase64Encoded: body.length > 0,
     } as APIGatewayProxyEventV2;
     const handler = handlers[route.fn];
-    if (!handler) return send(500, JSON.stringify({ message: 'Internal Server Error' }));
+    if (!handler) return send(503, JSON.stringify({ message: 'Service Unavailable: starting' }));
     try {
       const out = await handler(event, fakeContext(`mailroute-${route.fn}`, 10));
       send(out.statusCode ?? 200, out.body ?? '', (out.headers ?? {}) as Record<string, string>);
@@ -220,7 +246,15 @@ type SqsHandler = (event: SQSEvent, context: Context) => Promise<{ batchItemFail
  * did not report as failed (partial batch response), and leaves the rest to the visibility timeout
  * and the queue's redrive policy. A thrown error fails the whole batch, as in AWS.
  */
-function startPoller(sqs: SQSClient, queueUrl: string, queueArn: string, handler: SqsHandler, signal: AbortSignal) {
+function startPoller(
+  sqs: SQSClient,
+  queue: LocalQueue,
+  batchSize: number,
+  timeoutSeconds: number,
+  handler: SqsHandler,
+  signal: AbortSignal,
+) {
+  const { url: queueUrl, arn: queueArn } = queue;
   const loop = async () => {
     while (!signal.aborted) {
       let received: ReceiveMessageCommandOutput;
@@ -228,7 +262,7 @@ function startPoller(sqs: SQSClient, queueUrl: string, queueArn: string, handler
         received = await sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
-            MaxNumberOfMessages: DISPATCH_BATCH_SIZE,
+            MaxNumberOfMessages: batchSize,
             WaitTimeSeconds: 2,
             MessageSystemAttributeNames: ['All'],
             MessageAttributeNames: ['All'],
@@ -245,7 +279,7 @@ function startPoller(sqs: SQSClient, queueUrl: string, queueArn: string, handler
       const event = toSqsEvent(messages, queueArn);
       let failed: Set<string>;
       try {
-        const out = await handler(event, fakeContext('mailroute-dispatch', DISPATCH_TIMEOUT_SECONDS));
+        const out = await handler(event, fakeContext('mailroute-poller', timeoutSeconds));
         failed = new Set((out?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       } catch {
         continue; // whole batch failed: every message returns after its visibility timeout
@@ -285,6 +319,41 @@ function toSqsEvent(messages: readonly Message[], queueArn: string): SQSEvent {
       awsRegion: REGION,
     })),
   };
+}
+
+interface LocalQueue {
+  readonly url: string;
+  readonly arn: string;
+  readonly dlqUrl: string;
+}
+
+/** A queue and its dead-letter queue, from the same spec the stack uses. */
+async function createQueue(sqs: SQSClient, spec: QueueSpec, visibilityTimeoutSeconds: number): Promise<LocalQueue> {
+  const arnOf = async (url: string | undefined) =>
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes
+      ?.QueueArn;
+  const dlq = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${spec.id}-dlq`,
+      Attributes: { MessageRetentionPeriod: String(DLQ_RETENTION_DAYS * 86_400) },
+    }),
+  );
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: spec.id,
+      Attributes: {
+        VisibilityTimeout: String(visibilityTimeoutSeconds),
+        MessageRetentionPeriod: String(spec.retentionDays * 86_400),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: await arnOf(dlq.QueueUrl),
+          maxReceiveCount: spec.maxReceiveCount,
+        }),
+      },
+    }),
+  );
+  const arn = await arnOf(queue.QueueUrl);
+  if (!queue.QueueUrl || !dlq.QueueUrl || !arn) throw new Error(`could not create the local queue ${spec.id}`);
+  return { url: queue.QueueUrl, arn, dlqUrl: dlq.QueueUrl };
 }
 
 async function createTable(client: DynamoDBClient, spec: TableSpec) {
@@ -330,9 +399,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => close(ses));
     const sesUrl = `http://${host}:${(ses.address() as AddressInfo).port}`;
 
+    // The API listens first (answering 503 until ready): the dispatcher's links need its URL.
+    const handlers: Record<string, HttpHandler> = {};
+    const api = createServer(apiGateway(handlers));
+    const apiPort = await listen(api, options.apiPort ?? 0, host);
+    stops.push(() => close(api));
+    const apiUrl = `http://${host}:${apiPort}`;
+
+    const keyring = options.signingKeys ?? { current: 'local', keys: { local: randomBytes(32).toString('base64url') } };
     const clients = {
       dynamodb: new DynamoDBClient({ endpoint: dynamodbEndpoint, region: REGION, credentials: CREDENTIALS }),
       sqs: new SQSClient({ endpoint: awsEndpoint, region: REGION, credentials: CREDENTIALS }),
+      sns: new SNSClient({ endpoint: awsEndpoint, region: REGION, credentials: CREDENTIALS }),
       ses: new SESv2Client({ ...SES_CLIENT_OPTIONS, endpoint: sesUrl, region: REGION, credentials: CREDENTIALS }),
     };
     countRequests(clients.dynamodb, 'dynamodb', options.onAwsRequest);
@@ -345,29 +423,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const spec of Object.values(TABLES)) await createTable(clients.dynamodb, spec);
     const tables = Object.fromEntries(Object.entries(TABLES).map(([k, spec]) => [k, spec.id])) as LocalStack['tables'];
 
-    const dlq = await clients.sqs.send(
-      new CreateQueueCommand({
-        QueueName: `${QUEUES.send.id}-dlq`,
-        Attributes: { MessageRetentionPeriod: String(DLQ_RETENTION_DAYS * 86_400) },
+    const send = await createQueue(
+      clients.sqs,
+      QUEUES.send,
+      options.visibilityTimeoutSeconds ?? SEND_QUEUE_VISIBILITY_SECONDS,
+    );
+    const sesEvents = await createQueue(clients.sqs, QUEUES.sesEvents, SES_EVENTS_TIMEOUT_SECONDS * 6);
+    // SES → SNS topic → SQS (raw message delivery), as the stack wires it.
+    const topic = await clients.sns.send(new CreateTopicCommand({ Name: SES_EVENTS_TOPIC.localName }));
+    if (!topic.TopicArn) throw new Error('could not create the local SES events topic');
+    const topicArn = topic.TopicArn;
+    await clients.sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'sqs',
+        Endpoint: sesEvents.arn,
+        Attributes: { RawMessageDelivery: 'true' },
       }),
     );
-    const dlqArn = (
-      await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
-    ).Attributes?.QueueArn;
-    const send = await clients.sqs.send(
-      new CreateQueueCommand({
-        QueueName: QUEUES.send.id,
-        Attributes: {
-          VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? SEND_QUEUE_VISIBILITY_SECONDS),
-          MessageRetentionPeriod: String(QUEUES.send.retentionDays * 86_400),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: QUEUES.send.maxReceiveCount }),
-        },
-      }),
-    );
-    const sendArn = (
-      await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: send.QueueUrl, AttributeNames: ['QueueArn'] }))
-    ).Attributes?.QueueArn;
-    if (!send.QueueUrl || !dlq.QueueUrl || !sendArn) throw new Error('could not create the local queues');
 
     await new DynamoKeyStore(documentClient(clients.dynamodb), tables.settings).put(hashKey(apiKey), {
       name: 'local',
@@ -375,44 +448,88 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
 
     const ingestConfig: IngestConfig = {
-      tables: { messages: tables.messages, idempotency: tables.idempotency, settings: tables.settings },
-      sendQueueUrl: send.QueueUrl,
+      tables: {
+        messages: tables.messages,
+        idempotency: tables.idempotency,
+        settings: tables.settings,
+        suppression: tables.suppression,
+      },
+      sendQueueUrl: send.url,
       retentionDays: 30,
     };
     const dispatchConfig: DispatchConfig = {
       tables: { messages: tables.messages, suppression: tables.suppression },
-      sendQueueUrl: send.QueueUrl,
+      sendQueueUrl: send.url,
       timeoutSeconds: DISPATCH_TIMEOUT_SECONDS,
       maxReceiveCount: QUEUES.send.maxReceiveCount,
+      signingKeysSecret: 'local',
+      publicBaseUrl: apiUrl,
     };
-    const ingest = createIngestHandler(ingestDeps(ingestConfig, clients));
-    const dispatch = createDispatchHandler(dispatchDeps(dispatchConfig, clients));
+    const signingKeys = new StaticSigningKeys(keyring);
+    const dispatchWiring = dispatchDeps(dispatchConfig, { ...clients, signingKeys });
+    const simulator = new SimulatedSesProvider(dispatchWiring.provider, clients.sns, topicArn);
+    const dispatch = createDispatchHandler({ ...dispatchWiring, provider: simulator });
+    const sesEventsHandler = createSesEventsHandler(
+      sesEventsDeps(
+        {
+          tables: { messages: tables.messages, suppression: tables.suppression },
+          softBounce: { limit: 3, windowHours: 72 },
+        },
+        clients,
+      ),
+    );
 
-    // The event source's own client (its requests are billed too, so they are counted).
+    // The event sources' own client (its requests are billed too, so they are counted).
     const pollerSqs = new SQSClient({ endpoint: awsEndpoint, region: REGION, credentials: CREDENTIALS });
     countRequests(pollerSqs, 'sqs', options.onAwsRequest);
     const abort = new AbortController();
-    const loops = Array.from({ length: options.pollers ?? 2 }, () =>
-      startPoller(pollerSqs, send.QueueUrl as string, sendArn, dispatch as unknown as SqsHandler, abort.signal),
-    );
+    const loops = [
+      ...Array.from({ length: options.pollers ?? 2 }, () =>
+        startPoller(
+          pollerSqs,
+          send,
+          DISPATCH_BATCH_SIZE,
+          DISPATCH_TIMEOUT_SECONDS,
+          dispatch as unknown as SqsHandler,
+          abort.signal,
+        ),
+      ),
+      ...(options.pollers === 0
+        ? []
+        : [
+            startPoller(
+              pollerSqs,
+              sesEvents,
+              SES_EVENTS_BATCH_SIZE,
+              SES_EVENTS_TIMEOUT_SECONDS,
+              sesEventsHandler as unknown as SqsHandler,
+              abort.signal,
+            ),
+          ]),
+    ];
     stops.push(async () => {
+      await Promise.allSettled([...simulator.pending]);
       abort.abort();
       await Promise.allSettled(loops);
       pollerSqs.destroy();
     });
 
-    const api = createServer(apiGateway({ ingest: ingest as unknown as HttpHandler }));
-    const apiPort = await listen(api, options.apiPort ?? 0, host);
-    stops.push(() => close(api));
-    const apiUrl = `http://${host}:${apiPort}`;
+    handlers.ingest = createIngestHandler(ingestDeps(ingestConfig, clients)) as unknown as HttpHandler;
+    handlers.tracking = createTrackingHandler(
+      trackingDeps(
+        { tables: { suppression: tables.suppression }, signingKeysSecret: 'local' },
+        { ...clients, signingKeys },
+      ),
+    ) as unknown as HttpHandler;
 
+    const queues = { send: send.url, sendDlq: send.dlqUrl, sesEvents: sesEvents.url, sesEventsDlq: sesEvents.dlqUrl };
     if (options.writeState) {
       const dir = join(process.cwd(), '.local');
       mkdirSync(dir, { recursive: true });
       const file = join(dir, 'state.json');
       writeFileSync(
         file,
-        `${JSON.stringify({ pid: process.pid, apiUrl, sesUrl, awsEndpoint, dynamodbEndpoint, tables, queues: { send: send.QueueUrl, sendDlq: dlq.QueueUrl } }, null, 2)}\n`,
+        `${JSON.stringify({ pid: process.pid, apiUrl, sesUrl, awsEndpoint, dynamodbEndpoint, tables, queues, sesEventsTopicArn: topicArn }, null, 2)}\n`,
       );
       stops.push(async () => rmSync(file, { force: true }));
     }
@@ -424,7 +541,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodbEndpoint,
       apiKey,
       tables,
-      queues: { send: send.QueueUrl, sendDlq: dlq.QueueUrl },
+      queues,
+      sesEventsTopicArn: topicArn,
+      keyring,
       clients,
       stop,
     };

@@ -12,6 +12,7 @@ const IngestEnv = z.object({
   TABLE_MESSAGES: name,
   TABLE_IDEMPOTENCY: name,
   TABLE_SETTINGS: name,
+  TABLE_SUPPRESSION: name,
   QUEUE_SEND_URL: z.url(),
   RETENTION_DAYS: z._default(positiveInt, 30),
 });
@@ -21,14 +22,36 @@ const DispatchEnv = z.object({
   TABLE_SUPPRESSION: name,
   QUEUE_SEND_URL: z.url(),
   SES_CONFIGURATION_SET: z.optional(name),
+  /** Secrets Manager secret (ARN or name) holding the link-signing keys: {"current":"k1","k1":"…"}. */
+  SIGNING_KEYS_SECRET: name,
+  /** Base URL of the public links written into emails (unsubscribe), e.g. the API's URL. */
+  PUBLIC_BASE_URL: z.url(),
   /** The dispatch function's timeout: a claim older than this was left by a stopped dispatcher. */
   DISPATCH_TIMEOUT_SECONDS: z._default(positiveInt, 30),
   /** The send queue's maxReceiveCount: on the last receive a failing message is marked failed. */
   SEND_MAX_RECEIVE_COUNT: z._default(positiveInt, 5),
 });
 
+const SesEventsEnv = z.object({
+  TABLE_MESSAGES: name,
+  TABLE_SUPPRESSION: name,
+  /** Transient bounces of one address within the window that convert to a suppression. */
+  SOFT_BOUNCE_LIMIT: z._default(positiveInt, 3),
+  SOFT_BOUNCE_WINDOW_HOURS: z._default(positiveInt, 72),
+});
+
+const TrackingEnv = z.object({
+  TABLE_SUPPRESSION: name,
+  SIGNING_KEYS_SECRET: name,
+});
+
 export interface IngestConfig {
-  readonly tables: { readonly messages: string; readonly idempotency: string; readonly settings: string };
+  readonly tables: {
+    readonly messages: string;
+    readonly idempotency: string;
+    readonly settings: string;
+    readonly suppression: string;
+  };
   readonly sendQueueUrl: string;
   readonly retentionDays: number;
 }
@@ -39,6 +62,18 @@ export interface DispatchConfig {
   readonly timeoutSeconds: number;
   readonly sesConfigurationSet?: string | undefined;
   readonly maxReceiveCount: number;
+  readonly signingKeysSecret: string;
+  readonly publicBaseUrl: string;
+}
+
+export interface SesEventsConfig {
+  readonly tables: { readonly messages: string; readonly suppression: string };
+  readonly softBounce: { readonly limit: number; readonly windowHours: number };
+}
+
+export interface TrackingConfig {
+  readonly tables: { readonly suppression: string };
+  readonly signingKeysSecret: string;
 }
 
 function parse<T extends z.ZodMiniType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
@@ -53,7 +88,12 @@ function parse<T extends z.ZodMiniType>(schema: T, env: NodeJS.ProcessEnv): z.in
 export function ingestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
   const e = parse(IngestEnv, env);
   return {
-    tables: { messages: e.TABLE_MESSAGES, idempotency: e.TABLE_IDEMPOTENCY, settings: e.TABLE_SETTINGS },
+    tables: {
+      messages: e.TABLE_MESSAGES,
+      idempotency: e.TABLE_IDEMPOTENCY,
+      settings: e.TABLE_SETTINGS,
+      suppression: e.TABLE_SUPPRESSION,
+    },
     sendQueueUrl: e.QUEUE_SEND_URL,
     retentionDays: e.RETENTION_DAYS,
   };
@@ -67,5 +107,20 @@ export function dispatchConfig(env: NodeJS.ProcessEnv = process.env): DispatchCo
     timeoutSeconds: e.DISPATCH_TIMEOUT_SECONDS,
     sesConfigurationSet: e.SES_CONFIGURATION_SET,
     maxReceiveCount: e.SEND_MAX_RECEIVE_COUNT,
+    signingKeysSecret: e.SIGNING_KEYS_SECRET,
+    publicBaseUrl: e.PUBLIC_BASE_URL,
   };
+}
+
+export function sesEventsConfig(env: NodeJS.ProcessEnv = process.env): SesEventsConfig {
+  const e = parse(SesEventsEnv, env);
+  return {
+    tables: { messages: e.TABLE_MESSAGES, suppression: e.TABLE_SUPPRESSION },
+    softBounce: { limit: e.SOFT_BOUNCE_LIMIT, windowHours: e.SOFT_BOUNCE_WINDOW_HOURS },
+  };
+}
+
+export function trackingConfig(env: NodeJS.ProcessEnv = process.env): TrackingConfig {
+  const e = parse(TrackingEnv, env);
+  return { tables: { suppression: e.TABLE_SUPPRESSION }, signingKeysSecret: e.SIGNING_KEYS_SECRET };
 }

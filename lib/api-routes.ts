@@ -3,7 +3,8 @@
  * local server (bin/local.ts) matches requests against the same list, so both expose the same API.
  */
 
-export type ApiFunction = 'ingest';
+/** ingest serves the keyed /v1 API; tracking serves the public links written into emails. */
+export type ApiFunction = 'ingest' | 'tracking';
 
 export interface ApiRoute {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -18,6 +19,12 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/emails', fn: 'ingest' },
   { method: 'POST', path: '/v1/emails/batch', fn: 'ingest' },
   { method: 'GET', path: '/v1/emails/{id}', fn: 'ingest' },
+  { method: 'GET', path: '/v1/suppressions', fn: 'ingest' },
+  { method: 'GET', path: '/v1/suppressions/{email}', fn: 'ingest' },
+  { method: 'PUT', path: '/v1/suppressions/{email}', fn: 'ingest' },
+  { method: 'DELETE', path: '/v1/suppressions/{email}', fn: 'ingest' },
+  { method: 'GET', path: '/u/{token}', fn: 'tracking' },
+  { method: 'POST', path: '/u/{token}', fn: 'tracking' },
 ];
 
 /** The API Gateway route key ("POST /v1/emails") of a route. */

@@ -25,6 +25,8 @@ export const BUNDLING = {
 export const FUNCTION_ENTRIES = {
   ingest: 'functions/handlers/ingest.ts',
   dispatch: 'functions/handlers/dispatch.ts',
+  sesEvents: 'functions/handlers/ses-events.ts',
+  tracking: 'functions/handlers/tracking.ts',
 } as const;
 
 export type FunctionName = keyof typeof FUNCTION_ENTRIES;

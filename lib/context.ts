@@ -17,15 +17,71 @@ const SenderIdentity = z
   .string({ error: 'expected a string' })
   .refine(isSesIdentity, { error: 'expected a domain (example.com) or an email address (noreply@example.com)' });
 
+/** A whole number from `min` to `max`; the message says which, and in what unit (`of`). */
+const wholeNumber = (min: number, max: number, of?: string) => {
+  const error = `expected a whole number${of ? ` of ${of}` : ''} from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+
+/** When repeated transient (soft) bounces of one address turn into a suppression. */
+export interface SoftBounceSettings {
+  /** Soft bounces of one address within the window that suppress it. */
+  readonly limit: number;
+  /** The window, in hours. */
+  readonly windowHours: number;
+}
+
+export const SOFT_BOUNCE_DEFAULTS: SoftBounceSettings = { limit: 3, windowHours: 72 };
+
+/** The values `softBounce` accepts (the ses-events construct checks the same ranges). */
+export const SOFT_BOUNCE_RANGES = {
+  limit: { min: 1, max: 100 },
+  windowHours: { min: 1, max: 720 },
+} as const satisfies Record<keyof SoftBounceSettings, { min: number; max: number }>;
+
+/**
+ * Why a value cannot be the base URL of the links in emails, or undefined if it can: it must be an
+ * absolute https URL without a trailing slash, query, fragment or credentials.
+ */
+export function publicBaseUrlProblem(value: string): string | undefined {
+  const example = 'e.g. "https://mail.example.com"';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `expected an https URL, ${example}`;
+  }
+  if (url.protocol !== 'https:' || !value.toLowerCase().startsWith('https://')) {
+    return `expected an https URL (links in emails must use TLS), ${example}`;
+  }
+  if (value.endsWith('/')) return `expected no trailing slash, ${example}`;
+  if (url.search || url.hash || value.includes('?') || value.includes('#')) {
+    return `expected no query or fragment, ${example}`;
+  }
+  if (url.username || url.password) return `expected no user name or password, ${example}`;
+  return undefined;
+}
+
 const DispatchContext = z.strictObject({
   /** Most concurrent dispatch invocations the SQS event source starts (Lambda allows 2..1000). */
-  maxConcurrency: z
-    .number({ error: 'expected a whole number from 2 to 1000' })
-    .int({ error: 'expected a whole number from 2 to 1000' })
-    .min(2, { error: 'expected a whole number from 2 to 1000' })
-    .max(1000, { error: 'expected a whole number from 2 to 1000' })
-    .default(10),
+  maxConcurrency: wholeNumber(2, 1000).default(10),
 });
+
+const SoftBounceContext = z.strictObject({
+  /** Soft bounces of one address within the window that suppress it. */
+  limit: wholeNumber(SOFT_BOUNCE_RANGES.limit.min, SOFT_BOUNCE_RANGES.limit.max).default(SOFT_BOUNCE_DEFAULTS.limit),
+  /** The window, in hours. */
+  windowHours: wholeNumber(SOFT_BOUNCE_RANGES.windowHours.min, SOFT_BOUNCE_RANGES.windowHours.max, 'hours').default(
+    SOFT_BOUNCE_DEFAULTS.windowHours,
+  ),
+});
+
+const PublicBaseUrl = z
+  .string({ error: 'expected an https URL such as "https://mail.example.com"' })
+  .superRefine((value, ctx) => {
+    const problem = publicBaseUrlProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 export const MailrouteContextSchema = z.strictObject({
   /** SES identities (domains or email addresses) the dispatch function may send from. */
@@ -33,13 +89,15 @@ export const MailrouteContextSchema = z.strictObject({
     .array(SenderIdentity, { error: 'expected a list of SES identities, e.g. ["example.com"]' })
     .min(1, { error: 'expected at least one SES identity (a domain or an email address)' }),
   /** Days a message record is kept before DynamoDB TTL removes it. */
-  retentionDays: z
-    .number({ error: 'expected a whole number of days from 1 to 3650' })
-    .int({ error: 'expected a whole number of days from 1 to 3650' })
-    .min(1, { error: 'expected a whole number of days from 1 to 3650' })
-    .max(3650, { error: 'expected a whole number of days from 1 to 3650' })
-    .default(30),
+  retentionDays: wholeNumber(1, 3650, 'days').default(30),
   dispatch: DispatchContext.prefault({}),
+  /** Soft bounces of one address that suppress it, and within how many hours. */
+  softBounce: SoftBounceContext.prefault({}),
+  /**
+   * Base URL of the links in emails (one-click unsubscribe), for a custom domain in front of the API.
+   * Without it, links use the HTTP API's own URL.
+   */
+  publicBaseUrl: PublicBaseUrl.optional(),
 });
 
 export type MailrouteContext = z.infer<typeof MailrouteContextSchema>;
@@ -48,6 +106,7 @@ export type MailrouteContext = z.infer<typeof MailrouteContextSchema>;
 const ALLOWED_KEYS: Readonly<Record<string, readonly string[]>> = {
   '': Object.keys(MailrouteContextSchema.shape),
   dispatch: Object.keys(DispatchContext.shape),
+  softBounce: Object.keys(SoftBounceContext.shape),
 };
 
 /** `mailroute.senderIdentities[1]`, `mailroute.dispatch.maxConcurrency`. */

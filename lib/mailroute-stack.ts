@@ -4,9 +4,20 @@ import type { Construct } from 'constructs';
 import { MailrouteApi } from './constructs/api';
 import { Dispatch } from './constructs/dispatch';
 import { Ingest } from './constructs/ingest';
-import { SendQueue } from './constructs/send-queue';
+import { SesEvents } from './constructs/ses-events';
+import { SesEventsTopic } from './constructs/ses-events-topic';
+import { SigningKeys } from './constructs/signing-keys';
 import { MailrouteTables } from './constructs/tables';
-import { DISPATCH_TIMEOUT_SECONDS, QUEUES } from './resources';
+import { Tracking } from './constructs/tracking';
+import { WorkQueue } from './constructs/work-queue';
+import type { MailrouteContext, SoftBounceSettings } from './context';
+import {
+  DISPATCH_TIMEOUT_SECONDS,
+  QUEUES,
+  SEND_QUEUE_VISIBILITY_SECONDS,
+  SES_EVENTS_TIMEOUT_SECONDS,
+  SES_EVENTS_TOPIC,
+} from './resources';
 
 export interface MailrouteStackProps extends StackProps {
   /** SES identities (domains or email addresses) the stack may send from. At least one. */
@@ -21,32 +32,85 @@ export interface MailrouteStackProps extends StackProps {
    * @default 10
    */
   readonly dispatchMaxConcurrency?: number;
+  /**
+   * Soft bounces of one address, within a window of hours, that suppress it.
+   * @default SOFT_BOUNCE_DEFAULTS (3 within 72 hours)
+   */
+  readonly softBounce?: SoftBounceSettings;
+  /**
+   * Base URL of the links written into emails (https, no trailing slash), for a custom domain in front
+   * of the HTTP API.
+   * @default - the HTTP API's endpoint
+   */
+  readonly publicBaseUrl?: string;
 }
 
 /**
  * mailroute: an HTTP API (ingest) that records emails and queues them, and a queue consumer (dispatch)
- * that sends them through SES. State lives in DynamoDB; failed sends end in a dead-letter queue.
+ * that sends them through SES. SES reports what became of each email through an SNS topic and a queue
+ * to the ses-events function, which suppresses addresses that bounce or complain; recipients
+ * unsubscribe through signed public links (tracking). State lives in DynamoDB; messages that fail
+ * repeatedly end in dead-letter queues.
  */
+/** The stack's props from the validated cdk.json context: one mapping, used by the app and the tests. */
+export function stackPropsFromContext(context: MailrouteContext): MailrouteStackProps {
+  return {
+    senderIdentities: context.senderIdentities,
+    retentionDays: context.retentionDays,
+    dispatchMaxConcurrency: context.dispatch.maxConcurrency,
+    softBounce: context.softBounce,
+    ...(context.publicBaseUrl ? { publicBaseUrl: context.publicBaseUrl } : {}),
+  };
+}
+
 export class MailrouteStack extends Stack {
   public readonly tables: MailrouteTables['tables'];
-  public readonly sendQueue: SendQueue;
+  public readonly sendQueue: WorkQueue;
   public readonly configurationSet: ConfigurationSet;
+  public readonly sesEventsQueue: WorkQueue;
+  public readonly sesEventsTopic: SesEventsTopic;
+  public readonly signingKeys: SigningKeys;
   public readonly ingest: Ingest;
-  public readonly dispatch: Dispatch;
+  public readonly tracking: Tracking;
   public readonly api: MailrouteApi;
+  public readonly dispatch: Dispatch;
+  public readonly sesEvents: SesEvents;
 
   constructor(scope: Construct, id: string, props: MailrouteStackProps) {
     super(scope, id, props);
     const dispatchTimeout = Duration.seconds(DISPATCH_TIMEOUT_SECONDS);
+    const sesEventsTimeout = Duration.seconds(SES_EVENTS_TIMEOUT_SECONDS);
 
     this.tables = new MailrouteTables(this, 'Tables').tables;
-    this.sendQueue = new SendQueue(this, QUEUES.send.id, { spec: QUEUES.send, consumerTimeout: dispatchTimeout });
+    this.sendQueue = new WorkQueue(this, QUEUES.send.id, {
+      spec: QUEUES.send,
+      consumerTimeout: dispatchTimeout,
+      visibilityTimeout: Duration.seconds(SEND_QUEUE_VISIBILITY_SECONDS),
+    });
     this.configurationSet = new ConfigurationSet(this, 'ConfigurationSet');
+    this.sesEventsQueue = new WorkQueue(this, QUEUES.sesEvents.id, {
+      spec: QUEUES.sesEvents,
+      consumerTimeout: sesEventsTimeout,
+    });
+    this.sesEventsTopic = new SesEventsTopic(this, SES_EVENTS_TOPIC.id, {
+      configurationSet: this.configurationSet,
+      queue: this.sesEventsQueue.queue,
+    });
+    this.signingKeys = new SigningKeys(this, 'SigningKeys');
 
     this.ingest = new Ingest(this, 'Ingest', {
       tables: this.tables,
       sendQueue: this.sendQueue.queue,
       retentionDays: props.retentionDays ?? 30,
+    });
+
+    this.tracking = new Tracking(this, 'Tracking', {
+      tables: this.tables,
+      signingKeys: this.signingKeys.secret,
+    });
+
+    this.api = new MailrouteApi(this, 'Api', {
+      handlers: { ingest: this.ingest.handler.function, tracking: this.tracking.handler.function },
     });
 
     this.dispatch = new Dispatch(this, 'Dispatch', {
@@ -57,10 +121,16 @@ export class MailrouteStack extends Stack {
       senderIdentities: props.senderIdentities,
       maxConcurrency: props.dispatchMaxConcurrency ?? 10,
       timeout: dispatchTimeout,
+      signingKeys: this.signingKeys.secret,
+      // apiEndpoint has no trailing slash, as the functions expect of a base URL.
+      publicBaseUrl: props.publicBaseUrl ?? this.api.httpApi.apiEndpoint,
     });
 
-    this.api = new MailrouteApi(this, 'Api', {
-      handlers: { ingest: this.ingest.handler.function },
+    this.sesEvents = new SesEvents(this, 'SesEvents', {
+      tables: this.tables,
+      queue: this.sesEventsQueue.queue,
+      softBounce: props.softBounce,
+      timeout: sesEventsTimeout,
     });
 
     new CfnOutput(this, 'ApiUrl', {
@@ -86,6 +156,22 @@ export class MailrouteStack extends Stack {
     new CfnOutput(this, 'ConfigurationSetName', {
       description: 'SES configuration set every email is sent with',
       value: this.configurationSet.configurationSetName,
+    });
+    new CfnOutput(this, 'SesEventsTopicArn', {
+      description: 'SNS topic the SES configuration set publishes delivery, bounce and complaint events to',
+      value: this.sesEventsTopic.topic.topicArn,
+    });
+    new CfnOutput(this, 'SesEventsQueueUrl', {
+      description: 'SQS queue of SES events waiting for the ses-events function',
+      value: this.sesEventsQueue.queue.queueUrl,
+    });
+    new CfnOutput(this, 'SesEventsDeadLetterQueueUrl', {
+      description: 'SQS dead-letter queue of SES events that failed processing repeatedly (inspect, then redrive)',
+      value: this.sesEventsQueue.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'SigningKeysSecretArn', {
+      description: 'Secrets Manager secret with the keys that sign unsubscribe links (retained on stack deletion)',
+      value: this.signingKeys.secret.secretArn,
     });
   }
 }

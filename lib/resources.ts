@@ -38,7 +38,9 @@ export const TABLES = {
     env: 'TABLE_SUPPRESSION',
     partitionKey: { name: 'address', type: 'S' },
     sortKey: { name: 'scope', type: 'S' },
-    description: 'Suppressed addresses (normalised) per scope: "*" for all mail, or a category.',
+    ttlAttribute: 'expiresAt',
+    description:
+      'Suppressed addresses (normalised) per scope: "*" for all mail, or a category; transient bounces (scope "#soft#…", expiring).',
   },
   rateWindows: {
     id: 'RateWindows',
@@ -72,6 +74,11 @@ export const SEND_QUEUE_VISIBILITY_SECONDS = DISPATCH_TIMEOUT_SECONDS * 6;
 /** Messages per dispatch invocation (Lambda event source mapping batch size). */
 export const DISPATCH_BATCH_SIZE = 10;
 
+/** Lambda timeout of the ses-events function, in seconds. */
+export const SES_EVENTS_TIMEOUT_SECONDS = 30;
+/** Messages per ses-events invocation. */
+export const SES_EVENTS_BATCH_SIZE = 10;
+
 export const QUEUES = {
   send: {
     id: 'SendQueue',
@@ -79,7 +86,17 @@ export const QUEUES = {
     maxReceiveCount: 5,
     retentionDays: 4,
   },
+  /** SES events (SNS topic → this queue, raw message delivery) for the ses-events function. */
+  sesEvents: {
+    id: 'SesEventsQueue',
+    env: 'QUEUE_SES_EVENTS_URL',
+    maxReceiveCount: 5,
+    retentionDays: 4,
+  },
 } as const satisfies Record<string, QueueSpec>;
+
+/** The SNS topic SES publishes its events to (the configuration set's event destination). */
+export const SES_EVENTS_TOPIC = { id: 'SesEventsTopic', localName: 'ses-events' } as const;
 
 /** The DLQ keeps messages for the longest retention SQS allows, so an operator has time to redrive. */
 export const DLQ_RETENTION_DAYS = 14;

@@ -11,9 +11,19 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { normaliseAddress } from '../core/address';
 import { type Action, claimConflict, claimLeaseMs, decide } from '../core/dispatch';
 import type { MessageEvent } from '../core/message';
+import { TRANSACTIONAL } from '../core/message';
 import { METRICS } from '../core/metric-names';
 import { addressOf, QueuedEmail } from '../core/queued-email';
-import type { EmailProvider, MessageStore, SuppressionStore, VisibilityControl } from '../store/ports';
+import { sign } from '../core/signing';
+import { isSuppressed, scopesFor } from '../core/suppression';
+import type {
+  EmailProvider,
+  MessageStore,
+  SigningKeys,
+  SuppressionKey,
+  SuppressionStore,
+  VisibilityControl,
+} from '../store/ports';
 import { logger as defaultLogger, metrics as defaultMetrics, publishMetrics } from './observability';
 
 export interface DispatchDeps {
@@ -21,6 +31,8 @@ export interface DispatchDeps {
   readonly suppression: SuppressionStore;
   readonly provider: EmailProvider;
   readonly visibility: VisibilityControl;
+  /** Signs the one-click unsubscribe links of non-transactional mail (RFC 8058). */
+  readonly unsubscribe: { readonly baseUrl: string; readonly keys: SigningKeys };
   readonly maxReceiveCount: number;
   /** The dispatch function's timeout; a claim older than this (plus a margin) is stale. */
   readonly timeoutSeconds: number;
@@ -106,9 +118,16 @@ export function createDispatchHandler(deps: DispatchDeps) {
     const receiveCount = Number(rec.attributes.ApproximateReceiveCount ?? '1');
     const acceptedAt = Number(rec.attributes.SentTimestamp) || undefined;
 
-    const keep = (list: string[]) => list.filter((m) => !suppressed.has(keyOf(m)));
-    const outbound = { ...email, to: keep(email.to), cc: keep(email.cc), bcc: keep(email.bcc) };
-    const dropped = [...email.to, ...email.cc, ...email.bcc].filter((m) => suppressed.has(keyOf(m))).map(addressOf);
+    const blocked = (m: string) => isSuppressed(suppressed, keyOf(m), email.category);
+    const keep = (list: string[]) => list.filter((m) => !blocked(m));
+    const dropped = [...email.to, ...email.cc, ...email.bcc].filter(blocked).map(addressOf);
+    const outbound = {
+      ...email,
+      to: keep(email.to),
+      cc: keep(email.cc),
+      bcc: keep(email.bcc),
+      headers: await withUnsubscribe(email),
+    };
 
     if (outbound.to.length + outbound.cc.length + outbound.bcc.length === 0) {
       const settled = await deps.messages.settleQueued(email.id, {
@@ -129,6 +148,18 @@ export function createDispatchHandler(deps: DispatchDeps) {
     const outcome = await deps.provider.send(outbound);
     const action = decide(outcome, receiveCount, deps.maxReceiveCount, random);
     await record(action, email.id, token, acceptedAt, dropped.length > 0 ? { suppressedRecipients: dropped } : {});
+  }
+
+  /** Non-transactional mail (one recipient, enforced by the API) gets a signed one-click unsubscribe link. */
+  async function withUnsubscribe(email: QueuedEmail): Promise<Record<string, string>> {
+    const recipient = email.to[0];
+    if (email.category === TRANSACTIONAL || !recipient) return email.headers;
+    const token = sign({ a: keyOf(recipient), c: email.category, m: email.id }, await deps.unsubscribe.keys.keyring());
+    return {
+      ...email.headers,
+      'List-Unsubscribe': `<${deps.unsubscribe.baseUrl}/u/${token}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    };
   }
 
   /** The claim did not take: decide from the record's current state (DESIGN §2.2). */
@@ -161,13 +192,16 @@ export function createDispatchHandler(deps: DispatchDeps) {
   }
 
   const core = async (sqsEvent: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    // One suppression look-up for every recipient of the batch.
-    const addresses: string[] = [];
+    // One suppression look-up for every recipient of the batch, in every scope that can stop it.
+    const keys: SuppressionKey[] = [];
     for (const r of sqsEvent.Records) {
       const parsed = QueuedEmail.safeParse(safeJson(r.body));
-      if (parsed.success) addresses.push(...[...parsed.data.to, ...parsed.data.cc, ...parsed.data.bcc].map(keyOf));
+      if (!parsed.success) continue;
+      const { to, cc, bcc, category } = parsed.data;
+      for (const m of [...to, ...cc, ...bcc])
+        for (const scope of scopesFor(category)) keys.push({ address: keyOf(m), scope });
     }
-    const suppressed = addresses.length > 0 ? await deps.suppression.suppressedAmong(addresses) : new Set<string>();
+    const suppressed = keys.length > 0 ? await deps.suppression.suppressedAmong(keys) : new Set<string>();
 
     const delays: { receiptHandle: string; seconds: number }[] = [];
     const handleRecord = async (rec: SQSRecord) => {

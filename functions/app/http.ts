@@ -25,7 +25,10 @@ export interface ApiRequest {
 
 export interface ApiResult {
   readonly status: number;
+  /** A JSON body. */
   readonly body?: unknown;
+  /** An HTML page instead of JSON (public pages such as unsubscribe). */
+  readonly html?: string;
 }
 
 export interface Route {
@@ -33,11 +36,14 @@ export interface Route {
   readonly auth: boolean;
   /** Largest accepted request body, in bytes. @default 0 (no body) */
   readonly maxBodyBytes?: number;
+  /** 'json' parses and requires JSON; 'raw' hands the body over as text (forms). @default 'json' */
+  readonly bodyType?: 'json' | 'raw';
   readonly handle: (req: ApiRequest) => Promise<ApiResult>;
 }
 
 export interface HttpDeps {
-  readonly auth: Authenticator;
+  /** Needed when any route has `auth: true`. */
+  readonly auth?: Authenticator;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -48,13 +54,25 @@ const json = (status: number, body: unknown): APIGatewayProxyStructuredResultV2 
   body: JSON.stringify(body),
 });
 
+const html = (status: number, page: string): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: status,
+  headers: {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+  },
+  body: page,
+});
+
 export function errorResponse(e: DomainError): APIGatewayProxyStructuredResultV2 {
   return json(e.status, {
     error: { code: e.code, message: e.message, ...(e.details && e.details.length > 0 ? { details: e.details } : {}) },
   });
 }
 
-function parseBody(event: APIGatewayProxyEventV2, maxBytes: number): unknown {
+function parseBody(event: APIGatewayProxyEventV2, maxBytes: number, type: 'json' | 'raw'): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (raw.byteLength > maxBytes) {
@@ -63,8 +81,9 @@ function parseBody(event: APIGatewayProxyEventV2, maxBytes: number): unknown {
       maxBytes === 0 ? 'This route takes no request body.' : `The request body is larger than ${maxBytes} bytes.`,
     );
   }
-  const type = (event.headers?.['content-type'] ?? '').toLowerCase();
-  if (type && !/^application\/(?:[\w.+-]*\+)?json\b/.test(type)) {
+  if (type === 'raw') return raw.toString('utf8');
+  const contentType = (event.headers?.['content-type'] ?? '').toLowerCase();
+  if (contentType && !/^application\/(?:[\w.+-]*\+)?json\b/.test(contentType)) {
     throw new DomainError(
       'unsupported_media_type',
       'Send the request body as JSON with "Content-Type: application/json".',
@@ -84,9 +103,10 @@ export function createHttpHandler(routes: Readonly<Record<string, Route>>, deps:
     const route = routes[event.routeKey];
     if (!route) throw new DomainError('not_found', `No route ${event.routeKey}.`);
     logger.appendKeys({ route: event.routeKey, apiRequestId: event.requestContext?.requestId });
-    const caller = route.auth ? await deps.auth.authenticate(event.headers?.authorization) : undefined;
+    if (route.auth && !deps.auth) throw new Error(`route ${event.routeKey} needs an authenticator`);
+    const caller = route.auth ? await deps.auth?.authenticate(event.headers?.authorization) : undefined;
     if (caller) logger.appendKeys({ apiKey: caller.keyName });
-    const body = parseBody(event, route.maxBodyBytes ?? 0);
+    const body = parseBody(event, route.maxBodyBytes ?? 0, route.bodyType ?? 'json');
     const headers = event.headers ?? {};
     const result = await route.handle({
       event,
@@ -96,7 +116,7 @@ export function createHttpHandler(routes: Readonly<Record<string, Route>>, deps:
       header: (name) => headers[name.toLowerCase()],
       param: (name) => event.pathParameters?.[name],
     });
-    return json(result.status, result.body);
+    return result.html !== undefined ? html(result.status, result.html) : json(result.status, result.body);
   };
 
   return middy(core)

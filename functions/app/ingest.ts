@@ -16,14 +16,16 @@ import { BatchBody, type SendEmail, SendEmailBody, toQueuedEmail } from '../core
 import { DomainError, type FieldIssue } from '../core/errors';
 import { newRecord, toView } from '../core/message';
 import { METRICS } from '../core/metric-names';
-import type { MessageStore, QueueEntry, SendQueue } from '../store/ports';
+import type { MessageStore, QueueEntry, SendQueue, SuppressionStore } from '../store/ports';
 import { SQS_MAX_BYTES } from '../store/sqs';
 import type { Authenticator, Caller } from './auth';
 import { type ApiRequest, createHttpHandler, type Route } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics } from './observability';
+import { suppressionRoutes } from './suppressions';
 
 export interface IngestDeps {
   readonly messages: MessageStore;
+  readonly suppression: SuppressionStore;
   readonly queue: SendQueue;
   readonly auth: Authenticator;
   /** Where Idempotency-Key records live (Powertools persistence layer). */
@@ -78,22 +80,8 @@ export function createIngestHandler(deps: IngestDeps) {
         { path: emails.length > 1 ? `emails.${tooLarge}` : '(body)', message: 'too large' },
       ]);
     }
-    const records = queued.map((q) =>
-      newRecord(
-        {
-          id: q.id,
-          from: q.from,
-          to: q.to,
-          cc: q.cc,
-          bcc: q.bcc,
-          subject: q.subject,
-          tags: q.tags,
-          apiKey: caller.keyName,
-        },
-        at,
-        deps.retentionDays,
-      ),
-    );
+    // newRecord keeps addresses, subject, tags and category: never the body.
+    const records = queued.map((q) => newRecord({ ...q, apiKey: caller.keyName }, at, deps.retentionDays));
     await deps.messages.createMany(records);
     let failed: string[];
     try {
@@ -203,6 +191,8 @@ export function createIngestHandler(deps: IngestDeps) {
         return { status: 200, body: toView(record) };
       },
     },
+
+    ...suppressionRoutes(deps.suppression, now),
   };
 
   return createHttpHandler(routes, { auth: deps.auth, logger, metrics });

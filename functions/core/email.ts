@@ -6,11 +6,13 @@
 import * as z from 'zod/mini';
 import './zod-locale';
 import { formatMailbox, type Mailbox, parseMailbox } from './address';
+import { TRANSACTIONAL } from './message';
 import type { QueuedEmail } from './queued-email';
 
 export const LIMITS = {
   recipients: 50,
-  headers: 15,
+  /** SES takes 15 headers; mailroute sets up to 3 itself (X-Mailroute-Id, List-Unsubscribe, List-Unsubscribe-Post). */
+  headers: 12,
   headerName: 126,
   headerValue: 995,
   subject: 998,
@@ -136,6 +138,13 @@ export const SendEmailBody = z
     text: z.optional(z.string().check(z.minLength(1))),
     headers: z.optional(headers),
     tags: z.optional(tags),
+    /** Mail in any category but transactional carries a one-click unsubscribe link. */
+    category: z._default(
+      z
+        .string()
+        .check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'categories are 1 to 64 lower-case letters, digits, "_" or "-"')),
+      TRANSACTIONAL,
+    ),
   })
   .check(
     z.superRefine((e, ctx) => {
@@ -144,6 +153,13 @@ export const SendEmailBody = z
       }
       const count = e.to.length + (e.cc?.length ?? 0) + (e.bcc?.length ?? 0);
       if (count === 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'at least one recipient' });
+      if (e.category !== TRANSACTIONAL && (e.to.length !== 1 || (e.cc?.length ?? 0) + (e.bcc?.length ?? 0) > 0)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['to'],
+          message: `mail in category "${e.category}" goes to exactly one recipient (its unsubscribe link is personal); send one email per recipient, e.g. with the batch API`,
+        });
+      }
       if (count > LIMITS.recipients) {
         ctx.addIssue({
           code: 'custom',
@@ -177,5 +193,6 @@ export function toQueuedEmail(id: string, e: SendEmail): QueuedEmail {
     ...(e.text !== undefined ? { text: e.text } : {}),
     headers: e.headers ?? {},
     tags: e.tags ?? {},
+    category: e.category,
   };
 }

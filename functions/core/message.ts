@@ -5,6 +5,13 @@
 import * as z from 'zod/mini';
 import './zod-locale';
 
+/** Our message id travels as an SES message tag (event publishing) and as a header (identity notifications). */
+export const MESSAGE_ID_TAG = 'mailroute-id';
+export const MESSAGE_ID_HEADER = 'X-Mailroute-Id';
+
+/** The category of mail no unsubscribe can stop (password resets, receipts). */
+export const TRANSACTIONAL = 'transactional';
+
 export const STATUSES = [
   'queued',
   'sending',
@@ -38,6 +45,7 @@ export const MessageRecord = z.looseObject({
   bcc: z._default(z.array(z.string()), []),
   subject: z.string(),
   tags: z._default(z.record(z.string(), z.string()), {}),
+  category: z._default(z.string(), TRANSACTIONAL),
   apiKey: z.optional(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -48,6 +56,8 @@ export const MessageRecord = z.looseObject({
   claimToken: z.optional(z.string()),
   claimedAt: z.optional(z.number()),
   events: z._default(z.array(MessageEvent), []),
+  /** Keys of the SES notifications already applied (each applies once). */
+  seen: z._default(z.array(z.string()), []),
   expiresAt: z.number(),
 });
 export type MessageRecord = z.infer<typeof MessageRecord>;
@@ -60,6 +70,7 @@ export interface NewMessage {
   readonly bcc: readonly string[];
   readonly subject: string;
   readonly tags: Readonly<Record<string, string>>;
+  readonly category: string;
   readonly apiKey: string;
 }
 
@@ -74,11 +85,13 @@ export function newRecord(m: NewMessage, now: Date, retentionDays: number): Mess
     bcc: [...m.bcc],
     subject: m.subject,
     tags: { ...m.tags },
+    category: m.category,
     apiKey: m.apiKey,
     createdAt: at,
     updatedAt: at,
     attempts: 0,
     events: [{ type: 'queued', at }],
+    seen: [],
     expiresAt: Math.floor(now.getTime() / 1000) + retentionDays * 86_400,
   };
 }
@@ -94,6 +107,7 @@ export function toView(r: MessageRecord) {
     bcc: r.bcc,
     subject: r.subject,
     tags: r.tags,
+    category: r.category,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     attempts: r.attempts,

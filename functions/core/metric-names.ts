@@ -14,6 +14,13 @@ export const METRICS = {
   ambiguous: 'AmbiguousSends',
   duplicateDelivery: 'DuplicateDeliveries',
   acceptToSendMs: 'AcceptToSendLatency',
+  delivered: 'EmailsDelivered',
+  bounced: 'EmailsBounced',
+  softBounced: 'SoftBounces',
+  complained: 'EmailsComplained',
+  suppressionsAdded: 'SuppressionsAdded',
+  unsubscribes: 'Unsubscribes',
+  sesEventsUnmapped: 'SesEventsUnmapped',
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];

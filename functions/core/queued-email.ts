@@ -22,6 +22,8 @@ export const QueuedEmail = z.object({
   text: z.optional(z.string()),
   headers: z.record(z.string(), z.string()),
   tags: z.record(z.string(), z.string()),
+  /** Absent in messages queued before categories existed: those are transactional. */
+  category: z._default(z.string(), 'transactional'),
 });
 export type QueuedEmail = z.infer<typeof QueuedEmail>;
 

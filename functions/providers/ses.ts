@@ -5,10 +5,8 @@
  */
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { SendOutcome } from '../core/dispatch';
+import { MESSAGE_ID_HEADER, MESSAGE_ID_TAG } from '../core/message';
 import type { EmailProvider, OutboundEmail } from '../store/ports';
-
-/** The SES message tag that carries mailroute's message id (maps SES events back to the message). */
-export const MESSAGE_ID_TAG = 'mailroute-id';
 
 const REJECTED = new Set(['MessageRejected', 'BadRequestException', 'NotFoundException', 'InvalidParameterValue']);
 const BROKEN = new Set([
@@ -66,7 +64,11 @@ export class SesProvider implements EmailProvider {
   ) {}
 
   async send(email: OutboundEmail): Promise<SendOutcome> {
-    const headers = Object.entries(email.headers).map(([Name, Value]) => ({ Name, Value }));
+    // Our id as a header too: identity notifications carry headers (when enabled) but no tags.
+    const headers = [
+      { Name: MESSAGE_ID_HEADER, Value: email.id },
+      ...Object.entries(email.headers).map(([Name, Value]) => ({ Name, Value })),
+    ];
     try {
       const out = await this.ses.send(
         new SendEmailCommand({
@@ -80,7 +82,7 @@ export class SesProvider implements EmailProvider {
                 ...(email.html !== undefined ? { Html: { Data: email.html, Charset: 'UTF-8' } } : {}),
                 ...(email.text !== undefined ? { Text: { Data: email.text, Charset: 'UTF-8' } } : {}),
               },
-              ...(headers.length > 0 ? { Headers: headers } : {}),
+              Headers: headers,
             },
           },
           EmailTags: [

@@ -4,20 +4,26 @@
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
 import type { DispatchDeps } from '../app/dispatch';
 import type { IngestDeps } from '../app/ingest';
-import type { DispatchConfig, IngestConfig } from '../config';
+import type { SesEventsDeps } from '../app/ses-events';
+import type { TrackingDeps } from '../app/tracking';
+import type { DispatchConfig, IngestConfig, SesEventsConfig, TrackingConfig } from '../config';
 import { SesProvider } from '../providers/ses';
 import { DynamoKeyStore, DynamoMessageStore, DynamoSuppressionStore, documentClient } from './dynamo';
+import type { SigningKeys } from './ports';
+import { SecretsManagerSigningKeys } from './secrets';
 import { SqsSendQueue, SqsVisibility } from './sqs';
 
 export interface Clients {
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly ses: SESv2Client;
+  readonly signingKeys: SigningKeys;
 }
 
 /** SES calls are never retried by the SDK: a retry after a timeout could send twice (DESIGN §2.2). */
@@ -29,6 +35,7 @@ export function ingestDeps(config: IngestConfig, clients: Pick<Clients, 'dynamod
   const doc = documentClient(clients.dynamodb);
   return {
     messages: new DynamoMessageStore(doc, config.tables.messages),
+    suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
     queue: new SqsSendQueue(clients.sqs, config.sendQueueUrl),
     auth: new Authenticator(new DynamoKeyStore(doc, config.tables.settings)),
     idempotency: new DynamoDBPersistenceLayer({
@@ -46,10 +53,36 @@ export function dispatchDeps(config: DispatchConfig, clients: Clients): Dispatch
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
     provider: new SesProvider(clients.ses, config.sesConfigurationSet),
     visibility: new SqsVisibility(clients.sqs, config.sendQueueUrl),
+    unsubscribe: { baseUrl: config.publicBaseUrl, keys: clients.signingKeys },
     maxReceiveCount: config.maxReceiveCount,
     timeoutSeconds: config.timeoutSeconds,
   };
 }
+
+export function sesEventsDeps(config: SesEventsConfig, clients: Pick<Clients, 'dynamodb'>): SesEventsDeps {
+  const doc = documentClient(clients.dynamodb);
+  return {
+    messages: new DynamoMessageStore(doc, config.tables.messages),
+    suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
+    softBounce: config.softBounce,
+  };
+}
+
+export function trackingDeps(config: TrackingConfig, clients: Pick<Clients, 'dynamodb' | 'signingKeys'>): TrackingDeps {
+  return {
+    suppression: new DynamoSuppressionStore(documentClient(clients.dynamodb), config.tables.suppression),
+    keys: clients.signingKeys,
+  };
+}
+
+export const awsSesEventsDeps = (config: SesEventsConfig): SesEventsDeps =>
+  sesEventsDeps(config, { dynamodb: new DynamoDBClient({}) });
+
+export const awsTrackingDeps = (config: TrackingConfig): TrackingDeps =>
+  trackingDeps(config, {
+    dynamodb: new DynamoDBClient({}),
+    signingKeys: new SecretsManagerSigningKeys(new SecretsManagerClient({}), config.signingKeysSecret),
+  });
 
 export const awsIngestDeps = (config: IngestConfig): IngestDeps =>
   ingestDeps(config, { dynamodb: new DynamoDBClient({}), sqs: new SQSClient({}) });
@@ -59,4 +92,5 @@ export const awsDispatchDeps = (config: DispatchConfig): DispatchDeps =>
     dynamodb: new DynamoDBClient({}),
     sqs: new SQSClient({}),
     ses: new SESv2Client({ ...SES_CLIENT_OPTIONS, requestHandler: { requestTimeout: SES_REQUEST_TIMEOUT_MS } }),
+    signingKeys: new SecretsManagerSigningKeys(new SecretsManagerClient({}), config.signingKeysSecret),
   });

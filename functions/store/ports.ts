@@ -6,6 +6,8 @@
 import type { SendOutcome } from '../core/dispatch';
 import type { MessageEvent, MessageRecord, Status } from '../core/message';
 import type { QueuedEmail } from '../core/queued-email';
+import type { Keyring } from '../core/signing';
+import type { SuppressionReason } from '../core/suppression';
 
 export type ClaimResult =
   | { readonly ok: true; readonly attempts: number }
@@ -35,11 +37,74 @@ export interface MessageStore {
   settleQueued(id: string, patch: FinishPatch): Promise<boolean>;
   /** sending → failed for a claim left by a dispatcher that stopped (claimedAt must still match). */
   failStale(id: string, claimedAt: number | undefined, patch: FinishPatch): Promise<boolean>;
+  /**
+   * Applies an SES notification once (by `key`): appends `event`, and moves the status to `status`
+   * when the current one is in `from` (status only moves forward).
+   */
+  applyFeedback(
+    id: string,
+    key: string,
+    event: MessageEvent,
+    status: Status | undefined,
+    from: readonly Status[],
+  ): Promise<FeedbackResult>;
+}
+
+/** Outcome of applying an SES notification to its message. */
+export type FeedbackResult =
+  /** Recorded (event appended; status moved if it could move forward). */
+  | 'applied'
+  /** This notification was applied before: nothing done. */
+  | 'duplicate'
+  /** The message is not recorded as sent yet (SES was faster than the dispatcher): try later. */
+  | 'not-yet-sent'
+  /** No such message (expired, or not ours). */
+  | 'missing';
+
+export interface SuppressionKey {
+  /** Normalised address. */
+  readonly address: string;
+  /** "*" for all mail, or a category. */
+  readonly scope: string;
+}
+
+export interface SuppressionEntry extends SuppressionKey {
+  readonly reason: SuppressionReason;
+  /** Where it came from: "ses", "api", "unsubscribe". */
+  readonly source: string;
+  /** When it happened (ISO): a re-enable after this time wins over it. */
+  readonly at: string;
+  readonly detail?: Record<string, unknown>;
+  readonly messageId?: string;
+}
+
+export interface SuppressionRecord extends SuppressionEntry {
+  readonly active: boolean;
+  readonly reenabledAt?: string;
 }
 
 export interface SuppressionStore {
-  /** The subset of `addresses` (normalised) suppressed for all mail. */
-  suppressedAmong(addresses: readonly string[]): Promise<Set<string>>;
+  /** Which of `keys` are actively suppressed, as "address|scope" strings. One round trip per 100 keys. */
+  suppressedAmong(keys: readonly SuppressionKey[]): Promise<Set<string>>;
+  /**
+   * Suppresses unless the address was re-enabled (for that scope) after `entry.at`, so a replayed
+   * old bounce never undoes a re-enable. True when the suppression is in force afterwards.
+   */
+  suppress(entry: SuppressionEntry): Promise<boolean>;
+  /** Lifts a suppression; false when there was no active one. */
+  reenable(key: SuppressionKey, at: string): Promise<boolean>;
+  /** Every scope of one address (active and lifted). */
+  get(address: string): Promise<SuppressionRecord[]>;
+  /** Active suppressions, paged. */
+  list(limit: number, cursor?: string): Promise<{ items: SuppressionRecord[]; next?: string }>;
+  /** Records a transient bounce (idempotent per feedback id); returns the count within the window. */
+  recordSoftBounce(
+    address: string,
+    feedbackId: string,
+    at: string,
+    windowHours: number,
+    nowMs: number,
+  ): Promise<number>;
 }
 
 export interface QueueEntry {
@@ -55,6 +120,10 @@ export interface SendQueue {
 export interface VisibilityControl {
   /** Sets when each received message becomes visible again. */
   delay(entries: readonly { receiptHandle: string; seconds: number }[]): Promise<void>;
+}
+
+export interface SigningKeys {
+  keyring(): Promise<Keyring>;
 }
 
 export interface ApiKeyRecord {

@@ -27,8 +27,9 @@ export interface MailrouteApiProps {
 
 /**
  * The HTTP API (payload format 2.0): one route per entry of `API_ROUTES`, each integrated with its
- * Lambda function, on an auto-deployed `$default` stage with default route throttling. There is no API
- * Gateway authorizer: the function verifies the Bearer API key itself.
+ * Lambda function (one integration per function), on an auto-deployed `$default` stage with default
+ * route throttling. There is no API Gateway authorizer: ingest verifies the Bearer API key of the /v1
+ * routes itself, and the tracking routes (/u/{token}) are public links whose signature tracking checks.
  */
 export class MailrouteApi extends Construct {
   public readonly httpApi: HttpApi;

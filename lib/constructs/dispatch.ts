@@ -1,12 +1,15 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { publicBaseUrlProblem } from '../context';
 import { DISPATCH_BATCH_SIZE, DISPATCH_TIMEOUT_SECONDS, QUEUES, type QueueSpec, TABLES } from '../resources';
-import { bindQueue, bindTable, MailrouteFunction } from './mailroute-function';
+import { bindQueue, bindSecret, bindTable, MailrouteFunction } from './mailroute-function';
+import { SIGNING_KEYS_ENV } from './signing-keys';
 
 export interface DispatchProps {
   readonly tables: {
@@ -24,6 +27,13 @@ export interface DispatchProps {
   readonly configurationSet: IConfigurationSet;
   /** SES identities (domains or email addresses) the function may send from. */
   readonly senderIdentities: readonly string[];
+  /** The keys that sign the links written into emails (see `SigningKeys`). */
+  readonly signingKeys: ISecret;
+  /**
+   * Base URL of the links written into emails (https, no trailing slash): the HTTP API's endpoint, or a
+   * custom domain in front of it.
+   */
+  readonly publicBaseUrl: string;
   /**
    * Most concurrent invocations the SQS event source starts (2..1000).
    * @default 10
@@ -49,7 +59,7 @@ export interface DispatchProps {
 /**
  * The send-queue consumer: checks suppression, sends through SES and records the result. It reports
  * partial batch failures, may send only from the configured identities with the configuration set,
- * and reads (never writes) the suppression table.
+ * reads (never writes) the suppression table, and reads the signing keys to sign unsubscribe links.
  */
 export class Dispatch extends Construct {
   public readonly handler: MailrouteFunction;
@@ -61,6 +71,12 @@ export class Dispatch extends Construct {
       throw new Error(
         `Dispatch "${this.node.path}": senderIdentities is empty, so no email could be sent. ` +
           'List the SES identities (domains or email addresses) to send from, e.g. ["example.com"].',
+      );
+    }
+    const urlProblem = Token.isUnresolved(props.publicBaseUrl) ? undefined : publicBaseUrlProblem(props.publicBaseUrl);
+    if (urlProblem) {
+      throw new Error(
+        `Dispatch "${this.node.path}": publicBaseUrl ${JSON.stringify(props.publicBaseUrl)}: ${urlProblem}.`,
       );
     }
     const spec = props.sendQueueSpec ?? QUEUES.send;
@@ -76,12 +92,14 @@ export class Dispatch extends Construct {
         SEND_MAX_RECEIVE_COUNT: String(spec.maxReceiveCount),
         // A claim older than the function's timeout was left by a dispatcher that stopped.
         DISPATCH_TIMEOUT_SECONDS: String(timeout.toSeconds()),
+        PUBLIC_BASE_URL: props.publicBaseUrl,
       },
     });
     bindTable(this.handler, TABLES.messages, props.tables.messages, 'readWrite');
     bindTable(this.handler, TABLES.suppression, props.tables.suppression, 'read');
     // The function changes the visibility of messages it retries later, so it needs the queue's URL.
     bindQueue(this.handler, spec, props.sendQueue, 'consume');
+    bindSecret(this.handler, SIGNING_KEYS_ENV, props.signingKeys);
 
     this.eventSource = new SqsEventSource(props.sendQueue, {
       batchSize: props.batchSize ?? DISPATCH_BATCH_SIZE,

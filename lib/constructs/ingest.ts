@@ -10,6 +10,7 @@ export interface IngestProps {
     readonly messages: ITableV2;
     readonly idempotency: ITableV2;
     readonly settings: ITableV2;
+    readonly suppression: ITableV2;
   };
   /** The queue accepted messages are sent to for dispatch. */
   readonly sendQueue: IQueue;
@@ -29,7 +30,8 @@ export interface IngestProps {
 
 /**
  * The HTTP API's function: authenticates API keys, validates requests, records messages and enqueues
- * them. It may write messages and idempotency records, read settings, and send to the send queue.
+ * them, and manages the suppression list. It may write messages, idempotency records and suppressions,
+ * read settings, and send to the send queue.
  */
 export class Ingest extends Construct {
   public readonly handler: MailrouteFunction;
@@ -46,6 +48,8 @@ export class Ingest extends Construct {
     bindTable(this.handler, TABLES.messages, props.tables.messages, 'readWrite');
     bindTable(this.handler, TABLES.idempotency, props.tables.idempotency, 'readWrite');
     bindTable(this.handler, TABLES.settings, props.tables.settings, 'read');
+    // The suppression API (GET/PUT/DELETE /v1/suppressions/{email}).
+    bindTable(this.handler, TABLES.suppression, props.tables.suppression, 'readWrite');
     bindQueue(this.handler, QUEUES.send, props.sendQueue, 'send');
   }
 }

@@ -5,6 +5,7 @@ import type { IGrantable, IPrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BUNDLING, FUNCTION_ENTRIES, type FunctionName } from '../bundling';
@@ -147,4 +148,13 @@ export function bindQueue(fn: MailrouteFunction, spec: QueueSpec, queue: IQueue,
       queue.grantConsumeMessages(fn);
       return;
   }
+}
+
+/**
+ * Gives a function a secret: sets the variable `env` to the secret's ARN and grants reading its value
+ * (GetSecretValue and DescribeSecret on that secret only).
+ */
+export function bindSecret(fn: MailrouteFunction, env: string, secret: ISecret): void {
+  fn.addEnvironment(env, secret.secretArn);
+  secret.grantRead(fn);
 }

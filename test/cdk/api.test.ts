@@ -1,6 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES, type ApiFunction, routeKey } from '../../lib/api-routes';
-import { type CfnResource, logicalId, resource, resourcesOfType, type Synthesized, synthesize } from './stack-fixture';
+import {
+  arnOf,
+  type CfnResource,
+  logicalId,
+  render,
+  resource,
+  resourcesOfType,
+  type Synthesized,
+  synthesize,
+} from './stack-fixture';
 
 let s: Synthesized;
 let routes: CfnResource[];
@@ -10,7 +19,10 @@ beforeAll(() => {
   routes = Object.values(resourcesOfType(s.template, 'AWS::ApiGatewayV2::Route'));
 });
 
-const functionIds = (): Record<ApiFunction, string> => ({ ingest: logicalId(s.stack.ingest.handler.function) });
+const functionIds = (): Record<ApiFunction, string> => ({
+  ingest: logicalId(s.stack.ingest.handler.function),
+  tracking: logicalId(s.stack.tracking.handler.function),
+});
 
 /** The integration a route targets (`integrations/<id>`). */
 function integrationOf(route: CfnResource): CfnResource {
@@ -48,17 +60,49 @@ describe('HTTP API', () => {
     for (const route of routes) expect(route.Properties?.AuthorizationType).toBe('NONE');
   });
 
-  it('lets API Gateway invoke the function of each route', () => {
-    const permissions = Object.values(resourcesOfType(s.template, 'AWS::Lambda::Permission')).filter(
-      (p) => p.Properties?.Principal === 'apigateway.amazonaws.com',
+  it('has one integration per function', () => {
+    const integrations = Object.values(resourcesOfType(s.template, 'AWS::ApiGatewayV2::Integration'));
+    expect(integrations.map((i) => render(i.Properties?.IntegrationUri)).sort()).toEqual(
+      [...new Set(API_ROUTES.map((r) => r.fn))].map((fn) => arnOf(functionIds()[fn])).sort(),
     );
-    expect(permissions).toHaveLength(API_ROUTES.length);
-    for (const permission of permissions) {
-      expect(permission.Properties).toMatchObject({
-        Action: 'lambda:InvokeFunction',
-        FunctionName: { 'Fn::GetAtt': [functionIds().ingest, 'Arn'] },
+  });
+
+  it('serves the public links (/u/{token}) from the tracking function, without authorization', () => {
+    const links = routes.filter((r) => String(r.Properties?.RouteKey).endsWith(' /u/{token}'));
+    expect(links.map((r) => r.Properties?.RouteKey).sort()).toEqual(['GET /u/{token}', 'POST /u/{token}']);
+    for (const route of links) {
+      expect(route.Properties?.AuthorizationType).toBe('NONE');
+      expect(integrationOf(route).Properties?.IntegrationUri).toEqual({
+        'Fn::GetAtt': [functionIds().tracking, 'Arn'],
       });
     }
+  });
+
+  describe('lets API Gateway invoke the function of each route', () => {
+    let permissions: CfnResource[];
+    beforeAll(() => {
+      permissions = Object.values(resourcesOfType(s.template, 'AWS::Lambda::Permission')).filter(
+        (p) => p.Properties?.Principal === 'apigateway.amazonaws.com',
+      );
+    });
+
+    it('with one permission per route', () => {
+      expect(permissions).toHaveLength(API_ROUTES.length);
+    });
+
+    it.each(API_ROUTES.map((r) => [routeKey(r), r.fn, r.path] as const))(
+      '%s may invoke the %s function',
+      (_key, fn, path) => {
+        const forPath = permissions.filter((p) => render(p.Properties?.SourceArn).endsWith(`/*/*${path}`));
+        expect(forPath.length).toBeGreaterThan(0);
+        for (const permission of forPath) {
+          expect(permission.Properties).toMatchObject({
+            Action: 'lambda:InvokeFunction',
+            FunctionName: { 'Fn::GetAtt': [functionIds()[fn], 'Arn'] },
+          });
+        }
+      },
+    );
   });
 
   it('deploys to an auto-deployed $default stage with default route throttling', () => {

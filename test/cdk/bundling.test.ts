@@ -21,6 +21,8 @@ beforeAll(() => {
   fns = {
     ingest: resource(s.template, logicalId(s.stack.ingest.handler.function)),
     dispatch: resource(s.template, logicalId(s.stack.dispatch.handler.function)),
+    sesEvents: resource(s.template, logicalId(s.stack.sesEvents.handler.function)),
+    tracking: resource(s.template, logicalId(s.stack.tracking.handler.function)),
   };
 });
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dispatchConfig, ingestConfig } from '../../functions/config';
-import { DISPATCH_TIMEOUT_SECONDS, QUEUES } from '../../lib/resources';
+import { dispatchConfig, ingestConfig, sesEventsConfig, trackingConfig } from '../../functions/config';
+import { DISPATCH_TIMEOUT_SECONDS, QUEUES, SES_EVENTS_TIMEOUT_SECONDS } from '../../lib/resources';
 import {
   type CfnResource,
   environmentOf,
@@ -16,8 +16,8 @@ let s: Synthesized;
 let functions: Record<string, CfnResource>;
 
 beforeAll(() => {
-  // A value other than the default shows the context reaches the function.
-  s = synthesize({ mailroute: { retentionDays: 90 } });
+  // Values other than the defaults show the context reaches the functions.
+  s = synthesize({ mailroute: { retentionDays: 90, softBounce: { limit: 5, windowHours: 24 } } });
   functions = resourcesOfType(s.template, 'AWS::Lambda::Function');
 });
 
@@ -36,9 +36,10 @@ const deployedEnvironment = (fn: CfnResource): Record<string, string> =>
 const COMMON = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
 
 describe('every Lambda function', () => {
-  it('is exactly the ingest and dispatch functions', () => {
+  it('is exactly the ingest, dispatch, ses-events and tracking functions', () => {
+    const { ingest, dispatch, sesEvents, tracking } = s.stack;
     expect(Object.keys(functions).sort()).toEqual(
-      [logicalId(s.stack.ingest.handler.function), logicalId(s.stack.dispatch.handler.function)].sort(),
+      [ingest, dispatch, sesEvents, tracking].map((construct) => logicalId(construct.handler.function)).sort(),
     );
   });
 
@@ -83,13 +84,14 @@ describe('ingest function', () => {
     fn = resource(s.template, logicalId(s.stack.ingest.handler.function));
   });
 
-  it('gets exactly its tables, the send queue and the retention period', () => {
+  it('gets exactly its tables (suppression too, for the suppression API), the send queue and the retention period', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
       TABLE_MESSAGES: refOf(logicalId(t.messages)),
       TABLE_IDEMPOTENCY: refOf(logicalId(t.idempotency)),
       TABLE_SETTINGS: refOf(logicalId(t.settings)),
+      TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
       RETENTION_DAYS: String(s.context.retentionDays),
     });
@@ -110,7 +112,7 @@ describe('dispatch function', () => {
     fn = resource(s.template, logicalId(s.stack.dispatch.handler.function));
   });
 
-  it('gets exactly its tables, the send queue, the configuration set, its timeout and the max receive count', () => {
+  it('gets exactly its tables, the send queue, the configuration set, its timeout, the max receive count, the signing keys and the base URL of links', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
@@ -120,6 +122,8 @@ describe('dispatch function', () => {
       SES_CONFIGURATION_SET: refOf(logicalId(s.stack.configurationSet)),
       SEND_MAX_RECEIVE_COUNT: String(QUEUES.send.maxReceiveCount),
       DISPATCH_TIMEOUT_SECONDS: String(fn.Properties?.Timeout),
+      SIGNING_KEYS_SECRET: refOf(logicalId(s.stack.signingKeys.secret)),
+      PUBLIC_BASE_URL: expect.any(String),
     });
   });
 
@@ -127,8 +131,69 @@ describe('dispatch function', () => {
     expect(() => dispatchConfig(deployedEnvironment(fn))).not.toThrow();
   });
 
+  it("links to the HTTP API's endpoint by default", () => {
+    // The ApiEndpoint attribute (https://{id}.execute-api.{region}.amazonaws.com) has no trailing slash.
+    expect(environmentOf(fn).PUBLIC_BASE_URL).toBe(`\${${logicalId(s.stack.api.httpApi)}.ApiEndpoint}`);
+  });
+
+  it('links to publicBaseUrl of the context when it is set', () => {
+    const custom = synthesize({ mailroute: { publicBaseUrl: 'https://mail.example.com' } });
+    const customFn = resource(custom.template, logicalId(custom.stack.dispatch.handler.function));
+    expect(environmentOf(customFn).PUBLIC_BASE_URL).toBe('https://mail.example.com');
+    expect(dispatchConfig(deployedEnvironment(customFn)).publicBaseUrl).toBe('https://mail.example.com');
+  });
+
   it('has the dispatch timeout and 512 MiB', () => {
     expect(fn.Properties).toMatchObject({ Timeout: DISPATCH_TIMEOUT_SECONDS, MemorySize: 512 });
+  });
+});
+
+describe('ses-events function', () => {
+  let fn: CfnResource;
+  beforeAll(() => {
+    fn = resource(s.template, logicalId(s.stack.sesEvents.handler.function));
+  });
+
+  it('gets exactly the messages and suppression tables and the soft-bounce settings of the context', () => {
+    const t = s.stack.tables;
+    expect(environmentOf(fn)).toEqual({
+      ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
+      TABLE_MESSAGES: refOf(logicalId(t.messages)),
+      TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
+      SOFT_BOUNCE_LIMIT: '5',
+      SOFT_BOUNCE_WINDOW_HOURS: '24',
+    });
+  });
+
+  it("satisfies the function's environment schema (functions/config.ts)", () => {
+    expect(sesEventsConfig(deployedEnvironment(fn)).softBounce).toEqual(s.context.softBounce);
+  });
+
+  it('has the ses-events timeout and 256 MiB', () => {
+    expect(fn.Properties).toMatchObject({ Timeout: SES_EVENTS_TIMEOUT_SECONDS, MemorySize: 256 });
+  });
+});
+
+describe('tracking function', () => {
+  let fn: CfnResource;
+  beforeAll(() => {
+    fn = resource(s.template, logicalId(s.stack.tracking.handler.function));
+  });
+
+  it('gets exactly the suppression table and the signing keys', () => {
+    expect(environmentOf(fn)).toEqual({
+      ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
+      TABLE_SUPPRESSION: refOf(logicalId(s.stack.tables.suppression)),
+      SIGNING_KEYS_SECRET: refOf(logicalId(s.stack.signingKeys.secret)),
+    });
+  });
+
+  it("satisfies the function's environment schema (functions/config.ts)", () => {
+    expect(() => trackingConfig(deployedEnvironment(fn))).not.toThrow();
+  });
+
+  it('has a 5 s timeout and 256 MiB', () => {
+    expect(fn.Properties).toMatchObject({ Timeout: 5, MemorySize: 256 });
   });
 });
 

@@ -6,6 +6,7 @@ import {
   type Permission,
   permissionsOfRole,
   refOf,
+  resourcesOfType,
   roleIdOf,
   type Synthesized,
   synthesize,
@@ -18,16 +19,23 @@ const SQS_CONSUME = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessa
 let s: Synthesized;
 let ingest: Permission[];
 let dispatch: Permission[];
+let sesEvents: Permission[];
+let tracking: Permission[];
 
 beforeAll(() => {
   // Two identities, one of each kind, to show each becomes its own resource.
   s = synthesize({ mailroute: { senderIdentities: ['example.com', 'noreply@example.org'] } });
   ingest = permissionsOfRole(s.template, roleIdOf(s.stack.ingest.handler));
   dispatch = permissionsOfRole(s.template, roleIdOf(s.stack.dispatch.handler));
+  sesEvents = permissionsOfRole(s.template, roleIdOf(s.stack.sesEvents.handler));
+  tracking = permissionsOfRole(s.template, roleIdOf(s.stack.tracking.handler));
 });
 
 const tableArn = (name: TableName): string => arnOf(logicalId(s.stack.tables[name]));
 const sendQueueArn = (): string => arnOf(logicalId(s.stack.sendQueue.queue));
+const sesEventsQueueArn = (): string => arnOf(logicalId(s.stack.sesEventsQueue.queue));
+/** A secret's ARN is its Ref. */
+const signingKeysArn = (): string => refOf(logicalId(s.stack.signingKeys.secret));
 const actionsOn = (permissions: Permission[], resource: string): string[] =>
   permissions.filter((p) => p.resource === resource || p.resource.startsWith(`${resource}/`)).map((p) => p.action);
 const resourcesOf = (permissions: Permission[], action: string): string[] =>
@@ -35,10 +43,14 @@ const resourcesOf = (permissions: Permission[], action: string): string[] =>
 const matching = (permissions: Permission[], pattern: RegExp): Permission[] =>
   permissions.filter((p) => pattern.test(p.action));
 
-describe.each([
+const ALL_ROLES: [string, () => Permission[]][] = [
   ['ingest', () => ingest],
   ['dispatch', () => dispatch],
-])('%s role', (_name, permissionsOf) => {
+  ['ses-events', () => sesEvents],
+  ['tracking', () => tracking],
+];
+
+describe.each(ALL_ROLES)('%s role', (_name, permissionsOf) => {
   it('allows no wildcard actions', () => {
     expect(permissionsOf().filter((p) => p.action.endsWith('*'))).toEqual([]);
   });
@@ -51,10 +63,16 @@ describe.each([
 });
 
 describe('ingest role', () => {
-  it('reaches DynamoDB only on the messages, idempotency and settings tables', () => {
+  it('reaches DynamoDB only on the messages, idempotency, settings and suppression tables', () => {
     const resources = new Set(matching(ingest, /^dynamodb:/).map((p) => p.resource));
     expect([...resources].sort()).toEqual(
-      (['messages', 'idempotency', 'settings'] as const).map((name) => tableArn(name)).sort(),
+      (['messages', 'idempotency', 'settings', 'suppression'] as const).map((name) => tableArn(name)).sort(),
+    );
+  });
+
+  it('reads and writes suppression (the suppression API)', () => {
+    expect(actionsOn(ingest, tableArn('suppression'))).toEqual(
+      expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
     );
   });
 
@@ -124,5 +142,75 @@ describe('dispatch role', () => {
     const actions = actionsOn(dispatch, tableArn('suppression'));
     expect(actions).toEqual(expect.arrayContaining(DYNAMODB_READ));
     expect(actions.filter((a) => DYNAMODB_WRITE.includes(a))).toEqual([]);
+  });
+
+  it('reads the signing keys secret, and no other secret', () => {
+    expect(resourcesOf(dispatch, 'secretsmanager:GetSecretValue')).toEqual([signingKeysArn()]);
+    expect(new Set(matching(dispatch, /^secretsmanager:/).map((p) => p.resource))).toEqual(new Set([signingKeysArn()]));
+  });
+});
+
+describe('ses-events role', () => {
+  it('reaches DynamoDB only on the messages and suppression tables', () => {
+    const resources = new Set(matching(sesEvents, /^dynamodb:/).map((p) => p.resource));
+    expect([...resources].sort()).toEqual([tableArn('messages'), tableArn('suppression')].sort());
+  });
+
+  it('reads and writes messages and suppression', () => {
+    for (const name of ['messages', 'suppression'] as const) {
+      expect(actionsOn(sesEvents, tableArn(name)), name).toEqual(
+        expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
+      );
+    }
+  });
+
+  it('consumes the SES events queue only', () => {
+    for (const action of SQS_CONSUME) expect(resourcesOf(sesEvents, action), action).toEqual([sesEventsQueueArn()]);
+  });
+
+  it('cannot send to any queue', () => {
+    expect(resourcesOf(sesEvents, 'sqs:SendMessage')).toEqual([]);
+  });
+
+  it('cannot use SES', () => {
+    expect(matching(sesEvents, /^ses:/)).toEqual([]);
+  });
+});
+
+describe('tracking role', () => {
+  it('reaches DynamoDB only on the suppression table (nothing on messages, idempotency, settings)', () => {
+    const resources = new Set(matching(tracking, /^dynamodb:/).map((p) => p.resource));
+    expect([...resources]).toEqual([tableArn('suppression')]);
+  });
+
+  it('reads and writes suppression', () => {
+    expect(actionsOn(tracking, tableArn('suppression'))).toEqual(
+      expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
+    );
+  });
+
+  it('reads the signing keys secret, and no other secret', () => {
+    expect(resourcesOf(tracking, 'secretsmanager:GetSecretValue')).toEqual([signingKeysArn()]);
+    expect(new Set(matching(tracking, /^secretsmanager:/).map((p) => p.resource))).toEqual(new Set([signingKeysArn()]));
+  });
+
+  it('cannot use SES', () => {
+    expect(matching(tracking, /^ses:/)).toEqual([]);
+  });
+
+  it('cannot use any queue', () => {
+    expect(matching(tracking, /^sqs:/)).toEqual([]);
+  });
+});
+
+describe('the signing keys secret', () => {
+  it('is readable only by the dispatch and tracking roles (of all roles in the stack)', () => {
+    const roleIds = Object.keys(resourcesOfType(s.template, 'AWS::IAM::Role'));
+    const readers = roleIds.filter((roleId) =>
+      permissionsOfRole(s.template, roleId).some(
+        (p) => p.action.startsWith('secretsmanager:') || p.resource === signingKeysArn(),
+      ),
+    );
+    expect(readers.sort()).toEqual([roleIdOf(s.stack.dispatch.handler), roleIdOf(s.stack.tracking.handler)].sort());
   });
 });

@@ -22,7 +22,11 @@ it('has exactly the documented outputs', () => {
       'DeadLetterQueueUrl',
       'MessagesTableName',
       'SendQueueUrl',
+      'SesEventsDeadLetterQueueUrl',
+      'SesEventsQueueUrl',
+      'SesEventsTopicArn',
       'SettingsTableName',
+      'SigningKeysSecretArn',
     ].sort(),
   );
 });
@@ -44,6 +48,11 @@ it('names the resources an operator needs', () => {
     SendQueueUrl: s.stack.sendQueue.queue,
     DeadLetterQueueUrl: s.stack.sendQueue.deadLetterQueue,
     ConfigurationSetName: s.stack.configurationSet,
+    // A topic's and a secret's Ref is its ARN; a queue's is its URL.
+    SesEventsTopicArn: s.stack.sesEventsTopic.topic,
+    SesEventsQueueUrl: s.stack.sesEventsQueue.queue,
+    SesEventsDeadLetterQueueUrl: s.stack.sesEventsQueue.deadLetterQueue,
+    SigningKeysSecretArn: s.stack.signingKeys.secret,
   };
   for (const [name, construct] of Object.entries(refs)) {
     expect(outputs[name]?.Value, name).toEqual({ Ref: logicalId(construct) });

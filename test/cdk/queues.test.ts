@@ -1,66 +1,61 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DISPATCH_BATCH_SIZE, DLQ_RETENTION_DAYS, QUEUES } from '../../lib/resources';
+import type { MailrouteFunction } from '../../lib/constructs/mailroute-function';
+import type { WorkQueue } from '../../lib/constructs/work-queue';
+import { DISPATCH_BATCH_SIZE, DLQ_RETENTION_DAYS, QUEUES, SES_EVENTS_BATCH_SIZE } from '../../lib/resources';
 import { type CfnResource, logicalId, resource, resourcesOfType, type Synthesized, synthesize } from './stack-fixture';
 
 const DAY_SECONDS = 86_400;
 
 let s: Synthesized;
-let queueId: string;
-let dlqId: string;
-let queue: CfnResource;
-let dlq: CfnResource;
 
 beforeAll(() => {
   // A value other than the default shows the context reaches the event source.
   s = synthesize({ mailroute: { dispatch: { maxConcurrency: 25 } } });
-  queueId = logicalId(s.stack.sendQueue.queue);
-  dlqId = logicalId(s.stack.sendQueue.deadLetterQueue);
-  queue = resource(s.template, queueId);
-  dlq = resource(s.template, dlqId);
 });
 
-describe('send queue', () => {
-  it('moves a message to the DLQ after maxReceiveCount receives', () => {
-    expect(queue.Properties?.RedrivePolicy).toEqual({
-      deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
-      maxReceiveCount: QUEUES.send.maxReceiveCount,
-    });
-    expect(QUEUES.send.maxReceiveCount).toBe(5);
+/** Each work queue, the function that consumes it, and the spec it was built from. */
+const WORK_QUEUES: [string, () => WorkQueue, () => MailrouteFunction, (typeof QUEUES)[keyof typeof QUEUES]][] = [
+  ['send queue', () => s.stack.sendQueue, () => s.stack.dispatch.handler, QUEUES.send],
+  ['SES events queue', () => s.stack.sesEventsQueue, () => s.stack.sesEvents.handler, QUEUES.sesEvents],
+];
+
+describe.each(WORK_QUEUES)('%s', (_name, workQueue, consumer, spec) => {
+  let queueId: string;
+  let dlqId: string;
+  let queue: CfnResource;
+  let dlq: CfnResource;
+  beforeAll(() => {
+    queueId = logicalId(workQueue().queue);
+    dlqId = logicalId(workQueue().deadLetterQueue);
+    queue = resource(s.template, queueId);
+    dlq = resource(s.template, dlqId);
   });
 
-  it('has a visibility timeout of at least 6x the dispatch function timeout', () => {
-    const dispatch = resource(s.template, logicalId(s.stack.dispatch.handler.function));
-    const timeout = dispatch.Properties?.Timeout;
+  it('moves a message to its DLQ after maxReceiveCount (5) receives', () => {
+    expect(queue.Properties?.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    expect(spec.maxReceiveCount).toBe(5);
+  });
+
+  it("has a visibility timeout of at least 6x its consumer function's timeout", () => {
+    const fn = resource(s.template, logicalId(consumer().function));
+    const timeout = fn.Properties?.Timeout;
     expect(timeout).toBeTypeOf('number');
     expect(queue.Properties?.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (timeout as number));
   });
 
   it('keeps messages for the retention period of its spec', () => {
-    expect(queue.Properties?.MessageRetentionPeriod).toBe(QUEUES.send.retentionDays * DAY_SECONDS);
-  });
-});
-
-describe('dead-letter queue', () => {
-  it('keeps messages for DLQ_RETENTION_DAYS', () => {
-    expect(dlq.Properties?.MessageRetentionPeriod).toBe(DLQ_RETENTION_DAYS * DAY_SECONDS);
+    expect(queue.Properties?.MessageRetentionPeriod).toBe(spec.retentionDays * DAY_SECONDS);
   });
 
-  it('has no dead-letter queue of its own', () => {
-    expect(dlq.Properties?.RedrivePolicy).toBeUndefined();
-  });
-});
-
-describe('both queues', () => {
-  it('are the only queues', () => {
-    expect(Object.keys(resourcesOfType(s.template, 'AWS::SQS::Queue')).sort()).toEqual([queueId, dlqId].sort());
-  });
-
-  it('are encrypted at rest (SQS-managed SSE)', () => {
+  it('is encrypted at rest, and so is its DLQ (SQS-managed SSE)', () => {
     for (const q of [queue, dlq]) expect(q.Properties?.SqsManagedSseEnabled).toBe(true);
   });
 
-  it('deny requests without TLS', () => {
+  it('denies requests without TLS, and so does its DLQ', () => {
     for (const id of [queueId, dlqId]) {
       s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: id }],
@@ -76,21 +71,54 @@ describe('both queues', () => {
       });
     }
   });
+
+  it('has a DLQ that keeps messages for DLQ_RETENTION_DAYS', () => {
+    expect(dlq.Properties?.MessageRetentionPeriod).toBe(DLQ_RETENTION_DAYS * DAY_SECONDS);
+  });
+
+  it('has a DLQ without a dead-letter queue of its own', () => {
+    expect(dlq.Properties?.RedrivePolicy).toBeUndefined();
+  });
+
+  it('has a DLQ nothing consumes (messages wait there for an operator)', () => {
+    const sources = Object.values(resourcesOfType(s.template, 'AWS::Lambda::EventSourceMapping')).map(
+      (m) => m.Properties?.EventSourceArn,
+    );
+    expect(sources).not.toContainEqual({ 'Fn::GetAtt': [dlqId, 'Arn'] });
+  });
+});
+
+it('has no queues but the work queues and their DLQs', () => {
+  const expected = WORK_QUEUES.flatMap(([, workQueue]) => [
+    logicalId(workQueue().queue),
+    logicalId(workQueue().deadLetterQueue),
+  ]);
+  expect(Object.keys(resourcesOfType(s.template, 'AWS::SQS::Queue')).sort()).toEqual(expected.sort());
+});
+
+/** The event source mapping whose source is the queue. */
+function mappingOf(workQueue: WorkQueue): CfnResource {
+  const mappings = Object.values(resourcesOfType(s.template, 'AWS::Lambda::EventSourceMapping')).filter(
+    (m) =>
+      JSON.stringify(m.Properties?.EventSourceArn) ===
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(workQueue.queue), 'Arn'] }),
+  );
+  expect(mappings).toHaveLength(1);
+  return mappings[0] as CfnResource;
+}
+
+it('has exactly one event source mapping per work queue', () => {
+  expect(Object.keys(resourcesOfType(s.template, 'AWS::Lambda::EventSourceMapping'))).toHaveLength(WORK_QUEUES.length);
 });
 
 describe('dispatch event source mapping', () => {
   let mapping: CfnResource;
   beforeAll(() => {
-    const mappings = Object.values(resourcesOfType(s.template, 'AWS::Lambda::EventSourceMapping'));
-    expect(mappings).toHaveLength(1);
-    mapping = mappings[0] as CfnResource;
+    mapping = mappingOf(s.stack.sendQueue);
   });
 
   it('connects the send queue to the dispatch function', () => {
-    expect(mapping.Properties).toMatchObject({
-      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
-      FunctionName: { Ref: logicalId(s.stack.dispatch.handler.function) },
-    });
+    expect(mapping.Properties?.FunctionName).toEqual({ Ref: logicalId(s.stack.dispatch.handler.function) });
   });
 
   it('reports batch item failures', () => {
@@ -103,5 +131,25 @@ describe('dispatch event source mapping', () => {
 
   it('limits concurrency to dispatch.maxConcurrency of the context', () => {
     expect(mapping.Properties?.ScalingConfig).toEqual({ MaximumConcurrency: s.context.dispatch.maxConcurrency });
+  });
+});
+
+describe('ses-events event source mapping', () => {
+  let mapping: CfnResource;
+  beforeAll(() => {
+    mapping = mappingOf(s.stack.sesEventsQueue);
+  });
+
+  it('connects the SES events queue to the ses-events function', () => {
+    expect(mapping.Properties?.FunctionName).toEqual({ Ref: logicalId(s.stack.sesEvents.handler.function) });
+  });
+
+  it('reports batch item failures', () => {
+    expect(mapping.Properties?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+  });
+
+  it('takes SES_EVENTS_BATCH_SIZE (10) messages per invocation', () => {
+    expect(mapping.Properties?.BatchSize).toBe(SES_EVENTS_BATCH_SIZE);
+    expect(SES_EVENTS_BATCH_SIZE).toBe(10);
   });
 });

@@ -12,7 +12,7 @@ import type { IConstruct } from 'constructs';
 import { afterAll } from 'vitest';
 import { REPO_ROOT } from '../../lib/constructs/mailroute-function';
 import { CONTEXT_KEY, type MailrouteContext, parseContext } from '../../lib/context';
-import { MailrouteStack } from '../../lib/mailroute-stack';
+import { MailrouteStack, stackPropsFromContext } from '../../lib/mailroute-stack';
 
 /** Cloud assembly directories this file's syntheses wrote; removed when the test file ends. */
 const outdirs: string[] = [];
@@ -65,11 +65,7 @@ export function synthesize(options: SynthesizeOptions = {}): Synthesized {
   const mailroute = { ...(fileContext[CONTEXT_KEY] as Record<string, unknown>), ...options.mailroute };
   const app = testApp({ ...fileContext, [CONTEXT_KEY]: mailroute }, { bundle: options.bundle ?? false });
   const context = parseContext(app.node.tryGetContext(CONTEXT_KEY));
-  const stack = new MailrouteStack(app, 'Mailroute', {
-    senderIdentities: context.senderIdentities,
-    retentionDays: context.retentionDays,
-    dispatchMaxConcurrency: context.dispatch.maxConcurrency,
-  });
+  const stack = new MailrouteStack(app, 'Mailroute', stackPropsFromContext(context));
   const assembly = app.synth();
   const template = Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template);
   return { stack, template, assembly, context };

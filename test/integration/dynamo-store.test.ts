@@ -1,23 +1,34 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../bin/local-stack';
+import { describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../bin/local-stack';
 import { newRecord } from '../../functions/core/message';
 import { DynamoMessageStore, DynamoSuppressionStore, documentClient } from '../../functions/store/dynamo';
+import { useLocalStack } from '../support/local';
 
 let stack: LocalStack;
 let store: DynamoMessageStore;
 const at = '2026-11-22T10:00:00.000Z';
 const ev = (type: string) => ({ type, at });
 
-beforeAll(async () => {
-  stack = await startLocalStack({ apiPort: 0, sesPort: 0, awsPort: 0, dynamodbPort: 0, pollers: 0 });
-  store = new DynamoMessageStore(documentClient(stack.clients.dynamodb), stack.tables.messages);
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+useLocalStack(
+  (s) => {
+    stack = s;
+    store = new DynamoMessageStore(documentClient(stack.clients.dynamodb), stack.tables.messages);
+  },
+  { pollers: 0 },
+);
 
 async function seed(id: string) {
-  const m = { id, from: 'a@example.com', to: ['b@example.org'], cc: [], bcc: [], subject: 's', tags: {}, apiKey: 'k' };
+  const m = {
+    id,
+    from: 'a@example.com',
+    to: ['b@example.org'],
+    cc: [],
+    bcc: [],
+    subject: 's',
+    tags: {},
+    category: 'transactional',
+    apiKey: 'k',
+  };
   await store.createMany([newRecord(m, new Date(at), 30)]);
 }
 
@@ -97,7 +108,7 @@ describe('DynamoSuppressionStore', () => {
     await doc.send(
       new PutCommand({ TableName: stack.tables.suppression, Item: { address: 'x9@example.org', scope: 'marketing' } }),
     );
-    const addresses = Array.from({ length: 180 }, (_, i) => `x${i}@example.org`);
-    expect([...(await suppression.suppressedAmong(addresses))].sort()).toEqual(['x150@example.org', 'x7@example.org']);
+    const keys = Array.from({ length: 180 }, (_, i) => ({ address: `x${i}@example.org`, scope: '*' }));
+    expect([...(await suppression.suppressedAmong(keys))].sort()).toEqual(['x150@example.org|*', 'x7@example.org|*']);
   });
 });

@@ -1,16 +1,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../bin/local-stack';
+import { expect, it } from 'vitest';
+import type { LocalStack } from '../../bin/local-stack';
+import { useLocalStack } from '../support/local';
 
 const run = promisify(execFile);
 let stack: LocalStack;
 
-beforeAll(async () => {
-  stack = await startLocalStack({ apiPort: 0, sesPort: 0, awsPort: 0, dynamodbPort: 0 });
-});
-afterAll(async () => {
-  await stack?.stop();
+useLocalStack((s) => {
+  stack = s;
 });
 
 it('key:create prints a new key once, and that key can send', async () => {

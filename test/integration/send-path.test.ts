@@ -1,8 +1,8 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../bin/local-stack';
-import { api, countItems, eventually, inbox, queueDepth, statusOf } from '../support/local';
+import { describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../bin/local-stack';
+import { api, countItems, eventually, inbox, queueDepth, statusOf, useLocalStack } from '../support/local';
 
 let stack: LocalStack;
 const email = (subject: string, extra: Record<string, unknown> = {}) => ({
@@ -14,11 +14,8 @@ const email = (subject: string, extra: Record<string, unknown> = {}) => ({
 });
 const inboxWith = async (subject: string) => (await inbox(stack)).filter((e) => e.subject === subject);
 
-beforeAll(async () => {
-  stack = await startLocalStack({ apiPort: 0, sesPort: 0, awsPort: 0, dynamodbPort: 0 });
-});
-afterAll(async () => {
-  await stack?.stop();
+useLocalStack((s) => {
+  stack = s;
 });
 
 describe('the send path on the local stack', () => {

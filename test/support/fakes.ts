@@ -1,6 +1,6 @@
 /** In-memory implementations of the ports, with the same conditions as the DynamoDB adapters. */
 import type { SendOutcome } from '../../functions/core/dispatch';
-import type { MessageEvent, MessageRecord } from '../../functions/core/message';
+import type { MessageEvent, MessageRecord, Status } from '../../functions/core/message';
 import type {
   ApiKeyRecord,
   ClaimResult,
@@ -11,6 +11,9 @@ import type {
   OutboundEmail,
   QueueEntry,
   SendQueue,
+  SuppressionEntry,
+  SuppressionKey,
+  SuppressionRecord,
   SuppressionStore,
   VisibilityControl,
 } from '../../functions/store/ports';
@@ -66,6 +69,23 @@ export class MemoryMessageStore implements MessageStore {
     this.apply(r, patch);
     return true;
   }
+  async applyFeedback(
+    id: string,
+    key: string,
+    event: MessageEvent,
+    status: Status | undefined,
+    from: readonly Status[],
+  ) {
+    const r = this.items.get(id);
+    if (!r) return 'missing' as const;
+    if (r.seen.includes(key)) return 'duplicate' as const;
+    if (status && from.includes(r.status)) r.status = status;
+    else if (status && (r.status === 'queued' || r.status === 'sending')) return 'not-yet-sent' as const;
+    r.events.push(event);
+    r.seen.push(key);
+    return 'applied' as const;
+  }
+
   async failStale(id: string, claimedAt: number | undefined, patch: FinishPatch) {
     const r = this.items.get(id);
     if (!r || r.status !== 'sending' || r.claimedAt !== claimedAt) return false;
@@ -76,12 +96,49 @@ export class MemoryMessageStore implements MessageStore {
   }
 }
 
+/** Suppressions by "address|scope", with the re-enable rule of the DynamoDB adapter. */
 export class MemorySuppression implements SuppressionStore {
   lookups = 0;
-  constructor(readonly suppressed = new Set<string>()) {}
-  async suppressedAmong(addresses: readonly string[]) {
+  readonly records = new Map<string, SuppressionRecord>();
+  readonly soft = new Map<string, Map<string, string>>();
+
+  /** Suppresses an address for all mail (test set-up). */
+  add(address: string, scope = '*') {
+    this.records.set(`${address}|${scope}`, { address, scope, active: true, reason: 'manual', source: 'test', at: '' });
+  }
+  async suppressedAmong(keys: readonly SuppressionKey[]) {
     this.lookups += 1;
-    return new Set(addresses.filter((a) => this.suppressed.has(a)));
+    return new Set(keys.map((k) => `${k.address}|${k.scope}`).filter((k) => this.records.get(k)?.active === true));
+  }
+  async suppress(e: SuppressionEntry) {
+    const key = `${e.address}|${e.scope}`;
+    const old = this.records.get(key);
+    if (old?.reenabledAt && old.reenabledAt >= e.at) return false;
+    this.records.set(key, { ...e, active: true, ...(old?.reenabledAt ? { reenabledAt: old.reenabledAt } : {}) });
+    return true;
+  }
+  async reenable(k: SuppressionKey, at: string) {
+    const key = `${k.address}|${k.scope}`;
+    const old = this.records.get(key);
+    this.records.set(key, {
+      ...(old ?? { address: k.address, scope: k.scope, reason: 'manual', source: 'api', at }),
+      active: false,
+      reenabledAt: at,
+    });
+    return old?.active === true;
+  }
+  async get(address: string) {
+    return [...this.records.values()].filter((r) => r.address === address);
+  }
+  async list(limit: number) {
+    return { items: [...this.records.values()].filter((r) => r.active).slice(0, limit) };
+  }
+  async recordSoftBounce(address: string, feedbackId: string, at: string, windowHours: number) {
+    const m = this.soft.get(address) ?? new Map<string, string>();
+    m.set(feedbackId, at);
+    this.soft.set(address, m);
+    const end = Date.parse(at);
+    return [...m.values()].filter((t) => Date.parse(t) <= end && Date.parse(t) > end - windowHours * 3_600_000).length;
   }
 }
 

@@ -1,7 +1,20 @@
 /** Helpers for integration tests that run against a local stack on free ports. */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type { LocalStack } from '../../bin/local-stack';
+import { afterAll, beforeAll } from 'vitest';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../bin/local-stack';
+
+/** Starts a local stack on free ports for the test file (beforeAll) and stops it after (afterAll). */
+export function useLocalStack(ready: (stack: LocalStack) => void, options: LocalStackOptions = {}): void {
+  let stack: LocalStack | undefined;
+  beforeAll(async () => {
+    stack = await startLocalStack({ apiPort: 0, sesPort: 0, awsPort: 0, dynamodbPort: 0, ...options });
+    ready(stack);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+}
 
 export interface InboxEmail {
   messageId: string;

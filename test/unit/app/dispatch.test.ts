@@ -5,10 +5,13 @@ import type { SendOutcome } from '../../../functions/core/dispatch';
 import { SendEmailBody, toQueuedEmail } from '../../../functions/core/email';
 import { newRecord } from '../../../functions/core/message';
 import type { QueuedEmail } from '../../../functions/core/queued-email';
+import { verify } from '../../../functions/core/signing';
+import { StaticSigningKeys } from '../../../functions/store/secrets';
 import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
 import { MemoryMessageStore, MemorySuppression, MemoryVisibility, ScriptedProvider } from '../../support/fakes';
 
 const NOW = Date.parse('2026-11-22T10:00:00Z');
+const KEYRING = { current: 'k1', keys: { k1: 'test-signing-key-0123456789abcdef0123' } };
 let messages: MemoryMessageStore;
 let suppression: MemorySuppression;
 let visibility: MemoryVisibility;
@@ -39,6 +42,7 @@ function dispatcher(provider: ScriptedProvider, now = () => NOW, metrics?: Metri
     suppression,
     provider,
     visibility,
+    unsubscribe: { baseUrl: 'https://mail.example.com', keys: new StaticSigningKeys(KEYRING) },
     maxReceiveCount: 5,
     timeoutSeconds: 30,
     now,
@@ -69,7 +73,7 @@ describe('dispatch', () => {
   });
 
   it('never sends to a suppressed address: all suppressed ends `suppressed`', async () => {
-    suppression.suppressed.add('user@example.org');
+    suppression.add('user@example.org');
     const provider = new ScriptedProvider();
     const res = await dispatcher(provider)(
       sqsEvent(sqsRecord(queued('a', { to: 'User@Example.org' }))),
@@ -81,7 +85,7 @@ describe('dispatch', () => {
   });
 
   it('drops only the suppressed recipients of a multi-recipient email', async () => {
-    suppression.suppressed.add('gone@example.org');
+    suppression.add('gone@example.org');
     const provider = new ScriptedProvider();
     await dispatcher(provider)(
       sqsEvent(sqsRecord(queued('a', { to: ['user@example.org'], bcc: ['gone@example.org'] }))),
@@ -190,12 +194,43 @@ describe('dispatch', () => {
   it('records the metric of each path by its shared name', async () => {
     const metrics = new Metrics({ namespace: 'Test' });
     const names = vi.spyOn(metrics, 'addMetric');
-    suppression.suppressed.add('gone@example.org');
+    suppression.add('gone@example.org');
     await dispatcher(
       new ScriptedProvider(),
       () => NOW,
       metrics,
     )(sqsEvent(sqsRecord(queued('a')), sqsRecord(queued('b', { to: 'gone@example.org' }))), lambdaContext());
     expect(names.mock.calls.map((c) => c[0]).sort()).toEqual(['AcceptToSendLatency', 'EmailsSent', 'EmailsSuppressed']);
+  });
+
+  it('adds a signed one-click unsubscribe link to non-transactional mail', async () => {
+    const provider = new ScriptedProvider();
+    await dispatcher(provider)(sqsEvent(sqsRecord(queued('a', { category: 'newsletter' }))), lambdaContext());
+    const headers = provider.calls[0]?.headers ?? {};
+    expect(headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+    const token = /^<https:\/\/mail\.example\.com\/u\/([^>]+)>$/.exec(headers['List-Unsubscribe'] ?? '')?.[1] ?? '';
+    expect(verify(token, KEYRING)).toEqual({ a: 'user@example.org', c: 'newsletter', m: 'a' });
+  });
+
+  it('adds no unsubscribe link to transactional mail', async () => {
+    const provider = new ScriptedProvider();
+    await dispatcher(provider)(sqsEvent(sqsRecord(queued('a'))), lambdaContext());
+    expect(provider.calls[0]?.headers).not.toHaveProperty('List-Unsubscribe');
+  });
+
+  it('stops a category after its unsubscribe, but never transactional mail', async () => {
+    suppression.add('user@example.org', 'newsletter');
+    const provider = new ScriptedProvider();
+    await dispatcher(provider)(
+      sqsEvent(
+        sqsRecord(queued('news', { category: 'newsletter' })),
+        sqsRecord(queued('reset')),
+        sqsRecord(queued('promo', { category: 'promotions' })),
+      ),
+      lambdaContext(),
+    );
+    expect(messages.items.get('news')?.status).toBe('suppressed');
+    expect(messages.items.get('reset')?.status).toBe('sent');
+    expect(messages.items.get('promo')?.status).toBe('sent');
   });
 });

@@ -6,7 +6,7 @@ import { Authenticator, hashKey } from '../../../functions/app/auth';
 import { createIngestHandler } from '../../../functions/app/ingest';
 import { QueuedEmail } from '../../../functions/core/queued-email';
 import { httpEvent, lambdaContext } from '../../support/events';
-import { MemoryKeys, MemoryMessageStore, MemoryQueue } from '../../support/fakes';
+import { MemoryKeys, MemoryMessageStore, MemoryQueue, MemorySuppression } from '../../support/fakes';
 
 const KEY = 'mr_test_key_123456';
 const email = { from: 'app@example.com', to: 'user@example.org', subject: 'Hi', html: '<p>Hello</p>' };
@@ -25,6 +25,7 @@ beforeEach(async () => {
   ids = 0;
   handler = createIngestHandler({
     messages,
+    suppression: new MemorySuppression(),
     queue,
     auth: new Authenticator(keys),
     // Requests in this file carry no Idempotency-Key, so this layer is never reached.

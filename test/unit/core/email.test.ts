@@ -44,9 +44,10 @@ describe('SendEmailBody', () => {
     expect(issues({ ...base, headers: { 'X A': 'a' } }).join()).toMatch(/header names/);
   });
 
-  it('refuses more than 15 custom headers', () => {
-    const headers = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`X-H${i}`, 'v']));
-    expect(issues({ ...base, headers }).join()).toMatch(/at most 15/);
+  it('refuses more than 12 custom headers (SES takes 15; mailroute sets up to 3)', () => {
+    const headers = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`X-H${i}`, 'v']));
+    expect(issues({ ...base, headers: headers(13) }).join()).toMatch(/at most 12/);
+    expect(issues({ ...base, headers: headers(12) })).toEqual([]);
   });
 
   it('keeps tags to the characters SES allows and reserves mailroute/ses prefixes', () => {
@@ -57,6 +58,25 @@ describe('SendEmailBody', () => {
 
   it('reports the path of a bad recipient', () => {
     expect(issues({ ...base, to: ['ok@example.org', 'bad'] })[0]).toMatch(/^to\.1:/);
+  });
+});
+
+describe('category', () => {
+  it('defaults to transactional', () => {
+    expect(SendEmailBody.parse(base).category).toBe('transactional');
+  });
+
+  it('sends non-transactional mail to exactly one recipient (its unsubscribe link is personal)', () => {
+    expect(issues({ ...base, category: 'newsletter' })).toEqual([]);
+    expect(issues({ ...base, category: 'newsletter', to: ['a@example.org', 'b@example.org'] }).join()).toMatch(
+      /exactly one recipient/,
+    );
+    expect(issues({ ...base, category: 'newsletter', bcc: 'c@example.org' }).join()).toMatch(/exactly one recipient/);
+    expect(issues({ ...base, to: ['a@example.org', 'b@example.org'] })).toEqual([]);
+  });
+
+  it('refuses malformed category names', () => {
+    expect(issues({ ...base, category: 'News Letter' }).join()).toMatch(/categories are/);
   });
 });
 

@@ -8,7 +8,8 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { classifySesError, MESSAGE_ID_TAG, SesProvider } from '../../../functions/providers/ses';
+import { MESSAGE_ID_TAG } from '../../../functions/core/message';
+import { classifySesError, SesProvider } from '../../../functions/providers/ses';
 
 const ses = mockClient(SESv2Client);
 afterEach(() => ses.reset());
@@ -26,6 +27,7 @@ const email = {
   text: 'Hello',
   headers: { 'X-Entity-Ref': 'abc' },
   tags: { campaign: 'spring' },
+  category: 'transactional',
 };
 
 const meta = (httpStatusCode: number) => ({ $metadata: { httpStatusCode }, $fault: 'client' as const });
@@ -45,7 +47,10 @@ describe('SesProvider', () => {
         Simple: {
           Subject: { Data: 'Hi', Charset: 'UTF-8' },
           Body: { Html: { Data: '<p>Hello</p>', Charset: 'UTF-8' }, Text: { Data: 'Hello', Charset: 'UTF-8' } },
-          Headers: [{ Name: 'X-Entity-Ref', Value: 'abc' }],
+          Headers: [
+            { Name: 'X-Mailroute-Id', Value: 'msg-1' },
+            { Name: 'X-Entity-Ref', Value: 'abc' },
+          ],
         },
       },
     });

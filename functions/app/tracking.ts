@@ -1,0 +1,117 @@
+/**
+ * Public links written into emails: one-click unsubscribe (RFC 8058). POST /u/{token} with
+ * `List-Unsubscribe=One-Click` (form-urlencoded or multipart) unsubscribes at once and answers 200
+ * with no redirect, as mailbox providers expect. GET /u/{token} only shows a confirm page: mail
+ * scanners fetch links, and a GET must never unsubscribe anyone.
+ */
+import * as z from 'zod/mini';
+import { TRANSACTIONAL } from '../core/message';
+import { METRICS } from '../core/metric-names';
+import { verify } from '../core/signing';
+import { SCOPE_PATTERN } from '../core/suppression';
+import type { SigningKeys, SuppressionStore } from '../store/ports';
+import { type ApiRequest, type ApiResult, createHttpHandler } from './http';
+import { logger as defaultLogger, metrics as defaultMetrics } from './observability';
+
+export interface TrackingDeps {
+  readonly suppression: SuppressionStore;
+  readonly keys: SigningKeys;
+  readonly now?: () => Date;
+  readonly logger?: typeof defaultLogger;
+  readonly metrics?: typeof defaultMetrics;
+}
+
+/** What an unsubscribe token carries: the address, the category and the message it came in. */
+export const UnsubscribeToken = z.object({
+  a: z.string().check(z.minLength(3), z.maxLength(320)),
+  c: z.string().check(
+    z.regex(SCOPE_PATTERN),
+    z.refine((c) => c !== '*' && c !== TRANSACTIONAL),
+  ),
+  m: z.string().check(z.maxLength(64)),
+});
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+const page = (title: string, body: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}
+button{font-size:1rem;padding:.6rem 1.2rem;border-radius:.4rem;border:1px solid #444;background:#222;color:#fff;cursor:pointer}</style>
+</head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+
+const invalid: ApiResult = {
+  status: 400,
+  html: page(
+    'This link is not valid',
+    '<p>The unsubscribe link is incomplete or has been changed. Use the link from the email as it is.</p>',
+  ),
+};
+
+/** Whether a one-click POST body carries List-Unsubscribe=One-Click (urlencoded or multipart). */
+export function isOneClick(body: unknown): boolean {
+  if (typeof body !== 'string') return false;
+  if (new URLSearchParams(body).get('List-Unsubscribe') === 'One-Click') return true;
+  return /name="List-Unsubscribe"\r?\n(?:[^\r\n]+\r?\n)*\r?\n\s*One-Click\s*(?:\r?\n|$)/i.test(body);
+}
+
+export function createTrackingHandler(deps: TrackingDeps) {
+  const now = deps.now ?? (() => new Date());
+  const metrics = deps.metrics ?? defaultMetrics;
+
+  async function read(req: ApiRequest) {
+    const token = req.param('token') ?? '';
+    const parsed = UnsubscribeToken.safeParse(verify(token, await deps.keys.keyring()));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  return createHttpHandler(
+    {
+      'GET /u/{token}': {
+        auth: false,
+        handle: async (req) => {
+          const t = await read(req);
+          if (!t) return invalid;
+          return {
+            status: 200,
+            html: page(
+              'Unsubscribe',
+              `<p>Stop receiving <strong>${escapeHtml(t.c)}</strong> email at this address? Account and transactional messages will still arrive.</p>
+<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
+            ),
+          };
+        },
+      },
+      'POST /u/{token}': {
+        auth: false,
+        bodyType: 'raw',
+        maxBodyBytes: 16_384,
+        handle: async (req) => {
+          const t = await read(req);
+          if (!t) return invalid;
+          if (!isOneClick(req.body)) {
+            return { status: 400, html: page('Nothing was changed', '<p>The request did not ask to unsubscribe.</p>') };
+          }
+          await deps.suppression.suppress({
+            address: t.a,
+            scope: t.c,
+            reason: 'unsubscribe',
+            source: 'unsubscribe',
+            at: now().toISOString(),
+            messageId: t.m,
+          });
+          metrics.addMetric(METRICS.unsubscribes, 'Count', 1);
+          return {
+            status: 200,
+            html: page(
+              'You are unsubscribed',
+              `<p>You will no longer receive <strong>${escapeHtml(t.c)}</strong> email at this address.</p>`,
+            ),
+          };
+        },
+      },
+    },
+    { logger: deps.logger ?? defaultLogger, metrics },
+  );
+}
