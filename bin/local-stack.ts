@@ -232,7 +232,9 @@ function apiGateway(handlers: Record<string, HttpHandler>) {
     if (!handler) return send(503, JSON.stringify({ message: 'Service Unavailable: starting' }));
     try {
       const out = await handler(event, fakeContext(`mailroute-${route.fn}`, 10));
-      send(out.statusCode ?? 200, out.body ?? '', (out.headers ?? {}) as Record<string, string>);
+      const headers = (out.headers ?? {}) as Record<string, string>;
+      res.writeHead(out.statusCode ?? 200, { 'content-type': 'application/json', ...headers });
+      res.end(out.isBase64Encoded ? Buffer.from(out.body ?? '', 'base64') : (out.body ?? ''));
     } catch {
       send(500, JSON.stringify({ message: 'Internal Server Error' }));
     }
@@ -464,6 +466,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       maxReceiveCount: QUEUES.send.maxReceiveCount,
       signingKeysSecret: 'local',
       publicBaseUrl: apiUrl,
+      trackDefaults: { opens: true, clicks: true },
     };
     const signingKeys = new StaticSigningKeys(keyring);
     const dispatchWiring = dispatchDeps(dispatchConfig, { ...clients, signingKeys });
@@ -517,7 +520,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     handlers.ingest = createIngestHandler(ingestDeps(ingestConfig, clients)) as unknown as HttpHandler;
     handlers.tracking = createTrackingHandler(
       trackingDeps(
-        { tables: { suppression: tables.suppression }, signingKeysSecret: 'local' },
+        { tables: { messages: tables.messages, suppression: tables.suppression }, signingKeysSecret: 'local' },
         { ...clients, signingKeys },
       ),
     ) as unknown as HttpHandler;

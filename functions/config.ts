@@ -24,8 +24,11 @@ const DispatchEnv = z.object({
   SES_CONFIGURATION_SET: z.optional(name),
   /** Secrets Manager secret (ARN or name) holding the link-signing keys: {"current":"k1","k1":"…"}. */
   SIGNING_KEYS_SECRET: name,
-  /** Base URL of the public links written into emails (unsubscribe), e.g. the API's URL. */
+  /** Base URL of the public links written into emails (unsubscribe, tracking), e.g. the API's URL. */
   PUBLIC_BASE_URL: z.url(),
+  /** Whether HTML mail is tracked when a request does not say (deployment defaults). */
+  TRACK_OPENS: z._default(z.enum(['true', 'false']), 'true'),
+  TRACK_CLICKS: z._default(z.enum(['true', 'false']), 'true'),
   /** The dispatch function's timeout: a claim older than this was left by a stopped dispatcher. */
   DISPATCH_TIMEOUT_SECONDS: z._default(positiveInt, 30),
   /** The send queue's maxReceiveCount: on the last receive a failing message is marked failed. */
@@ -41,6 +44,7 @@ const SesEventsEnv = z.object({
 });
 
 const TrackingEnv = z.object({
+  TABLE_MESSAGES: name,
   TABLE_SUPPRESSION: name,
   SIGNING_KEYS_SECRET: name,
 });
@@ -64,6 +68,7 @@ export interface DispatchConfig {
   readonly maxReceiveCount: number;
   readonly signingKeysSecret: string;
   readonly publicBaseUrl: string;
+  readonly trackDefaults: { readonly opens: boolean; readonly clicks: boolean };
 }
 
 export interface SesEventsConfig {
@@ -72,7 +77,7 @@ export interface SesEventsConfig {
 }
 
 export interface TrackingConfig {
-  readonly tables: { readonly suppression: string };
+  readonly tables: { readonly messages: string; readonly suppression: string };
   readonly signingKeysSecret: string;
 }
 
@@ -109,6 +114,7 @@ export function dispatchConfig(env: NodeJS.ProcessEnv = process.env): DispatchCo
     maxReceiveCount: e.SEND_MAX_RECEIVE_COUNT,
     signingKeysSecret: e.SIGNING_KEYS_SECRET,
     publicBaseUrl: e.PUBLIC_BASE_URL,
+    trackDefaults: { opens: e.TRACK_OPENS === 'true', clicks: e.TRACK_CLICKS === 'true' },
   };
 }
 
@@ -122,5 +128,8 @@ export function sesEventsConfig(env: NodeJS.ProcessEnv = process.env): SesEvents
 
 export function trackingConfig(env: NodeJS.ProcessEnv = process.env): TrackingConfig {
   const e = parse(TrackingEnv, env);
-  return { tables: { suppression: e.TABLE_SUPPRESSION }, signingKeysSecret: e.SIGNING_KEYS_SECRET };
+  return {
+    tables: { messages: e.TABLE_MESSAGES, suppression: e.TABLE_SUPPRESSION },
+    signingKeysSecret: e.SIGNING_KEYS_SECRET,
+  };
 }

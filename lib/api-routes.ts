@@ -7,7 +7,7 @@
 export type ApiFunction = 'ingest' | 'tracking';
 
 export interface ApiRoute {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
   /** API Gateway path template, e.g. /v1/emails/{id}. */
   readonly path: string;
   /** The Lambda that serves the route. */
@@ -25,6 +25,10 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'DELETE', path: '/v1/suppressions/{email}', fn: 'ingest' },
   { method: 'GET', path: '/u/{token}', fn: 'tracking' },
   { method: 'POST', path: '/u/{token}', fn: 'tracking' },
+  { method: 'GET', path: '/o/{token}', fn: 'tracking' },
+  { method: 'GET', path: '/c/{token}', fn: 'tracking' },
+  // Link scanners often check a link with HEAD first; it redirects too and counts as a machine click.
+  { method: 'HEAD', path: '/c/{token}', fn: 'tracking' },
 ];
 
 /** The API Gateway route key ("POST /v1/emails") of a route. */

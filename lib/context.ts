@@ -11,6 +11,16 @@ export const CONTEXT_KEY = 'mailroute';
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const EMAIL = z.email();
 
+/** An ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<uuid> (any partition). */
+const CERTIFICATE_ARN =
+  /^arn:aws(?:-[a-z]+)*:acm:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:certificate\/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$/;
+
+/** Whether `value` is a DNS name such as mail.example.com (no wildcard, no trailing dot). */
+export const isDnsName = (value: string): boolean => DOMAIN.test(value);
+
+/** Whether `value` is the ARN of an ACM certificate. */
+export const isCertificateArn = (value: string): boolean => CERTIFICATE_ARN.test(value);
+
 const isSesIdentity = (value: string): boolean => DOMAIN.test(value) || EMAIL.safeParse(value).success;
 
 const SenderIdentity = z
@@ -38,6 +48,14 @@ export const SOFT_BOUNCE_RANGES = {
   limit: { min: 1, max: 100 },
   windowHours: { min: 1, max: 720 },
 } as const satisfies Record<keyof SoftBounceSettings, { min: number; max: number }>;
+
+/** A custom domain in front of the HTTP API for the links written into emails. */
+export interface TrackingDomainSettings {
+  /** The DNS name, e.g. track.example.com; links become https://<name>/… */
+  readonly name: string;
+  /** ARN of an ACM certificate for the name, in the stack's region. */
+  readonly certificateArn: string;
+}
 
 /**
  * Why a value cannot be the base URL of the links in emails, or undefined if it can: it must be an
@@ -76,6 +94,28 @@ const SoftBounceContext = z.strictObject({
   ),
 });
 
+const boolean = z.boolean({ error: 'expected true or false' });
+
+const TrackingDomainContext = z.strictObject({
+  /** The DNS name the links use (https://<name>/…). */
+  name: z
+    .string({ error: 'expected a DNS name such as "track.example.com"' })
+    .refine(isDnsName, { error: 'expected a DNS name such as "track.example.com" (no scheme, path or wildcard)' }),
+  /** The ACM certificate API Gateway serves for the name (in the stack's region). */
+  certificateArn: z.string({ error: 'expected an ACM certificate ARN' }).refine(isCertificateArn, {
+    error: 'expected an ACM certificate ARN such as "arn:aws:acm:eu-west-1:123456789012:certificate/<id>"',
+  }),
+});
+
+const TrackingContext = z.strictObject({
+  /** Whether HTML mail gets an open pixel when a request does not say. */
+  opens: boolean.default(true),
+  /** Whether links in HTML mail are rewritten to count clicks when a request does not say. */
+  clicks: boolean.default(true),
+  /** A custom domain (with its ACM certificate) in front of the API for the links in emails. */
+  domain: TrackingDomainContext.optional(),
+});
+
 const PublicBaseUrl = z
   .string({ error: 'expected an https URL such as "https://mail.example.com"' })
   .superRefine((value, ctx) => {
@@ -83,22 +123,38 @@ const PublicBaseUrl = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
-export const MailrouteContextSchema = z.strictObject({
-  /** SES identities (domains or email addresses) the dispatch function may send from. */
-  senderIdentities: z
-    .array(SenderIdentity, { error: 'expected a list of SES identities, e.g. ["example.com"]' })
-    .min(1, { error: 'expected at least one SES identity (a domain or an email address)' }),
-  /** Days a message record is kept before DynamoDB TTL removes it. */
-  retentionDays: wholeNumber(1, 3650, 'days').default(30),
-  dispatch: DispatchContext.prefault({}),
-  /** Soft bounces of one address that suppress it, and within how many hours. */
-  softBounce: SoftBounceContext.prefault({}),
-  /**
-   * Base URL of the links in emails (one-click unsubscribe), for a custom domain in front of the API.
-   * Without it, links use the HTTP API's own URL.
-   */
-  publicBaseUrl: PublicBaseUrl.optional(),
-});
+export const MailrouteContextSchema = z
+  .strictObject({
+    /** SES identities (domains or email addresses) the dispatch function may send from. */
+    senderIdentities: z
+      .array(SenderIdentity, { error: 'expected a list of SES identities, e.g. ["example.com"]' })
+      .min(1, { error: 'expected at least one SES identity (a domain or an email address)' }),
+    /** Days a message record is kept before DynamoDB TTL removes it. */
+    retentionDays: wholeNumber(1, 3650, 'days').default(30),
+    dispatch: DispatchContext.prefault({}),
+    /** Soft bounces of one address that suppress it, and within how many hours. */
+    softBounce: SoftBounceContext.prefault({}),
+    /**
+     * Base URL of the links in emails (unsubscribe, open pixel, click redirect), for a custom domain in
+     * front of the API that the stack does not manage; `tracking.domain` is the managed alternative (set
+     * only one). Without either, links use the HTTP API's own URL.
+     */
+    publicBaseUrl: PublicBaseUrl.optional(),
+    /** Open and click tracking defaults, and an optional custom domain for the links in emails. */
+    tracking: TrackingContext.prefault({}),
+  })
+  .superRefine((value, ctx) => {
+    const domain = value.tracking.domain;
+    if (value.publicBaseUrl !== undefined && domain !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tracking', 'domain'],
+        message:
+          `conflicts with "${CONTEXT_KEY}.publicBaseUrl": set only one of them ` +
+          `(tracking.domain implies a publicBaseUrl of "https://${domain.name}")`,
+      });
+    }
+  });
 
 export type MailrouteContext = z.infer<typeof MailrouteContextSchema>;
 
@@ -107,6 +163,8 @@ const ALLOWED_KEYS: Readonly<Record<string, readonly string[]>> = {
   '': Object.keys(MailrouteContextSchema.shape),
   dispatch: Object.keys(DispatchContext.shape),
   softBounce: Object.keys(SoftBounceContext.shape),
+  tracking: Object.keys(TrackingContext.shape),
+  'tracking.domain': Object.keys(TrackingDomainContext.shape),
 };
 
 /** `mailroute.senderIdentities[1]`, `mailroute.dispatch.maxConcurrency`. */

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { ConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import type { Construct } from 'constructs';
 import { MailrouteApi } from './constructs/api';
@@ -9,8 +10,9 @@ import { SesEventsTopic } from './constructs/ses-events-topic';
 import { SigningKeys } from './constructs/signing-keys';
 import { MailrouteTables } from './constructs/tables';
 import { Tracking } from './constructs/tracking';
+import { TrackingDomain } from './constructs/tracking-domain';
 import { WorkQueue } from './constructs/work-queue';
-import type { MailrouteContext, SoftBounceSettings } from './context';
+import type { MailrouteContext, SoftBounceSettings, TrackingDomainSettings } from './context';
 import {
   DISPATCH_TIMEOUT_SECONDS,
   QUEUES,
@@ -39,19 +41,29 @@ export interface MailrouteStackProps extends StackProps {
   readonly softBounce?: SoftBounceSettings;
   /**
    * Base URL of the links written into emails (https, no trailing slash), for a custom domain in front
-   * of the HTTP API.
-   * @default - the HTTP API's endpoint
+   * of the HTTP API that this stack does not manage. Cannot be combined with `trackingDomain`.
+   * @default - `https://<trackingDomain.name>` if `trackingDomain` is set, else the HTTP API's endpoint
    */
   readonly publicBaseUrl?: string;
+  /**
+   * Whether HTML mail gets an open pixel when a request does not say.
+   * @default true
+   */
+  readonly trackOpens?: boolean;
+  /**
+   * Whether the links of HTML mail are rewritten to count clicks when a request does not say.
+   * @default true
+   */
+  readonly trackClicks?: boolean;
+  /**
+   * A custom domain (with an ACM certificate in the stack's region) the stack maps to the HTTP API for
+   * the links written into emails; links then use `https://<name>`. No DNS record is created: point the
+   * name at the `TrackingDomainTarget` output. Cannot be combined with `publicBaseUrl`.
+   * @default - no custom domain
+   */
+  readonly trackingDomain?: TrackingDomainSettings;
 }
 
-/**
- * mailroute: an HTTP API (ingest) that records emails and queues them, and a queue consumer (dispatch)
- * that sends them through SES. SES reports what became of each email through an SNS topic and a queue
- * to the ses-events function, which suppresses addresses that bounce or complain; recipients
- * unsubscribe through signed public links (tracking). State lives in DynamoDB; messages that fail
- * repeatedly end in dead-letter queues.
- */
 /** The stack's props from the validated cdk.json context: one mapping, used by the app and the tests. */
 export function stackPropsFromContext(context: MailrouteContext): MailrouteStackProps {
   return {
@@ -60,9 +72,19 @@ export function stackPropsFromContext(context: MailrouteContext): MailrouteStack
     dispatchMaxConcurrency: context.dispatch.maxConcurrency,
     softBounce: context.softBounce,
     ...(context.publicBaseUrl ? { publicBaseUrl: context.publicBaseUrl } : {}),
+    trackOpens: context.tracking.opens,
+    trackClicks: context.tracking.clicks,
+    ...(context.tracking.domain ? { trackingDomain: context.tracking.domain } : {}),
   };
 }
 
+/**
+ * mailroute: an HTTP API (ingest) that records emails and queues them, and a queue consumer (dispatch)
+ * that sends them through SES. SES reports what became of each email through an SNS topic and a queue
+ * to the ses-events function, which suppresses addresses that bounce or complain; recipients
+ * unsubscribe, and opens and clicks are counted, through signed public links (tracking), optionally on
+ * a custom domain. State lives in DynamoDB; messages that fail repeatedly end in dead-letter queues.
+ */
 export class MailrouteStack extends Stack {
   public readonly tables: MailrouteTables['tables'];
   public readonly sendQueue: WorkQueue;
@@ -73,11 +95,19 @@ export class MailrouteStack extends Stack {
   public readonly ingest: Ingest;
   public readonly tracking: Tracking;
   public readonly api: MailrouteApi;
+  /** The custom domain of the links in emails, if `trackingDomain` is set. */
+  public readonly trackingDomain?: TrackingDomain;
   public readonly dispatch: Dispatch;
   public readonly sesEvents: SesEvents;
 
   constructor(scope: Construct, id: string, props: MailrouteStackProps) {
     super(scope, id, props);
+    if (props.publicBaseUrl !== undefined && props.trackingDomain !== undefined) {
+      throw new Error(
+        `MailrouteStack "${this.node.path}": publicBaseUrl and trackingDomain are both set; set only one. ` +
+          `trackingDomain implies a publicBaseUrl of "https://${props.trackingDomain.name}".`,
+      );
+    }
     const dispatchTimeout = Duration.seconds(DISPATCH_TIMEOUT_SECONDS);
     const sesEventsTimeout = Duration.seconds(SES_EVENTS_TIMEOUT_SECONDS);
 
@@ -113,6 +143,15 @@ export class MailrouteStack extends Stack {
       handlers: { ingest: this.ingest.handler.function, tracking: this.tracking.handler.function },
     });
 
+    if (props.trackingDomain) {
+      this.trackingDomain = new TrackingDomain(this, 'TrackingDomain', {
+        domainName: props.trackingDomain.name,
+        certificate: Certificate.fromCertificateArn(this, 'TrackingCertificate', props.trackingDomain.certificateArn),
+        httpApi: this.api.httpApi,
+        stage: this.api.stage,
+      });
+    }
+
     this.dispatch = new Dispatch(this, 'Dispatch', {
       tables: this.tables,
       sendQueue: this.sendQueue.queue,
@@ -123,7 +162,9 @@ export class MailrouteStack extends Stack {
       timeout: dispatchTimeout,
       signingKeys: this.signingKeys.secret,
       // apiEndpoint has no trailing slash, as the functions expect of a base URL.
-      publicBaseUrl: props.publicBaseUrl ?? this.api.httpApi.apiEndpoint,
+      publicBaseUrl: props.publicBaseUrl ?? this.trackingDomain?.baseUrl ?? this.api.httpApi.apiEndpoint,
+      trackOpens: props.trackOpens ?? true,
+      trackClicks: props.trackClicks ?? true,
     });
 
     this.sesEvents = new SesEvents(this, 'SesEvents', {
@@ -169,8 +210,17 @@ export class MailrouteStack extends Stack {
       description: 'SQS dead-letter queue of SES events that failed processing repeatedly (inspect, then redrive)',
       value: this.sesEventsQueue.deadLetterQueue.queueUrl,
     });
+    if (this.trackingDomain) {
+      new CfnOutput(this, 'TrackingDomainTarget', {
+        description:
+          `Point the DNS name ${this.trackingDomain.name} here (a CNAME, or a Route 53 alias record): ` +
+          'the regional API Gateway host serving the tracking and unsubscribe links in emails',
+        value: this.trackingDomain.domainName.regionalDomainName,
+      });
+    }
     new CfnOutput(this, 'SigningKeysSecretArn', {
-      description: 'Secrets Manager secret with the keys that sign unsubscribe links (retained on stack deletion)',
+      description:
+        'Secrets Manager secret with the keys that sign the links in emails: unsubscribe, open, click (retained on stack deletion)',
       value: this.signingKeys.secret.secretArn,
     });
   }

@@ -10,6 +10,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { normaliseAddress } from '../core/address';
 import { type Action, claimConflict, claimLeaseMs, decide } from '../core/dispatch';
+import { rewriteHtml } from '../core/html-tracking';
 import type { MessageEvent } from '../core/message';
 import { TRANSACTIONAL } from '../core/message';
 import { METRICS } from '../core/metric-names';
@@ -31,8 +32,10 @@ export interface DispatchDeps {
   readonly suppression: SuppressionStore;
   readonly provider: EmailProvider;
   readonly visibility: VisibilityControl;
-  /** Signs the one-click unsubscribe links of non-transactional mail (RFC 8058). */
-  readonly unsubscribe: { readonly baseUrl: string; readonly keys: SigningKeys };
+  /** Signs the links written into emails: one-click unsubscribe (RFC 8058), click tracking, open pixel. */
+  readonly links: { readonly baseUrl: string; readonly keys: SigningKeys };
+  /** Whether HTML mail is tracked when its request did not say. */
+  readonly trackDefaults: { readonly opens: boolean; readonly clicks: boolean };
   readonly maxReceiveCount: number;
   /** The dispatch function's timeout; a claim older than this (plus a margin) is stale. */
   readonly timeoutSeconds: number;
@@ -127,6 +130,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
       cc: keep(email.cc),
       bcc: keep(email.bcc),
       headers: await withUnsubscribe(email),
+      ...(email.html !== undefined ? { html: await tracked(email, email.html) } : {}),
     };
 
     if (outbound.to.length + outbound.cc.length + outbound.bcc.length === 0) {
@@ -154,12 +158,35 @@ export function createDispatchHandler(deps: DispatchDeps) {
   async function withUnsubscribe(email: QueuedEmail): Promise<Record<string, string>> {
     const recipient = email.to[0];
     if (email.category === TRANSACTIONAL || !recipient) return email.headers;
-    const token = sign({ a: keyOf(recipient), c: email.category, m: email.id }, await deps.unsubscribe.keys.keyring());
+    const token = sign({ a: keyOf(recipient), c: email.category, m: email.id }, await deps.links.keys.keyring());
     return {
       ...email.headers,
-      'List-Unsubscribe': `<${deps.unsubscribe.baseUrl}/u/${token}>`,
+      'List-Unsubscribe': `<${deps.links.baseUrl}/u/${token}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
     };
+  }
+
+  /**
+   * The HTML with signed click-tracking links and an open pixel, as the message and the deployment
+   * ask. The tokens carry the send time, which the machine-event rules compare hits against.
+   */
+  async function tracked(email: QueuedEmail, html: string): Promise<string> {
+    const opens = email.track?.opens ?? deps.trackDefaults.opens;
+    const clicks = email.track?.clicks ?? deps.trackDefaults.clicks;
+    if (!opens && !clicks) return html;
+    const ring = await deps.links.keys.keyring();
+    const base = deps.links.baseUrl;
+    const s = Math.floor(now() / 1000);
+    return rewriteHtml(html, {
+      ...(opens ? { pixelUrl: `${base}/o/${sign({ k: 'o', m: email.id, s }, ring)}` } : {}),
+      ...(clicks
+        ? {
+            // mailroute's own links (unsubscribe, already tracked) stay as they are.
+            clickUrl: (i: number, u: string) =>
+              u.startsWith(`${base}/`) ? undefined : `${base}/c/${sign({ k: 'c', m: email.id, i, u, s }, ring)}`,
+          }
+        : {}),
+    }).html;
   }
 
   /** The claim did not take: decide from the record's current state (DESIGN §2.2). */

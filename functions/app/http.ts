@@ -29,6 +29,10 @@ export interface ApiResult {
   readonly body?: unknown;
   /** An HTML page instead of JSON (public pages such as unsubscribe). */
   readonly html?: string;
+  /** A binary body (base64) with its content type, e.g. the open pixel. */
+  readonly binary?: { readonly contentType: string; readonly base64: string };
+  /** Extra response headers (Location of a redirect, cache control). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface Route {
@@ -116,7 +120,19 @@ export function createHttpHandler(routes: Readonly<Record<string, Route>>, deps:
       header: (name) => headers[name.toLowerCase()],
       param: (name) => event.pathParameters?.[name],
     });
-    return result.html !== undefined ? html(result.status, result.html) : json(result.status, result.body);
+    const response = result.binary
+      ? {
+          statusCode: result.status,
+          headers: { 'content-type': result.binary.contentType },
+          body: result.binary.base64,
+          isBase64Encoded: true,
+        }
+      : result.html !== undefined
+        ? html(result.status, result.html)
+        : result.status === 302 || result.status === 204
+          ? { statusCode: result.status, headers: {} }
+          : json(result.status, result.body);
+    return { ...response, headers: { ...response.headers, ...result.headers } };
   };
 
   return middy(core)

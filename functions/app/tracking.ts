@@ -1,19 +1,24 @@
 /**
- * Public links written into emails: one-click unsubscribe (RFC 8058). POST /u/{token} with
+ * Public links written into emails. Open pixel (GET /o/{token}): always the same 1×1 GIF, never
+ * cached, whatever the token, so it is no oracle for valid ids; a valid token records the open.
+ * Click (GET or HEAD /c/{token}): a 302 to the URL the token carries, signed by mailroute when it
+ * wrote the email, so it is no open redirect; no database read. One-click unsubscribe (RFC 8058): POST /u/{token} with
  * `List-Unsubscribe=One-Click` (form-urlencoded or multipart) unsubscribes at once and answers 200
  * with no redirect, as mailbox providers expect. GET /u/{token} only shows a confirm page: mail
  * scanners fetch links, and a GET must never unsubscribe anyone.
  */
 import * as z from 'zod/mini';
+import { ClickToken, machineClick, machineOpen, OpenToken, PIXEL_GIF_BASE64 } from '../core/engagement';
 import { TRANSACTIONAL } from '../core/message';
 import { METRICS } from '../core/metric-names';
 import { verify } from '../core/signing';
 import { SCOPE_PATTERN } from '../core/suppression';
-import type { SigningKeys, SuppressionStore } from '../store/ports';
+import type { MessageStore, SigningKeys, SuppressionStore } from '../store/ports';
 import { type ApiRequest, type ApiResult, createHttpHandler } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics } from './observability';
 
 export interface TrackingDeps {
+  readonly messages: MessageStore;
   readonly suppression: SuppressionStore;
   readonly keys: SigningKeys;
   readonly now?: () => Date;
@@ -56,9 +61,59 @@ export function isOneClick(body: unknown): boolean {
   return /name="List-Unsubscribe"\r?\n(?:[^\r\n]+\r?\n)*\r?\n\s*One-Click\s*(?:\r?\n|$)/i.test(body);
 }
 
+/** Headers that keep every fetch of the pixel reaching us (no browser, proxy or CDN cache). */
+export const NO_STORE = {
+  'cache-control': 'no-store, no-cache, must-revalidate, max-age=0',
+  pragma: 'no-cache',
+  expires: '0',
+} as const;
+
 export function createTrackingHandler(deps: TrackingDeps) {
   const now = deps.now ?? (() => new Date());
   const metrics = deps.metrics ?? defaultMetrics;
+  const logger = deps.logger ?? defaultLogger;
+
+  const hitOf = (req: ApiRequest, sentSeconds: number) => ({
+    userAgent: req.header('user-agent') ?? '',
+    method: req.event.requestContext?.http?.method ?? 'GET',
+    atSeconds: now().getTime() / 1000,
+    sentSeconds,
+  });
+
+  /** Records an open or click; a failure to record never changes what the recipient gets. */
+  async function record(
+    kind: 'open' | 'click',
+    id: string,
+    machine: string | undefined,
+    detail: Record<string, unknown>,
+  ) {
+    try {
+      await deps.messages.recordEngagement(id, kind, machine !== undefined, {
+        type: kind === 'open' ? 'opened' : 'clicked',
+        at: now().toISOString(),
+        detail: { ...detail, ...(machine ? { machine: true, machineReason: machine } : {}) },
+      });
+      const name = { open: [METRICS.opens, METRICS.machineOpens], click: [METRICS.clicks, METRICS.machineClicks] }[
+        kind
+      ];
+      metrics.addMetric((machine ? name[1] : name[0]) as string, 'Count', 1);
+    } catch (error) {
+      logger.error('could not record engagement', { error: error as Error, messageId: id, kind });
+    }
+  }
+
+  async function token<T>(req: ApiRequest, schema: { safeParse(v: unknown): { success: boolean; data?: T } }) {
+    const parsed = schema.safeParse(verify(req.param('token') ?? '', await deps.keys.keyring()));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  const click = async (req: ApiRequest): Promise<ApiResult> => {
+    const t = await token(req, ClickToken);
+    if (!t) return invalid;
+    const hit = hitOf(req, t.s);
+    await record('click', t.m, machineClick(hit), { index: t.i, url: t.u, userAgent: hit.userAgent.slice(0, 200) });
+    return { status: 302, headers: { location: t.u, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' } };
+  };
 
   async function read(req: ApiRequest) {
     const token = req.param('token') ?? '';
@@ -68,6 +123,19 @@ export function createTrackingHandler(deps: TrackingDeps) {
 
   return createHttpHandler(
     {
+      'GET /o/{token}': {
+        auth: false,
+        handle: async (req) => {
+          const t = await token(req, OpenToken);
+          if (t) {
+            const hit = hitOf(req, t.s);
+            await record('open', t.m, machineOpen(hit), { userAgent: hit.userAgent.slice(0, 200) });
+          }
+          return { status: 200, binary: { contentType: 'image/gif', base64: PIXEL_GIF_BASE64 }, headers: NO_STORE };
+        },
+      },
+      'GET /c/{token}': { auth: false, handle: click },
+      'HEAD /c/{token}': { auth: false, handle: click },
       'GET /u/{token}': {
         auth: false,
         handle: async (req) => {

@@ -138,6 +138,8 @@ export const SendEmailBody = z
     text: z.optional(z.string().check(z.minLength(1))),
     headers: z.optional(headers),
     tags: z.optional(tags),
+    /** Open and click tracking of the HTML part; unset fields take the deployment's defaults. */
+    track: z.optional(z.strictObject({ opens: z.optional(z.boolean()), clicks: z.optional(z.boolean()) })),
     /** Mail in any category but transactional carries a one-click unsubscribe link. */
     category: z._default(
       z
@@ -194,5 +196,6 @@ export function toQueuedEmail(id: string, e: SendEmail): QueuedEmail {
     headers: e.headers ?? {},
     tags: e.tags ?? {},
     category: e.category,
+    ...(e.track ? { track: e.track } : {}),
   };
 }

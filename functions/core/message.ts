@@ -9,6 +9,9 @@ import './zod-locale';
 export const MESSAGE_ID_TAG = 'mailroute-id';
 export const MESSAGE_ID_HEADER = 'X-Mailroute-Id';
 
+/** Timeline events kept per message; past this, opens and clicks still count but add no event. */
+export const MAX_EVENTS = 100;
+
 /** The category of mail no unsubscribe can stop (password resets, receipts). */
 export const TRANSACTIONAL = 'transactional';
 
@@ -56,6 +59,12 @@ export const MessageRecord = z.looseObject({
   claimToken: z.optional(z.string()),
   claimedAt: z.optional(z.number()),
   events: z._default(z.array(MessageEvent), []),
+  opens: z._default(z.number(), 0),
+  clicks: z._default(z.number(), 0),
+  machineOpens: z._default(z.number(), 0),
+  machineClicks: z._default(z.number(), 0),
+  firstOpenAt: z.optional(z.string()),
+  firstClickAt: z.optional(z.string()),
   /** Keys of the SES notifications already applied (each applies once). */
   seen: z._default(z.array(z.string()), []),
   expiresAt: z.number(),
@@ -91,6 +100,10 @@ export function newRecord(m: NewMessage, now: Date, retentionDays: number): Mess
     updatedAt: at,
     attempts: 0,
     events: [{ type: 'queued', at }],
+    opens: 0,
+    clicks: 0,
+    machineOpens: 0,
+    machineClicks: 0,
     seen: [],
     expiresAt: Math.floor(now.getTime() / 1000) + retentionDays * 86_400,
   };
@@ -114,6 +127,15 @@ export function toView(r: MessageRecord) {
     provider: r.provider ?? null,
     providerMessageId: r.providerMessageId ?? null,
     ...(r.reason ? { reason: r.reason } : {}),
+    // People's opens and clicks; machine ones (proxies, scanners) are counted apart.
+    engagement: {
+      opens: r.opens,
+      clicks: r.clicks,
+      machineOpens: r.machineOpens,
+      machineClicks: r.machineClicks,
+      firstOpenAt: r.firstOpenAt ?? null,
+      firstClickAt: r.firstClickAt ?? null,
+    },
     events: r.events,
   };
 }

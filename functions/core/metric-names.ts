@@ -21,6 +21,10 @@ export const METRICS = {
   suppressionsAdded: 'SuppressionsAdded',
   unsubscribes: 'Unsubscribes',
   sesEventsUnmapped: 'SesEventsUnmapped',
+  opens: 'Opens',
+  machineOpens: 'MachineOpens',
+  clicks: 'Clicks',
+  machineClicks: 'MachineClicks',
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];

@@ -24,6 +24,7 @@ export const QueuedEmail = z.object({
   tags: z.record(z.string(), z.string()),
   /** Absent in messages queued before categories existed: those are transactional. */
   category: z._default(z.string(), 'transactional'),
+  track: z.optional(z.object({ opens: z.optional(z.boolean()), clicks: z.optional(z.boolean()) })),
 });
 export type QueuedEmail = z.infer<typeof QueuedEmail>;
 

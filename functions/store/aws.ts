@@ -53,7 +53,8 @@ export function dispatchDeps(config: DispatchConfig, clients: Clients): Dispatch
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
     provider: new SesProvider(clients.ses, config.sesConfigurationSet),
     visibility: new SqsVisibility(clients.sqs, config.sendQueueUrl),
-    unsubscribe: { baseUrl: config.publicBaseUrl, keys: clients.signingKeys },
+    links: { baseUrl: config.publicBaseUrl, keys: clients.signingKeys },
+    trackDefaults: config.trackDefaults,
     maxReceiveCount: config.maxReceiveCount,
     timeoutSeconds: config.timeoutSeconds,
   };
@@ -69,8 +70,10 @@ export function sesEventsDeps(config: SesEventsConfig, clients: Pick<Clients, 'd
 }
 
 export function trackingDeps(config: TrackingConfig, clients: Pick<Clients, 'dynamodb' | 'signingKeys'>): TrackingDeps {
+  const doc = documentClient(clients.dynamodb);
   return {
-    suppression: new DynamoSuppressionStore(documentClient(clients.dynamodb), config.tables.suppression),
+    messages: new DynamoMessageStore(doc, config.tables.messages),
+    suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
     keys: clients.signingKeys,
   };
 }

@@ -15,7 +15,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type MessageEvent, MessageRecord, type Status } from '../core/message';
+import { MAX_EVENTS, type MessageEvent, MessageRecord, type Status } from '../core/message';
 import { type SuppressionReason, suppressionKey } from '../core/suppression';
 import type {
   ApiKeyRecord,
@@ -224,6 +224,32 @@ export class DynamoMessageStore implements MessageStore {
       ),
     );
     return appended ? 'applied' : 'duplicate';
+  }
+
+  async recordEngagement(id: string, kind: 'open' | 'click', machine: boolean, event: MessageEvent): Promise<void> {
+    const counter = {
+      open: machine ? 'machineOpens' : 'opens',
+      click: machine ? 'machineClicks' : 'clicks',
+    }[kind];
+    const first = kind === 'open' ? 'firstOpenAt' : 'firstClickAt';
+    const names = { '#n': counter, '#first': first };
+    const values = { ':one': 1, ':at': event.at, ':ev': [event], ':empty': [], ':max': MAX_EVENTS };
+    // People set the first-open/first-click time; machines only count.
+    const set = machine ? '' : ', #first = if_not_exists(#first, :at)';
+    const update = (withEvent: boolean) =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { id },
+          UpdateExpression: `ADD #n :one SET updatedAt = :at${set}${withEvent ? ', events = list_append(if_not_exists(events, :empty), :ev)' : ''}`,
+          ConditionExpression: withEvent ? 'attribute_exists(id) AND size(events) < :max' : 'attribute_exists(id)',
+          ExpressionAttributeNames: machine ? { '#n': counter } : names,
+          ExpressionAttributeValues: withEvent ? values : { ':one': 1, ':at': event.at },
+        }),
+      );
+    // The timeline keeps up to MAX_EVENTS events; past that (or for an expired message) only count.
+    if (await conditional(() => update(true))) return;
+    await conditional(() => update(false));
   }
 
   finish(id: string, token: string, patch: FinishPatch): Promise<boolean> {

@@ -48,6 +48,8 @@ export interface MessageStore {
     status: Status | undefined,
     from: readonly Status[],
   ): Promise<FeedbackResult>;
+  /** Counts an open or click (a person's or a machine's) and puts it on the timeline. No read. */
+  recordEngagement(id: string, kind: 'open' | 'click', machine: boolean, event: MessageEvent): Promise<void>;
 }
 
 /** Outcome of applying an SES notification to its message. */

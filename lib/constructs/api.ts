@@ -5,6 +5,15 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { API_ROUTES, type ApiFunction, type ApiRoute } from '../api-routes';
 
+/** The API Gateway method of each method a route may have (HEAD included, for link checkers). */
+const HTTP_METHODS: Readonly<Record<ApiRoute['method'], HttpMethod>> = {
+  GET: HttpMethod.GET,
+  HEAD: HttpMethod.HEAD,
+  POST: HttpMethod.POST,
+  PUT: HttpMethod.PUT,
+  DELETE: HttpMethod.DELETE,
+};
+
 export interface MailrouteApiProps {
   /** The function serving each `fn` of the routes. */
   readonly handlers: { readonly [K in ApiFunction]: IFunction };
@@ -29,7 +38,8 @@ export interface MailrouteApiProps {
  * The HTTP API (payload format 2.0): one route per entry of `API_ROUTES`, each integrated with its
  * Lambda function (one integration per function), on an auto-deployed `$default` stage with default
  * route throttling. There is no API Gateway authorizer: ingest verifies the Bearer API key of the /v1
- * routes itself, and the tracking routes (/u/{token}) are public links whose signature tracking checks.
+ * routes itself, and the tracking routes (/u, /o and /c/{token}) are public links whose signature
+ * tracking checks.
  */
 export class MailrouteApi extends Construct {
   public readonly httpApi: HttpApi;
@@ -72,7 +82,7 @@ export class MailrouteApi extends Construct {
     for (const route of props.routes ?? API_ROUTES) {
       this.httpApi.addRoutes({
         path: route.path,
-        methods: [HttpMethod[route.method]],
+        methods: [HTTP_METHODS[route.method]],
         integration: integrationOf(route.fn),
       });
     }

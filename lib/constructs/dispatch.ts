@@ -35,6 +35,16 @@ export interface DispatchProps {
    */
   readonly publicBaseUrl: string;
   /**
+   * Whether HTML mail gets an open pixel when a request does not say.
+   * @default true
+   */
+  readonly trackOpens?: boolean;
+  /**
+   * Whether the links of HTML mail are rewritten to count clicks when a request does not say.
+   * @default true
+   */
+  readonly trackClicks?: boolean;
+  /**
    * Most concurrent invocations the SQS event source starts (2..1000).
    * @default 10
    */
@@ -59,7 +69,8 @@ export interface DispatchProps {
 /**
  * The send-queue consumer: checks suppression, sends through SES and records the result. It reports
  * partial batch failures, may send only from the configured identities with the configuration set,
- * reads (never writes) the suppression table, and reads the signing keys to sign unsubscribe links.
+ * reads (never writes) the suppression table, and reads the signing keys to sign the links it writes
+ * into emails (unsubscribe, and open and click tracking unless turned off).
  */
 export class Dispatch extends Construct {
   public readonly handler: MailrouteFunction;
@@ -93,6 +104,9 @@ export class Dispatch extends Construct {
         // A claim older than the function's timeout was left by a dispatcher that stopped.
         DISPATCH_TIMEOUT_SECONDS: String(timeout.toSeconds()),
         PUBLIC_BASE_URL: props.publicBaseUrl,
+        // Deployment defaults for tracking HTML mail; a request may say otherwise.
+        TRACK_OPENS: String(props.trackOpens ?? true),
+        TRACK_CLICKS: String(props.trackClicks ?? true),
       },
     });
     bindTable(this.handler, TABLES.messages, props.tables.messages, 'readWrite');

@@ -8,6 +8,7 @@ import { SIGNING_KEYS_ENV } from './signing-keys';
 
 export interface TrackingProps {
   readonly tables: {
+    readonly messages: ITableV2;
     readonly suppression: ITableV2;
   };
   /** The keys the links are signed with (see `SigningKeys`). */
@@ -25,9 +26,10 @@ export interface TrackingProps {
 }
 
 /**
- * The function behind the public links written into emails (GET/POST /u/{token}: one-click
- * unsubscribe). Anyone may call it, so it trusts only the link's signature: it reads the signing keys
- * and reads and writes the suppression table, nothing else.
+ * The function behind the public links written into emails: GET/POST /u/{token} (one-click
+ * unsubscribe), GET /o/{token} (open pixel) and GET/HEAD /c/{token} (click redirect). Anyone may call
+ * it, so it trusts only the link's signature: it reads the signing keys, reads and writes the messages
+ * table (to record opens and clicks) and the suppression table, nothing else.
  */
 export class Tracking extends Construct {
   public readonly handler: MailrouteFunction;
@@ -36,10 +38,11 @@ export class Tracking extends Construct {
     super(scope, id);
     this.handler = new MailrouteFunction(this, 'Handler', {
       entry: 'tracking',
-      description: 'mailroute public links: verifies signed unsubscribe links and suppresses the address',
+      description: 'mailroute public links: verifies signed links, records opens and clicks, unsubscribes',
       timeout: props.timeout ?? Duration.seconds(5),
       memorySize: props.memorySize ?? 256,
     });
+    bindTable(this.handler, TABLES.messages, props.tables.messages, 'readWrite');
     bindTable(this.handler, TABLES.suppression, props.tables.suppression, 'readWrite');
     bindSecret(this.handler, SIGNING_KEYS_ENV, props.signingKeys);
   }

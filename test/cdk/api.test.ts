@@ -78,6 +78,21 @@ describe('HTTP API', () => {
     }
   });
 
+  it('serves the open pixel (GET /o/{token}) and click redirect (GET and HEAD /c/{token}) from the tracking function, without authorization', () => {
+    const links = routes.filter((r) => /^[A-Z]+ \/[oc]\/\{token\}$/.test(String(r.Properties?.RouteKey)));
+    expect(links.map((r) => r.Properties?.RouteKey).sort()).toEqual([
+      'GET /c/{token}',
+      'GET /o/{token}',
+      'HEAD /c/{token}',
+    ]);
+    for (const route of links) {
+      expect(route.Properties?.AuthorizationType).toBe('NONE');
+      expect(integrationOf(route).Properties?.IntegrationUri).toEqual({
+        'Fn::GetAtt': [functionIds().tracking, 'Arn'],
+      });
+    }
+  });
+
   describe('lets API Gateway invoke the function of each route', () => {
     let permissions: CfnResource[];
     beforeAll(() => {

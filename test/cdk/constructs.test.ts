@@ -1,5 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { HttpApi, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { ConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -8,7 +10,9 @@ import { Dispatch, type DispatchProps } from '../../lib/constructs/dispatch';
 import { SesEvents } from '../../lib/constructs/ses-events';
 import { SesEventsTopic } from '../../lib/constructs/ses-events-topic';
 import { MailrouteTables } from '../../lib/constructs/tables';
+import { TrackingDomain } from '../../lib/constructs/tracking-domain';
 import { WorkQueue } from '../../lib/constructs/work-queue';
+import { MailrouteStack } from '../../lib/mailroute-stack';
 import { QUEUES } from '../../lib/resources';
 import { logicalId, resource, testApp } from './stack-fixture';
 
@@ -89,5 +93,57 @@ describe('SesEventsTopic', () => {
           events: [],
         }),
     ).toThrow(/events is empty, so SES would publish nothing/);
+  });
+});
+
+describe('TrackingDomain', () => {
+  const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-90ab-cdef-1234-567890abcdef';
+  const trackingDomain = (stack: Stack, domainName: string, certificateArn = CERTIFICATE_ARN): TrackingDomain => {
+    const httpApi = new HttpApi(stack, 'Api', { createDefaultStage: false });
+    return new TrackingDomain(stack, 'TrackingDomain', {
+      domainName,
+      certificate: Certificate.fromCertificateArn(stack, 'Certificate', certificateArn),
+      httpApi,
+      stage: new HttpStage(stack, 'Stage', { httpApi }),
+    });
+  };
+
+  it.each(['https://track.example.com', 'track.example.com/c', '*.example.com'])(
+    'rejects domainName %j, saying to give the bare host name',
+    (domainName) => {
+      expect(() => trackingDomain(emptyStack(), domainName)).toThrow(
+        /TrackingDomain "Test\/TrackingDomain": domainName .* is not a DNS name; give the bare host name/,
+      );
+    },
+  );
+
+  it("rejects a certificate outside the stack's region, when the region is known", () => {
+    const stack = new Stack(testApp(), 'Test', { env: { region: 'us-east-1' } });
+    expect(() => trackingDomain(stack, 'track.example.com')).toThrow(
+      /the certificate is in eu-west-1 but the stack deploys to us-east-1; .* needs an ACM certificate in us-east-1/,
+    );
+  });
+
+  it("accepts a certificate in the stack's region, and gives the domain's https base URL", () => {
+    const stack = new Stack(testApp(), 'Test', { env: { region: 'eu-west-1' } });
+    expect(trackingDomain(stack, 'track.example.com').baseUrl).toBe('https://track.example.com');
+  });
+});
+
+describe('MailrouteStack', () => {
+  it('rejects publicBaseUrl together with trackingDomain, saying to set only one', () => {
+    expect(
+      () =>
+        new MailrouteStack(testApp(), 'Mailroute', {
+          senderIdentities: ['example.com'],
+          publicBaseUrl: 'https://mail.example.com',
+          trackingDomain: {
+            name: 'track.example.com',
+            certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-90ab-cdef-1234-567890abcdef',
+          },
+        }),
+    ).toThrow(
+      /publicBaseUrl and trackingDomain are both set; set only one\. trackingDomain implies a publicBaseUrl of "https:\/\/track\.example\.com"/,
+    );
   });
 });

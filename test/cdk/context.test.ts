@@ -7,19 +7,34 @@ const valid = {
   retentionDays: 30,
   dispatch: { maxConcurrency: 10 },
   softBounce: { limit: 3, windowHours: 72 },
+  tracking: { opens: true, clicks: true },
 };
+
+const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-90ab-cdef-1234-567890abcdef';
+const domain = { name: 'track.example.com', certificateArn: CERTIFICATE_ARN };
+
+/** The message parseContext throws for `raw`, or '' if it accepts it. */
+function refusal(raw: unknown): string {
+  try {
+    parseContext(raw);
+    return '';
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
 
 describe('parseContext', () => {
   it("parses cdk.json's mailroute object", () => {
     expect(parseContext(cdkJsonContext()[CONTEXT_KEY])).toEqual(valid);
   });
 
-  it('fills in defaults for retentionDays, dispatch.maxConcurrency and softBounce, and leaves publicBaseUrl unset', () => {
+  it('fills in defaults for retentionDays, dispatch.maxConcurrency, softBounce and tracking, and leaves publicBaseUrl and tracking.domain unset', () => {
     expect(parseContext({ senderIdentities: ['noreply@example.com'] })).toEqual({
       senderIdentities: ['noreply@example.com'],
       retentionDays: 30,
       dispatch: { maxConcurrency: 10 },
       softBounce: { limit: 3, windowHours: 72 },
+      tracking: { opens: true, clicks: true },
     });
   });
 
@@ -89,6 +104,91 @@ describe('parseContext', () => {
     }
     expect(message).toMatch(/cdk\.json context "mailroute\.publicBaseUrl": /);
     expect(message).toMatch(reason);
+  });
+
+  describe('tracking', () => {
+    it('fills in the default (true) of a flag left out', () => {
+      expect(parseContext({ ...valid, tracking: { opens: false } }).tracking).toEqual({ opens: false, clicks: true });
+      expect(parseContext({ ...valid, tracking: { clicks: false } }).tracking).toEqual({ opens: true, clicks: false });
+    });
+
+    it.each(['opens', 'clicks'])('rejects a %s that is not a boolean, naming the field', (flag) => {
+      expect(refusal({ ...valid, tracking: { [flag]: 'false' } })).toMatch(
+        new RegExp(`cdk\\.json context "mailroute\\.tracking\\.${flag}": expected true or false`),
+      );
+    });
+
+    it('rejects an unknown tracking key, naming it', () => {
+      expect(refusal({ ...valid, tracking: { open: false } })).toMatch(
+        /"mailroute\.tracking\.open": unknown key \(allowed here: opens, clicks, domain\)/,
+      );
+    });
+
+    it('accepts a domain with its name and certificate ARN', () => {
+      expect(parseContext({ ...valid, tracking: { domain } }).tracking.domain).toEqual(domain);
+    });
+
+    it.each([
+      'https://track.example.com',
+      'track.example.com/',
+      'track.example.com:443',
+      '*.example.com',
+      'track.example.com.',
+      'localhost',
+      'track_links.example.com',
+      '',
+      7,
+    ])('rejects tracking.domain.name %j, naming the field', (name) => {
+      expect(refusal({ ...valid, tracking: { domain: { ...domain, name } } })).toMatch(
+        /cdk\.json context "mailroute\.tracking\.domain\.name": expected a DNS name such as "track\.example\.com"/,
+      );
+    });
+
+    it.each([
+      'arn:aws-cn:acm:cn-north-1:123456789012:certificate/12345678-90ab-cdef-1234-567890abcdef',
+      'arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/12345678-90ab-cdef-1234-567890abcdef',
+    ])('accepts tracking.domain.certificateArn %j (other partitions)', (certificateArn) => {
+      expect(parseContext({ ...valid, tracking: { domain: { ...domain, certificateArn } } }).tracking.domain).toEqual({
+        ...domain,
+        certificateArn,
+      });
+    });
+
+    it.each([
+      '12345678-90ab-cdef-1234-567890abcdef',
+      'arn:aws:iam::123456789012:server-certificate/track',
+      'arn:aws:acm:eu-west-1:123456789012:certificate/',
+      'arn:aws:acm:eu-west-1:1234:certificate/12345678-90ab-cdef-1234-567890abcdef',
+      'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/12345678-90ab-cdef-1234-567890abcdef',
+      ` ${CERTIFICATE_ARN}`,
+      null,
+    ])('rejects tracking.domain.certificateArn %j, naming the field', (certificateArn) => {
+      expect(refusal({ ...valid, tracking: { domain: { ...domain, certificateArn } } })).toMatch(
+        /cdk\.json context "mailroute\.tracking\.domain\.certificateArn": expected an ACM certificate ARN/,
+      );
+    });
+
+    it('rejects a domain without its certificate, naming the field', () => {
+      expect(refusal({ ...valid, tracking: { domain: { name: domain.name } } })).toMatch(
+        /cdk\.json context "mailroute\.tracking\.domain\.certificateArn": expected an ACM certificate ARN/,
+      );
+    });
+
+    it('rejects an unknown tracking.domain key, naming it', () => {
+      expect(refusal({ ...valid, tracking: { domain: { ...domain, zone: 'example.com' } } })).toMatch(
+        /"mailroute\.tracking\.domain\.zone": unknown key \(allowed here: name, certificateArn\)/,
+      );
+    });
+
+    it('rejects publicBaseUrl together with tracking.domain, saying to set only one', () => {
+      const message = refusal({ ...valid, publicBaseUrl: 'https://mail.example.com', tracking: { domain } });
+      expect(message).toMatch(
+        /cdk\.json context "mailroute\.tracking\.domain": conflicts with "mailroute\.publicBaseUrl"/,
+      );
+      expect(message).toMatch(
+        /set only one of them \(tracking\.domain implies a publicBaseUrl of "https:\/\/track\.example\.com"\)/,
+      );
+    });
   });
 
   it('accepts the object as a JSON string (cdk -c mailroute=...)', () => {

@@ -112,7 +112,7 @@ describe('dispatch function', () => {
     fn = resource(s.template, logicalId(s.stack.dispatch.handler.function));
   });
 
-  it('gets exactly its tables, the send queue, the configuration set, its timeout, the max receive count, the signing keys and the base URL of links', () => {
+  it('gets exactly its tables, the send queue, the configuration set, its timeout, the max receive count, the signing keys, the base URL of links and the tracking defaults', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
@@ -124,6 +124,8 @@ describe('dispatch function', () => {
       DISPATCH_TIMEOUT_SECONDS: String(fn.Properties?.Timeout),
       SIGNING_KEYS_SECRET: refOf(logicalId(s.stack.signingKeys.secret)),
       PUBLIC_BASE_URL: expect.any(String),
+      TRACK_OPENS: expect.any(String),
+      TRACK_CLICKS: expect.any(String),
     });
   });
 
@@ -141,6 +143,28 @@ describe('dispatch function', () => {
     const customFn = resource(custom.template, logicalId(custom.stack.dispatch.handler.function));
     expect(environmentOf(customFn).PUBLIC_BASE_URL).toBe('https://mail.example.com');
     expect(dispatchConfig(deployedEnvironment(customFn)).publicBaseUrl).toBe('https://mail.example.com');
+  });
+
+  it('tracks opens and clicks by default (TRACK_OPENS and TRACK_CLICKS "true")', () => {
+    expect(environmentOf(fn)).toMatchObject({ TRACK_OPENS: 'true', TRACK_CLICKS: 'true' });
+  });
+
+  it.each([
+    {
+      flag: 'opens',
+      environment: { TRACK_OPENS: 'false', TRACK_CLICKS: 'true' },
+      defaults: { opens: false, clicks: true },
+    },
+    {
+      flag: 'clicks',
+      environment: { TRACK_OPENS: 'true', TRACK_CLICKS: 'false' },
+      defaults: { opens: true, clicks: false },
+    },
+  ])('turns off only $flag when the context says tracking.$flag false', ({ flag, environment, defaults }) => {
+    const off = synthesize({ mailroute: { tracking: { [flag]: false } } });
+    const offFn = resource(off.template, logicalId(off.stack.dispatch.handler.function));
+    expect(environmentOf(offFn)).toMatchObject(environment);
+    expect(dispatchConfig(deployedEnvironment(offFn)).trackDefaults).toEqual(defaults);
   });
 
   it('has the dispatch timeout and 512 MiB', () => {
@@ -180,9 +204,10 @@ describe('tracking function', () => {
     fn = resource(s.template, logicalId(s.stack.tracking.handler.function));
   });
 
-  it('gets exactly the suppression table and the signing keys', () => {
+  it('gets exactly the messages and suppression tables and the signing keys', () => {
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
+      TABLE_MESSAGES: refOf(logicalId(s.stack.tables.messages)),
       TABLE_SUPPRESSION: refOf(logicalId(s.stack.tables.suppression)),
       SIGNING_KEYS_SECRET: refOf(logicalId(s.stack.signingKeys.secret)),
     });

@@ -178,9 +178,15 @@ describe('ses-events role', () => {
 });
 
 describe('tracking role', () => {
-  it('reaches DynamoDB only on the suppression table (nothing on messages, idempotency, settings)', () => {
+  it('reaches DynamoDB only on the messages and suppression tables (nothing on idempotency, settings)', () => {
     const resources = new Set(matching(tracking, /^dynamodb:/).map((p) => p.resource));
-    expect([...resources]).toEqual([tableArn('suppression')]);
+    expect([...resources].sort()).toEqual([tableArn('messages'), tableArn('suppression')].sort());
+  });
+
+  it('reads and writes messages (records opens and clicks)', () => {
+    expect(actionsOn(tracking, tableArn('messages'))).toEqual(
+      expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
+    );
   });
 
   it('reads and writes suppression', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../bin/local-stack';
-import { newRecord } from '../../functions/core/message';
 import { DynamoMessageStore, DynamoSuppressionStore, documentClient } from '../../functions/store/dynamo';
 import { useLocalStack } from '../support/local';
+import { record } from '../support/records';
 
 let stack: LocalStack;
 let store: DynamoMessageStore;
@@ -18,18 +18,7 @@ useLocalStack(
 );
 
 async function seed(id: string) {
-  const m = {
-    id,
-    from: 'a@example.com',
-    to: ['b@example.org'],
-    cc: [],
-    bcc: [],
-    subject: 's',
-    tags: {},
-    category: 'transactional',
-    apiKey: 'k',
-  };
-  await store.createMany([newRecord(m, new Date(at), 30)]);
+  await store.createMany([record(id, { from: 'a@example.com', to: ['b@example.org'], subject: 's' }, at)]);
 }
 
 describe('DynamoMessageStore conditions (on dynalite)', () => {

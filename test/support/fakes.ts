@@ -1,6 +1,6 @@
 /** In-memory implementations of the ports, with the same conditions as the DynamoDB adapters. */
 import type { SendOutcome } from '../../functions/core/dispatch';
-import type { MessageEvent, MessageRecord, Status } from '../../functions/core/message';
+import { MAX_EVENTS, type MessageEvent, type MessageRecord, type Status } from '../../functions/core/message';
 import type {
   ApiKeyRecord,
   ClaimResult,
@@ -84,6 +84,20 @@ export class MemoryMessageStore implements MessageStore {
     r.events.push(event);
     r.seen.push(key);
     return 'applied' as const;
+  }
+
+  async recordEngagement(id: string, kind: 'open' | 'click', machine: boolean, event: MessageEvent) {
+    const r = this.items.get(id);
+    if (!r) return;
+    const counter = { open: machine ? 'machineOpens' : 'opens', click: machine ? 'machineClicks' : 'clicks' }[kind] as
+      | 'opens'
+      | 'clicks'
+      | 'machineOpens'
+      | 'machineClicks';
+    r[counter] += 1;
+    if (!machine && kind === 'open') r.firstOpenAt ??= event.at;
+    if (!machine && kind === 'click') r.firstClickAt ??= event.at;
+    if (r.events.length < MAX_EVENTS) r.events.push(event);
   }
 
   async failStale(id: string, claimedAt: number | undefined, patch: FinishPatch) {

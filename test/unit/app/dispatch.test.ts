@@ -42,7 +42,8 @@ function dispatcher(provider: ScriptedProvider, now = () => NOW, metrics?: Metri
     suppression,
     provider,
     visibility,
-    unsubscribe: { baseUrl: 'https://mail.example.com', keys: new StaticSigningKeys(KEYRING) },
+    links: { baseUrl: 'https://mail.example.com', keys: new StaticSigningKeys(KEYRING) },
+    trackDefaults: { opens: true, clicks: true },
     maxReceiveCount: 5,
     timeoutSeconds: 30,
     now,
@@ -232,5 +233,39 @@ describe('dispatch', () => {
     expect(messages.items.get('news')?.status).toBe('suppressed');
     expect(messages.items.get('reset')?.status).toBe('sent');
     expect(messages.items.get('promo')?.status).toBe('sent');
+  });
+
+  it('tracks HTML mail: signed click links and an open pixel; the text part stays as it is', async () => {
+    const provider = new ScriptedProvider();
+    const html =
+      '<html><body><p><a href="https://shop.example.com/x?a=1">Shop</a> <a href="mailto:x@example.com">mail</a></p></body></html>';
+    await dispatcher(provider)(
+      sqsEvent(sqsRecord(queued('a', { html, text: 'Shop at https://shop.example.com/x' }))),
+      lambdaContext(),
+    );
+    const sent = provider.calls[0];
+    const click = /href="https:\/\/mail\.example\.com\/c\/([^"]+)"/.exec(sent?.html ?? '')?.[1] ?? '';
+    expect(verify(click, KEYRING)).toMatchObject({ k: 'c', m: 'a', i: 0, u: 'https://shop.example.com/x?a=1' });
+    const pixel =
+      /<img src="https:\/\/mail\.example\.com\/o\/([^"]+)"[^>]*\/><\/body>/.exec(sent?.html ?? '')?.[1] ?? '';
+    expect(verify(pixel, KEYRING)).toMatchObject({ k: 'o', m: 'a' });
+    expect(sent?.html).toContain('<a href="mailto:x@example.com">mail</a>');
+    expect(sent?.text).toBe('Shop at https://shop.example.com/x');
+  });
+
+  it("follows the message's track settings over the defaults", async () => {
+    const provider = new ScriptedProvider();
+    const html = '<p><a href="https://shop.example.com/">Shop</a></p>';
+    await dispatcher(provider)(
+      sqsEvent(
+        sqsRecord(queued('a', { html, track: { opens: false } })),
+        sqsRecord(queued('b', { html, track: { opens: false, clicks: false } })),
+      ),
+      lambdaContext(),
+    );
+    const byId = Object.fromEntries(provider.calls.map((c) => [c.id, c.html]));
+    expect(byId.a).toMatch(/\/c\//);
+    expect(byId.a).not.toMatch(/\/o\//);
+    expect(byId.b).toBe(html);
   });
 });

@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createSesEventsHandler } from '../../../functions/app/ses-events';
-import { newRecord } from '../../../functions/core/message';
 import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
 import { MemoryMessageStore, MemorySuppression } from '../../support/fakes';
 import { sesFixture } from '../../support/fixtures';
+import { record } from '../../support/records';
 
 let messages: MemoryMessageStore;
 let suppression: MemorySuppression;
@@ -21,21 +21,7 @@ beforeEach(() => {
 });
 
 function sent(id = 'msg-1') {
-  const r = newRecord(
-    {
-      id,
-      from: 'app@example.com',
-      to: ['user@example.org'],
-      cc: [],
-      bcc: [],
-      subject: 'Hi',
-      tags: {},
-      category: 'transactional',
-      apiKey: 'k',
-    },
-    new Date('2026-11-22T10:00:00Z'),
-    30,
-  );
+  const r = record(id);
   r.status = 'sent';
   messages.items.set(id, r);
 }

@@ -4,16 +4,22 @@ import { createTrackingHandler, isOneClick } from '../../../functions/app/tracki
 import { sign } from '../../../functions/core/signing';
 import { StaticSigningKeys } from '../../../functions/store/secrets';
 import { httpEvent, lambdaContext } from '../../support/events';
-import { MemorySuppression } from '../../support/fakes';
+import { MemoryMessageStore, MemorySuppression } from '../../support/fakes';
+import { record } from '../../support/records';
 
 const ring = { current: 'k1', keys: { k1: 'unsubscribe-key-0123456789abcdef01234' } };
 const token = sign({ a: 'user@example.org', c: 'newsletter', m: 'msg-1' }, ring);
 let suppression: MemorySuppression;
+let messages: MemoryMessageStore;
 let handler: ReturnType<typeof createTrackingHandler>;
+const NOW_S = Date.parse('2026-11-22T12:00:00Z') / 1000;
 
 beforeEach(() => {
   suppression = new MemorySuppression();
+  messages = new MemoryMessageStore();
+  messages.items.set('msg-1', record('msg-1'));
   handler = createTrackingHandler({
+    messages,
     suppression,
     keys: new StaticSigningKeys(ring),
     now: () => new Date('2026-11-22T12:00:00Z'),
@@ -28,6 +34,95 @@ async function call(method: 'GET' | 'POST', t: string, body?: string, type = 'ap
   });
   return (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
 }
+
+const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+async function hit(route: 'GET /o/{token}' | 'GET /c/{token}' | 'HEAD /c/{token}', t: string, userAgent = CHROME) {
+  const event = httpEvent(route, { path: { token: t }, headers: { 'user-agent': userAgent } });
+  return (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
+}
+const openToken = (m = 'msg-1') => sign({ k: 'o', m, s: NOW_S - 3600 }, ring);
+const clickToken = (u = 'https://shop.example.com/sale?x=1#top', s = NOW_S - 3600) =>
+  sign({ k: 'c', m: 'msg-1', i: 2, u, s }, ring);
+
+describe('open pixel', () => {
+  it("answers a never-cached 1x1 GIF and records a person's open", async () => {
+    const res = await hit('GET /o/{token}', openToken());
+    expect(res.statusCode).toBe(200);
+    expect(res.isBase64Encoded).toBe(true);
+    expect(
+      Buffer.from(res.body ?? '', 'base64')
+        .subarray(0, 6)
+        .toString(),
+    ).toBe('GIF89a');
+    expect(res.headers).toMatchObject({
+      'content-type': 'image/gif',
+      'cache-control': 'no-store, no-cache, must-revalidate, max-age=0',
+      pragma: 'no-cache',
+      expires: '0',
+    });
+    expect(messages.items.get('msg-1')).toMatchObject({
+      opens: 1,
+      machineOpens: 0,
+      firstOpenAt: '2026-11-22T12:00:00.000Z',
+    });
+    expect(messages.items.get('msg-1')?.events.at(-1)).toMatchObject({ type: 'opened' });
+  });
+
+  it('answers the same for an unknown or forged token (no oracle) and records nothing', async () => {
+    const good = await hit('GET /o/{token}', openToken());
+    for (const t of [openToken('unknown-id'), 'garbage', openToken().slice(0, -4)]) {
+      const res = await hit('GET /o/{token}', t);
+      expect(res).toEqual(good);
+    }
+    expect(messages.items.get('msg-1')?.opens).toBe(1);
+  });
+
+  it('counts an image proxy apart as a machine open', async () => {
+    await hit('GET /o/{token}', openToken(), 'Mozilla/5.0 (via ggpht.com GoogleImageProxy)');
+    expect(messages.items.get('msg-1')).toMatchObject({ opens: 0, machineOpens: 1 });
+    expect(messages.items.get('msg-1')?.firstOpenAt).toBeUndefined();
+    expect(messages.items.get('msg-1')?.events.at(-1)?.detail).toMatchObject({
+      machine: true,
+      machineReason: 'image proxy',
+    });
+  });
+});
+
+describe('click redirect', () => {
+  it("answers 302 to the signed URL and records a person's click with its index and URL", async () => {
+    const res = await hit('GET /c/{token}', clickToken());
+    expect(res.statusCode).toBe(302);
+    expect(res.headers?.location).toBe('https://shop.example.com/sale?x=1#top');
+    expect(messages.items.get('msg-1')).toMatchObject({ clicks: 1, firstClickAt: '2026-11-22T12:00:00.000Z' });
+    expect(messages.items.get('msg-1')?.events.at(-1)).toMatchObject({
+      type: 'clicked',
+      detail: { index: 2, url: 'https://shop.example.com/sale?x=1#top' },
+    });
+  });
+
+  it('never redirects for a tampered, truncated or unsigned link', async () => {
+    const t = clickToken();
+    const [kid, , mac] = t.split('.');
+    const evil = Buffer.from(JSON.stringify({ k: 'c', m: 'msg-1', i: 0, u: 'https://evil.example', s: 0 })).toString(
+      'base64url',
+    );
+    for (const bad of [`${kid}.${evil}.${mac}`, t.slice(0, -1), t.slice(0, 20), 'https://evil.example', openToken()]) {
+      const res = await hit('GET /c/{token}', bad);
+      expect(res.statusCode).toBe(400);
+      expect(res.headers?.location).toBeUndefined();
+    }
+    expect(messages.items.get('msg-1')?.clicks).toBe(0);
+  });
+
+  it('redirects HEAD requests and scanners too, counted as machine clicks', async () => {
+    expect((await hit('HEAD /c/{token}', clickToken())).statusCode).toBe(302);
+    expect(
+      (await hit('GET /c/{token}', clickToken(), 'Mozilla/5.0 (compatible; Proofpoint URL Defense)')).statusCode,
+    ).toBe(302);
+    expect((await hit('GET /c/{token}', clickToken(undefined, NOW_S - 2))).statusCode).toBe(302);
+    expect(messages.items.get('msg-1')).toMatchObject({ clicks: 0, machineClicks: 3 });
+  });
+});
 
 describe('one-click unsubscribe', () => {
   it('POST with List-Unsubscribe=One-Click unsubscribes that address from that category, 200, no redirect', async () => {
