@@ -46,6 +46,7 @@ const FUNCTION_ENV = {
   TABLE_IDEMPOTENCY: 'Idempotency',
   TABLE_SETTINGS: 'Settings',
   TABLE_SUPPRESSION: 'Suppression',
+  TABLE_RATE_WINDOWS: 'RateWindows',
   SIGNING_KEYS_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
   PUBLIC_BASE_URL: 'https://mail.example.com',
   QUEUE_SEND_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send',
@@ -76,11 +77,18 @@ async function bundle(entry: string, outfile: string): Promise<number> {
 
 function initMs(file: string): number {
   const script = `const t0 = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t0));`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-    env: { PATH: process.env.PATH ?? '', ...FUNCTION_ENV },
-    encoding: 'utf8',
-  });
-  return Number(out);
+  try {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', ...FUNCTION_ENV },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return Number(out);
+  } catch (e) {
+    const stderr = String((e as { stderr?: string }).stderr ?? '');
+    const line = stderr.split('\n').find((l) => /Error/.test(l)) ?? 'unknown error';
+    throw new Error(`importing ${file} failed: ${line.slice(0, 300)}`);
+  }
 }
 
 export const median = (xs: number[]): number => {

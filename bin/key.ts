@@ -1,8 +1,10 @@
 /**
- * API key management. `npm run key:create -- --name <app>` prints a new key once and stores only
- * its SHA-256 hash. Target: the running local stack (found through .local/state.json), else the
- * deployed stack (AWS credentials from the usual chain; table from the stack's outputs), or an
- * explicit --table (and --endpoint).
+ * API key management. `npm run key:create -- --name <app> [--scopes send,read] [--domains a.com]
+ * [--rate 50]` prints a new key once and stores only its SHA-256 hash; `key:list` shows the keys
+ * (never the keys themselves); `key:revoke -- --name <app>` or `--prefix <mr_…>` revokes. Target:
+ * the running local stack (found through .local/state.json), else the deployed stack (AWS
+ * credentials from the usual chain; table from the stack's outputs), or an explicit --table (and
+ * --endpoint).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,7 +15,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { hashKey } from '../functions/app/auth';
 import { DynamoKeyStore, documentClient } from '../functions/store/dynamo';
 
-const USAGE = `usage: npm run key:create -- --name <app> [--stack Mailroute] [--table <settings table> [--endpoint <url>]]`;
+const USAGE = `usage:
+  npm run key:create -- --name <app> [--scopes send,read,admin] [--domains example.com,…|*] [--rate <requests/s>]
+  npm run key:list
+  npm run key:revoke -- --name <app> | --prefix <mr_…>
+target options: [--stack Mailroute] [--table <settings table> [--endpoint <url>]]`;
+
+const SCOPES = ['send', 'read', 'admin'] as const;
+type Scope = (typeof SCOPES)[number];
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
 
 interface Target {
   readonly table: string;
@@ -63,15 +77,40 @@ async function main(argv: string[]) {
     args: rest,
     options: {
       name: { type: 'string' },
+      prefix: { type: 'string' },
+      scopes: { type: 'string', default: 'send,read' },
+      domains: { type: 'string', default: '*' },
+      rate: { type: 'string', default: '100' },
       stack: { type: 'string', default: 'Mailroute' },
       table: { type: 'string' },
       endpoint: { type: 'string' },
     },
   });
-  if (command !== 'create' || !values.name || !/^[A-Za-z0-9_.-]{1,64}$/.test(values.name)) {
-    process.stderr.write(`${USAGE}\n--name: 1 to 64 letters, digits, ".", "_" or "-"\n`);
-    process.exit(2);
+  if (command !== 'create' && command !== 'list' && command !== 'revoke') fail('unknown command');
+  let created: Parameters<DynamoKeyStore['put']>[1] | undefined;
+  if (command === 'create') {
+    if (!values.name || !/^[A-Za-z0-9_.-]{1,64}$/.test(values.name))
+      fail('--name: 1 to 64 letters, digits, ".", "_" or "-"');
+    const scopes = values.scopes.split(',').map((x) => x.trim());
+    if (scopes.length === 0 || !scopes.every((x): x is Scope => (SCOPES as readonly string[]).includes(x))) {
+      fail('--scopes: a comma-separated list of send, read, admin');
+    }
+    const domains = values.domains.split(',').map((d) => d.trim().toLowerCase());
+    if (!domains.every((d) => d === '*' || /^(?!-)[a-z0-9-]{1,63}(?:\.(?!-)[a-z0-9-]{1,63})+$/.test(d))) {
+      fail('--domains: a comma-separated list of domains, or * for any');
+    }
+    const rate = Number(values.rate);
+    if (!Number.isInteger(rate) || rate < 1 || rate > 10_000) fail('--rate: requests per second, 1 to 10000');
+    created = {
+      name: values.name,
+      createdAt: new Date().toISOString(),
+      scopes,
+      senderDomains: domains,
+      ratePerSecond: rate,
+    };
   }
+  if (command === 'revoke' && !values.name && !values.prefix) fail('key:revoke needs --name or --prefix');
+
   const target: Target = values.table
     ? {
         table: values.table,
@@ -87,17 +126,33 @@ async function main(argv: string[]) {
         where: values.endpoint ? `${values.table} at ${values.endpoint}` : values.table,
       }
     : (localTarget() ?? (await deployedTarget(values.stack)));
-  const key = newApiKey();
-  await new DynamoKeyStore(documentClient(target.client), target.table).put(hashKey(key), {
-    name: values.name,
-    createdAt: new Date().toISOString(),
-  });
-  process.stderr.write(`Created API key "${values.name}" in ${target.where}. It is shown once; store it now:\n`);
-  process.stdout.write(`${key}\n`);
+  const store = new DynamoKeyStore(documentClient(target.client), target.table);
+
+  if (created) {
+    const key = newApiKey();
+    await store.put(hashKey(key), { ...created, prefix: key.slice(0, 10) });
+    process.stderr.write(
+      `Created API key "${created.name}" (scopes ${created.scopes.join(', ')}; sends from ${created.senderDomains.join(', ')}; ${created.ratePerSecond} requests/s) in ${target.where}. It is shown once; store it now:\n`,
+    );
+    process.stdout.write(`${key}\n`);
+  } else if (command === 'list') {
+    for (const k of await store.list()) {
+      process.stdout.write(
+        `${(k.prefix ?? '?').padEnd(12)} ${k.name.padEnd(24)} ${k.revoked ? 'REVOKED ' : 'active  '} scopes=${k.scopes.join(',')} domains=${k.senderDomains.join(',')} rate=${k.ratePerSecond}/s created=${k.createdAt}\n`,
+      );
+    }
+  } else {
+    const n = await store.revoke({
+      ...(values.name ? { name: values.name } : {}),
+      ...(values.prefix ? { prefix: values.prefix } : {}),
+    });
+    process.stdout.write(`revoked ${n} key(s); they stop working within a minute\n`);
+    if (n === 0) process.exitCode = 1;
+  }
   target.client.destroy();
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
-  process.stderr.write(`key:create failed: ${(e as Error).message}\n`);
+  process.stderr.write(`key command failed: ${(e as Error).message}\n`);
   process.exit(1);
 });

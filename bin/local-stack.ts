@@ -447,6 +447,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await new DynamoKeyStore(documentClient(clients.dynamodb), tables.settings).put(hashKey(apiKey), {
       name: 'local',
       createdAt: new Date().toISOString(),
+      // The local key can do everything, from any domain, and is not rate limited in practice.
+      scopes: ['send', 'read', 'admin'],
+      senderDomains: ['*'],
+      ratePerSecond: 10_000,
+      prefix: apiKey.slice(0, 10),
     });
 
     const ingestConfig: IngestConfig = {
@@ -455,6 +460,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         idempotency: tables.idempotency,
         settings: tables.settings,
         suppression: tables.suppression,
+        rateWindows: tables.rateWindows,
       },
       sendQueueUrl: send.url,
       retentionDays: 30,

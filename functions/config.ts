@@ -13,6 +13,8 @@ const IngestEnv = z.object({
   TABLE_IDEMPOTENCY: name,
   TABLE_SETTINGS: name,
   TABLE_SUPPRESSION: name,
+  /** Per-API-key request counters (one-second windows). */
+  TABLE_RATE_WINDOWS: name,
   QUEUE_SEND_URL: z.url(),
   RETENTION_DAYS: z._default(positiveInt, 30),
 });
@@ -55,6 +57,7 @@ export interface IngestConfig {
     readonly idempotency: string;
     readonly settings: string;
     readonly suppression: string;
+    readonly rateWindows: string;
   };
   readonly sendQueueUrl: string;
   readonly retentionDays: number;
@@ -98,6 +101,7 @@ export function ingestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig
       idempotency: e.TABLE_IDEMPOTENCY,
       settings: e.TABLE_SETTINGS,
       suppression: e.TABLE_SUPPRESSION,
+      rateWindows: e.TABLE_RATE_WINDOWS,
     },
     sendQueueUrl: e.QUEUE_SEND_URL,
     retentionDays: e.RETENTION_DAYS,

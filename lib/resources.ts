@@ -47,7 +47,7 @@ export const TABLES = {
     env: 'TABLE_RATE_WINDOWS',
     partitionKey: { name: 'pk', type: 'S' },
     ttlAttribute: 'expiresAt',
-    description: 'Admitted-send counters per provider and rate window.',
+    description: 'Request counters: per API key and second (request rates), and per provider and rate window.',
   },
   settings: {
     id: 'Settings',

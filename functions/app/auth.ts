@@ -1,7 +1,7 @@
 /** Bearer-key authentication: keys are stored as SHA-256 hashes; lookups are cached briefly. */
 import { createHash } from 'node:crypto';
 import { DomainError } from '../core/errors';
-import type { ApiKeyRecord, KeyStore } from '../store/ports';
+import type { ApiKeyRecord, KeyStore, Scope } from '../store/ports';
 
 export const hashKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 
@@ -10,6 +10,15 @@ export const KEY_CACHE_MS = 30_000;
 
 export interface Caller {
   readonly keyName: string;
+  readonly scopes: readonly Scope[];
+  readonly senderDomains: readonly string[];
+  readonly ratePerSecond: number;
+}
+
+/** Whether a caller may send from `address` (its domain is one of the key's sender domains). */
+export function maySendFrom(caller: Caller, address: string): boolean {
+  const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+  return caller.senderDomains.some((d) => d === '*' || d.toLowerCase() === domain);
 }
 
 export class Authenticator {
@@ -33,6 +42,11 @@ export class Authenticator {
       throw new DomainError('unauthorized', 'The API key is not valid.');
     }
     if (!cached || cached.until <= this.now()) this.cache.set(hash, { key, until: this.now() + KEY_CACHE_MS });
-    return { keyName: key.name };
+    return {
+      keyName: key.name,
+      scopes: key.scopes,
+      senderDomains: key.senderDomains,
+      ratePerSecond: key.ratePerSecond,
+    };
   }
 }

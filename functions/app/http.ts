@@ -10,6 +10,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DomainError, isDomainError } from '../core/errors';
+import type { RequestRateLimiter, Scope } from '../store/ports';
 import type { Authenticator, Caller } from './auth';
 import { publishMetrics } from './observability';
 
@@ -36,8 +37,8 @@ export interface ApiResult {
 }
 
 export interface Route {
-  /** Whether the route needs an API key. */
-  readonly auth: boolean;
+  /** The scope an API key needs for this route; false for public routes (signed links, health). */
+  readonly auth: Scope | false;
   /** Largest accepted request body, in bytes. @default 0 (no body) */
   readonly maxBodyBytes?: number;
   /** 'json' parses and requires JSON; 'raw' hands the body over as text (forms). @default 'json' */
@@ -46,8 +47,11 @@ export interface Route {
 }
 
 export interface HttpDeps {
-  /** Needed when any route has `auth: true`. */
+  /** Needed when any route needs a key. */
   readonly auth?: Authenticator;
+  /** Enforces each key's request rate. */
+  readonly rateLimit?: RequestRateLimiter;
+  readonly now?: () => number;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -71,9 +75,12 @@ const html = (status: number, page: string): APIGatewayProxyStructuredResultV2 =
 });
 
 export function errorResponse(e: DomainError): APIGatewayProxyStructuredResultV2 {
-  return json(e.status, {
+  const response = json(e.status, {
     error: { code: e.code, message: e.message, ...(e.details && e.details.length > 0 ? { details: e.details } : {}) },
   });
+  if (e.retryAfterSeconds !== undefined)
+    response.headers = { ...response.headers, 'retry-after': String(e.retryAfterSeconds) };
+  return response;
 }
 
 function parseBody(event: APIGatewayProxyEventV2, maxBytes: number, type: 'json' | 'raw'): unknown {
@@ -107,9 +114,26 @@ export function createHttpHandler(routes: Readonly<Record<string, Route>>, deps:
     const route = routes[event.routeKey];
     if (!route) throw new DomainError('not_found', `No route ${event.routeKey}.`);
     logger.appendKeys({ route: event.routeKey, apiRequestId: event.requestContext?.requestId });
-    if (route.auth && !deps.auth) throw new Error(`route ${event.routeKey} needs an authenticator`);
-    const caller = route.auth ? await deps.auth?.authenticate(event.headers?.authorization) : undefined;
-    if (caller) logger.appendKeys({ apiKey: caller.keyName });
+    let caller: Caller | undefined;
+    if (route.auth) {
+      if (!deps.auth) throw new Error(`route ${event.routeKey} needs an authenticator`);
+      caller = await deps.auth.authenticate(event.headers?.authorization);
+      logger.appendKeys({ apiKey: caller.keyName });
+      if (!caller.scopes.includes(route.auth)) {
+        throw new DomainError('forbidden', `This API key does not have the "${route.auth}" scope.`);
+      }
+      const rate = await deps.rateLimit?.take(caller.keyName, caller.ratePerSecond, (deps.now ?? Date.now)());
+      if (rate && !rate.ok) {
+        throw new DomainError(
+          'rate_limited',
+          `This API key may make ${caller.ratePerSecond} requests per second.`,
+          undefined,
+          {
+            retryAfterSeconds: rate.retryAfterSeconds,
+          },
+        );
+      }
+    }
     const body = parseBody(event, route.maxBodyBytes ?? 0, route.bodyType ?? 'json');
     const headers = event.headers ?? {};
     const result = await route.handle({

@@ -16,9 +16,9 @@ import { BatchBody, type SendEmail, SendEmailBody, toQueuedEmail } from '../core
 import { DomainError, type FieldIssue } from '../core/errors';
 import { newRecord, toView } from '../core/message';
 import { METRICS } from '../core/metric-names';
-import type { MessageStore, QueueEntry, SendQueue, SuppressionStore } from '../store/ports';
-import { SQS_MAX_BYTES } from '../store/sqs';
-import type { Authenticator, Caller } from './auth';
+import type { MessageStore, QueueEntry, RequestRateLimiter, SendQueue, SuppressionStore } from '../store/ports';
+import { SQS_MAX_BYTES, toQueueBody } from '../store/sqs';
+import { type Authenticator, type Caller, maySendFrom } from './auth';
 import { type ApiRequest, createHttpHandler, type Route } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics } from './observability';
 import { suppressionRoutes } from './suppressions';
@@ -28,6 +28,7 @@ export interface IngestDeps {
   readonly suppression: SuppressionStore;
   readonly queue: SendQueue;
   readonly auth: Authenticator;
+  readonly rateLimit?: RequestRateLimiter;
   /** Where Idempotency-Key records live (Powertools persistence layer). */
   readonly idempotency: BasePersistenceLayer;
   readonly retentionDays: number;
@@ -71,9 +72,27 @@ export function createIngestHandler(deps: IngestDeps) {
 
   /** Records, then enqueues, a validated set of emails. Returns their ids, in order. */
   async function accept(caller: Caller, emails: readonly SendEmail[]): Promise<string[]> {
+    // A key sends only as its own application: `from` must be in one of its sender domains.
+    const foreign = emails.flatMap((e, i) =>
+      maySendFrom(caller, e.from.address)
+        ? []
+        : [
+            {
+              path: emails.length > 1 ? `emails.${i}.from` : 'from',
+              message: `${e.from.address} is not in a sender domain of this key`,
+            },
+          ],
+    );
+    if (foreign.length > 0) {
+      throw new DomainError(
+        'forbidden',
+        `This API key may send from ${caller.senderDomains.join(', ')} only; nothing was sent.`,
+        foreign,
+      );
+    }
     const at = now();
     const queued = emails.map((e) => toQueuedEmail(newId(), e));
-    const entries: QueueEntry[] = queued.map((q) => ({ id: q.id, body: JSON.stringify(q) }));
+    const entries: QueueEntry[] = queued.map((q) => ({ id: q.id, body: toQueueBody(q) }));
     const tooLarge = entries.findIndex((e) => Buffer.byteLength(e.body, 'utf8') > SQS_MAX_BYTES);
     if (tooLarge >= 0) {
       throw new DomainError('payload_too_large', `Each email must be under ${SQS_MAX_BYTES} bytes once queued.`, [
@@ -142,7 +161,7 @@ export function createIngestHandler(deps: IngestDeps) {
     'GET /health': { auth: false, handle: async () => ({ status: 200, body: { status: 'ok' } }) },
 
     'POST /v1/emails': {
-      auth: true,
+      auth: 'send',
       maxBodyBytes: MAX_EMAIL_BYTES,
       handle: async (req) => {
         const parsed = validate(SendEmailBody, req.body);
@@ -155,7 +174,7 @@ export function createIngestHandler(deps: IngestDeps) {
     },
 
     'POST /v1/emails/batch': {
-      auth: true,
+      auth: 'send',
       maxBodyBytes: MAX_BATCH_BYTES,
       handle: async (req) => {
         const batch = validate(BatchBody, req.body);
@@ -183,11 +202,14 @@ export function createIngestHandler(deps: IngestDeps) {
     },
 
     'GET /v1/emails/{id}': {
-      auth: true,
+      auth: 'read',
       handle: async (req) => {
         const id = req.param('id') ?? '';
         const record = /^[A-Za-z0-9-]{1,64}$/.test(id) ? await deps.messages.get(id) : undefined;
-        if (!record) throw new DomainError('not_found', `No email with id "${id.slice(0, 64)}".`);
+        // A key reads the email it sent; an admin key reads any. Others get the same 404 as a wrong id.
+        const caller = req.caller as Caller;
+        const visible = record && (record.apiKey === caller.keyName || caller.scopes.includes('admin'));
+        if (!record || !visible) throw new DomainError('not_found', `No email with id "${id.slice(0, 64)}".`);
         return { status: 200, body: toView(record) };
       },
     },
@@ -195,5 +217,11 @@ export function createIngestHandler(deps: IngestDeps) {
     ...suppressionRoutes(deps.suppression, now),
   };
 
-  return createHttpHandler(routes, { auth: deps.auth, logger, metrics });
+  return createHttpHandler(routes, {
+    auth: deps.auth,
+    ...(deps.rateLimit ? { rateLimit: deps.rateLimit } : {}),
+    now: () => now().getTime(),
+    logger,
+    metrics,
+  });
 }

@@ -81,7 +81,7 @@ function cursorParam(req: ApiRequest): { limit: number; cursor?: string } {
 export function suppressionRoutes(store: SuppressionStore, now: () => Date): Record<string, Route> {
   return {
     'GET /v1/suppressions': {
-      auth: true,
+      auth: 'read',
       handle: async (req) => {
         const { limit, cursor } = cursorParam(req);
         const page = await store.list(limit, cursor);
@@ -90,7 +90,7 @@ export function suppressionRoutes(store: SuppressionStore, now: () => Date): Rec
     },
 
     'GET /v1/suppressions/{email}': {
-      auth: true,
+      auth: 'read',
       handle: async (req) => {
         const address = addressParam(req);
         const active = (await store.get(address)).filter((r) => r.active);
@@ -100,7 +100,7 @@ export function suppressionRoutes(store: SuppressionStore, now: () => Date): Rec
     },
 
     'PUT /v1/suppressions/{email}': {
-      auth: true,
+      auth: 'admin',
       maxBodyBytes: 4096,
       handle: async (req) => {
         const address = addressParam(req);
@@ -131,7 +131,7 @@ export function suppressionRoutes(store: SuppressionStore, now: () => Date): Rec
     },
 
     'DELETE /v1/suppressions/{email}': {
-      auth: true,
+      auth: 'admin',
       handle: async (req) => {
         const address = addressParam(req);
         const scope = scopeParam(req);

@@ -32,11 +32,15 @@ export class DomainError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: readonly FieldIssue[],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.name = 'DomainError';
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
+
+  /** For `rate_limited`: when to try again (sent as Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
 
   get status(): number {
     return ERROR_STATUS[this.code];

@@ -14,7 +14,13 @@ import type { SesEventsDeps } from '../app/ses-events';
 import type { TrackingDeps } from '../app/tracking';
 import type { DispatchConfig, IngestConfig, SesEventsConfig, TrackingConfig } from '../config';
 import { SesProvider } from '../providers/ses';
-import { DynamoKeyStore, DynamoMessageStore, DynamoSuppressionStore, documentClient } from './dynamo';
+import {
+  DynamoKeyStore,
+  DynamoMessageStore,
+  DynamoRequestRateLimiter,
+  DynamoSuppressionStore,
+  documentClient,
+} from './dynamo';
 import type { SigningKeys } from './ports';
 import { SecretsManagerSigningKeys } from './secrets';
 import { SqsSendQueue, SqsVisibility } from './sqs';
@@ -38,6 +44,7 @@ export function ingestDeps(config: IngestConfig, clients: Pick<Clients, 'dynamod
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
     queue: new SqsSendQueue(clients.sqs, config.sendQueueUrl),
     auth: new Authenticator(new DynamoKeyStore(doc, config.tables.settings)),
+    rateLimit: new DynamoRequestRateLimiter(doc, config.tables.rateWindows),
     idempotency: new DynamoDBPersistenceLayer({
       tableName: config.tables.idempotency,
       awsSdkV3Client: clients.dynamodb,

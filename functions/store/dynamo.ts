@@ -15,6 +15,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import * as z from 'zod/mini';
 import { MAX_EVENTS, type MessageEvent, MessageRecord, type Status } from '../core/message';
 import { type SuppressionReason, suppressionKey } from '../core/suppression';
 import type {
@@ -24,6 +25,7 @@ import type {
   FinishPatch,
   KeyStore,
   MessageStore,
+  RequestRateLimiter,
   SuppressionEntry,
   SuppressionKey,
   SuppressionRecord,
@@ -456,6 +458,30 @@ export class DynamoSuppressionStore implements SuppressionStore {
 
 const keyPk = (hash: string) => `apikey#${hash}`;
 
+/** A key item as read back from DynamoDB; keys from before scopes existed can send and read, from any domain. */
+const KeyItem = z.looseObject({
+  name: z.string(),
+  createdAt: z.string(),
+  revoked: z._default(z.boolean(), false),
+  scopes: z._default(z.array(z.enum(['send', 'read', 'admin'])), ['send', 'read']),
+  senderDomains: z._default(z.array(z.string()), ['*']),
+  ratePerSecond: z._default(z.number(), 100),
+  prefix: z.optional(z.string()),
+});
+
+const toKey = (item: Record<string, unknown>): ApiKeyRecord => {
+  const k = KeyItem.parse(item);
+  return {
+    name: k.name,
+    createdAt: k.createdAt,
+    revoked: k.revoked,
+    scopes: k.scopes,
+    senderDomains: k.senderDomains,
+    ratePerSecond: k.ratePerSecond,
+    ...(k.prefix ? { prefix: k.prefix } : {}),
+  };
+};
+
 export class DynamoKeyStore implements KeyStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -464,11 +490,76 @@ export class DynamoKeyStore implements KeyStore {
 
   async findByHash(hash: string): Promise<ApiKeyRecord | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: keyPk(hash) } }));
-    if (!out.Item) return undefined;
-    return { name: String(out.Item.name), createdAt: String(out.Item.createdAt), revoked: out.Item.revoked === true };
+    return out.Item ? toKey(out.Item) : undefined;
   }
 
   async put(hash: string, key: ApiKeyRecord): Promise<void> {
     await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: keyPk(hash), ...key } }));
+  }
+
+  private async scanKeys(): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out: ScanCommandOutput = await this.doc.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: 'begins_with(pk, :p)',
+          ExpressionAttributeValues: { ':p': 'apikey#' },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  async list(): Promise<ApiKeyRecord[]> {
+    return (await this.scanKeys()).map(toKey).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async revoke(match: { name?: string; prefix?: string }): Promise<number> {
+    const hits = (await this.scanKeys()).filter(
+      (i) =>
+        (match.name !== undefined && i.name === match.name) ||
+        (match.prefix !== undefined && i.prefix === match.prefix),
+    );
+    for (const item of hits) {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: item.pk },
+          UpdateExpression: 'SET revoked = :t, revokedAt = :now',
+          ExpressionAttributeValues: { ':t': true, ':now': new Date().toISOString() },
+        }),
+      );
+    }
+    return hits.length;
+  }
+}
+
+/** Per-key request counters in one-second windows: one conditional write per request. */
+export class DynamoRequestRateLimiter implements RequestRateLimiter {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async take(key: string, limitPerSecond: number, nowMs: number) {
+    const second = Math.floor(nowMs / 1000);
+    const ok = await conditional(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `api#${key}#${second}` },
+          UpdateExpression: 'ADD #c :one SET expiresAt = if_not_exists(expiresAt, :exp)',
+          ConditionExpression: 'attribute_not_exists(#c) OR #c < :limit',
+          ExpressionAttributeNames: { '#c': 'count' },
+          ExpressionAttributeValues: { ':one': 1, ':limit': limitPerSecond, ':exp': second + 120 },
+        }),
+      ),
+    );
+    return ok ? ({ ok: true } as const) : ({ ok: false, retryAfterSeconds: 1 } as const);
   }
 }

@@ -128,15 +128,37 @@ export interface SigningKeys {
   keyring(): Promise<Keyring>;
 }
 
+export type Scope = 'send' | 'read' | 'admin';
+
 export interface ApiKeyRecord {
   readonly name: string;
   readonly createdAt: string;
   readonly revoked?: boolean;
+  /** What the key may do: send email, read emails and suppressions, manage suppressions. */
+  readonly scopes: readonly Scope[];
+  /** Domains the key may use in `from`; "*" for any. */
+  readonly senderDomains: readonly string[];
+  /** Requests per second the key may make. */
+  readonly ratePerSecond: number;
+  /** The first characters of the key, to tell keys apart in listings. */
+  readonly prefix?: string;
 }
 
 export interface KeyStore {
   findByHash(hash: string): Promise<ApiKeyRecord | undefined>;
   put(hash: string, key: ApiKeyRecord): Promise<void>;
+  list(): Promise<ApiKeyRecord[]>;
+  /** Revokes every key with this name or key prefix; returns how many. */
+  revoke(match: { name?: string; prefix?: string }): Promise<number>;
+}
+
+export interface RequestRateLimiter {
+  /** Counts a request of `key`; the seconds to wait when it is over `limitPerSecond`. */
+  take(
+    key: string,
+    limitPerSecond: number,
+    nowMs: number,
+  ): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }>;
 }
 
 /** One email as a provider sends it: the queued email with the recipients still to be mailed. */

@@ -31,6 +31,19 @@ export function packBatches(entries: readonly QueueEntry[]): QueueEntry[][] {
   return batches;
 }
 
+/**
+ * JSON for an SQS message body. SQS accepts only #x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD and
+ * #x10000-#x10FFFF; JSON.stringify leaves U+FFFE/U+FFFF (and the surrogate pairs of astral
+ * characters, which some SQS implementations refuse) as they are, so those become \uXXXX escapes,
+ * which JSON.parse turns back into the same text.
+ */
+export function toQueueBody(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\uD800-\uDFFF\uFFFE\uFFFF]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 /** SQS batch entry ids allow [A-Za-z0-9_-] up to 80 characters; message ids are UUIDs. */
 const entryId = (id: string) => id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
 

@@ -11,6 +11,7 @@ export interface IngestProps {
     readonly idempotency: ITableV2;
     readonly settings: ITableV2;
     readonly suppression: ITableV2;
+    readonly rateWindows: ITableV2;
   };
   /** The queue accepted messages are sent to for dispatch. */
   readonly sendQueue: IQueue;
@@ -30,8 +31,8 @@ export interface IngestProps {
 
 /**
  * The HTTP API's function: authenticates API keys, validates requests, records messages and enqueues
- * them, and manages the suppression list. It may write messages, idempotency records and suppressions,
- * read settings, and send to the send queue.
+ * them, manages the suppression list, and limits each API key's request rate. It may write messages,
+ * idempotency records, suppressions and rate-window counters, read settings, and send to the send queue.
  */
 export class Ingest extends Construct {
   public readonly handler: MailrouteFunction;
@@ -50,6 +51,8 @@ export class Ingest extends Construct {
     bindTable(this.handler, TABLES.settings, props.tables.settings, 'read');
     // The suppression API (GET/PUT/DELETE /v1/suppressions/{email}).
     bindTable(this.handler, TABLES.suppression, props.tables.suppression, 'readWrite');
+    // Per-API-key request counters: the function counts each key's requests per one-second window.
+    bindTable(this.handler, TABLES.rateWindows, props.tables.rateWindows, 'readWrite');
     bindQueue(this.handler, QUEUES.send, props.sendQueue, 'send');
   }
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import type { IGrantable, IPrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, type IPrincipal, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -61,11 +61,15 @@ export interface MailrouteFunctionProps {
 /**
  * A mailroute Lambda function with the house settings: Node.js 22 on arm64, X-Ray tracing, its own log
  * group with a retention period, and the bundle described by `BUNDLING` (minified ESM with source maps,
- * AWS SDK clients bundled rather than taken from the runtime).
+ * AWS SDK clients bundled rather than taken from the runtime). Its execution role starts empty: no AWS
+ * managed policy, only writing to its own log group (and X-Ray tracing); `bindTable`, `bindQueue` and
+ * `bindSecret` add the rest.
  */
 export class MailrouteFunction extends Construct implements IGrantable {
   public readonly function: NodejsFunction;
   public readonly logGroup: LogGroup;
+  /** The function's execution role. */
+  public readonly role: Role;
 
   constructor(scope: Construct, id: string, props: MailrouteFunctionProps) {
     super(scope, id);
@@ -75,6 +79,21 @@ export class MailrouteFunction extends Construct implements IGrantable {
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
     });
 
+    // Not AWSLambdaBasicExecutionRole, which may create log groups and write to every log group of the
+    // account: the function writes only to its own log group, which already exists.
+    this.role = new Role(this, 'ServiceRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    });
+    this.logGroup.grantWrite(this.role);
+    // Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords on "*" to this role.
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray tracing (Tracing.ACTIVE) needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support ' +
+        'no resource-level permissions, so their resource is "*". test/cdk/iam.test.ts checks that X-Ray is the ' +
+        'only service any function role reaches on "*".',
+    });
+
     this.function = new NodejsFunction(this, 'Function', {
       entry: path.join(REPO_ROOT, FUNCTION_ENTRIES[props.entry]),
       handler: 'handler',
@@ -82,6 +101,7 @@ export class MailrouteFunction extends Construct implements IGrantable {
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
+      role: this.role,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
@@ -98,6 +118,13 @@ export class MailrouteFunction extends Construct implements IGrantable {
         banner: BUNDLING.banner,
         externalModules: [...BUNDLING.external],
       },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 (an LTS release and a supported Lambda runtime) is pinned on purpose rather than the newest ' +
+        'runtime CDK knows (Node.js 24): the bundles are built for it (LAMBDA_NODE_TARGET "node22" in ' +
+        'lib/bundling.ts, shared with the benchmark), so moving to Node.js 24 changes runtime and esbuild target together.',
     });
   }
 

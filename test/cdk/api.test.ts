@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES, type ApiFunction, routeKey } from '../../lib/api-routes';
+import { ACCESS_LOG_FIELDS } from '../../lib/constructs/api';
 import {
   arnOf,
   type CfnResource,
@@ -127,5 +128,40 @@ describe('HTTP API', () => {
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingBurstLimit: 500, ThrottlingRateLimit: 1000 },
     });
+  });
+});
+
+describe('the access log of the stage', () => {
+  let settings: { DestinationArn?: unknown; Format?: string };
+  beforeAll(() => {
+    const [stage] = Object.values(resourcesOfType(s.template, 'AWS::ApiGatewayV2::Stage'));
+    settings = (stage?.Properties?.AccessLogSettings ?? {}) as typeof settings;
+  });
+
+  it('goes to its own log group, which keeps events for one month', () => {
+    const logGroupId = logicalId(s.stack.api.accessLogGroup);
+    expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': [logGroupId, 'Arn'] });
+    expect(resource(s.template, logGroupId).Properties?.RetentionInDays).toBe(30);
+    const functionLogGroups = [s.stack.ingest, s.stack.dispatch, s.stack.sesEvents, s.stack.tracking].map((c) =>
+      logicalId(c.handler.logGroup),
+    );
+    expect(functionLogGroups).not.toContain(logGroupId);
+  });
+
+  it('is one JSON object per request, with the request id, status, route, latency and caller IP', () => {
+    const format: unknown = JSON.parse(settings.Format ?? '');
+    expect(format).toEqual(ACCESS_LOG_FIELDS);
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      routeKey: '$context.routeKey',
+      sourceIp: '$context.identity.sourceIp',
+      integrationLatency: '$context.integration.latency',
+    });
+  });
+
+  it('names the route, never the requested path (a link carries a token with the recipient address), and logs no header', () => {
+    expect(settings.Format).not.toMatch(/\$context\.(?:path|requestPath|resourcePath)\b/);
+    expect(settings.Format).not.toMatch(/\$(?:context\.)?(?:request\.)?header|authorizer/i);
   });
 });

@@ -84,7 +84,7 @@ describe('ingest function', () => {
     fn = resource(s.template, logicalId(s.stack.ingest.handler.function));
   });
 
-  it('gets exactly its tables (suppression too, for the suppression API), the send queue and the retention period', () => {
+  it('gets exactly its tables (suppression for the suppression API, rate windows for per-key limits), the send queue and the retention period', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
@@ -92,6 +92,7 @@ describe('ingest function', () => {
       TABLE_IDEMPOTENCY: refOf(logicalId(t.idempotency)),
       TABLE_SETTINGS: refOf(logicalId(t.settings)),
       TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
+      TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
       RETENTION_DAYS: String(s.context.retentionDays),
     });

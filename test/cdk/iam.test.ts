@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { MailrouteFunction } from '../../lib/constructs/mailroute-function';
 import type { TableName } from '../../lib/resources';
 import {
   arnOf,
@@ -6,6 +7,7 @@ import {
   type Permission,
   permissionsOfRole,
   refOf,
+  resource,
   resourcesOfType,
   roleIdOf,
   type Synthesized,
@@ -43,16 +45,26 @@ const resourcesOf = (permissions: Permission[], action: string): string[] =>
 const matching = (permissions: Permission[], pattern: RegExp): Permission[] =>
   permissions.filter((p) => pattern.test(p.action));
 
-const ALL_ROLES: [string, () => Permission[]][] = [
-  ['ingest', () => ingest],
-  ['dispatch', () => dispatch],
-  ['ses-events', () => sesEvents],
-  ['tracking', () => tracking],
+const ALL_ROLES: [string, () => Permission[], () => MailrouteFunction][] = [
+  ['ingest', () => ingest, () => s.stack.ingest.handler],
+  ['dispatch', () => dispatch, () => s.stack.dispatch.handler],
+  ['ses-events', () => sesEvents, () => s.stack.sesEvents.handler],
+  ['tracking', () => tracking, () => s.stack.tracking.handler],
 ];
 
-describe.each(ALL_ROLES)('%s role', (_name, permissionsOf) => {
+describe.each(ALL_ROLES)('%s role', (_name, permissionsOf, handlerOf) => {
   it('allows no wildcard actions', () => {
     expect(permissionsOf().filter((p) => p.action.endsWith('*'))).toEqual([]);
+  });
+
+  it('has no managed policy (not AWSLambdaBasicExecutionRole)', () => {
+    expect(resource(s.template, roleIdOf(handlerOf())).Properties?.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it("writes logs only to its function's own log group, and cannot create log groups", () => {
+    const logs = matching(permissionsOf(), /^logs:/);
+    expect(logs.map((p) => p.action).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    for (const p of logs) expect(p.resource).toBe(arnOf(logicalId(handlerOf().logGroup)));
   });
 
   it('allows only X-Ray on all resources', () => {
@@ -63,10 +75,18 @@ describe.each(ALL_ROLES)('%s role', (_name, permissionsOf) => {
 });
 
 describe('ingest role', () => {
-  it('reaches DynamoDB only on the messages, idempotency, settings and suppression tables', () => {
+  it('reaches DynamoDB only on the messages, idempotency, settings, suppression and rate windows tables', () => {
     const resources = new Set(matching(ingest, /^dynamodb:/).map((p) => p.resource));
     expect([...resources].sort()).toEqual(
-      (['messages', 'idempotency', 'settings', 'suppression'] as const).map((name) => tableArn(name)).sort(),
+      (['messages', 'idempotency', 'settings', 'suppression', 'rateWindows'] as const)
+        .map((name) => tableArn(name))
+        .sort(),
+    );
+  });
+
+  it('reads and writes rate windows (per-API-key request counters)', () => {
+    expect(actionsOn(ingest, tableArn('rateWindows'))).toEqual(
+      expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
     );
   });
 
@@ -206,6 +226,19 @@ describe('tracking role', () => {
 
   it('cannot use any queue', () => {
     expect(matching(tracking, /^sqs:/)).toEqual([]);
+  });
+});
+
+describe('the rate windows table', () => {
+  it('is reached only by the ingest role (of all roles in the stack)', () => {
+    const rateWindows = tableArn('rateWindows');
+    const roleIds = Object.keys(resourcesOfType(s.template, 'AWS::IAM::Role'));
+    const users = roleIds.filter((roleId) =>
+      permissionsOfRole(s.template, roleId).some(
+        (p) => p.resource === rateWindows || p.resource.startsWith(`${rateWindows}/`),
+      ),
+    );
+    expect(users).toEqual([roleIdOf(s.stack.ingest.handler)]);
   });
 });
 

@@ -46,6 +46,53 @@ it('key:create refuses a missing name with usage help', async () => {
     run('npx', ['tsx', 'bin/key.ts', 'create'], { env: { ...process.env, NODE_NO_WARNINGS: '1' } }),
   ).rejects.toMatchObject({
     code: 2,
-    stderr: expect.stringMatching(/usage: npm run key:create/),
+    stderr: expect.stringMatching(/--name: 1 to 64 letters[\s\S]*usage:[\s\S]*npm run key:create/),
   });
+});
+
+it('a key for one sender domain is refused (403) from another; key:list shows it; key:revoke stops it', async () => {
+  const env = { ...process.env, NODE_NO_WARNINGS: '1' };
+  const target = ['--table', stack.tables.settings, '--endpoint', stack.dynamodbEndpoint];
+  const { stdout } = await run(
+    'npx',
+    [
+      'tsx',
+      'bin/key.ts',
+      'create',
+      '--name',
+      'billing-app',
+      '--scopes',
+      'send',
+      '--domains',
+      'billing.example',
+      '--rate',
+      '20',
+      ...target,
+    ],
+    { env },
+  );
+  const key = stdout.trim();
+  const send = (k: string, from: string) =>
+    fetch(`${stack.apiUrl}/v1/emails`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ from, to: 'user@example.org', subject: 'Invoice', text: 'Hi' }),
+    });
+  expect((await send(key, 'invoices@billing.example')).status).toBe(202);
+  const foreign = await send(key, 'ceo@marketing.example');
+  expect(foreign.status).toBe(403);
+  expect(await foreign.json()).toMatchObject({ error: { code: 'forbidden' } });
+  // A send-only key cannot read the suppression list.
+  const read = await fetch(`${stack.apiUrl}/v1/suppressions`, { headers: { authorization: `Bearer ${key}` } });
+  expect(read.status).toBe(403);
+
+  const listed = await run('npx', ['tsx', 'bin/key.ts', 'list', ...target], { env });
+  expect(listed.stdout).toMatch(/billing-app\s+active\s+scopes=send domains=billing\.example rate=20\/s/);
+  expect(listed.stdout).not.toContain(key);
+
+  // A fresh key revoked before its first use is refused at once (a cached one within 30 s).
+  const other = (await run('npx', ['tsx', 'bin/key.ts', 'create', '--name', 'temp', ...target], { env })).stdout.trim();
+  const revoked = await run('npx', ['tsx', 'bin/key.ts', 'revoke', '--name', 'temp', ...target], { env });
+  expect(revoked.stdout).toMatch(/revoked 1 key/);
+  expect((await send(other, 'app@example.com')).status).toBe(401);
 });

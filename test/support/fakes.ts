@@ -186,6 +186,30 @@ export class MemoryKeys implements KeyStore {
   async put(hash: string, key: ApiKeyRecord) {
     this.keys.set(hash, key);
   }
+  async list() {
+    return [...this.keys.values()];
+  }
+  async revoke(match: { name?: string; prefix?: string }) {
+    let n = 0;
+    for (const [hash, k] of this.keys) {
+      if (k.name === match.name || (match.prefix !== undefined && k.prefix === match.prefix)) {
+        this.keys.set(hash, { ...k, revoked: true });
+        n += 1;
+      }
+    }
+    return n;
+  }
+}
+
+/** Allows `limit` requests per key and second of the clock it is given. */
+export class MemoryRateLimiter {
+  readonly counts = new Map<string, number>();
+  async take(key: string, limit: number, nowMs: number) {
+    const k = `${key}#${Math.floor(nowMs / 1000)}`;
+    const n = (this.counts.get(k) ?? 0) + 1;
+    this.counts.set(k, n);
+    return n <= limit ? ({ ok: true } as const) : ({ ok: false, retryAfterSeconds: 1 } as const);
+  }
 }
 
 /** A provider whose outcomes are scripted per call; records what it was asked to send. */

@@ -6,9 +6,18 @@ import { Authenticator, hashKey } from '../../../functions/app/auth';
 import { createIngestHandler } from '../../../functions/app/ingest';
 import { QueuedEmail } from '../../../functions/core/queued-email';
 import { httpEvent, lambdaContext } from '../../support/events';
-import { MemoryKeys, MemoryMessageStore, MemoryQueue, MemorySuppression } from '../../support/fakes';
+import { MemoryKeys, MemoryMessageStore, MemoryQueue, MemoryRateLimiter, MemorySuppression } from '../../support/fakes';
 
 const KEY = 'mr_test_key_123456';
+const READER = 'mr_test_reader_123456';
+const ADMIN = 'mr_test_admin_123456';
+const APP_KEY = {
+  name: 'app',
+  createdAt: '2026-01-01T00:00:00Z',
+  scopes: ['send', 'read'] as const,
+  senderDomains: ['example.com'],
+  ratePerSecond: 3,
+};
 const email = { from: 'app@example.com', to: 'user@example.org', subject: 'Hi', html: '<p>Hello</p>' };
 
 let messages: MemoryMessageStore;
@@ -16,13 +25,17 @@ let queue: MemoryQueue;
 let keys: MemoryKeys;
 let handler: ReturnType<typeof createIngestHandler>;
 let ids: number;
+let limiter: MemoryRateLimiter;
 
 beforeEach(async () => {
   messages = new MemoryMessageStore();
   queue = new MemoryQueue();
   keys = new MemoryKeys();
-  await keys.put(hashKey(KEY), { name: 'app', createdAt: '2026-01-01T00:00:00Z' });
+  await keys.put(hashKey(KEY), { ...APP_KEY });
+  await keys.put(hashKey(READER), { ...APP_KEY, name: 'reader', scopes: ['read'] });
+  await keys.put(hashKey(ADMIN), { ...APP_KEY, name: 'ops', scopes: ['send', 'read', 'admin'], senderDomains: ['*'] });
   ids = 0;
+  limiter = new MemoryRateLimiter();
   handler = createIngestHandler({
     messages,
     suppression: new MemorySuppression(),
@@ -34,13 +47,17 @@ beforeEach(async () => {
       awsSdkV3Client: new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 }),
     }),
     retentionDays: 30,
+    rateLimit: limiter,
     newId: () => `id-${++ids}`,
     now: () => new Date('2026-11-22T10:00:00Z'),
   });
 });
 
-async function call(routeKey: string, opts: Parameters<typeof httpEvent>[1] = {}) {
-  const event = httpEvent(routeKey, { ...opts, headers: { authorization: `Bearer ${KEY}`, ...opts.headers } });
+async function call(routeKey: string, opts: Parameters<typeof httpEvent>[1] & { key?: string } = {}) {
+  const event = httpEvent(routeKey, {
+    ...opts,
+    headers: { authorization: `Bearer ${opts.key ?? KEY}`, ...opts.headers },
+  });
   const res = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
   return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
 }
@@ -71,7 +88,7 @@ describe('POST /v1/emails', () => {
   });
 
   it('refuses a revoked key', async () => {
-    await keys.put(hashKey(KEY), { name: 'app', createdAt: '2026-01-01T00:00:00Z', revoked: true });
+    await keys.put(hashKey(KEY), { ...APP_KEY, revoked: true });
     expect((await call('POST /v1/emails', { body: JSON.stringify(email) })).status).toBe(401);
   });
 
@@ -179,6 +196,59 @@ describe('GET /health', () => {
   it('needs no key', async () => {
     const res = (await handler(httpEvent('GET /health'), lambdaContext())) as APIGatewayProxyStructuredResultV2;
     expect(res.statusCode).toBe(200);
+  });
+});
+
+describe('scoped keys', () => {
+  it('refuses (403) a key for one sender domain sending from another, and sends nothing', async () => {
+    const res = await call('POST /v1/emails', { body: JSON.stringify({ ...email, from: 'ceo@other.example' }) });
+    expect(res).toMatchObject({ status: 403, body: { error: { code: 'forbidden', details: [{ path: 'from' }] } } });
+    expect(res.body.error.message).toMatch(/example\.com only/);
+    expect(messages.items.size).toBe(0);
+    expect(queue.sent).toHaveLength(0);
+  });
+
+  it('refuses a whole batch when one email is from a foreign domain', async () => {
+    const res = await call('POST /v1/emails/batch', {
+      body: JSON.stringify({ emails: [email, { ...email, from: 'x@other.example' }] }),
+    });
+    expect(res).toMatchObject({ status: 403, body: { error: { details: [{ path: 'emails.1.from' }] } } });
+    expect(messages.items.size).toBe(0);
+  });
+
+  it('matches sender domains case-insensitively and allows display names', async () => {
+    const res = await call('POST /v1/emails', { body: JSON.stringify({ ...email, from: 'Acme <news@EXAMPLE.com>' }) });
+    expect(res.status).toBe(202);
+  });
+
+  it("checks each route's scope: a read-only key cannot send, a send key cannot manage suppressions", async () => {
+    expect((await call('POST /v1/emails', { key: READER, body: JSON.stringify(email) })).status).toBe(403);
+    expect((await call('PUT /v1/suppressions/{email}', { path: { email: 'a@example.org' } })).status).toBe(403);
+    expect((await call('PUT /v1/suppressions/{email}', { key: ADMIN, path: { email: 'a@example.org' } })).status).toBe(
+      200,
+    );
+  });
+
+  it('lets a key read only the emails it sent (others get a 404, no oracle); an admin key reads any', async () => {
+    await call('POST /v1/emails', { body: JSON.stringify(email) });
+    expect((await call('GET /v1/emails/{id}', { path: { id: 'id-1' } })).status).toBe(200);
+    expect((await call('GET /v1/emails/{id}', { key: READER, path: { id: 'id-1' } })).status).toBe(404);
+    expect((await call('GET /v1/emails/{id}', { key: ADMIN, path: { id: 'id-1' } })).status).toBe(200);
+  });
+
+  it("answers 429 with Retry-After beyond the key's request rate", async () => {
+    const event = () =>
+      httpEvent('GET /v1/emails/{id}', { path: { id: 'x' }, headers: { authorization: `Bearer ${KEY}` } });
+    const statuses: number[] = [];
+    let last: APIGatewayProxyStructuredResultV2 | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = (await handler(event(), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+      statuses.push(last.statusCode ?? 0);
+    }
+    // 3 per second for this key (the clock is fixed in these tests): the 4th and 5th are refused.
+    expect(statuses).toEqual([404, 404, 404, 429, 429]);
+    expect(last?.headers?.['retry-after']).toBeDefined();
+    expect(JSON.parse(String(last?.body)).error.code).toBe('rate_limited');
   });
 });
 
