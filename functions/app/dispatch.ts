@@ -124,16 +124,11 @@ export function createDispatchHandler(deps: DispatchDeps) {
     const blocked = (m: string) => isSuppressed(suppressed, keyOf(m), email.category);
     const keep = (list: string[]) => list.filter((m) => !blocked(m));
     const dropped = [...email.to, ...email.cc, ...email.bcc].filter(blocked).map(addressOf);
-    const outbound = {
-      ...email,
-      to: keep(email.to),
-      cc: keep(email.cc),
-      bcc: keep(email.bcc),
-      headers: await withUnsubscribe(email),
-      ...(email.html !== undefined ? { html: await tracked(email, email.html) } : {}),
-    };
+    const to = keep(email.to);
+    const cc = keep(email.cc);
+    const bcc = keep(email.bcc);
 
-    if (outbound.to.length + outbound.cc.length + outbound.bcc.length === 0) {
+    if (to.length + cc.length + bcc.length === 0) {
       const settled = await deps.messages.settleQueued(email.id, {
         status: 'suppressed',
         reason: 'every recipient is suppressed',
@@ -144,6 +139,17 @@ export function createDispatchHandler(deps: DispatchDeps) {
       return;
     }
 
+    // Prepared before the claim: a failure here (e.g. reading the signing keys) leaves the message
+    // queued for a plain retry, where a failure after the claim would look like an ambiguous send.
+    const outbound = {
+      ...email,
+      to,
+      cc,
+      bcc,
+      headers: await withUnsubscribe(email),
+      ...(email.html !== undefined ? { html: await tracked(email, email.html) } : {}),
+    };
+
     const token = randomUUID();
     const claim = await deps.messages.claim(email.id, token, now());
     if (!claim.ok) return resolveConflict(email.id, claim.current);
@@ -152,6 +158,22 @@ export function createDispatchHandler(deps: DispatchDeps) {
     const outcome = await deps.provider.send(outbound);
     const action = decide(outcome, receiveCount, deps.maxReceiveCount, random);
     await record(action, email.id, token, acceptedAt, dropped.length > 0 ? { suppressedRecipients: dropped } : {});
+  }
+
+  /**
+   * An error before the claim (e.g. the signing keys could not be read) leaves the message queued
+   * for SQS to retry; on its last receive SQS moves it to the DLQ, so its record ends `failed` with
+   * the reason and is never left `queued`.
+   */
+  async function failOnLastReceive(rec: SQSRecord, error: unknown): Promise<void> {
+    const receiveCount = Number(rec.attributes.ApproximateReceiveCount ?? '1');
+    const parsed = QueuedEmail.safeParse(safeJson(rec.body));
+    if (receiveCount < deps.maxReceiveCount || !parsed.success) return;
+    const reason = `retries exhausted: ${(error as Error)?.message ?? String(error)}`.slice(0, 500);
+    const settled = await deps.messages
+      .settleQueued(parsed.data.id, { status: 'failed', reason, event: event('failed', { reason }) })
+      .catch(() => false);
+    if (settled) metrics.addMetric(METRICS.failed, 'Count', 1);
   }
 
   /** Non-transactional mail (one recipient, enforced by the API) gets a signed one-click unsubscribe link. */
@@ -236,7 +258,10 @@ export function createDispatchHandler(deps: DispatchDeps) {
         await dispatchOne(rec, suppressed);
       } catch (e) {
         if (e instanceof RetryLater) delays.push({ receiptHandle: rec.receiptHandle, seconds: e.seconds });
-        else logger.error('message failed', { error: e as Error, sqsMessageId: rec.messageId });
+        else {
+          logger.error('message failed', { error: e as Error, sqsMessageId: rec.messageId });
+          await failOnLastReceive(rec, e);
+        }
         throw e;
       }
     };

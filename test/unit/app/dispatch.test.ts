@@ -268,4 +268,31 @@ describe('dispatch', () => {
     expect(byId.a).not.toMatch(/\/o\//);
     expect(byId.b).toBe(html);
   });
+
+  it('ends failed, not queued, when preparing the email keeps failing until the last receive', async () => {
+    const broken = createDispatchHandler({
+      messages,
+      suppression,
+      provider: new ScriptedProvider(),
+      visibility,
+      links: {
+        baseUrl: 'https://mail.example.com',
+        keys: { keyring: async () => Promise.reject(new Error('Secrets Manager unavailable')) },
+      },
+      trackDefaults: { opens: true, clicks: true },
+      maxReceiveCount: 5,
+      timeoutSeconds: 30,
+      now: () => NOW,
+    });
+    const q = queued('a', { html: '<p>x</p>' });
+    expect(
+      (await broken(sqsEvent(sqsRecord(q, { messageId: 'm', receiveCount: 1 })), lambdaContext())).batchItemFailures,
+    ).toHaveLength(1);
+    expect(messages.items.get('a')?.status).toBe('queued');
+    await broken(sqsEvent(sqsRecord(q, { messageId: 'm', receiveCount: 5 })), lambdaContext());
+    expect(messages.items.get('a')).toMatchObject({
+      status: 'failed',
+      reason: 'retries exhausted: Secrets Manager unavailable',
+    });
+  });
 });
