@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measureFunctions } from './bundles';
+import { measureLimiter } from './limiter';
 import { ASSUMPTIONS, measureRequests, PRICES } from './requests';
 
 export const TARGETS = {
@@ -12,6 +13,8 @@ export const TARGETS = {
   dynamodbPerEmail: 3.5,
   sqsPerEmail: 0.3,
   costPerMillionUSD: 2.5,
+  limiterOverAdmissions: 0,
+  limiterUtilization: 0.9,
 } as const;
 
 /** Figures are compared at the precision their target is stated in, plus one digit. */
@@ -20,6 +23,7 @@ const mark = (ok: boolean) => (ok ? 'met' : 'NOT MET');
 
 const functions = await measureFunctions(25);
 const perEmail = await measureRequests(1000);
+const limiter = await measureLimiter();
 
 const lines: string[] = [
   '',
@@ -48,6 +52,12 @@ lines.push(
 for (const [k, v] of Object.entries(perEmail.costBreakdownUSD)) lines.push(`  ${k.padEnd(24)} $${v.toFixed(3)}`);
 lines.push(
   `  total                    $${perEmail.costPerMillionUSD.toFixed(2)}  target ≤ $${TARGETS.costPerMillionUSD}: ${mark(met(perEmail.costPerMillionUSD, TARGETS.costPerMillionUSD))}`,
+  '',
+);
+lines.push(
+  `Rate-window limiter (${limiter.dispatchers} racing dispatchers, ${limiter.limit} per ${limiter.windowSeconds} s, ${limiter.windows} windows of backlog)`,
+  `  most admissions in any ${limiter.windowSeconds} s: ${limiter.maxInAnyWindow}  over-admissions ${limiter.overAdmissions}  target ${TARGETS.limiterOverAdmissions}: ${mark(limiter.overAdmissions === 0)}`,
+  `  utilization of the limit: ${(limiter.utilization * 100).toFixed(1)}%  target ≥ ${TARGETS.limiterUtilization * 100}%: ${mark(limiter.utilization >= TARGETS.limiterUtilization)}`,
   '',
 );
 process.stdout.write(`${lines.join('\n')}\n`);
@@ -84,7 +94,10 @@ const results = {
     dynamodb: met(perEmail.dynamodb, TARGETS.dynamodbPerEmail),
     sqs: met(perEmail.sqs, TARGETS.sqsPerEmail),
     cost: met(perEmail.costPerMillionUSD, TARGETS.costPerMillionUSD),
+    limiterOverAdmissions: limiter.overAdmissions === 0,
+    limiterUtilization: limiter.utilization >= TARGETS.limiterUtilization,
   },
+  limiter,
   prices: PRICES,
   assumptions: ASSUMPTIONS,
 };

@@ -166,5 +166,11 @@ export type OutboundEmail = QueuedEmail;
 
 export interface EmailProvider {
   readonly id: string;
+  /**
+   * Whether a retry after an ambiguous outcome cannot send twice (the provider deduplicates on an
+   * id mailroute derives from the message: Azure's operation id, the HTTP provider's
+   * Idempotency-Key). SES has none. @default false
+   */
+  readonly idempotent?: boolean;
   send(email: OutboundEmail): Promise<SendOutcome>;
 }
