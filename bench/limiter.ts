@@ -8,6 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { maxInAnyInterval } from '../functions/core/rate-window';
 import { documentClient } from '../functions/store/dynamo';
 import { DynamoRateWindows } from '../functions/store/rate-windows';
 
@@ -20,17 +21,6 @@ export interface LimiterFigures {
   maxInAnyWindow: number;
   overAdmissions: number;
   utilization: number;
-}
-
-function maxInAnyInterval(times: readonly number[], ms: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < sorted.length; hi++) {
-    while ((sorted[hi] as number) - (sorted[lo] as number) >= ms) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
 }
 
 export async function measureLimiter(

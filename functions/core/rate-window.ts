@@ -69,3 +69,15 @@ export function grant(
   const retryAfterMs = granted > 0 ? 0 : Math.max(...windows.map((w) => waitMs(state[w.windowSeconds] ?? {}, w, atMs)));
   return { granted, retryAfterMs };
 }
+
+/** The most admissions in any interval of `ms` milliseconds (for checking and measuring a limiter). */
+export function maxInAnyInterval(times: readonly number[], ms: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sorted.length; hi++) {
+    while ((sorted[hi] as number) - (sorted[lo] as number) >= ms) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}

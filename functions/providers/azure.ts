@@ -16,6 +16,7 @@ import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { SendOutcome } from '../core/dispatch';
 import { MESSAGE_ID_HEADER } from '../core/message';
 import type { EmailProvider, OutboundEmail } from '../store/ports';
+import { NOT_SENT_CODES } from './network';
 
 /** Fixed namespace of mailroute's Azure operation ids (random, never change it: ids would change). */
 export const OPERATION_ID_NAMESPACE = '3f0b6c2e-8d4a-4f1e-9b7c-5a2d1e6f9c40';
@@ -120,19 +121,6 @@ export function toEmailMessage(email: OutboundEmail): EmailMessage {
   }
   return { ...base, content: { subject: email.subject, plainText: email.text ?? '' } };
 }
-
-/** Node network errors raised before the request could have reached Azure. */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'CERT_HAS_EXPIRED',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 interface HeadersLike {
   get(name: string): string | undefined;

@@ -15,6 +15,7 @@
  */
 import type { SendOutcome } from '../core/dispatch';
 import type { EmailProvider, OutboundEmail } from '../store/ports';
+import { NOT_SENT_CODES } from './network';
 
 export interface HttpProviderOptions {
   /** The receiver's endpoint (http: or https:). */
@@ -29,21 +30,6 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_REASON = 500;
 /** Error bodies larger than this are not worth reading for a reason. */
 const MAX_ERROR_BODY = 16_384;
-
-/** Node network errors raised before the request could have reached the receiver. */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 /** The JSON body of the wire contract, in its documented key order. */
 export function wireBody(email: OutboundEmail): string {

@@ -7,6 +7,7 @@ import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { SendOutcome } from '../core/dispatch';
 import { MESSAGE_ID_HEADER, MESSAGE_ID_TAG } from '../core/message';
 import type { EmailProvider, OutboundEmail } from '../store/ports';
+import { NOT_SENT_CODES } from './network';
 
 const REJECTED = new Set(['MessageRejected', 'BadRequestException', 'NotFoundException', 'InvalidParameterValue']);
 const BROKEN = new Set([
@@ -19,15 +20,6 @@ const BROKEN = new Set([
   'ExpiredTokenException',
 ]);
 const THROTTLED = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling', 'LimitExceededException']);
-/** Node network errors raised before the request could have reached SES. */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'CERT_HAS_EXPIRED',
-]);
 
 interface ErrorShape {
   name?: string;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../bin/local-stack';
 import type { RateWindow } from '../../functions/core/rate-window';
+import { maxInAnyInterval } from '../../functions/core/rate-window';
 import { documentClient } from '../../functions/store/dynamo';
 import { DynamoRateWindows } from '../../functions/store/rate-windows';
 import { useLocalStack } from '../support/local';
@@ -12,17 +13,6 @@ useLocalStack(
   },
   { pollers: 0 },
 );
-
-function maxInAnyInterval(times: readonly number[], ms: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < sorted.length; hi++) {
-    while ((sorted[hi] as number) - (sorted[lo] as number) >= ms) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
-}
 
 describe('rate windows on DynamoDB (dynalite)', () => {
   it('8 racing dispatchers never over-admit, in any window of a provider', async () => {

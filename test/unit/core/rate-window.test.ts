@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   grant,
+  maxInAnyInterval,
   type RateWindow,
   SLOTS,
   type SlotCounts,
@@ -25,18 +26,6 @@ function simulate(windows: readonly RateWindow[], attempts: readonly { at: numbe
     for (let i = 0; i < g.granted; i++) admitted.push(a.at);
   }
   return admitted;
-}
-
-/** The most admissions in any interval of `ms` milliseconds (closed at both ends, the strictest reading). */
-function maxInAnyInterval(times: readonly number[], ms: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < sorted.length; hi++) {
-    while ((sorted[hi] as number) - (sorted[lo] as number) >= ms) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
 }
 
 describe('rate windows', () => {

@@ -9,6 +9,7 @@ import {
   toEmailMessage,
   uuidV5,
 } from '../../../functions/providers/azure';
+import { outbound } from '../../support/records';
 
 const DNS = '6ba7b810-9dad-11d1-80b4-00c04fd430c8';
 const URL_NS = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
@@ -57,21 +58,7 @@ describe('toAzureAddress', () => {
 });
 
 describe('toEmailMessage', () => {
-  const email = {
-    v: 1 as const,
-    id: 'msg-1',
-    from: '"Acme" <app@example.com>',
-    to: ['"Doe, Jane" <jane@example.org>'],
-    cc: [],
-    bcc: ['audit@example.org'],
-    replyTo: ['support@example.com'],
-    subject: 'Hi',
-    html: '<p>Hello</p>',
-    text: 'Hello',
-    headers: { 'X-Entity-Ref': 'abc' },
-    tags: {},
-    category: 'transactional',
-  };
+  const email = outbound({ to: ['"Doe, Jane" <jane@example.org>'], tags: {} });
 
   it('maps sender, recipients, content, headers and turns Azure tracking off', () => {
     expect(toEmailMessage(email)).toEqual({

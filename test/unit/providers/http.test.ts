@@ -10,22 +10,9 @@ import {
   wireBody,
 } from '../../../functions/providers/http';
 import type { OutboundEmail } from '../../../functions/store/ports';
+import { outbound } from '../../support/records';
 
-const email: OutboundEmail = {
-  v: 1,
-  id: 'msg-1',
-  from: '"Acme" <app@example.com>',
-  to: ['user@example.org'],
-  cc: ['cc@example.org'],
-  bcc: ['audit@example.org'],
-  replyTo: ['support@example.com'],
-  subject: 'Hi',
-  html: '<p>Hello</p>',
-  text: 'Hello',
-  headers: { 'X-Entity-Ref': 'abc' },
-  tags: { campaign: 'spring' },
-  category: 'transactional',
-};
+const email: OutboundEmail = outbound({ cc: ['cc@example.org'] });
 
 const NOW = Date.parse('2025-01-01T00:00:00Z');
 const TOKEN = 'sekret-token-123';

@@ -10,25 +10,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MESSAGE_ID_TAG } from '../../../functions/core/message';
 import { classifySesError, SesProvider } from '../../../functions/providers/ses';
+import { outbound } from '../../support/records';
 
 const ses = mockClient(SESv2Client);
 afterEach(() => ses.reset());
 
-const email = {
-  v: 1 as const,
-  id: 'msg-1',
-  from: '"Acme" <app@example.com>',
-  to: ['user@example.org'],
-  cc: [],
-  bcc: ['audit@example.org'],
-  replyTo: ['support@example.com'],
-  subject: 'Hi',
-  html: '<p>Hello</p>',
-  text: 'Hello',
-  headers: { 'X-Entity-Ref': 'abc' },
-  tags: { campaign: 'spring' },
-  category: 'transactional',
-};
+const email = outbound();
 
 const meta = (httpStatusCode: number) => ({ $metadata: { httpStatusCode }, $fault: 'client' as const });
 
