@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpProvider } from '../../functions/providers/http';
 import type { OutboundEmail } from '../../functions/store/ports';
+import { outbound } from '../support/records';
 
 interface Recorded {
   method: string | undefined;
@@ -80,21 +81,11 @@ const json =
     res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(body));
   };
 
-const email: OutboundEmail = {
-  v: 1,
+const email: OutboundEmail = outbound({
   id: 'msg-0001',
-  from: '"Acme" <app@example.com>',
   to: ['"Ünï Cödé" <user@example.org>', 'second@example.org'],
-  cc: [],
-  bcc: ['audit@example.org'],
-  replyTo: ['support@example.com'],
   subject: 'Your receipt – #42',
-  html: '<p>Hello</p>',
-  text: 'Hello',
-  headers: { 'X-Entity-Ref': 'abc' },
-  tags: { campaign: 'spring' },
-  category: 'transactional',
-};
+});
 
 const TOKEN = 'tok_live_0123456789';
 
