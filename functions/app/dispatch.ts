@@ -9,7 +9,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { normaliseAddress } from '../core/address';
-import { type Action, claimConflict, claimLeaseMs, decide } from '../core/dispatch';
+import { type Action, claimConflict, claimLeaseMs, decide, RETRIES_EXHAUSTED } from '../core/dispatch';
 import { rewriteHtml } from '../core/html-tracking';
 import type { MessageEvent } from '../core/message';
 import { TRANSACTIONAL } from '../core/message';
@@ -169,7 +169,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
     const receiveCount = Number(rec.attributes.ApproximateReceiveCount ?? '1');
     const parsed = QueuedEmail.safeParse(safeJson(rec.body));
     if (receiveCount < deps.maxReceiveCount || !parsed.success) return;
-    const reason = `retries exhausted: ${(error as Error)?.message ?? String(error)}`.slice(0, 500);
+    const reason = `${RETRIES_EXHAUSTED}: ${(error as Error)?.message ?? String(error)}`.slice(0, 500);
     const settled = await deps.messages
       .settleQueued(parsed.data.id, { status: 'failed', reason, event: event('failed', { reason }) })
       .catch(() => false);

@@ -33,6 +33,9 @@ export type Action =
 
 export const BACKOFF = { baseSeconds: 10, maxSeconds: 900 } as const;
 
+/** How the reason of a message whose retries ran out begins (such a message may be redriven). */
+export const RETRIES_EXHAUSTED = 'retries exhausted';
+
 /** Exponential back-off with full jitter: a delay in [base, base·2^(n-1)], capped. */
 export function backoffSeconds(receiveCount: number, random: () => number, retryAfterSeconds?: number): number {
   const ceiling = Math.min(BACKOFF.maxSeconds, BACKOFF.baseSeconds * 2 ** Math.max(0, receiveCount - 1));
@@ -57,7 +60,7 @@ export function decide(
     case 'down':
     case 'broken': {
       const reason = `${outcome.kind}: ${outcome.reason}`;
-      if (receiveCount >= maxReceiveCount) return { kind: 'failed', reason: `retries exhausted (${reason})` };
+      if (receiveCount >= maxReceiveCount) return { kind: 'failed', reason: `${RETRIES_EXHAUSTED} (${reason})` };
       const retryAfter = outcome.kind === 'throttled' ? outcome.retryAfterSeconds : undefined;
       return { kind: 'retry', reason, delaySeconds: backoffSeconds(receiveCount, random, retryAfter) };
     }

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod/mini';
+import { RETRIES_EXHAUSTED } from '../core/dispatch';
 import { MAX_EVENTS, type MessageEvent, MessageRecord, type Status } from '../core/message';
 import { type SuppressionReason, suppressionKey } from '../core/suppression';
 import type {
@@ -252,6 +253,16 @@ export class DynamoMessageStore implements MessageStore {
     // The timeline keeps up to MAX_EVENTS events; past that (or for an expired message) only count.
     if (await conditional(() => update(true))) return;
     await conditional(() => update(false));
+  }
+
+  requeueFailed(id: string, event: MessageEvent): Promise<boolean> {
+    return this.conditionalPatch(
+      id,
+      { status: 'queued', event },
+      '#s = :failed AND begins_with(reason, :exhausted)',
+      { ':failed': 'failed', ':exhausted': RETRIES_EXHAUSTED },
+      false,
+    );
   }
 
   finish(id: string, token: string, patch: FinishPatch): Promise<boolean> {

@@ -48,6 +48,11 @@ export interface MessageStore {
     status: Status | undefined,
     from: readonly Status[],
   ): Promise<FeedbackResult>;
+  /**
+   * failed → queued, only for a message whose retries ran out (never an ambiguous send, which
+   * may have been delivered): the step before moving it back from the dead-letter queue.
+   */
+  requeueFailed(id: string, event: MessageEvent): Promise<boolean>;
   /** Counts an open or click (a person's or a machine's) and puts it on the timeline. No read. */
   recordEngagement(id: string, kind: 'open' | 'click', machine: boolean, event: MessageEvent): Promise<void>;
 }

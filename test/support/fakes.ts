@@ -1,5 +1,6 @@
 /** In-memory implementations of the ports, with the same conditions as the DynamoDB adapters. */
 import type { SendOutcome } from '../../functions/core/dispatch';
+import { RETRIES_EXHAUSTED } from '../../functions/core/dispatch';
 import { MAX_EVENTS, type MessageEvent, type MessageRecord, type Status } from '../../functions/core/message';
 import type {
   ApiKeyRecord,
@@ -84,6 +85,13 @@ export class MemoryMessageStore implements MessageStore {
     r.events.push(event);
     r.seen.push(key);
     return 'applied' as const;
+  }
+
+  async requeueFailed(id: string, event: MessageEvent) {
+    const r = this.items.get(id);
+    if (!r || r.status !== 'failed' || !r.reason?.startsWith(RETRIES_EXHAUSTED)) return false;
+    this.apply(r, { status: 'queued', event });
+    return true;
   }
 
   async recordEngagement(id: string, kind: 'open' | 'click', machine: boolean, event: MessageEvent) {
