@@ -31,7 +31,8 @@ import { createDispatchHandler } from '../functions/app/dispatch';
 import { createIngestHandler } from '../functions/app/ingest';
 import { createSesEventsHandler } from '../functions/app/ses-events';
 import { createTrackingHandler } from '../functions/app/tracking';
-import type { DispatchConfig, IngestConfig } from '../functions/config';
+import { DEFAULT_PROVIDERS, type DispatchConfig, type IngestConfig } from '../functions/config';
+import type { ChainConfig } from '../functions/core/providers';
 import type { Keyring } from '../functions/core/signing';
 import { dispatchDeps, ingestDeps, SES_CLIENT_OPTIONS, sesEventsDeps, trackingDeps } from '../functions/store/aws';
 import { DynamoKeyStore, documentClient } from '../functions/store/dynamo';
@@ -77,6 +78,13 @@ export interface LocalStackOptions {
   readonly signingKeys?: Keyring;
   /** Visibility timeout of the send queue. @default SEND_QUEUE_VISIBILITY_SECONDS */
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * The provider definitions and chain (LOCAL_CONFIG). SES providers send through the local SES
+   * emulator and its simulator addresses. @default the local SES alone
+   */
+  readonly providers?: ChainConfig;
+  /** How long dispatchers cache the live provider settings. @default 30000 */
+  readonly settingsCacheMs?: number;
 }
 
 export interface LocalStack {
@@ -96,6 +104,8 @@ export interface LocalStack {
   readonly sesEventsTopicArn: string;
   /** The keyring that signs links (unsubscribe) in this run. */
   readonly keyring: Keyring;
+  /** The provider definitions and default chain in this run. */
+  readonly providers: ChainConfig;
   readonly clients: {
     readonly dynamodb: DynamoDBClient;
     readonly sqs: SQSClient;
@@ -383,6 +393,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const s of stops.reverse()) await s().catch(() => undefined);
     stops.length = 0;
   };
+  const providers = options.providers ?? DEFAULT_PROVIDERS;
   try {
     // DynamoDB
     const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
@@ -464,9 +475,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       sendQueueUrl: send.url,
       retentionDays: 30,
+      providers,
     };
     const dispatchConfig: DispatchConfig = {
-      tables: { messages: tables.messages, suppression: tables.suppression },
+      tables: {
+        messages: tables.messages,
+        suppression: tables.suppression,
+        settings: tables.settings,
+        rateWindows: tables.rateWindows,
+      },
+      providers,
       sendQueueUrl: send.url,
       timeoutSeconds: DISPATCH_TIMEOUT_SECONDS,
       maxReceiveCount: QUEUES.send.maxReceiveCount,
@@ -475,9 +493,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       trackDefaults: { opens: true, clicks: true },
     };
     const signingKeys = new StaticSigningKeys(keyring);
-    const dispatchWiring = dispatchDeps(dispatchConfig, { ...clients, signingKeys });
-    const simulator = new SimulatedSesProvider(dispatchWiring.provider, clients.sns, topicArn);
-    const dispatch = createDispatchHandler({ ...dispatchWiring, provider: simulator });
+    // SES providers send through the emulator, then publish the simulator's events as SES would.
+    const simulators: SimulatedSesProvider[] = [];
+    const dispatch = createDispatchHandler(
+      dispatchDeps(
+        dispatchConfig,
+        { ...clients, signingKeys },
+        {
+          wrap: (provider, def) => {
+            if (def.type !== 'ses') return provider;
+            const simulator = new SimulatedSesProvider(provider, clients.sns, topicArn);
+            simulators.push(simulator);
+            return simulator;
+          },
+          ...(options.settingsCacheMs !== undefined ? { cacheMs: options.settingsCacheMs } : {}),
+        },
+      ),
+    );
     const sesEventsHandler = createSesEventsHandler(
       sesEventsDeps(
         {
@@ -517,7 +549,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           ]),
     ];
     stops.push(async () => {
-      await Promise.allSettled([...simulator.pending]);
+      await Promise.allSettled(simulators.flatMap((s) => [...s.pending]));
       abort.abort();
       await Promise.allSettled(loops);
       pollerSqs.destroy();
@@ -553,6 +585,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queues,
       sesEventsTopicArn: topicArn,
       keyring,
+      providers,
       clients,
       stop,
     };

@@ -1,5 +1,31 @@
 /** `npm start`: mailroute on this machine, on the emulators, until Ctrl-C. */
+import { readFileSync } from 'node:fs';
+import { LocalProvidersConfig } from '../functions/core/providers';
 import { startLocalStack } from './local-stack';
+
+/**
+ * LOCAL_CONFIG names a JSON file with the provider definitions and chain (the structure of
+ * cdk.json's `providers`/`chain`; tokens and connection strings may be inline here).
+ */
+function localConfig(): LocalProvidersConfig | undefined {
+  const file = process.env.LOCAL_CONFIG;
+  if (!file) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    process.stderr.write(`LOCAL_CONFIG: cannot read ${file} as JSON: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  const parsed = LocalProvidersConfig.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(file)'}: ${i.message}`).join('\n');
+    process.stderr.write(`LOCAL_CONFIG: ${file} is not a valid provider configuration:\n${issues}\n`);
+    process.exit(2);
+  }
+  return parsed.data as LocalProvidersConfig;
+}
+const providers = localConfig();
 
 const port = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -19,6 +45,7 @@ const stack = await startLocalStack({
   dynamodbPort: port('DYNAMODB_PORT', 4567),
   ...(process.env.MAILROUTE_API_KEY ? { apiKey: process.env.MAILROUTE_API_KEY } : {}),
   writeState: true,
+  ...(providers ? { providers } : {}),
 }).catch((e: unknown) => {
   const err = e as NodeJS.ErrnoException;
   const hint =
@@ -35,6 +62,7 @@ mailroute is running on this machine
   SQS / SNS    ${stack.awsEndpoint}        (aws --endpoint-url ${stack.awsEndpoint} sqs list-queues)
   DynamoDB     ${stack.dynamodbEndpoint}
   API key      ${stack.apiKey}
+  Providers    ${stack.providers.chain.join(' → ')}${process.env.LOCAL_CONFIG ? `        (from ${process.env.LOCAL_CONFIG})` : ''}
 
 Send an email:
 

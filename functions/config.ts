@@ -4,9 +4,12 @@
  */
 import * as z from 'zod/mini';
 import './core/zod-locale';
+import { type ChainConfig, ProvidersConfig } from './core/providers';
 
 const name = z.string().check(z.minLength(1));
 const positiveInt = z.coerce.number().check(z.int(), z.positive());
+/** The provider definitions and default chain, as JSON (secrets by name only). SES alone when unset. */
+const PROVIDERS = z._default(z.string(), '');
 
 const IngestEnv = z.object({
   TABLE_MESSAGES: name,
@@ -17,11 +20,34 @@ const IngestEnv = z.object({
   TABLE_RATE_WINDOWS: name,
   QUEUE_SEND_URL: z.url(),
   RETENTION_DAYS: z._default(positiveInt, 30),
+  PROVIDERS,
 });
+
+export const DEFAULT_PROVIDERS: ProvidersConfig = { providers: [{ id: 'ses', type: 'ses' }], chain: ['ses'] };
+
+/** Parses the PROVIDERS variable; the message names what is wrong. */
+export function providersFrom(raw: string): ProvidersConfig {
+  if (raw.trim() === '') return DEFAULT_PROVIDERS;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new Error('Invalid function environment: PROVIDERS is not JSON');
+  }
+  const parsed = ProvidersConfig.safeParse(json);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `PROVIDERS.${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid function environment: ${fields}`);
+  }
+  return parsed.data as ProvidersConfig;
+}
 
 const DispatchEnv = z.object({
   TABLE_MESSAGES: name,
   TABLE_SUPPRESSION: name,
+  TABLE_SETTINGS: name,
+  TABLE_RATE_WINDOWS: name,
+  PROVIDERS,
   QUEUE_SEND_URL: z.url(),
   SES_CONFIGURATION_SET: z.optional(name),
   /** Secrets Manager secret (ARN or name) holding the link-signing keys: {"current":"k1","k1":"…"}. */
@@ -61,10 +87,17 @@ export interface IngestConfig {
   };
   readonly sendQueueUrl: string;
   readonly retentionDays: number;
+  readonly providers: ChainConfig;
 }
 
 export interface DispatchConfig {
-  readonly tables: { readonly messages: string; readonly suppression: string };
+  readonly tables: {
+    readonly messages: string;
+    readonly suppression: string;
+    readonly settings: string;
+    readonly rateWindows: string;
+  };
+  readonly providers: ChainConfig;
   readonly sendQueueUrl: string;
   readonly timeoutSeconds: number;
   readonly sesConfigurationSet?: string | undefined;
@@ -105,13 +138,20 @@ export function ingestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig
     },
     sendQueueUrl: e.QUEUE_SEND_URL,
     retentionDays: e.RETENTION_DAYS,
+    providers: providersFrom(e.PROVIDERS),
   };
 }
 
 export function dispatchConfig(env: NodeJS.ProcessEnv = process.env): DispatchConfig {
   const e = parse(DispatchEnv, env);
   return {
-    tables: { messages: e.TABLE_MESSAGES, suppression: e.TABLE_SUPPRESSION },
+    tables: {
+      messages: e.TABLE_MESSAGES,
+      suppression: e.TABLE_SUPPRESSION,
+      settings: e.TABLE_SETTINGS,
+      rateWindows: e.TABLE_RATE_WINDOWS,
+    },
+    providers: providersFrom(e.PROVIDERS),
     sendQueueUrl: e.QUEUE_SEND_URL,
     timeoutSeconds: e.DISPATCH_TIMEOUT_SECONDS,
     sesConfigurationSet: e.SES_CONFIGURATION_SET,

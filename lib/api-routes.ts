@@ -23,6 +23,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', path: '/v1/suppressions/{email}', fn: 'ingest' },
   { method: 'PUT', path: '/v1/suppressions/{email}', fn: 'ingest' },
   { method: 'DELETE', path: '/v1/suppressions/{email}', fn: 'ingest' },
+  { method: 'GET', path: '/v1/settings/providers', fn: 'ingest' },
+  { method: 'PUT', path: '/v1/settings/providers', fn: 'ingest' },
   { method: 'GET', path: '/u/{token}', fn: 'tracking' },
   { method: 'POST', path: '/u/{token}', fn: 'tracking' },
   { method: 'GET', path: '/o/{token}', fn: 'tracking' },

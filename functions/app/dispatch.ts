@@ -1,7 +1,13 @@
 /**
  * The dispatcher: for one SQS batch, one suppression look-up for every recipient, then per
- * message a conditional claim, the provider call and the recorded result. Records are independent:
- * failures are reported per message (partial batch response), never swallowed.
+ * message a conditional claim and the provider chain (DESIGN §3): each provider in the live order
+ * that is enabled, not behind an open circuit and has room in its rate windows is tried until one
+ * takes the message; throttled, down and broken providers fail over to the next. Records are
+ * independent: failures are reported per message (partial batch response), never swallowed.
+ *
+ * When no provider can take a message now (all full, open or slowing us down) the message waits:
+ * it goes back on the queue with a delay until the first one has room, without using up one of its
+ * receives. Only real failures (every provider tried failed) count towards the DLQ.
  */
 import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
@@ -9,7 +15,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { normaliseAddress } from '../core/address';
-import { type Action, claimConflict, claimLeaseMs, decide, RETRIES_EXHAUSTED } from '../core/dispatch';
+import {
+  type Action,
+  backoffSeconds,
+  claimConflict,
+  claimLeaseMs,
+  decide,
+  RETRIES_EXHAUSTED,
+  type SendOutcome,
+} from '../core/dispatch';
 import { rewriteHtml } from '../core/html-tracking';
 import type { MessageEvent } from '../core/message';
 import { TRANSACTIONAL } from '../core/message';
@@ -18,20 +32,24 @@ import { addressOf, QueuedEmail } from '../core/queued-email';
 import { sign } from '../core/signing';
 import { isSuppressed, scopesFor } from '../core/suppression';
 import type {
-  EmailProvider,
   MessageStore,
+  SendQueue,
   SigningKeys,
   SuppressionKey,
   SuppressionStore,
   VisibilityControl,
 } from '../store/ports';
 import { logger as defaultLogger, metrics as defaultMetrics, publishMetrics } from './observability';
+import type { BatchRouting, Candidate, ProviderChain } from './provider-chain';
 
 export interface DispatchDeps {
   readonly messages: MessageStore;
   readonly suppression: SuppressionStore;
-  readonly provider: EmailProvider;
+  /** The providers in their live order, with health and rate windows. */
+  readonly chain: ProviderChain;
   readonly visibility: VisibilityControl;
+  /** The send queue: a message that must wait for capacity goes back on it with a delay. */
+  readonly queue: SendQueue;
   /** Signs the links written into emails: one-click unsubscribe (RFC 8058), click tracking, open pixel. */
   readonly links: { readonly baseUrl: string; readonly keys: SigningKeys };
   /** Whether HTML mail is tracked when its request did not say. */
@@ -56,6 +74,20 @@ class RetryLater extends Error {
   }
 }
 
+/** No provider can take the message now: it goes back on the queue after `seconds`, not counted as a failure. */
+class WaitForCapacity extends Error {
+  constructor(
+    readonly seconds: number,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'WaitForCapacity';
+  }
+}
+
+/** SQS delivery delays are at most 15 minutes; a longer wait is taken in steps. */
+export const MAX_WAIT_SECONDS = 900;
+
 const keyOf = (formatted: string) => normaliseAddress(addressOf(formatted)) ?? addressOf(formatted).toLowerCase();
 
 export function createDispatchHandler(deps: DispatchDeps) {
@@ -74,10 +106,10 @@ export function createDispatchHandler(deps: DispatchDeps) {
     action: Action,
     id: string,
     token: string,
+    provider: string,
     acceptedAt: number | undefined,
     sentDetail: Record<string, unknown>,
   ): Promise<void> {
-    const provider = deps.provider.id;
     switch (action.kind) {
       case 'sent':
         await deps.messages.finish(id, token, {
@@ -94,7 +126,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
           status: 'rejected',
           provider,
           reason: action.reason,
-          event: event('rejected', { provider, reason: action.reason }),
+          event: event('rejected', { provider, reason: action.reason, ...sentDetail }),
         });
         metrics.addMetric(METRICS.rejected, 'Count', 1);
         return;
@@ -104,19 +136,19 @@ export function createDispatchHandler(deps: DispatchDeps) {
           status: 'failed',
           provider,
           reason: action.kind === 'ambiguous' ? `ambiguous: ${action.reason}` : action.reason,
-          event: event(action.kind, { provider, reason: action.reason }),
+          event: event(action.kind, { provider, reason: action.reason, ...sentDetail }),
         });
         metrics.addMetric(action.kind === 'ambiguous' ? METRICS.ambiguous : METRICS.failed, 'Count', 1);
         if (action.kind === 'failed') throw new Error(action.reason); // to the DLQ, record already final
         return;
       case 'retry':
-        await deps.messages.release(id, token, event('retry', { provider, reason: action.reason }));
+        await deps.messages.release(id, token, event('retry', { provider, reason: action.reason, ...sentDetail }));
         metrics.addMetric(METRICS.retried, 'Count', 1);
         throw new RetryLater(action.delaySeconds, action.reason);
     }
   }
 
-  async function dispatchOne(rec: SQSRecord, suppressed: ReadonlySet<string>): Promise<void> {
+  async function dispatchOne(rec: SQSRecord, suppressed: ReadonlySet<string>, routing: BatchRouting): Promise<void> {
     const email = QueuedEmail.parse(JSON.parse(rec.body));
     const receiveCount = Number(rec.attributes.ApproximateReceiveCount ?? '1');
     const acceptedAt = Number(rec.attributes.SentTimestamp) || undefined;
@@ -139,6 +171,11 @@ export function createDispatchHandler(deps: DispatchDeps) {
       return;
     }
 
+    const view = await deps.chain.current();
+    // Nothing is spent (no claim, no capacity) when no provider could take the message now.
+    const usable = view.entries.filter((c) => routing.mightUse(c));
+    if (usable.length === 0) throw waitFor(view.entries, routing);
+
     // Prepared before the claim: a failure here (e.g. reading the signing keys) leaves the message
     // queued for a plain retry, where a failure after the claim would look like an ambiguous send.
     const outbound = {
@@ -153,11 +190,124 @@ export function createDispatchHandler(deps: DispatchDeps) {
     const token = randomUUID();
     const claim = await deps.messages.claim(email.id, token, now());
     if (!claim.ok) return resolveConflict(email.id, claim.current);
-
     if (dropped.length > 0) metrics.addMetric(METRICS.suppressed, 'Count', dropped.length);
-    const outcome = await deps.provider.send(outbound);
-    const action = decide(outcome, receiveCount, deps.maxReceiveCount, random);
-    await record(action, email.id, token, acceptedAt, dropped.length > 0 ? { suppressedRecipients: dropped } : {});
+    const detail: Record<string, unknown> = dropped.length > 0 ? { suppressedRecipients: dropped } : {};
+
+    // After an ambiguous outcome of an idempotent provider, only that provider may be retried.
+    const pinned = claim.pin ? deps.chain.candidate(claim.pin) : undefined;
+    if (claim.pin && !pinned) {
+      return record(
+        {
+          kind: 'ambiguous',
+          reason: `pinned to provider "${claim.pin}", which is no longer configured; not sent elsewhere`,
+        },
+        email.id,
+        token,
+        claim.pin,
+        acceptedAt,
+        detail,
+      );
+    }
+    const candidates = pinned ? [pinned] : usable;
+
+    const failures: { provider: string; outcome: Extract<SendOutcome, { kind: 'throttled' | 'down' | 'broken' }> }[] =
+      [];
+    for (const c of candidates) {
+      const pick = await routing.pick(c);
+      if (!pick.ok) continue;
+      const outcome = await c.provider.send(outbound);
+      routing.note(c, outcome, pick.probe);
+      metrics.addMetric(METRICS.providerAttempts, 'Count', 1);
+      const sentDetail = failures.length > 0 ? { ...detail, failedOver: failures.map(describe) } : detail;
+      switch (outcome.kind) {
+        case 'accepted':
+        case 'rejected':
+          return record(
+            decide(outcome, receiveCount, deps.maxReceiveCount, random),
+            email.id,
+            token,
+            c.id,
+            acceptedAt,
+            sentDetail,
+          );
+        case 'ambiguous':
+          return ambiguous(c, outcome.reason, email.id, token, receiveCount, acceptedAt, sentDetail);
+        default:
+          failures.push({ provider: c.id, outcome });
+          metrics.addMetric(METRICS.providerErrors, 'Count', 1);
+          if (c !== candidates[candidates.length - 1]) metrics.addMetric(METRICS.failovers, 'Count', 1);
+          logger.warn('provider did not take the message', {
+            messageId: email.id,
+            provider: c.id,
+            outcome: outcome.kind,
+            reason: outcome.reason,
+          });
+      }
+    }
+
+    const last = failures[failures.length - 1];
+    if (!last) {
+      // Every provider filled up or opened its circuit meanwhile: hand the claim back and wait.
+      await deps.messages.release(email.id, token, event('waiting', { reason: 'no provider has room now' }), claim.pin);
+      throw waitFor(candidates, routing);
+    }
+    const reason =
+      failures.length === 1 ? `${last.provider}: ${last.outcome.reason}` : failures.map(describe).join('; ');
+    const action = decide({ ...last.outcome, reason }, receiveCount, deps.maxReceiveCount, random);
+    if (action.kind === 'retry') {
+      // Retry no sooner than a provider has room again.
+      const soonest = Math.min(...candidates.map((c) => routing.untilOf(c))) - now();
+      const delay = Math.min(MAX_WAIT_SECONDS, Math.max(action.delaySeconds, Math.ceil(soonest / 1000)));
+      const released = await deps.messages.release(email.id, token, event('retry', { reason, ...detail }), claim.pin);
+      if (released) metrics.addMetric(METRICS.retried, 'Count', 1);
+      throw new RetryLater(delay, reason);
+    }
+    return record(action, email.id, token, last.provider, acceptedAt, detail);
+  }
+
+  /**
+   * The ambiguous-outcome policy (DESIGN §2.2). An idempotent provider (Azure's operation id, the
+   * HTTP provider's Idempotency-Key) deduplicates a retry of the same message, so the message is
+   * retried through that provider only (pinned), never another. SES has no such key: the message
+   * is never sent again and ends failed as ambiguous. Both are counted and on the timeline.
+   */
+  async function ambiguous(
+    c: Candidate,
+    reason: string,
+    id: string,
+    token: string,
+    receiveCount: number,
+    acceptedAt: number | undefined,
+    detail: Record<string, unknown>,
+  ): Promise<void> {
+    if (c.provider.idempotent && receiveCount < deps.maxReceiveCount) {
+      metrics.addMetric(METRICS.ambiguous, 'Count', 1);
+      await deps.messages.release(
+        id,
+        token,
+        event('ambiguous', {
+          provider: c.id,
+          reason,
+          retry: 'same provider (it deduplicates by message id)',
+          ...detail,
+        }),
+        c.id,
+      );
+      throw new RetryLater(backoffSeconds(receiveCount, random), `ambiguous: ${reason}`);
+    }
+    const why = c.provider.idempotent ? `${reason} (retries exhausted)` : reason;
+    return record({ kind: 'ambiguous', reason: why }, id, token, c.id, acceptedAt, detail);
+  }
+
+  /** The wait until the first of `candidates` has room (at least a second, at most SQS's longest delay). */
+  function waitFor(candidates: readonly Candidate[], routing: BatchRouting): WaitForCapacity {
+    const enabled = candidates.filter((c) => c.enabled);
+    const soonest = enabled.length > 0 ? Math.min(...enabled.map((c) => routing.untilOf(c))) : now() + 30_000;
+    const seconds = Math.min(MAX_WAIT_SECONDS, Math.max(1, Math.ceil((soonest - now()) / 1000)));
+    return new WaitForCapacity(
+      seconds,
+      enabled.length > 0 ? 'every provider is full, open or slowing us down' : 'no provider is enabled',
+    );
   }
 
   /**
@@ -252,17 +402,25 @@ export function createDispatchHandler(deps: DispatchDeps) {
     }
     const suppressed = keys.length > 0 ? await deps.suppression.suppressedAmong(keys) : new Set<string>();
 
+    const routing = deps.chain.batch(sqsEvent.Records.length);
     const delays: { receiptHandle: string; seconds: number }[] = [];
+    const waits: { rec: SQSRecord; seconds: number }[] = [];
     const handleRecord = async (rec: SQSRecord) => {
       try {
-        await dispatchOne(rec, suppressed);
+        await dispatchOne(rec, suppressed, routing);
       } catch (e) {
+        if (e instanceof WaitForCapacity) {
+          waits.push({ rec, seconds: e.seconds });
+          return; // acknowledged once its delayed copy is on the queue (below)
+        }
         if (e instanceof RetryLater) delays.push({ receiptHandle: rec.receiptHandle, seconds: e.seconds });
         else {
           logger.error('message failed', { error: e as Error, sqsMessageId: rec.messageId });
           await failOnLastReceive(rec, e);
         }
         throw e;
+      } finally {
+        routing.done();
       }
     };
     // A processor per invocation: it keeps the batch's state, and the local stack runs batches concurrently.
@@ -270,6 +428,22 @@ export function createDispatchHandler(deps: DispatchDeps) {
       context,
       throwOnFullBatchFailure: false,
     });
+    await routing.flush().catch((error) => logger.warn('could not record provider health', { error }));
+    if (waits.length > 0) {
+      // A waiting message goes back as a delayed copy (a fresh receive count: waiting is not
+      // failing); if the copy cannot be sent, the original stays and becomes visible later.
+      const failed = new Set(
+        await deps.queue
+          .send(waits.map((w) => ({ id: w.rec.messageId, body: w.rec.body, delaySeconds: w.seconds })))
+          .catch(() => waits.map((w) => w.rec.messageId)),
+      );
+      metrics.addMetric(METRICS.waited, 'Count', waits.length - failed.size);
+      for (const w of waits) {
+        if (!failed.has(w.rec.messageId)) continue;
+        response.batchItemFailures.push({ itemIdentifier: w.rec.messageId });
+        delays.push({ receiptHandle: w.rec.receiptHandle, seconds: w.seconds });
+      }
+    }
     if (delays.length > 0) {
       await deps.visibility.delay(delays).catch((error) => logger.warn('could not set back-off', { error }));
     }
@@ -280,6 +454,9 @@ export function createDispatchHandler(deps: DispatchDeps) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics(metrics));
 }
+
+const describe = (f: { provider: string; outcome: { kind: string; reason: string } }): string =>
+  `${f.provider} ${f.outcome.kind}: ${f.outcome.reason}`.slice(0, 300);
 
 function safeJson(s: string): unknown {
   try {

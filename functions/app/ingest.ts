@@ -21,6 +21,7 @@ import { SQS_MAX_BYTES, toQueueBody } from '../store/sqs';
 import { type Authenticator, type Caller, maySendFrom } from './auth';
 import { type ApiRequest, createHttpHandler, type Route } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics } from './observability';
+import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-settings';
 import { suppressionRoutes } from './suppressions';
 
 export interface IngestDeps {
@@ -32,6 +33,8 @@ export interface IngestDeps {
   /** Where Idempotency-Key records live (Powertools persistence layer). */
   readonly idempotency: BasePersistenceLayer;
   readonly retentionDays: number;
+  /** The provider chain's definitions and live settings (GET/PUT /v1/settings/providers). */
+  readonly providerSettings: ProviderSettingsDeps;
   readonly now?: () => Date;
   readonly newId?: () => string;
   readonly logger?: typeof defaultLogger;
@@ -215,6 +218,7 @@ export function createIngestHandler(deps: IngestDeps) {
     },
 
     ...suppressionRoutes(deps.suppression, now),
+    ...providerSettingsRoutes(deps.providerSettings, now),
   };
 
   return createHttpHandler(routes, {

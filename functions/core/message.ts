@@ -57,6 +57,8 @@ export const MessageRecord = z.looseObject({
   providerMessageId: z.optional(z.string()),
   reason: z.optional(z.string()),
   claimToken: z.optional(z.string()),
+  /** Set after an ambiguous send through an idempotent provider: retries go through it only. */
+  pin: z.optional(z.string()),
   claimedAt: z.optional(z.number()),
   events: z._default(z.array(MessageEvent), []),
   opens: z._default(z.number(), 0),

@@ -14,6 +14,12 @@ export const METRICS = {
   ambiguous: 'AmbiguousSends',
   duplicateDelivery: 'DuplicateDeliveries',
   acceptToSendMs: 'AcceptToSendLatency',
+  providerAttempts: 'ProviderAttempts',
+  providerErrors: 'ProviderErrors',
+  failovers: 'ProviderFailovers',
+  /** Messages put back with a delay because no provider had room (not failures). */
+  waited: 'CapacityWaits',
+  circuitOpened: 'CircuitOpened',
   delivered: 'EmailsDelivered',
   bounced: 'EmailsBounced',
   softBounced: 'SoftBounces',

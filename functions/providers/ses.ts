@@ -48,11 +48,10 @@ export function classifySesError(error: unknown): SendOutcome {
 }
 
 export class SesProvider implements EmailProvider {
-  readonly id = 'ses';
-
   constructor(
     private readonly ses: SESv2Client,
     private readonly configurationSet?: string,
+    readonly id: string = 'ses',
   ) {}
 
   async send(email: OutboundEmail): Promise<SendOutcome> {

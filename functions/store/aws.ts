@@ -4,16 +4,18 @@
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
 import type { DispatchDeps } from '../app/dispatch';
 import type { IngestDeps } from '../app/ingest';
+import { ProviderChain } from '../app/provider-chain';
 import type { SesEventsDeps } from '../app/ses-events';
 import type { TrackingDeps } from '../app/tracking';
 import type { DispatchConfig, IngestConfig, SesEventsConfig, TrackingConfig } from '../config';
-import { SesProvider } from '../providers/ses';
+import type { AnyProviderDef } from '../core/providers';
+import { createProvider, type ProviderFactoryDeps } from '../providers/factory';
 import {
   DynamoKeyStore,
   DynamoMessageStore,
@@ -21,7 +23,9 @@ import {
   DynamoSuppressionStore,
   documentClient,
 } from './dynamo';
-import type { SigningKeys } from './ports';
+import type { EmailProvider, SigningKeys } from './ports';
+import { DynamoProviderSettings } from './provider-settings';
+import { DynamoRateWindows } from './rate-windows';
 import { SecretsManagerSigningKeys } from './secrets';
 import { SqsSendQueue, SqsVisibility } from './sqs';
 
@@ -50,15 +54,55 @@ export function ingestDeps(config: IngestConfig, clients: Pick<Clients, 'dynamod
       awsSdkV3Client: clients.dynamodb,
     }),
     retentionDays: config.retentionDays,
+    providerSettings: {
+      defs: config.providers.providers,
+      chain: config.providers.chain,
+      store: new DynamoProviderSettings(doc, config.tables.settings),
+    },
   };
 }
 
-export function dispatchDeps(config: DispatchConfig, clients: Clients): DispatchDeps {
+export interface ChainOptions {
+  /** Reads a secret (credentials of Azure and HTTP providers) by name. */
+  readonly secret?: (name: string) => Promise<string>;
+  /** Wraps each provider (the local stack's SES simulator). */
+  readonly wrap?: (provider: EmailProvider, def: AnyProviderDef) => EmailProvider;
+  readonly cacheMs?: number;
+  readonly onCircuit?: (id: string, state: string, reason?: string) => void;
+}
+
+/** The provider chain of a deployment: its definitions built into providers, live settings and health. */
+export function providerChain(
+  config: Pick<DispatchConfig, 'providers' | 'tables' | 'sesConfigurationSet'>,
+  clients: Pick<Clients, 'dynamodb' | 'ses'>,
+  options: ChainOptions = {},
+): ProviderChain {
+  const doc = documentClient(clients.dynamodb);
+  const factory: ProviderFactoryDeps = {
+    ses: clients.ses,
+    sesConfigurationSet: config.sesConfigurationSet,
+    ...(options.secret ? { secret: options.secret } : {}),
+    ...(options.wrap ? { wrap: options.wrap } : {}),
+  };
+  const defs = config.providers.providers;
+  return new ProviderChain({
+    defs,
+    chain: config.providers.chain,
+    providers: new Map(defs.map((d) => [d.id, createProvider(d, factory)])),
+    settings: new DynamoProviderSettings(doc, config.tables.settings),
+    windows: new DynamoRateWindows(doc, config.tables.rateWindows),
+    ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}),
+    ...(options.onCircuit ? { onCircuit: options.onCircuit } : {}),
+  });
+}
+
+export function dispatchDeps(config: DispatchConfig, clients: Clients, options: ChainOptions = {}): DispatchDeps {
   const doc = documentClient(clients.dynamodb);
   return {
     messages: new DynamoMessageStore(doc, config.tables.messages),
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
-    provider: new SesProvider(clients.ses, config.sesConfigurationSet),
+    chain: providerChain(config, clients, options),
+    queue: new SqsSendQueue(clients.sqs, config.sendQueueUrl),
     visibility: new SqsVisibility(clients.sqs, config.sendQueueUrl),
     links: { baseUrl: config.publicBaseUrl, keys: clients.signingKeys },
     trackDefaults: config.trackDefaults,
@@ -97,10 +141,22 @@ export const awsTrackingDeps = (config: TrackingConfig): TrackingDeps =>
 export const awsIngestDeps = (config: IngestConfig): IngestDeps =>
   ingestDeps(config, { dynamodb: new DynamoDBClient({}), sqs: new SQSClient({}) });
 
-export const awsDispatchDeps = (config: DispatchConfig): DispatchDeps =>
-  dispatchDeps(config, {
-    dynamodb: new DynamoDBClient({}),
-    sqs: new SQSClient({}),
-    ses: new SESv2Client({ ...SES_CLIENT_OPTIONS, requestHandler: { requestTimeout: SES_REQUEST_TIMEOUT_MS } }),
-    signingKeys: new SecretsManagerSigningKeys(new SecretsManagerClient({}), config.signingKeysSecret),
-  });
+export function awsDispatchDeps(config: DispatchConfig): DispatchDeps {
+  const secrets = new SecretsManagerClient({});
+  return dispatchDeps(
+    config,
+    {
+      dynamodb: new DynamoDBClient({}),
+      sqs: new SQSClient({}),
+      ses: new SESv2Client({ ...SES_CLIENT_OPTIONS, requestHandler: { requestTimeout: SES_REQUEST_TIMEOUT_MS } }),
+      signingKeys: new SecretsManagerSigningKeys(secrets, config.signingKeysSecret),
+    },
+    {
+      secret: async (name) => {
+        const out = await secrets.send(new GetSecretValueCommand({ SecretId: name }));
+        if (out.SecretString === undefined) throw new Error(`the secret "${name}" has no string value`);
+        return out.SecretString;
+      },
+    },
+  );
+}

@@ -119,11 +119,12 @@ export class DynamoMessageStore implements MessageStore {
             ':iso': new Date(nowMs).toISOString(),
             ':one': 1,
           },
-          ReturnValues: 'UPDATED_NEW',
+          ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { ok: true, attempts: Number(out.Attributes?.attempts ?? 1) };
+      const pin = out.Attributes?.pin;
+      return { ok: true, attempts: Number(out.Attributes?.attempts ?? 1), ...(typeof pin === 'string' ? { pin } : {}) };
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
       // The failed condition returns the current item (ALL_OLD) at no cost; the document client
@@ -143,7 +144,7 @@ export class DynamoMessageStore implements MessageStore {
       ':empty': [],
     };
     const sets = ['#s = :status', 'updatedAt = :iso', 'events = list_append(if_not_exists(events, :empty), :ev)'];
-    for (const key of ['provider', 'providerMessageId', 'reason'] as const) {
+    for (const key of ['provider', 'providerMessageId', 'reason', 'pin'] as const) {
       const v = patch[key];
       if (v !== undefined) {
         sets.push(`${key} = :${key}`);
@@ -269,8 +270,8 @@ export class DynamoMessageStore implements MessageStore {
     return this.conditionalPatch(id, patch, 'claimToken = :t', { ':t': token }, true);
   }
 
-  release(id: string, token: string, event: MessageEvent): Promise<boolean> {
-    return this.finish(id, token, { status: 'queued', event });
+  release(id: string, token: string, event: MessageEvent, pin?: string): Promise<boolean> {
+    return this.finish(id, token, { status: 'queued', event, ...(pin ? { pin } : {}) });
   }
 
   settleQueued(id: string, patch: FinishPatch): Promise<boolean> {

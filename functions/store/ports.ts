@@ -4,13 +4,21 @@
  * emulators.
  */
 import type { SendOutcome } from '../core/dispatch';
+import type { CircuitState, MinuteCounts, ProviderHealth } from '../core/health';
 import type { MessageEvent, MessageRecord, Status } from '../core/message';
+import type { LiveSettings } from '../core/providers';
 import type { QueuedEmail } from '../core/queued-email';
+import type { Grant, RateWindow } from '../core/rate-window';
 import type { Keyring } from '../core/signing';
 import type { SuppressionReason } from '../core/suppression';
 
 export type ClaimResult =
-  | { readonly ok: true; readonly attempts: number }
+  | {
+      readonly ok: true;
+      readonly attempts: number;
+      /** The only provider this message may be sent through (set after an ambiguous idempotent send). */
+      readonly pin?: string;
+    }
   | { readonly ok: false; readonly current?: { status: Status; claimedAt?: number | undefined } };
 
 export interface FinishPatch {
@@ -19,6 +27,11 @@ export interface FinishPatch {
   readonly provider?: string;
   readonly providerMessageId?: string;
   readonly reason?: string;
+  /**
+   * Pins the message to one provider: after an ambiguous outcome of an idempotent provider, a
+   * retry through that provider (same idempotency key) cannot send twice; another provider could.
+   */
+  readonly pin?: string;
 }
 
 export interface MessageStore {
@@ -31,8 +44,8 @@ export interface MessageStore {
   claim(id: string, token: string, nowMs: number): Promise<ClaimResult>;
   /** Ends a claim held by `token` with a new status. False if the claim is no longer ours. */
   finish(id: string, token: string, patch: FinishPatch): Promise<boolean>;
-  /** sending → queued for a retry, if the claim is still ours. */
-  release(id: string, token: string, event: MessageEvent): Promise<boolean>;
+  /** sending → queued for a retry, if the claim is still ours; `pin` limits the retry to that provider. */
+  release(id: string, token: string, event: MessageEvent, pin?: string): Promise<boolean>;
   /** queued → `patch.status` without a claim (e.g. every recipient suppressed). */
   settleQueued(id: string, patch: FinishPatch): Promise<boolean>;
   /** sending → failed for a claim left by a dispatcher that stopped (claimedAt must still match). */
@@ -117,6 +130,8 @@ export interface SuppressionStore {
 export interface QueueEntry {
   readonly id: string;
   readonly body: string;
+  /** Deliver after this many seconds (0-900). */
+  readonly delaySeconds?: number;
 }
 
 export interface SendQueue {
@@ -178,4 +193,39 @@ export interface EmailProvider {
    */
   readonly idempotent?: boolean;
   send(email: OutboundEmail): Promise<SendOutcome>;
+}
+
+/** The live provider settings and each provider's health, kept in the settings table. */
+export interface ProviderSettingsStore {
+  /** The live settings (undefined when none were saved: the deployment's defaults apply) and health. */
+  load(ids: readonly string[]): Promise<{ live?: LiveSettings; health: Record<string, ProviderHealth> }>;
+  /** Saves new live settings if the stored version is still `expectedVersion` (0: none saved yet). */
+  saveLive(next: LiveSettings, expectedVersion: number): Promise<boolean>;
+  /** Adds outcomes to one minute's counts, dropping old minutes; the health afterwards. */
+  recordOutcomes(id: string, minute: number, counts: MinuteCounts, drop: readonly number[]): Promise<ProviderHealth>;
+  /**
+   * Moves a provider's circuit to `to` if it is in `from.state` (missing counts as closed) and,
+   * when `from.dueBy` is set, its `untilMs` is not after it. False when another dispatcher moved first.
+   */
+  moveCircuit(
+    id: string,
+    from: { readonly state: CircuitState; readonly dueBy?: number },
+    to: {
+      readonly state: CircuitState;
+      readonly untilMs?: number;
+      readonly reason?: string;
+      readonly sinceMs?: number;
+    },
+  ): Promise<boolean>;
+}
+
+export interface Reservation extends Grant {
+  /** The time the admissions count at. */
+  readonly atMs: number;
+}
+
+/** Exact rate windows per provider (conditional writes; see core/rate-window.ts). */
+export interface RateWindowStore {
+  /** Reserves up to `wanted` sends of `provider` in every window at once. */
+  reserve(provider: string, windows: readonly RateWindow[], wanted: number, nowMs: number): Promise<Reservation>;
 }

@@ -6,12 +6,10 @@
  * forward, so clocks a little apart cannot reopen capacity that was already counted.
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { expiredSlots, type Grant, grant, type RateWindow, type SlotCounts, slotOf } from '../core/rate-window';
+import { expiredSlots, grant, type RateWindow, type SlotCounts, slotOf } from '../core/rate-window';
+import type { RateWindowStore, Reservation } from './ports';
 
-export interface Reservation extends Grant {
-  /** The time the admissions count at (the item's time, never behind any earlier reservation). */
-  readonly atMs: number;
-}
+export type { Reservation };
 
 interface State {
   readonly version: number;
@@ -35,7 +33,7 @@ function stateOf(item: Record<string, unknown> | undefined): State {
   return { version: Number(item?.v ?? 0), atMs: Number(item?.t ?? 0), windows };
 }
 
-export class DynamoRateWindows {
+export class DynamoRateWindows implements RateWindowStore {
   private readonly cache = new Map<string, State>();
 
   constructor(

@@ -64,6 +64,7 @@ export class SqsSendQueue implements SendQueue {
           const request: SendMessageBatchRequestEntry[] = pending.map((e) => ({
             Id: entryId(e.id),
             MessageBody: e.body,
+            ...(e.delaySeconds ? { DelaySeconds: e.delaySeconds } : {}),
           }));
           const out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: request }));
           // HTTP 200 can still carry failed entries; retry those that are not the sender's fault.

@@ -1,7 +1,11 @@
 /** In-memory implementations of the ports, with the same conditions as the DynamoDB adapters. */
+import { ProviderChain } from '../../functions/app/provider-chain';
 import type { SendOutcome } from '../../functions/core/dispatch';
 import { RETRIES_EXHAUSTED } from '../../functions/core/dispatch';
+import { type CircuitState, HEALTHY, type MinuteCounts, type ProviderHealth } from '../../functions/core/health';
 import { MAX_EVENTS, type MessageEvent, type MessageRecord, type Status } from '../../functions/core/message';
+import type { AnyProviderDef, LiveSettings } from '../../functions/core/providers';
+import { grant, type RateWindow, slotOf } from '../../functions/core/rate-window';
 import type {
   ApiKeyRecord,
   ClaimResult,
@@ -10,7 +14,9 @@ import type {
   KeyStore,
   MessageStore,
   OutboundEmail,
+  ProviderSettingsStore,
   QueueEntry,
+  RateWindowStore,
   SendQueue,
   SuppressionEntry,
   SuppressionKey,
@@ -43,7 +49,7 @@ export class MemoryMessageStore implements MessageStore {
     r.claimToken = token;
     r.claimedAt = nowMs;
     r.attempts += 1;
-    return { ok: true, attempts: r.attempts };
+    return { ok: true, attempts: r.attempts, ...(r.pin ? { pin: r.pin } : {}) };
   }
   private apply(r: MessageRecord, patch: FinishPatch) {
     r.status = patch.status;
@@ -52,6 +58,7 @@ export class MemoryMessageStore implements MessageStore {
     if (patch.provider !== undefined) r.provider = patch.provider;
     if (patch.providerMessageId !== undefined) r.providerMessageId = patch.providerMessageId;
     if (patch.reason !== undefined) r.reason = patch.reason;
+    if (patch.pin !== undefined) r.pin = patch.pin;
   }
   async finish(id: string, token: string, patch: FinishPatch) {
     const r = this.items.get(id);
@@ -61,8 +68,8 @@ export class MemoryMessageStore implements MessageStore {
     delete r.claimedAt;
     return true;
   }
-  async release(id: string, token: string, event: MessageEvent) {
-    return this.finish(id, token, { status: 'queued', event });
+  async release(id: string, token: string, event: MessageEvent, pin?: string) {
+    return this.finish(id, token, { status: 'queued', event, ...(pin ? { pin } : {}) });
   }
   async settleQueued(id: string, patch: FinishPatch) {
     const r = this.items.get(id);
@@ -222,16 +229,112 @@ export class MemoryRateLimiter {
 
 /** A provider whose outcomes are scripted per call; records what it was asked to send. */
 export class ScriptedProvider implements EmailProvider {
-  readonly id = 'ses';
   readonly calls: OutboundEmail[] = [];
   constructor(
     private readonly outcomes: (email: OutboundEmail, n: number) => SendOutcome = () => ({
       kind: 'accepted',
       providerMessageId: 'prov-1',
     }),
+    readonly id = 'ses',
+    readonly idempotent = false,
   ) {}
   async send(email: OutboundEmail) {
     this.calls.push(email);
     return this.outcomes(email, this.calls.length);
   }
+}
+
+/** Live provider settings and health in memory, with the same conditions as the DynamoDB adapter. */
+export class MemoryProviderSettings implements ProviderSettingsStore {
+  live?: LiveSettings;
+  readonly health = new Map<string, ProviderHealth>();
+  async load(ids: readonly string[]) {
+    return {
+      ...(this.live ? { live: structuredClone(this.live) } : {}),
+      health: Object.fromEntries(ids.map((id) => [id, structuredClone(this.health.get(id) ?? HEALTHY)])),
+    };
+  }
+  async saveLive(next: LiveSettings, expectedVersion: number) {
+    if ((this.live?.version ?? 0) !== expectedVersion || (expectedVersion === 0 && this.live)) return false;
+    this.live = structuredClone(next);
+    return true;
+  }
+  async recordOutcomes(id: string, minute: number, counts: MinuteCounts, drop: readonly number[]) {
+    const h = this.health.get(id) ?? HEALTHY;
+    const minutes = { ...h.minutes };
+    for (const m of drop) if (m !== minute) delete minutes[m];
+    const was = minutes[minute] ?? { attempts: 0, errors: 0 };
+    minutes[minute] = { attempts: was.attempts + counts.attempts, errors: was.errors + counts.errors };
+    const next = { ...h, minutes };
+    this.health.set(id, next);
+    return structuredClone(next);
+  }
+  async moveCircuit(
+    id: string,
+    from: { state: CircuitState; dueBy?: number },
+    to: { state: CircuitState; untilMs?: number; reason?: string; sinceMs?: number },
+  ) {
+    const h = this.health.get(id) ?? HEALTHY;
+    if (h.state !== from.state) return false;
+    if (from.dueBy !== undefined && h.untilMs !== undefined && h.untilMs > from.dueBy) return false;
+    this.health.set(id, {
+      ...h,
+      state: to.state,
+      untilMs: to.untilMs,
+      reason: to.reason ?? (to.state === 'closed' ? undefined : h.reason),
+      ...(to.sinceMs !== undefined ? { sinceMs: to.sinceMs } : {}),
+    });
+    return true;
+  }
+}
+
+/** Exact rate windows in memory (the same slot arithmetic as the DynamoDB adapter), recording admissions. */
+export class MemoryRateWindows implements RateWindowStore {
+  readonly state = new Map<string, Record<number, Record<number, number>>>();
+  /** Provider → the times of every admission granted. */
+  readonly admitted = new Map<string, number[]>();
+  async reserve(provider: string, windows: readonly RateWindow[], wanted: number, nowMs: number) {
+    const st = this.state.get(provider) ?? {};
+    const g = grant(st, windows, wanted, nowMs);
+    for (const w of windows) {
+      const slots = st[w.windowSeconds] ?? {};
+      st[w.windowSeconds] = slots;
+      const k = slotOf(w, nowMs);
+      slots[k] = (slots[k] ?? 0) + g.granted;
+    }
+    this.state.set(provider, st);
+    this.admitted.set(provider, [...(this.admitted.get(provider) ?? []), ...Array(g.granted).fill(nowMs)]);
+    return { ...g, atMs: nowMs };
+  }
+}
+
+/** A provider chain over in-memory settings and windows (tests of the dispatcher). */
+export function memoryChain(
+  providers: readonly EmailProvider[],
+  options: {
+    limits?: Record<string, RateWindow[]>;
+    settings?: MemoryProviderSettings;
+    windows?: MemoryRateWindows;
+    now?: () => number;
+    cacheMs?: number;
+  } = {},
+) {
+  const settings = options.settings ?? new MemoryProviderSettings();
+  const windows = options.windows ?? new MemoryRateWindows();
+  const defs: AnyProviderDef[] = providers.map((p) => ({
+    id: p.id,
+    type: 'http',
+    url: `http://127.0.0.1/${p.id}`,
+    limits: options.limits?.[p.id] ?? [],
+  }));
+  const chain = new ProviderChain({
+    defs,
+    chain: providers.map((p) => p.id),
+    providers: new Map(providers.map((p) => [p.id, p])),
+    settings,
+    windows,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}),
+  });
+  return { chain, settings, windows, defs };
 }

@@ -8,18 +8,27 @@ import type { QueuedEmail } from '../../../functions/core/queued-email';
 import { verify } from '../../../functions/core/signing';
 import { StaticSigningKeys } from '../../../functions/store/secrets';
 import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
-import { MemoryMessageStore, MemorySuppression, MemoryVisibility, ScriptedProvider } from '../../support/fakes';
+import {
+  MemoryMessageStore,
+  MemoryQueue,
+  MemorySuppression,
+  MemoryVisibility,
+  memoryChain,
+  ScriptedProvider,
+} from '../../support/fakes';
 
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 const KEYRING = { current: 'k1', keys: { k1: 'test-signing-key-0123456789abcdef0123' } };
 let messages: MemoryMessageStore;
 let suppression: MemorySuppression;
 let visibility: MemoryVisibility;
+let queue: MemoryQueue;
 
 beforeEach(() => {
   messages = new MemoryMessageStore();
   suppression = new MemorySuppression();
   visibility = new MemoryVisibility();
+  queue = new MemoryQueue();
 });
 
 function queued(id: string, input: Record<string, unknown> = {}): QueuedEmail {
@@ -40,7 +49,8 @@ function dispatcher(provider: ScriptedProvider, now = () => NOW, metrics?: Metri
     ...(metrics ? { metrics } : {}),
     messages,
     suppression,
-    provider,
+    chain: memoryChain([provider], { now }).chain,
+    queue,
     visibility,
     links: { baseUrl: 'https://mail.example.com', keys: new StaticSigningKeys(KEYRING) },
     trackDefaults: { opens: true, clicks: true },
@@ -147,7 +157,7 @@ describe('dispatch', () => {
     const rec = sqsRecord(queued('a'), { messageId: 'm1', receiveCount: 5 });
     const res = await dispatcher(outcome({ kind: 'down', reason: '503' }))(sqsEvent(rec), lambdaContext());
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
-    expect(messages.items.get('a')).toMatchObject({ status: 'failed', reason: 'retries exhausted (down: 503)' });
+    expect(messages.items.get('a')).toMatchObject({ status: 'failed', reason: 'retries exhausted (down: ses: 503)' });
   });
 
   it('does not send again after an ambiguous outcome, and says so on the message', async () => {
@@ -201,7 +211,12 @@ describe('dispatch', () => {
       () => NOW,
       metrics,
     )(sqsEvent(sqsRecord(queued('a')), sqsRecord(queued('b', { to: 'gone@example.org' }))), lambdaContext());
-    expect(names.mock.calls.map((c) => c[0]).sort()).toEqual(['AcceptToSendLatency', 'EmailsSent', 'EmailsSuppressed']);
+    expect(names.mock.calls.map((c) => c[0]).sort()).toEqual([
+      'AcceptToSendLatency',
+      'EmailsSent',
+      'EmailsSuppressed',
+      'ProviderAttempts',
+    ]);
   });
 
   it('adds a signed one-click unsubscribe link to non-transactional mail', async () => {
@@ -273,7 +288,8 @@ describe('dispatch', () => {
     const broken = createDispatchHandler({
       messages,
       suppression,
-      provider: new ScriptedProvider(),
+      chain: memoryChain([new ScriptedProvider()]).chain,
+      queue,
       visibility,
       links: {
         baseUrl: 'https://mail.example.com',

@@ -6,7 +6,14 @@ import { Authenticator, hashKey } from '../../../functions/app/auth';
 import { createIngestHandler } from '../../../functions/app/ingest';
 import { QueuedEmail } from '../../../functions/core/queued-email';
 import { httpEvent, lambdaContext } from '../../support/events';
-import { MemoryKeys, MemoryMessageStore, MemoryQueue, MemoryRateLimiter, MemorySuppression } from '../../support/fakes';
+import {
+  MemoryKeys,
+  MemoryMessageStore,
+  MemoryProviderSettings,
+  MemoryQueue,
+  MemoryRateLimiter,
+  MemorySuppression,
+} from '../../support/fakes';
 
 const KEY = 'mr_test_key_123456';
 const READER = 'mr_test_reader_123456';
@@ -47,6 +54,7 @@ beforeEach(async () => {
       awsSdkV3Client: new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 }),
     }),
     retentionDays: 30,
+    providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
     rateLimit: limiter,
     newId: () => `id-${++ids}`,
     now: () => new Date('2026-11-22T10:00:00Z'),

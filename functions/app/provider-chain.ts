@@ -1,0 +1,322 @@
+/**
+ * The provider chain at run time (DESIGN §3): the live order, flags and limits over the deployed
+ * definitions, each provider's health and circuit, and per dispatch batch the rate-window
+ * capacity reserved for it.
+ *
+ * - The live settings and health are read together (one BatchGetItem) and cached for
+ *   `cacheMs` (30 s), so a PUT /v1/settings/providers reaches every dispatcher within that time.
+ * - Capacity is reserved per batch: the first message of a batch that needs a provider reserves
+ *   room for every message of the batch still waiting (one conditional write), the others draw
+ *   from that pool. A pool that could not be filled marks the provider full for the batch.
+ * - Outcomes are counted per batch and written once per provider; a broken configuration, or an
+ *   error rate over the threshold, opens the provider's circuit for every dispatcher.
+ */
+import type { SendOutcome } from '../core/dispatch';
+import {
+  availability,
+  CIRCUIT,
+  HEALTHY,
+  isProviderError,
+  minuteOf,
+  openUntil,
+  type ProviderHealth,
+  recent,
+  staleMinutes,
+  tooManyErrors,
+} from '../core/health';
+import { type AnyProviderDef, type ChainEntry, defaultsOf, effectiveChain, type LiveSettings } from '../core/providers';
+import type { EmailProvider, ProviderSettingsStore, RateWindowStore } from '../store/ports';
+
+export interface ProviderChainDeps {
+  readonly defs: readonly AnyProviderDef[];
+  /** The deployed default chain (used until live settings are saved). */
+  readonly chain: readonly string[];
+  /** One provider per definition, by id. */
+  readonly providers: ReadonlyMap<string, EmailProvider>;
+  readonly settings: ProviderSettingsStore;
+  readonly windows: RateWindowStore;
+  /** How long live settings and health are cached. @default 30000 */
+  readonly cacheMs?: number;
+  readonly now?: () => number;
+  /** Told about circuit changes and fail-overs (logs, metrics). */
+  readonly onCircuit?: (id: string, state: ProviderHealth['state'], reason?: string) => void;
+}
+
+export interface Candidate extends ChainEntry {
+  readonly provider: EmailProvider;
+}
+
+interface View {
+  readonly loadedAt: number;
+  readonly live: LiveSettings;
+  readonly entries: readonly Candidate[];
+  readonly health: Map<string, ProviderHealth>;
+}
+
+export const SETTINGS_CACHE_MS = 30_000;
+
+export class ProviderChain {
+  private view?: View;
+  private loading?: Promise<View>;
+  /** Provider → until when it asked us to slow down (Retry-After), in this process. */
+  private readonly throttledUntil = new Map<string, number>();
+  private readonly now: () => number;
+  private readonly cacheMs: number;
+
+  constructor(private readonly deps: ProviderChainDeps) {
+    this.now = deps.now ?? Date.now;
+    this.cacheMs = deps.cacheMs ?? SETTINGS_CACHE_MS;
+  }
+
+  get definitions(): readonly AnyProviderDef[] {
+    return this.deps.defs;
+  }
+
+  /** The chain in effect and each provider's health (cached). */
+  async current(): Promise<View> {
+    if (this.view && this.now() - this.view.loadedAt < this.cacheMs) return this.view;
+    this.loading ??= this.load().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async load(): Promise<View> {
+    const ids = this.deps.defs.map((d) => d.id);
+    const { live, health } = await this.deps.settings.load(ids);
+    const settings = live ?? defaultsOf({ providers: this.deps.defs, chain: this.deps.chain });
+    const entries = effectiveChain(this.deps.defs, settings).flatMap((e) => {
+      const provider = this.deps.providers.get(e.id);
+      return provider ? [{ ...e, provider }] : [];
+    });
+    this.view = { loadedAt: this.now(), live: settings, entries, health: new Map(Object.entries(health)) };
+    return this.view;
+  }
+
+  healthOf(id: string): ProviderHealth {
+    return this.view?.health.get(id) ?? HEALTHY;
+  }
+
+  /** A provider given its definition even when the live chain leaves it out (for pinned retries). */
+  candidate(id: string): Candidate | undefined {
+    const inChain = this.view?.entries.find((e) => e.id === id);
+    if (inChain) return inChain;
+    const def = this.deps.defs.find((d) => d.id === id);
+    const provider = this.deps.providers.get(id);
+    return def && provider ? { id, type: def.type, enabled: true, limits: def.limits ?? [], provider } : undefined;
+  }
+
+  /** Starts the routing of one dispatch batch of `size` messages. */
+  batch(size: number): BatchRouting {
+    return new BatchRouting(this, this.deps, size, this.now);
+  }
+
+  /** @internal health learnt by this process, visible at once to its next batches. */
+  learn(id: string, health: ProviderHealth): void {
+    this.view?.health.set(id, health);
+  }
+
+  /** @internal */
+  throttle(id: string, untilMs: number): void {
+    this.throttledUntil.set(id, Math.max(untilMs, this.throttledUntil.get(id) ?? 0));
+  }
+
+  /** @internal */
+  throttledFor(id: string, nowMs: number): number | undefined {
+    const until = this.throttledUntil.get(id);
+    return until !== undefined && until > nowMs ? until : undefined;
+  }
+}
+
+export type Pick =
+  | { readonly ok: true; readonly probe: boolean }
+  /** Not usable now: full, circuit open, being probed, or asked us to slow down; usable again at `untilMs`. */
+  | { readonly ok: false; readonly untilMs: number; readonly why: 'full' | 'circuit' | 'throttled' };
+
+interface Pool {
+  left: number;
+  fullUntil?: number;
+  lock?: Promise<void>;
+}
+
+export class BatchRouting {
+  private pending: number;
+  private readonly pools = new Map<string, Pool>();
+  private readonly tallies = new Map<string, { attempts: number; errors: number }>();
+  /** Probe state per provider in this batch: won (unused), used, or lost to another dispatcher. */
+  private readonly probes = new Map<string, 'won' | 'used' | 'lost'>();
+  private readonly circuitMoves: Promise<unknown>[] = [];
+
+  constructor(
+    private readonly chain: ProviderChain,
+    private readonly deps: ProviderChainDeps,
+    size: number,
+    private readonly now: () => number,
+  ) {
+    this.pending = size;
+  }
+
+  /** Whether the provider might take a message now, without spending anything (before a claim). */
+  mightUse(c: Candidate): boolean {
+    const nowMs = this.now();
+    if (!c.enabled) return false;
+    if (this.chain.throttledFor(c.id, nowMs) !== undefined) return false;
+    const a = availability(this.chain.healthOf(c.id), nowMs);
+    if (a.kind === 'skip') return false;
+    if (a.kind === 'probe' && (this.probes.get(c.id) === 'lost' || this.probes.get(c.id) === 'used')) return false;
+    const pool = this.pools.get(c.id);
+    return !(pool && pool.left === 0 && pool.fullUntil !== undefined && pool.fullUntil > nowMs);
+  }
+
+  /** The earliest time a provider that is not usable now can be tried again. */
+  untilOf(c: Candidate): number {
+    const nowMs = this.now();
+    const times = [this.chain.throttledFor(c.id, nowMs) ?? 0, this.pools.get(c.id)?.fullUntil ?? 0];
+    const a = availability(this.chain.healthOf(c.id), nowMs);
+    if (a.kind === 'skip') times.push(a.untilMs);
+    if (a.kind === 'probe') times.push(nowMs + CIRCUIT.probeLeaseSeconds * 1000);
+    return Math.max(nowMs + 1000, ...times);
+  }
+
+  /** Takes the right to send one message through `c` now: circuit, Retry-After, then capacity. */
+  async pick(c: Candidate): Promise<Pick> {
+    const nowMs = this.now();
+    const throttled = this.chain.throttledFor(c.id, nowMs);
+    if (throttled !== undefined) return { ok: false, untilMs: throttled, why: 'throttled' };
+    const a = availability(this.chain.healthOf(c.id), nowMs);
+    if (a.kind === 'skip') return { ok: false, untilMs: a.untilMs, why: 'circuit' };
+    let probe = false;
+    if (a.kind === 'probe') {
+      if (!(await this.winProbe(c, nowMs))) {
+        return { ok: false, untilMs: nowMs + CIRCUIT.probeLeaseSeconds * 1000, why: 'circuit' };
+      }
+      probe = true;
+    }
+    const room = await this.capacity(c);
+    if (room !== true) {
+      if (probe) this.probes.set(c.id, 'won'); // not used: another message of the batch may probe
+      return { ok: false, untilMs: room, why: 'full' };
+    }
+    return { ok: true, probe };
+  }
+
+  private async winProbe(c: Candidate, nowMs: number): Promise<boolean> {
+    const state = this.probes.get(c.id);
+    if (state === 'won') {
+      this.probes.set(c.id, 'used');
+      return true;
+    }
+    if (state === 'used' || state === 'lost') return false;
+    this.probes.set(c.id, 'used'); // taken synchronously: only one message of the batch probes
+    const h = this.chain.healthOf(c.id);
+    const won = await this.deps.settings.moveCircuit(
+      c.id,
+      { state: h.state, dueBy: nowMs },
+      { state: 'half-open', untilMs: nowMs + CIRCUIT.probeLeaseSeconds * 1000 },
+    );
+    if (!won) this.probes.set(c.id, 'lost');
+    return won;
+  }
+
+  /** true when a send may go now, else when the provider has room again. */
+  private async capacity(c: Candidate): Promise<true | number> {
+    if (c.limits.length === 0) return true;
+    let pool = this.pools.get(c.id);
+    if (!pool) {
+      pool = { left: 0 };
+      this.pools.set(c.id, pool);
+    }
+    for (;;) {
+      if (pool.left > 0) {
+        pool.left -= 1;
+        return true;
+      }
+      const nowMs = this.now();
+      if (pool.fullUntil !== undefined && pool.fullUntil > nowMs) return pool.fullUntil;
+      if (pool.lock) {
+        await pool.lock;
+        continue;
+      }
+      const p = pool;
+      p.lock = (async () => {
+        const r = await this.deps.windows.reserve(c.id, c.limits, Math.max(1, this.pending), this.now());
+        p.left += r.granted;
+        if (r.granted === 0) p.fullUntil = this.now() + Math.max(1, r.retryAfterMs);
+      })().finally(() => {
+        p.lock = undefined;
+      });
+      await p.lock;
+    }
+  }
+
+  /** Counts an outcome of `c` and acts on it: a broken provider, or a probe's result, moves its circuit. */
+  note(c: Candidate, outcome: SendOutcome, probe: boolean): void {
+    const nowMs = this.now();
+    const t = this.tallies.get(c.id) ?? { attempts: 0, errors: 0 };
+    t.attempts += 1;
+    if (isProviderError(outcome.kind)) t.errors += 1;
+    this.tallies.set(c.id, t);
+    if (outcome.kind === 'throttled' && outcome.retryAfterSeconds)
+      this.chain.throttle(c.id, nowMs + outcome.retryAfterSeconds * 1000);
+
+    const h = this.chain.healthOf(c.id);
+    if (probe) {
+      const ok = !isProviderError(outcome.kind);
+      const to = ok
+        ? ({ state: 'closed', sinceMs: nowMs } as const)
+        : ({ state: 'open', untilMs: openUntil(nowMs), reason: reasonOf(outcome) } as const);
+      this.move(c.id, { state: 'half-open' }, to, { ...h, ...to, minutes: ok ? {} : h.minutes });
+      return;
+    }
+    if (outcome.kind === 'broken' && h.state === 'closed') {
+      const to = { state: 'open', untilMs: openUntil(nowMs), reason: reasonOf(outcome) } as const;
+      this.move(c.id, { state: 'closed' }, to, { ...h, ...to });
+    }
+  }
+
+  private move(
+    id: string,
+    from: { state: ProviderHealth['state'] },
+    to: { state: ProviderHealth['state']; untilMs?: number; reason?: string; sinceMs?: number },
+    local: ProviderHealth,
+  ): void {
+    this.chain.learn(id, local);
+    this.circuitMoves.push(
+      this.deps.settings.moveCircuit(id, from, to).then((moved) => {
+        if (moved) this.deps.onCircuit?.(id, to.state, to.reason);
+      }),
+    );
+  }
+
+  /** One message of the batch is done (sent, settled, or handed back to the queue). */
+  done(): void {
+    this.pending = Math.max(0, this.pending - 1);
+  }
+
+  /**
+   * Writes the batch's outcome counts (one update per provider used) and opens the circuit of a
+   * provider whose recent error rate is too high. Never throws: health is advice, not the send.
+   */
+  async flush(): Promise<void> {
+    const nowMs = this.now();
+    const minute = minuteOf(nowMs);
+    await Promise.allSettled(this.circuitMoves);
+    await Promise.allSettled(
+      [...this.tallies].map(async ([id, counts]) => {
+        const before = this.chain.healthOf(id);
+        const after = await this.deps.settings.recordOutcomes(id, minute, counts, staleMinutes(before, nowMs));
+        this.chain.learn(id, after);
+        if (tooManyErrors(after, nowMs)) {
+          const r = recent(after, nowMs);
+          const reason = `error rate ${Math.round(r.errorRate * 100)}% (${r.errors} of ${r.attempts} in ${CIRCUIT.windowMinutes} min)`;
+          const to = { state: 'open', untilMs: openUntil(nowMs), reason } as const;
+          this.chain.learn(id, { ...after, ...to });
+          if (await this.deps.settings.moveCircuit(id, { state: 'closed' }, to))
+            this.deps.onCircuit?.(id, 'open', reason);
+        }
+      }),
+    );
+  }
+}
+
+const reasonOf = (o: SendOutcome): string => ('reason' in o ? `${o.kind}: ${o.reason}` : o.kind).slice(0, 500);
