@@ -7,13 +7,11 @@
  * --endpoint).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { hashKey } from '../functions/app/auth';
 import { DynamoKeyStore, documentClient } from '../functions/store/dynamo';
+import { resolveTarget } from './target';
 
 const USAGE = `usage:
   npm run key:create -- --name <app> [--scopes send,read,admin] [--domains example.com,…|*] [--rate <requests/s>]
@@ -33,38 +31,6 @@ interface Target {
   readonly table: string;
   readonly client: DynamoDBClient;
   readonly where: string;
-}
-
-function localTarget(): Target | undefined {
-  const file = join(process.cwd(), '.local', 'state.json');
-  if (!existsSync(file)) return undefined;
-  const state = JSON.parse(readFileSync(file, 'utf8')) as {
-    pid: number;
-    dynamodbEndpoint: string;
-    tables: { settings: string };
-  };
-  try {
-    process.kill(state.pid, 0);
-  } catch {
-    return undefined; // stale file: that local stack is gone
-  }
-  return {
-    table: state.tables.settings,
-    client: new DynamoDBClient({
-      endpoint: state.dynamodbEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-    where: `the local stack (${state.dynamodbEndpoint})`,
-  };
-}
-
-async function deployedTarget(stackName: string): Promise<Target> {
-  const cfn = new CloudFormationClient({});
-  const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-  const table = out.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'SettingsTableName')?.OutputValue;
-  if (!table) throw new Error(`stack ${stackName} has no SettingsTableName output; is it deployed?`);
-  return { table, client: new DynamoDBClient({}), where: `stack ${stackName} (${table})` };
 }
 
 export function newApiKey(): string {
@@ -125,7 +91,10 @@ async function main(argv: string[]) {
         ),
         where: values.endpoint ? `${values.table} at ${values.endpoint}` : values.table,
       }
-    : (localTarget() ?? (await deployedTarget(values.stack)));
+    : await resolveTarget(values.stack).then((t) => {
+        t.sqs.destroy();
+        return { table: t.tables.settings, client: t.dynamodb, where: t.where };
+      });
   const store = new DynamoKeyStore(documentClient(target.client), target.table);
 
   if (created) {

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import type { LocalStack } from '../../bin/local-stack';
-import { useLocalStack } from '../support/local';
+import { runCli, stateDir, useLocalStack } from '../support/local';
 
 const run = promisify(execFile);
 let stack: LocalStack;
@@ -95,4 +96,16 @@ it('a key for one sender domain is refused (403) from another; key:list shows it
   const revoked = await run('npx', ['tsx', 'bin/key.ts', 'revoke', '--name', 'temp', ...target], { env });
   expect(revoked.stdout).toMatch(/revoked 1 key/);
   expect((await send(other, 'app@example.com')).status).toBe(401);
+});
+
+it('without --table, key commands find the running local stack through .local/state.json', async () => {
+  const cwd = stateDir(stack);
+  try {
+    const created = await runCli('key.ts', ['create', '--name', 'from-state'], cwd);
+    expect(created.stderr).toMatch(/in the local stack \(http:\/\/127\.0\.0\.1:\d+\)/);
+    const listed = await runCli('key.ts', ['list'], cwd);
+    expect(listed.stdout).toMatch(/from-state\s+active/);
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
 });

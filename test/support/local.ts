@@ -1,8 +1,15 @@
 /** Helpers for integration tests that run against a local stack on free ports. */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll } from 'vitest';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../bin/local-stack';
+
+const execFileAsync = promisify(execFile);
 
 /** Starts a local stack on free ports for the test file (beforeAll) and stops it after (afterAll). */
 export function useLocalStack(ready: (stack: LocalStack) => void, options: LocalStackOptions = {}): void {
@@ -79,4 +86,29 @@ export async function queueDepth(stack: LocalStack, url: string): Promise<number
     Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
     Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
   );
+}
+
+/**
+ * A working directory whose `.local/state.json` points at `stack`, as `npm start` writes it, for
+ * running the operator CLIs against a test's stack without touching the project's own `.local`.
+ * The pid is this test process, which is alive while the CLI runs.
+ */
+export function stateDir(stack: LocalStack): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mailroute-cli-'));
+  mkdirSync(join(dir, '.local'));
+  const { awsEndpoint, dynamodbEndpoint, tables, queues } = stack;
+  writeFileSync(
+    join(dir, '.local', 'state.json'),
+    JSON.stringify({ pid: process.pid, awsEndpoint, dynamodbEndpoint, tables, queues }),
+  );
+  return dir;
+}
+
+/** Runs a CLI in bin/ (through tsx) with `cwd` as its working directory. */
+export function runCli(script: string, args: string[], cwd: string, env: Record<string, string> = {}) {
+  const root = join(import.meta.dirname, '..', '..');
+  return execFileAsync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'bin', script), ...args], {
+    cwd,
+    env: { ...process.env, NODE_NO_WARNINGS: '1', ...env },
+  });
 }
