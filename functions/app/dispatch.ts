@@ -193,34 +193,49 @@ export function createDispatchHandler(deps: DispatchDeps) {
       ...(email.html !== undefined ? { html: await tracked(email, email.html) } : {}),
     };
 
-    const token = randomUUID();
-    const claim = await deps.messages.claim(email.id, token, now());
-    if (!claim.ok) return resolveConflict(email.id, claim.current);
-    if (dropped.length > 0) metrics.addMetric(METRICS.suppressed, 'Count', dropped.length);
     const detail: Record<string, unknown> = dropped.length > 0 ? { suppressedRecipients: dropped } : {};
-
-    // After an ambiguous outcome of an idempotent provider, only that provider may be retried.
-    const pinned = claim.pin ? deps.chain.candidate(claim.pin) : undefined;
-    if (claim.pin && !pinned) {
-      return record(
-        {
-          kind: 'ambiguous',
-          reason: `pinned to provider "${claim.pin}", which is no longer configured; not sent elsewhere`,
-        },
-        email.id,
-        token,
-        claim.pin,
-        acceptedAt,
-        detail,
-      );
-    }
-    const candidates = pinned ? [pinned] : usable;
-
     const failures: { provider: string; outcome: Extract<SendOutcome, { kind: 'throttled' | 'down' | 'broken' }> }[] =
       [];
-    for (const c of candidates) {
+    // The claim is taken once a provider has room, so a message that must wait costs no write.
+    let token: string | undefined;
+    let pin: string | undefined;
+    let candidates: readonly Candidate[] = usable;
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i] as Candidate;
       const pick = await routing.pick(c);
       if (!pick.ok) continue;
+      if (token === undefined) {
+        const t = randomUUID();
+        const claim = await deps.messages.claim(email.id, t, now());
+        if (!claim.ok) return resolveConflict(email.id, claim.current);
+        token = t;
+        if (dropped.length > 0) metrics.addMetric(METRICS.suppressed, 'Count', dropped.length);
+        if (claim.pin) {
+          // After an ambiguous outcome of an idempotent provider only that provider may be
+          // retried: it deduplicates by message id, another provider would not.
+          pin = claim.pin;
+          const pinned = deps.chain.candidate(pin);
+          if (!pinned) {
+            return record(
+              {
+                kind: 'ambiguous',
+                reason: `pinned to provider "${pin}", which is no longer configured; not sent elsewhere`,
+              },
+              email.id,
+              token,
+              pin,
+              acceptedAt,
+              detail,
+            );
+          }
+          if (pinned.id !== c.id) {
+            candidates = [pinned];
+            i = -1;
+            continue;
+          }
+          candidates = [c];
+        }
+      }
       const outcome = await c.provider.send(outbound);
       routing.note(c, outcome, pick.probe);
       metrics.addMetric(METRICS.providerAttempts, 'Count', 1);
@@ -241,7 +256,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
         default:
           failures.push({ provider: c.id, outcome });
           metrics.addMetric(METRICS.providerErrors, 'Count', 1);
-          if (c !== candidates[candidates.length - 1]) metrics.addMetric(METRICS.failovers, 'Count', 1);
+          if (i < candidates.length - 1) metrics.addMetric(METRICS.failovers, 'Count', 1);
           logger.warn('provider did not take the message', {
             messageId: email.id,
             provider: c.id,
@@ -251,10 +266,11 @@ export function createDispatchHandler(deps: DispatchDeps) {
       }
     }
 
+    if (token === undefined) throw waitFor(candidates, routing);
     const last = failures[failures.length - 1];
     if (!last) {
-      // Every provider filled up or opened its circuit meanwhile: hand the claim back and wait.
-      await deps.messages.release(email.id, token, event('waiting', { reason: 'no provider has room now' }), claim.pin);
+      // The pinned provider had no room after all: hand the claim back and wait.
+      await deps.messages.release(email.id, token, event('waiting', { reason: 'no provider has room now' }), pin);
       throw waitFor(candidates, routing);
     }
     const reason =
@@ -264,7 +280,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
       // Retry no sooner than a provider has room again.
       const soonest = Math.min(...candidates.map((c) => routing.untilOf(c))) - now();
       const delay = Math.min(MAX_WAIT_SECONDS, Math.max(action.delaySeconds, Math.ceil(soonest / 1000)));
-      const released = await deps.messages.release(email.id, token, event('retry', { reason, ...detail }), claim.pin);
+      const released = await deps.messages.release(email.id, token, event('retry', { reason, ...detail }), pin);
       if (released) metrics.addMetric(METRICS.retried, 'Count', 1);
       throw new RetryLater(delay, reason);
     }
@@ -431,10 +447,12 @@ export function createDispatchHandler(deps: DispatchDeps) {
       }
     };
     // A processor per invocation: it keeps the batch's state, and the local stack runs batches concurrently.
-    const response = await processPartialResponse(sqsEvent, handleRecord, new BatchProcessor(EventType.SQS), {
+    const processed = await processPartialResponse(sqsEvent, handleRecord, new BatchProcessor(EventType.SQS), {
       context,
       throwOnFullBatchFailure: false,
     });
+    // A copy: for a batch without failures Powertools returns one shared object.
+    const response: SQSBatchResponse = { batchItemFailures: [...processed.batchItemFailures] };
     await routing.flush().catch((error) => logger.warn('could not record provider health', { error }));
     if (waits.length > 0) {
       // A waiting message goes back as a delayed copy (a fresh receive count: waiting is not

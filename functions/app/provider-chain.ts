@@ -14,14 +14,14 @@
 import type { SendOutcome } from '../core/dispatch';
 import {
   availability,
+  bucketOf,
   CIRCUIT,
   HEALTHY,
   isProviderError,
-  minuteOf,
   openUntil,
   type ProviderHealth,
   recent,
-  staleMinutes,
+  staleBuckets,
   tooManyErrors,
 } from '../core/health';
 import { type AnyProviderDef, type ChainEntry, defaultsOf, effectiveChain, type LiveSettings } from '../core/providers';
@@ -265,7 +265,7 @@ export class BatchRouting {
       const to = ok
         ? ({ state: 'closed', sinceMs: nowMs } as const)
         : ({ state: 'open', untilMs: openUntil(nowMs), reason: reasonOf(outcome) } as const);
-      this.move(c.id, { state: 'half-open' }, to, { ...h, ...to, minutes: ok ? {} : h.minutes });
+      this.move(c.id, { state: 'half-open' }, to, { ...h, ...to, buckets: ok ? {} : h.buckets });
       return;
     }
     if (outcome.kind === 'broken' && h.state === 'closed') {
@@ -299,12 +299,12 @@ export class BatchRouting {
    */
   async flush(): Promise<void> {
     const nowMs = this.now();
-    const minute = minuteOf(nowMs);
+    const bucket = bucketOf(nowMs);
     await Promise.allSettled(this.circuitMoves);
     await Promise.allSettled(
       [...this.tallies].map(async ([id, counts]) => {
         const before = this.chain.healthOf(id);
-        const after = await this.deps.settings.recordOutcomes(id, minute, counts, staleMinutes(before, nowMs));
+        const after = await this.deps.settings.recordOutcomes(id, bucket, counts, staleBuckets(before, nowMs));
         this.chain.learn(id, after);
         if (tooManyErrors(after, nowMs)) {
           const r = recent(after, nowMs);

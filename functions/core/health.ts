@@ -1,6 +1,6 @@
 /**
- * Provider health and its circuit (DESIGN §3), as pure functions. Outcomes are counted per
- * minute; a circuit opens on a high recent error rate (with a minimum volume) or at once on a
+ * Provider health and its circuit (DESIGN §3), as pure functions. Outcomes are counted in
+ * 10-second buckets; a circuit opens on a high recent error rate (with a minimum volume) or at once on a
  * broken configuration, stays open for a cool-down, then lets exactly one dispatcher probe with
  * one message (half-open): success closes it, failure opens it again.
  */
@@ -8,7 +8,7 @@ import type { SendOutcome } from './dispatch';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
-export interface MinuteCounts {
+export interface BucketCounts {
   readonly attempts: number;
   readonly errors: number;
 }
@@ -21,8 +21,8 @@ export interface ProviderHealth {
   readonly reason?: string | undefined;
   /** When the circuit last closed: outcomes before it no longer count. */
   readonly sinceMs?: number | undefined;
-  /** Outcomes per minute (epoch minute → counts). */
-  readonly minutes: Readonly<Record<number, MinuteCounts>>;
+  /** Outcomes per 10-second bucket (epoch milliseconds / 10 000 → counts). */
+  readonly buckets: Readonly<Record<number, BucketCounts>>;
 }
 
 export const CIRCUIT = {
@@ -37,23 +37,28 @@ export const CIRCUIT = {
   probeLeaseSeconds: 60,
 } as const;
 
-export const HEALTHY: ProviderHealth = { state: 'closed', minutes: {} };
+export const HEALTHY: ProviderHealth = { state: 'closed', buckets: {} };
 
-export const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
+/** Outcomes are counted in 10-second buckets. */
+export const BUCKET_MS = 10_000;
+const WINDOW_BUCKETS = (CIRCUIT.windowMinutes * 60_000) / BUCKET_MS;
+
+export const bucketOf = (ms: number): number => Math.floor(ms / BUCKET_MS);
 
 /** Outcomes that count against a provider's health: it did not take a message it should have. */
 export const isProviderError = (kind: SendOutcome['kind']): boolean =>
   kind === 'throttled' || kind === 'down' || kind === 'broken' || kind === 'ambiguous';
 
-/** Attempts, errors and error rate over the recent minutes (since the circuit last closed). */
-export function recent(h: ProviderHealth, nowMs: number): MinuteCounts & { readonly errorRate: number } {
-  const now = minuteOf(nowMs);
-  const since = h.sinceMs === undefined ? Number.NEGATIVE_INFINITY : minuteOf(h.sinceMs);
+/** Attempts, errors and error rate over the recent buckets (since the circuit last closed). */
+export function recent(h: ProviderHealth, nowMs: number): BucketCounts & { readonly errorRate: number } {
+  const now = bucketOf(nowMs);
+  // The bucket the circuit closed in holds outcomes from before: only later buckets count.
+  const since = h.sinceMs === undefined ? Number.NEGATIVE_INFINITY : bucketOf(h.sinceMs) + 1;
   let attempts = 0;
   let errors = 0;
-  for (const [k, c] of Object.entries(h.minutes)) {
+  for (const [k, c] of Object.entries(h.buckets)) {
     const m = Number(k);
-    if (m > now - CIRCUIT.windowMinutes && m <= now && m >= since) {
+    if (m > now - WINDOW_BUCKETS && m <= now && m >= since) {
       attempts += c.attempts;
       errors += c.errors;
     }
@@ -62,10 +67,10 @@ export function recent(h: ProviderHealth, nowMs: number): MinuteCounts & { reado
 }
 
 /** Minutes that no longer count (safe to remove). */
-export const staleMinutes = (h: ProviderHealth, nowMs: number): number[] =>
-  Object.keys(h.minutes)
+export const staleBuckets = (h: ProviderHealth, nowMs: number): number[] =>
+  Object.keys(h.buckets)
     .map(Number)
-    .filter((m) => m <= minuteOf(nowMs) - CIRCUIT.windowMinutes);
+    .filter((m) => m <= bucketOf(nowMs) - WINDOW_BUCKETS);
 
 /** Whether a closed circuit should open, given its counts. */
 export function tooManyErrors(h: ProviderHealth, nowMs: number): boolean {
@@ -87,5 +92,5 @@ export function availability(h: ProviderHealth, nowMs: number): Availability {
   return { kind: 'probe' };
 }
 
-/** Seconds or minutes, for reasons people read. */
+/** When a circuit opened now may be probed. */
 export const openUntil = (nowMs: number): number => nowMs + CIRCUIT.coolDownSeconds * 1000;

@@ -151,7 +151,9 @@ export class DynamoMessageStore implements MessageStore {
         values[`:${key}`] = v;
       }
     }
-    return { names, values, set: `SET ${sets.join(', ')}` };
+    // A message that went out after earlier trouble (a retry, a redrive) keeps no stale reason.
+    const removes = patch.status === 'sent' && patch.reason === undefined ? ['reason', 'pin'] : [];
+    return { names, values, set: `SET ${sets.join(', ')}`, removes };
   }
 
   /** One conditional update that applies `patch`; false when `condition` does not hold. */
@@ -168,7 +170,12 @@ export class DynamoMessageStore implements MessageStore {
         new UpdateCommand({
           TableName: this.table,
           Key: { id },
-          UpdateExpression: endClaim ? `${u.set} REMOVE claimToken, claimedAt` : u.set,
+          UpdateExpression: [
+            u.set,
+            ...(endClaim || u.removes.length > 0
+              ? [`REMOVE ${[...(endClaim ? ['claimToken', 'claimedAt'] : []), ...u.removes].join(', ')}`]
+              : []),
+          ].join(' '),
           ConditionExpression: condition,
           ExpressionAttributeNames: u.names,
           ExpressionAttributeValues: { ...u.values, ...values },

@@ -4,7 +4,7 @@
  * emulators.
  */
 import type { SendOutcome } from '../core/dispatch';
-import type { CircuitState, MinuteCounts, ProviderHealth } from '../core/health';
+import type { BucketCounts, CircuitState, ProviderHealth } from '../core/health';
 import type { MessageEvent, MessageRecord, Status } from '../core/message';
 import type { LiveSettings } from '../core/providers';
 import type { QueuedEmail } from '../core/queued-email';
@@ -201,8 +201,8 @@ export interface ProviderSettingsStore {
   load(ids: readonly string[]): Promise<{ live?: LiveSettings; health: Record<string, ProviderHealth> }>;
   /** Saves new live settings if the stored version is still `expectedVersion` (0: none saved yet). */
   saveLive(next: LiveSettings, expectedVersion: number): Promise<boolean>;
-  /** Adds outcomes to one minute's counts, dropping old minutes; the health afterwards. */
-  recordOutcomes(id: string, minute: number, counts: MinuteCounts, drop: readonly number[]): Promise<ProviderHealth>;
+  /** Adds outcomes to one bucket's counts, dropping old buckets; the health afterwards. */
+  recordOutcomes(id: string, bucket: number, counts: BucketCounts, drop: readonly number[]): Promise<ProviderHealth>;
   /**
    * Moves a provider's circuit to `to` if it is in `from.state` (missing counts as closed) and,
    * when `from.dueBy` is set, its `untilMs` is not after it. False when another dispatcher moved first.

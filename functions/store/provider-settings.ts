@@ -3,13 +3,13 @@
  *
  * - `settings#providers`: the live chain, enabled flags and limits, with a version for
  *   optimistic concurrency (two admins saving at once cannot silently overwrite each other);
- * - `health#<provider>`: the circuit (`st`, `until`, `why`, `since`) and outcome counts per minute
- *   (`a<minute>` attempts, `e<minute>` errors), added with ADD so racing dispatchers never lose a count.
+ * - `health#<provider>`: the circuit (`st`, `until`, `why`, `since`) and outcome counts per bucket
+ *   (`a<bucket>` attempts, `e<bucket>` errors), added with ADD so racing dispatchers never lose a count.
  *
  * A dispatcher reads all of it with one BatchGetItem (then caches it briefly).
  */
 import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { CircuitState, MinuteCounts, ProviderHealth } from '../core/health';
+import type { BucketCounts, CircuitState, ProviderHealth } from '../core/health';
 import type { LiveSettings, RateLimit } from '../core/providers';
 import type { ProviderSettingsStore } from './ports';
 
@@ -20,13 +20,13 @@ const MINUTE = /^([ae])(\d+)$/;
 const STATES = new Set<CircuitState>(['closed', 'open', 'half-open']);
 
 export function healthOf(item: Record<string, unknown> | undefined): ProviderHealth {
-  const minutes: Record<number, { attempts: number; errors: number }> = {};
+  const buckets: Record<number, { attempts: number; errors: number }> = {};
   for (const [name, value] of Object.entries(item ?? {})) {
     const m = MINUTE.exec(name);
     if (!m) continue;
-    const minute = Number(m[2]);
-    const c = minutes[minute] ?? { attempts: 0, errors: 0 };
-    minutes[minute] = c;
+    const bucket = Number(m[2]);
+    const c = buckets[bucket] ?? { attempts: 0, errors: 0 };
+    buckets[bucket] = c;
     if (m[1] === 'a') c.attempts = Number(value);
     else c.errors = Number(value);
   }
@@ -36,7 +36,7 @@ export function healthOf(item: Record<string, unknown> | undefined): ProviderHea
     untilMs: typeof item?.until === 'number' ? item.until : undefined,
     reason: typeof item?.why === 'string' ? item.why : undefined,
     sinceMs: typeof item?.since === 'number' ? item.since : undefined,
-    minutes,
+    buckets,
   };
 }
 
@@ -96,12 +96,12 @@ export class DynamoProviderSettings implements ProviderSettingsStore {
 
   async recordOutcomes(
     id: string,
-    minute: number,
-    counts: MinuteCounts,
+    bucket: number,
+    counts: BucketCounts,
     drop: readonly number[],
   ): Promise<ProviderHealth> {
-    const names: Record<string, string> = { '#a': `a${minute}`, '#e': `e${minute}` };
-    const removes = drop.filter((m) => m !== minute).slice(0, 20);
+    const names: Record<string, string> = { '#a': `a${bucket}`, '#e': `e${bucket}` };
+    const removes = drop.filter((m) => m !== bucket).slice(0, 20);
     removes.forEach((m, i) => {
       names[`#ra${i}`] = `a${m}`;
       names[`#re${i}`] = `e${m}`;

@@ -2,7 +2,7 @@
 import { ProviderChain } from '../../functions/app/provider-chain';
 import type { SendOutcome } from '../../functions/core/dispatch';
 import { RETRIES_EXHAUSTED } from '../../functions/core/dispatch';
-import { type CircuitState, HEALTHY, type MinuteCounts, type ProviderHealth } from '../../functions/core/health';
+import { type BucketCounts, type CircuitState, HEALTHY, type ProviderHealth } from '../../functions/core/health';
 import { MAX_EVENTS, type MessageEvent, type MessageRecord, type Status } from '../../functions/core/message';
 import type { AnyProviderDef, LiveSettings } from '../../functions/core/providers';
 import { grant, type RateWindow, slotOf } from '../../functions/core/rate-window';
@@ -59,6 +59,10 @@ export class MemoryMessageStore implements MessageStore {
     if (patch.providerMessageId !== undefined) r.providerMessageId = patch.providerMessageId;
     if (patch.reason !== undefined) r.reason = patch.reason;
     if (patch.pin !== undefined) r.pin = patch.pin;
+    if (patch.status === 'sent' && patch.reason === undefined) {
+      delete r.reason;
+      delete r.pin;
+    }
   }
   async finish(id: string, token: string, patch: FinishPatch) {
     const r = this.items.get(id);
@@ -259,13 +263,13 @@ export class MemoryProviderSettings implements ProviderSettingsStore {
     this.live = structuredClone(next);
     return true;
   }
-  async recordOutcomes(id: string, minute: number, counts: MinuteCounts, drop: readonly number[]) {
+  async recordOutcomes(id: string, bucket: number, counts: BucketCounts, drop: readonly number[]) {
     const h = this.health.get(id) ?? HEALTHY;
-    const minutes = { ...h.minutes };
-    for (const m of drop) if (m !== minute) delete minutes[m];
-    const was = minutes[minute] ?? { attempts: 0, errors: 0 };
-    minutes[minute] = { attempts: was.attempts + counts.attempts, errors: was.errors + counts.errors };
-    const next = { ...h, minutes };
+    const buckets = { ...h.buckets };
+    for (const m of drop) if (m !== bucket) delete buckets[m];
+    const was = buckets[bucket] ?? { attempts: 0, errors: 0 };
+    buckets[bucket] = { attempts: was.attempts + counts.attempts, errors: was.errors + counts.errors };
+    const next = { ...h, buckets };
     this.health.set(id, next);
     return structuredClone(next);
   }

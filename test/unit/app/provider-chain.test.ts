@@ -1,0 +1,294 @@
+/**
+ * The dispatcher over a chain of providers (DESIGN §3): fail-over by outcome class, waiting when
+ * no provider has room, the ambiguous policy per provider, circuits and exact rate windows.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createDispatchHandler } from '../../../functions/app/dispatch';
+import type { SendOutcome } from '../../../functions/core/dispatch';
+import { SendEmailBody, toQueuedEmail } from '../../../functions/core/email';
+import { CIRCUIT } from '../../../functions/core/health';
+import { newRecord } from '../../../functions/core/message';
+import type { QueuedEmail } from '../../../functions/core/queued-email';
+import { maxInAnyInterval, type RateWindow } from '../../../functions/core/rate-window';
+import type { EmailProvider } from '../../../functions/store/ports';
+import { StaticSigningKeys } from '../../../functions/store/secrets';
+import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
+import {
+  MemoryMessageStore,
+  type MemoryProviderSettings,
+  MemoryQueue,
+  MemoryRateWindows,
+  MemorySuppression,
+  MemoryVisibility,
+  memoryChain,
+  ScriptedProvider,
+} from '../../support/fakes';
+
+const KEYRING = { current: 'k1', keys: { k1: 'test-signing-key-0123456789abcdef0123' } };
+let clock: number;
+let messages: MemoryMessageStore;
+let visibility: MemoryVisibility;
+let queue: MemoryQueue;
+
+beforeEach(() => {
+  clock = Date.parse('2026-11-22T10:00:00Z');
+  messages = new MemoryMessageStore();
+  visibility = new MemoryVisibility();
+  queue = new MemoryQueue();
+});
+
+function queued(id: string): QueuedEmail {
+  const q = toQueuedEmail(
+    id,
+    SendEmailBody.parse({ from: 'app@example.com', to: 'user@example.org', subject: 'Hi', text: 'x' }),
+  );
+  messages.items.set(id, newRecord({ ...q, apiKey: 'app' }, new Date(clock), 30));
+  return q;
+}
+
+const provider = (id: string, outcome: (n: number) => SendOutcome, idempotent = true) =>
+  new ScriptedProvider((_e, n) => outcome(n), id, idempotent);
+const ok = (id: string) => provider(id, (n) => ({ kind: 'accepted', providerMessageId: `${id}-${n}` }));
+
+function dispatcher(
+  providers: EmailProvider[],
+  options: {
+    limits?: Record<string, RateWindow[]>;
+    settings?: MemoryProviderSettings;
+    windows?: MemoryRateWindows;
+  } = {},
+) {
+  const wiring = memoryChain(providers, { ...options, now: () => clock, cacheMs: 0 });
+  const handler = createDispatchHandler({
+    messages,
+    suppression: new MemorySuppression(),
+    chain: wiring.chain,
+    queue,
+    visibility,
+    links: { baseUrl: 'https://mail.example.com', keys: new StaticSigningKeys(KEYRING) },
+    trackDefaults: { opens: false, clicks: false },
+    maxReceiveCount: 5,
+    timeoutSeconds: 30,
+    now: () => clock,
+    random: () => 0,
+  });
+  return { handler, ...wiring };
+}
+
+const run = (handler: ReturnType<typeof dispatcher>['handler'], ...emails: QueuedEmail[]) =>
+  handler(sqsEvent(...emails.map((e, i) => sqsRecord(e, { messageId: `m-${e.id}-${i}` }))), lambdaContext());
+
+describe('fail-over', () => {
+  for (const kind of ['down', 'throttled', 'broken'] as const) {
+    it(`moves to the next provider when the first is ${kind}, and sends once`, async () => {
+      const a = provider('a', () => ({ kind, reason: 'no' }));
+      const b = ok('b');
+      const { handler } = dispatcher([a, b]);
+      const res = await run(handler, queued('m1'));
+      expect(res.batchItemFailures).toEqual([]);
+      expect(a.calls).toHaveLength(1);
+      expect(b.calls).toHaveLength(1);
+      const r = messages.items.get('m1');
+      expect(r).toMatchObject({ status: 'sent', provider: 'b', providerMessageId: 'b-1' });
+      expect(r?.events.at(-1)?.detail?.failedOver).toEqual([`a ${kind}: no`]);
+    });
+  }
+
+  it('does not fail over a message the provider refused: it ends rejected', async () => {
+    const a = provider('a', () => ({ kind: 'rejected', reason: 'bad content' }));
+    const b = ok('b');
+    const { handler } = dispatcher([a, b]);
+    await run(handler, queued('m1'));
+    expect(b.calls).toHaveLength(0);
+    expect(messages.items.get('m1')).toMatchObject({ status: 'rejected', provider: 'a', reason: 'bad content' });
+  });
+
+  it('retries with back-off when every provider failed, and fails on the last receive', async () => {
+    const a = provider('a', () => ({ kind: 'down', reason: '500' }));
+    const b = provider('b', () => ({ kind: 'throttled', reason: '429' }));
+    const { handler } = dispatcher([a, b]);
+    const q = queued('m1');
+    const res = await handler(sqsEvent(sqsRecord(q, { messageId: 'x', receiveCount: 1 })), lambdaContext());
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'x' }]);
+    expect(messages.items.get('m1')?.status).toBe('queued');
+    expect(visibility.delays).toHaveLength(1);
+    await handler(sqsEvent(sqsRecord(q, { messageId: 'x', receiveCount: 5 })), lambdaContext());
+    expect(messages.items.get('m1')).toMatchObject({
+      status: 'failed',
+      reason: 'retries exhausted (throttled: a down: 500; b throttled: 429)',
+    });
+  });
+
+  it('follows the live order and enabled flags of the settings item', async () => {
+    const a = ok('a');
+    const b = ok('b');
+    const { handler, settings } = dispatcher([a, b]);
+    settings.live = {
+      chain: ['b', 'a'],
+      providers: { a: { enabled: true, limits: [] }, b: { enabled: true, limits: [] } },
+      version: 1,
+    };
+    await run(handler, queued('m1'));
+    expect(messages.items.get('m1')?.provider).toBe('b');
+    settings.live = {
+      chain: ['b', 'a'],
+      providers: { a: { enabled: true, limits: [] }, b: { enabled: false, limits: [] } },
+      version: 2,
+    };
+    await run(handler, queued('m2'));
+    expect(messages.items.get('m2')?.provider).toBe('a');
+  });
+});
+
+describe('waiting for capacity', () => {
+  it('puts a message back with a delay, unclaimed and not failed, when every provider is full', async () => {
+    const a = ok('a');
+    const { handler } = dispatcher([a], { limits: { a: [{ limit: 2, windowSeconds: 60 }] } });
+    const emails = ['m1', 'm2', 'm3', 'm4'].map(queued);
+    const res = await run(handler, ...emails);
+    expect(res.batchItemFailures).toEqual([]); // the waiting ones were re-queued, so acknowledged
+    expect(a.calls).toHaveLength(2);
+    const waiting = [...messages.items.values()].filter((r) => r.status === 'queued');
+    expect(waiting).toHaveLength(2);
+    expect(queue.sent.map((e) => JSON.parse(e.body).id).sort()).toEqual(waiting.map((r) => r.id).sort());
+    for (const e of queue.sent) {
+      expect(e.delaySeconds).toBeGreaterThan(0);
+      expect(e.delaySeconds).toBeLessThanOrEqual(63);
+    }
+    expect(waiting.every((r) => r.attempts === 0)).toBe(true); // never claimed
+  });
+
+  it('uses the next provider when the first is full, without counting a failure', async () => {
+    const a = ok('a');
+    const b = ok('b');
+    const { handler, settings } = dispatcher([a, b], { limits: { a: [{ limit: 1, windowSeconds: 60 }] } });
+    await run(handler, queued('m1'), queued('m2'), queued('m3'));
+    expect(a.calls).toHaveLength(1);
+    expect(b.calls).toHaveLength(2);
+    expect([...messages.items.values()].every((r) => r.status === 'sent')).toBe(true);
+    expect((await settings.load(['a'])).health.a?.buckets).toEqual({
+      [Math.floor(clock / 10_000)]: { attempts: 1, errors: 0 },
+    });
+  });
+
+  it('falls back to a visibility delay when the delayed copy cannot be queued', async () => {
+    const { handler } = dispatcher([ok('a')], { limits: { a: [{ limit: 1, windowSeconds: 10 }] } });
+    queue.failAll = true;
+    const res = await run(handler, queued('m1'), queued('m2'));
+    expect(res.batchItemFailures).toHaveLength(1);
+    expect(visibility.delays).toHaveLength(1);
+    // The next batch's answer is its own (Powertools shares the object of a batch without failures).
+    queue.failAll = false;
+    clock += 60_000;
+    expect((await run(handler, queued('m3'))).batchItemFailures).toEqual([]);
+    expect((await run(handler, queued('m4'))).batchItemFailures).toEqual([]);
+  });
+
+  it('never admits more than a limit in any window, across many batches', async () => {
+    const a = ok('a');
+    const windows = new MemoryRateWindows();
+    const limits = { a: [{ limit: 5, windowSeconds: 2 }] };
+    const { handler } = dispatcher([a], { limits, windows });
+    const sendTimes: number[] = [];
+    const orig = a.send.bind(a);
+    a.send = async (e) => {
+      sendTimes.push(clock);
+      return orig(e);
+    };
+    for (let i = 0; i < 40; i++) {
+      await run(handler, queued(`x${i}a`), queued(`x${i}b`), queued(`x${i}c`));
+      clock += 250;
+    }
+    expect(maxInAnyInterval(sendTimes, 2000)).toBeLessThanOrEqual(5);
+    // 10 s at 5 per 2 s is at most 25; the slotted limiter admits at least 20/21 of that.
+    expect(sendTimes.length).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe('ambiguous outcomes', () => {
+  it('an idempotent provider: retried through the same provider only (pinned), then sent once', async () => {
+    let first = true;
+    const a = provider('a', (n) =>
+      first
+        ? ((first = false), { kind: 'ambiguous', reason: 'timeout' })
+        : { kind: 'accepted', providerMessageId: `a-${n}` },
+    );
+    const b = ok('b');
+    const { handler } = dispatcher([a, b]);
+    const q = queued('m1');
+    const res = await handler(sqsEvent(sqsRecord(q, { messageId: 'x', receiveCount: 1 })), lambdaContext());
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'x' }]);
+    expect(messages.items.get('m1')).toMatchObject({ status: 'queued', pin: 'a' });
+    expect(messages.items.get('m1')?.events.at(-1)?.type).toBe('ambiguous');
+    // The next receive: `a` is full of trouble no more; `b` is never tried for this message.
+    await handler(sqsEvent(sqsRecord(q, { messageId: 'x', receiveCount: 2 })), lambdaContext());
+    expect(b.calls).toHaveLength(0);
+    expect(a.calls).toHaveLength(2);
+    expect(messages.items.get('m1')).toMatchObject({ status: 'sent', provider: 'a' });
+    expect(messages.items.get('m1')?.pin).toBeUndefined();
+  });
+
+  it('a provider without idempotency (SES): never sent again, ends failed as ambiguous', async () => {
+    const ses = provider('ses', () => ({ kind: 'ambiguous', reason: 'socket reset' }), false);
+    const b = ok('b');
+    const { handler } = dispatcher([ses, b]);
+    const res = await run(handler, queued('m1'));
+    expect(res.batchItemFailures).toEqual([]);
+    expect(b.calls).toHaveLength(0);
+    expect(messages.items.get('m1')).toMatchObject({ status: 'failed', reason: 'ambiguous: socket reset' });
+  });
+});
+
+describe('circuits', () => {
+  it('a broken provider opens its circuit at once: later messages skip it', async () => {
+    const a = provider('a', () => ({ kind: 'broken', reason: '401' }));
+    const b = ok('b');
+    const { handler, settings } = dispatcher([a, b]);
+    await run(handler, queued('m1'));
+    expect(settings.health.get('a')).toMatchObject({ state: 'open' });
+    await run(handler, queued('m2'), queued('m3'));
+    expect(a.calls).toHaveLength(1);
+    expect(b.calls).toHaveLength(3);
+  });
+
+  it('opens on a high error rate, then after the cool-down one message probes and closes it', async () => {
+    let healthy = false;
+    const a = provider('a', (n) =>
+      healthy ? { kind: 'accepted', providerMessageId: `a-${n}` } : { kind: 'down', reason: '503' },
+    );
+    const b = ok('b');
+    const { handler, settings } = dispatcher([a, b]);
+    await run(handler, ...Array.from({ length: CIRCUIT.minAttempts }, (_, i) => queued(`e${i}`)));
+    expect(settings.health.get('a')?.state).toBe('open');
+    const before = a.calls.length;
+    await run(handler, queued('skip1'), queued('skip2'));
+    expect(a.calls.length).toBe(before); // open: skipped
+
+    clock += CIRCUIT.coolDownSeconds * 1000 + 1;
+    healthy = true;
+    await run(handler, queued('p1'), queued('p2'), queued('p3'));
+    expect(a.calls.length).toBe(before + 1); // exactly one probe
+    expect(settings.health.get('a')?.state).toBe('closed');
+    await run(handler, queued('n1'), queued('n2'));
+    expect(a.calls.length).toBe(before + 3);
+  });
+
+  it('a failed probe opens the circuit again', async () => {
+    const a = provider('a', () => ({ kind: 'down', reason: '503' }));
+    const { handler, settings } = dispatcher([a, ok('b')]);
+    settings.health.set('a', { state: 'open', untilMs: clock - 1, reason: 'x', buckets: {} });
+    await run(handler, queued('p1'), queued('p2'));
+    expect(a.calls).toHaveLength(1);
+    expect(settings.health.get('a')).toMatchObject({ state: 'open' });
+    expect(settings.health.get('a')?.untilMs).toBeGreaterThan(clock);
+  });
+
+  it('with every circuit open, messages wait (not failed) until the first cool-down ends', async () => {
+    const { handler, settings } = dispatcher([ok('a'), ok('b')]);
+    settings.health.set('a', { state: 'open', untilMs: clock + 20_000, buckets: {} });
+    settings.health.set('b', { state: 'open', untilMs: clock + 50_000, buckets: {} });
+    await run(handler, queued('m1'));
+    expect(messages.items.get('m1')?.status).toBe('queued');
+    expect(queue.sent[0]?.delaySeconds).toBe(20);
+  });
+});

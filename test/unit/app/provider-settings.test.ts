@@ -1,0 +1,173 @@
+/** GET/PUT /v1/settings/providers: the live chain, its validation, concurrency and the health view. */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { Authenticator, hashKey } from '../../../functions/app/auth';
+import { createHttpHandler } from '../../../functions/app/http';
+import { logger, metrics } from '../../../functions/app/observability';
+import { providerSettingsRoutes } from '../../../functions/app/provider-settings';
+import type { AnyProviderDef } from '../../../functions/core/providers';
+import { httpEvent, lambdaContext } from '../../support/events';
+import { MemoryKeys, MemoryProviderSettings } from '../../support/fakes';
+
+const ADMIN = 'mr_admin_key_0123456789';
+const SENDER = 'mr_send_key_0123456789';
+const NOW = Date.parse('2026-11-22T10:00:00Z');
+const DEFS: AnyProviderDef[] = [
+  { id: 'relay', type: 'http', url: 'https://relay.example.com/send', limits: [{ limit: 10, windowSeconds: 1 }] },
+  { id: 'azure', type: 'azure', connectionStringSecret: 'mailroute/azure' },
+  { id: 'ses', type: 'ses', limits: [{ limit: 14, windowSeconds: 1 }] },
+];
+let store: MemoryProviderSettings;
+let handler: ReturnType<typeof createHttpHandler>;
+
+beforeEach(async () => {
+  store = new MemoryProviderSettings();
+  const keys = new MemoryKeys();
+  const key = { createdAt: '', senderDomains: ['*'], ratePerSecond: 100 };
+  await keys.put(hashKey(ADMIN), { ...key, name: 'ops', scopes: ['read', 'admin'] });
+  await keys.put(hashKey(SENDER), { ...key, name: 'app', scopes: ['send', 'read'] });
+  handler = createHttpHandler(
+    providerSettingsRoutes({ defs: DEFS, chain: ['relay', 'ses'], store }, () => new Date(NOW)),
+    { auth: new Authenticator(keys), logger, metrics },
+  );
+});
+
+async function call(routeKey: string, body?: unknown, key = ADMIN) {
+  const event = httpEvent(routeKey, {
+    headers: { authorization: `Bearer ${key}` },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const res = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
+  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
+}
+
+describe('GET /v1/settings/providers', () => {
+  it('shows the deployed defaults with each provider, its position, limits and health', async () => {
+    store.health.set('relay', {
+      state: 'open',
+      untilMs: NOW + 20_000,
+      reason: 'broken: HTTP 401',
+      buckets: { [Math.floor(NOW / 10_000)]: { attempts: 4, errors: 3 } },
+    });
+    const res = await call('GET /v1/settings/providers');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ chain: ['relay', 'ses'], source: 'defaults', version: 0, cacheSeconds: 30 });
+    expect(res.body.providers).toEqual([
+      {
+        id: 'relay',
+        type: 'http',
+        enabled: true,
+        position: 1,
+        limits: [{ limit: 10, windowSeconds: 1 }],
+        health: {
+          circuit: 'open',
+          openUntil: new Date(NOW + 20_000).toISOString(),
+          reason: 'broken: HTTP 401',
+          errorRate: 0.75,
+          attempts: 4,
+          errors: 3,
+          windowMinutes: 5,
+        },
+      },
+      expect.objectContaining({ id: 'azure', type: 'azure', position: null }),
+      expect.objectContaining({ id: 'ses', position: 2, health: expect.objectContaining({ circuit: 'closed' }) }),
+    ]);
+    // Secrets never appear, not even their names.
+    expect(JSON.stringify(res.body)).not.toContain('mailroute/azure');
+  });
+
+  it('needs an admin key', async () => {
+    expect((await call('GET /v1/settings/providers', undefined, SENDER)).status).toBe(403);
+    expect((await call('PUT /v1/settings/providers', { chain: ['ses'] }, SENDER)).status).toBe(403);
+    expect(store.live).toBeUndefined();
+  });
+});
+
+describe('PUT /v1/settings/providers', () => {
+  it('reorders, enables and sets limits; later reads show the saved settings', async () => {
+    const res = await call('PUT /v1/settings/providers', {
+      chain: ['azure', 'ses', 'relay'],
+      providers: { relay: { enabled: false }, ses: { limits: [{ limit: 50_000, windowSeconds: 86_400 }] } },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ chain: ['azure', 'ses', 'relay'], source: 'settings', version: 1 });
+    expect(store.live?.providers).toEqual({
+      relay: { enabled: false, limits: [{ limit: 10, windowSeconds: 1 }] },
+      azure: { enabled: true, limits: [] },
+      ses: { enabled: true, limits: [{ limit: 50_000, windowSeconds: 86_400 }] },
+    });
+    // A partial update keeps what it does not name.
+    const again = await call('PUT /v1/settings/providers', { providers: { relay: { enabled: true } } });
+    expect(again.body).toMatchObject({ chain: ['azure', 'ses', 'relay'], version: 2 });
+    expect((await call('GET /v1/settings/providers')).body.providers[0]).toMatchObject({ id: 'relay', enabled: true });
+  });
+
+  const refused: [string, unknown, string][] = [
+    ['an unknown id in the chain', { chain: ['ses', 'sendgrid'] }, 'chain.1'],
+    ['an id twice', { chain: ['ses', 'ses'] }, 'chain.1'],
+    ['an empty chain', { chain: [] }, 'chain'],
+    ['an unknown provider', { providers: { mailgun: { enabled: false } } }, 'providers.mailgun'],
+    [
+      'a zero limit',
+      { providers: { ses: { limits: [{ limit: 0, windowSeconds: 1 }] } } },
+      'providers.ses.limits.0.limit',
+    ],
+    [
+      'a fractional window',
+      { providers: { ses: { limits: [{ limit: 5, windowSeconds: 1.5 }] } } },
+      'providers.ses.limits.0.windowSeconds',
+    ],
+    [
+      'a window declared twice',
+      {
+        providers: {
+          ses: {
+            limits: [
+              { limit: 5, windowSeconds: 1 },
+              { limit: 9, windowSeconds: 1 },
+            ],
+          },
+        },
+      },
+      'providers.ses.limits',
+    ],
+    ['an unknown field', { chain: ['ses'], order: ['ses'] }, ''],
+    ['a type change', { providers: { ses: { type: 'http' } } }, 'providers.ses'],
+  ];
+  for (const [what, body, path] of refused) {
+    it(`refuses ${what} with a 422 naming the field, and changes nothing`, async () => {
+      const res = await call('PUT /v1/settings/providers', body);
+      expect(res.status).toBe(422);
+      expect(res.body.error.code).toBe('validation_failed');
+      if (path) expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(path);
+      expect(store.live).toBeUndefined();
+    });
+  }
+
+  it('refuses a body that is not JSON with a 400', async () => {
+    expect((await call('PUT /v1/settings/providers', '{"chain":')).status).toBe(400);
+  });
+
+  it('applies an update over a change saved meanwhile instead of overwriting it', async () => {
+    await call('PUT /v1/settings/providers', { chain: ['ses', 'relay'] });
+    const load = store.load.bind(store);
+    let raced = false;
+    store.load = async (ids) => {
+      const out = await load(ids);
+      if (!raced && ids.length === 0) {
+        raced = true; // another admin saves between our read and our write
+        store.live = {
+          ...structuredClone(store.live!),
+          providers: { ...store.live!.providers, azure: { enabled: false, limits: [] } },
+          version: 2,
+        };
+      }
+      return out;
+    };
+    const res = await call('PUT /v1/settings/providers', { providers: { relay: { enabled: false } } });
+    expect(res.status).toBe(200);
+    expect(store.live).toMatchObject({ version: 3 });
+    expect(store.live?.providers.azure?.enabled).toBe(false);
+    expect(store.live?.providers.relay?.enabled).toBe(false);
+  });
+});
