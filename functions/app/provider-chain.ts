@@ -8,12 +8,14 @@
  * - Capacity is reserved per batch: the first message of a batch that needs a provider reserves
  *   room for every message of the batch still waiting (one conditional write), the others draw
  *   from that pool. A pool that could not be filled marks the provider full for the batch.
- * - Outcomes are counted per batch and written once per provider; a broken configuration, or an
- *   error rate over the threshold, opens the provider's circuit for every dispatcher.
+ * - Outcomes are counted in the process and written (one update per provider) after a batch with
+ *   an error, or once per 10 s otherwise; a broken configuration, or an error rate over the
+ *   threshold, opens the provider's circuit for every dispatcher.
  */
 import type { SendOutcome } from '../core/dispatch';
 import {
   availability,
+  BUCKET_MS,
   bucketOf,
   CIRCUIT,
   HEALTHY,
@@ -116,6 +118,33 @@ export class ProviderChain {
     this.view?.health.set(id, health);
   }
 
+  /**
+   * Outcome counts not yet written, per provider, kept across batches: a batch with an error
+   * writes at once; successes alone are written at most once per bucket (10 s) per process, so
+   * healthy traffic costs next to no writes.
+   */
+  private readonly unwritten = new Map<string, { attempts: number; errors: number; since: number }>();
+
+  /** @internal */
+  count(id: string, error: boolean, nowMs: number): void {
+    const t = this.unwritten.get(id) ?? { attempts: 0, errors: 0, since: nowMs };
+    t.attempts += 1;
+    if (error) t.errors += 1;
+    this.unwritten.set(id, t);
+  }
+
+  /** @internal the counts due to be written now (and forgets them). */
+  takeDue(nowMs: number): [string, { attempts: number; errors: number }][] {
+    const due: [string, { attempts: number; errors: number }][] = [];
+    for (const [id, t] of this.unwritten) {
+      if (t.errors > 0 || nowMs - t.since >= BUCKET_MS) {
+        due.push([id, { attempts: t.attempts, errors: t.errors }]);
+        this.unwritten.delete(id);
+      }
+    }
+    return due;
+  }
+
   /** @internal */
   throttle(id: string, untilMs: number): void {
     this.throttledUntil.set(id, Math.max(untilMs, this.throttledUntil.get(id) ?? 0));
@@ -142,7 +171,6 @@ interface Pool {
 export class BatchRouting {
   private pending: number;
   private readonly pools = new Map<string, Pool>();
-  private readonly tallies = new Map<string, { attempts: number; errors: number }>();
   /** Probe state per provider in this batch: won (unused), used, or lost to another dispatcher. */
   private readonly probes = new Map<string, 'won' | 'used' | 'lost'>();
   private readonly circuitMoves: Promise<unknown>[] = [];
@@ -252,10 +280,7 @@ export class BatchRouting {
   /** Counts an outcome of `c` and acts on it: a broken provider, or a probe's result, moves its circuit. */
   note(c: Candidate, outcome: SendOutcome, probe: boolean): void {
     const nowMs = this.now();
-    const t = this.tallies.get(c.id) ?? { attempts: 0, errors: 0 };
-    t.attempts += 1;
-    if (isProviderError(outcome.kind)) t.errors += 1;
-    this.tallies.set(c.id, t);
+    this.chain.count(c.id, isProviderError(outcome.kind), nowMs);
     if (outcome.kind === 'throttled' && outcome.retryAfterSeconds)
       this.chain.throttle(c.id, nowMs + outcome.retryAfterSeconds * 1000);
 
@@ -294,7 +319,7 @@ export class BatchRouting {
   }
 
   /**
-   * Writes the batch's outcome counts (one update per provider used) and opens the circuit of a
+   * Writes the outcome counts that are due (one update per provider) and opens the circuit of a
    * provider whose recent error rate is too high. Never throws: health is advice, not the send.
    */
   async flush(): Promise<void> {
@@ -302,7 +327,7 @@ export class BatchRouting {
     const bucket = bucketOf(nowMs);
     await Promise.allSettled(this.circuitMoves);
     await Promise.allSettled(
-      [...this.tallies].map(async ([id, counts]) => {
+      this.chain.takeDue(nowMs).map(async ([id, counts]) => {
         const before = this.chain.healthOf(id);
         const after = await this.deps.settings.recordOutcomes(id, bucket, counts, staleBuckets(before, nowMs));
         this.chain.learn(id, after);

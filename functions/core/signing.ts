@@ -3,7 +3,7 @@
  * `<keyId>.<payload>.<mac>`, base64url, with an HMAC-SHA256 over key id and payload. Keys rotate by
  * id: new links use the current key, and every key still in the keyring verifies old links.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 
 export interface Keyring {
   /** The key id new tokens are signed with. */
@@ -27,8 +27,19 @@ export function parseKeyring(secret: string): Keyring {
 }
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,16}$/;
+/** Keys imported once: an HMAC with a KeyObject skips importing the key on every token. */
+const imported = new Map<string, KeyObject>();
+function keyObject(key: string): KeyObject {
+  let k = imported.get(key);
+  if (!k) {
+    if (imported.size > 32) imported.clear(); // rotated keys do not pile up
+    k = createSecretKey(Buffer.from(key, 'utf8'));
+    imported.set(key, k);
+  }
+  return k;
+}
 const mac = (key: string, keyId: string, payload: string) =>
-  createHmac('sha256', key).update(`${keyId}.${payload}`).digest('base64url');
+  createHmac('sha256', keyObject(key)).update(`${keyId}.${payload}`).digest('base64url');
 
 export function sign(value: unknown, ring: Keyring): string {
   const key = ring.keys[ring.current];

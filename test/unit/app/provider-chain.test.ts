@@ -166,6 +166,13 @@ describe('waiting for capacity', () => {
     expect(a.calls).toHaveLength(1);
     expect(b.calls).toHaveLength(2);
     expect([...messages.items.values()].every((r) => r.status === 'sent')).toBe(true);
+    // Successes alone are written at most once per 10 s per process (cheap healthy traffic).
+    expect(settings.health.get('a')).toBeUndefined();
+    clock += 10_000;
+    await run(handler, queued('m4'));
+    expect((await settings.load(['b'])).health.b?.buckets).toEqual({
+      [Math.floor(clock / 10_000)]: { attempts: 3, errors: 0 },
+    });
     expect((await settings.load(['a'])).health.a?.buckets).toEqual({
       [Math.floor(clock / 10_000)]: { attempts: 1, errors: 0 },
     });
