@@ -454,6 +454,12 @@ export function createDispatchHandler(deps: DispatchDeps) {
     // A copy: for a batch without failures Powertools returns one shared object.
     const response: SQSBatchResponse = { batchItemFailures: [...processed.batchItemFailures] };
     await routing.flush().catch((error) => logger.warn('could not record provider health', { error }));
+    for (const c of routing.circuitChanges) {
+      if (c.state === 'open') {
+        metrics.addMetric(METRICS.circuitOpened, 'Count', 1);
+        logger.warn('provider circuit opened', { provider: c.id, reason: c.reason });
+      } else logger.info(`provider circuit ${c.state}`, { provider: c.id });
+    }
     if (waits.length > 0) {
       // A waiting message goes back as a delayed copy (a fresh receive count: waiting is not
       // failing); if the copy cannot be sent, the original stays and becomes visible later.

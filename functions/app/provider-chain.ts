@@ -40,8 +40,6 @@ export interface ProviderChainDeps {
   /** How long live settings and health are cached. @default 30000 */
   readonly cacheMs?: number;
   readonly now?: () => number;
-  /** Told about circuit changes and fail-overs (logs, metrics). */
-  readonly onCircuit?: (id: string, state: ProviderHealth['state'], reason?: string) => void;
 }
 
 export interface Candidate extends ChainEntry {
@@ -174,6 +172,8 @@ export class BatchRouting {
   /** Probe state per provider in this batch: won (unused), used, or lost to another dispatcher. */
   private readonly probes = new Map<string, 'won' | 'used' | 'lost'>();
   private readonly circuitMoves: Promise<unknown>[] = [];
+  /** Circuits this batch moved (for logs and metrics once the batch is done). */
+  readonly circuitChanges: { id: string; state: ProviderHealth['state']; reason?: string | undefined }[] = [];
 
   constructor(
     private readonly chain: ProviderChain,
@@ -308,7 +308,7 @@ export class BatchRouting {
     this.chain.learn(id, local);
     this.circuitMoves.push(
       this.deps.settings.moveCircuit(id, from, to).then((moved) => {
-        if (moved) this.deps.onCircuit?.(id, to.state, to.reason);
+        if (moved) this.circuitChanges.push({ id, state: to.state, reason: to.reason });
       }),
     );
   }
@@ -337,7 +337,7 @@ export class BatchRouting {
           const to = { state: 'open', untilMs: openUntil(nowMs), reason } as const;
           this.chain.learn(id, { ...after, ...to });
           if (await this.deps.settings.moveCircuit(id, { state: 'closed' }, to))
-            this.deps.onCircuit?.(id, 'open', reason);
+            this.circuitChanges.push({ id, state: 'open', reason });
         }
       }),
     );

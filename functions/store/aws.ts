@@ -68,7 +68,6 @@ export interface ChainOptions {
   /** Wraps each provider (the local stack's SES simulator). */
   readonly wrap?: (provider: EmailProvider, def: AnyProviderDef) => EmailProvider;
   readonly cacheMs?: number;
-  readonly onCircuit?: (id: string, state: string, reason?: string) => void;
 }
 
 /** The provider chain of a deployment: its definitions built into providers, live settings and health. */
@@ -92,7 +91,6 @@ export function providerChain(
     settings: new DynamoProviderSettings(doc, config.tables.settings),
     windows: new DynamoRateWindows(doc, config.tables.rateWindows),
     ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}),
-    ...(options.onCircuit ? { onCircuit: options.onCircuit } : {}),
   });
 }
 
