@@ -3,6 +3,8 @@
  * Parsed once by bin/app.ts; a bad value stops `cdk synth` with a message naming the field.
  */
 import { z } from 'zod';
+import { DEFAULT_PROVIDERS } from '../functions/config';
+import { ProviderDef, ProvidersConfig, RateLimit } from '../functions/core/providers';
 
 /** The context key under which cdk.json holds the configuration. */
 export const CONTEXT_KEY = 'mailroute';
@@ -123,49 +125,145 @@ const PublicBaseUrl = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
-export const MailrouteContextSchema = z
-  .strictObject({
-    /** SES identities (domains or email addresses) the dispatch function may send from. */
-    senderIdentities: z
-      .array(SenderIdentity, { error: 'expected a list of SES identities, e.g. ["example.com"]' })
-      .min(1, { error: 'expected at least one SES identity (a domain or an email address)' }),
-    /** Days a message record is kept before DynamoDB TTL removes it. */
-    retentionDays: wholeNumber(1, 3650, 'days').default(30),
-    dispatch: DispatchContext.prefault({}),
-    /** Soft bounces of one address that suppress it, and within how many hours. */
-    softBounce: SoftBounceContext.prefault({}),
-    /**
-     * Base URL of the links in emails (unsubscribe, open pixel, click redirect), for a custom domain in
-     * front of the API that the stack does not manage; `tracking.domain` is the managed alternative (set
-     * only one). Without either, links use the HTTP API's own URL.
-     */
-    publicBaseUrl: PublicBaseUrl.optional(),
-    /** Open and click tracking defaults, and an optional custom domain for the links in emails. */
-    tracking: TrackingContext.prefault({}),
-  })
-  .superRefine((value, ctx) => {
-    const domain = value.tracking.domain;
-    if (value.publicBaseUrl !== undefined && domain !== undefined) {
+const ContextObject = z.strictObject({
+  /** SES identities (domains or email addresses) the dispatch function may send from. */
+  senderIdentities: z
+    .array(SenderIdentity, { error: 'expected a list of SES identities, e.g. ["example.com"]' })
+    .min(1, { error: 'expected at least one SES identity (a domain or an email address)' }),
+  /** Days a message record is kept before DynamoDB TTL removes it. */
+  retentionDays: wholeNumber(1, 3650, 'days').default(30),
+  dispatch: DispatchContext.prefault({}),
+  /** Soft bounces of one address that suppress it, and within how many hours. */
+  softBounce: SoftBounceContext.prefault({}),
+  /**
+   * Base URL of the links in emails (unsubscribe, open pixel, click redirect), for a custom domain in
+   * front of the API that the stack does not manage; `tracking.domain` is the managed alternative (set
+   * only one). Without either, links use the HTTP API's own URL.
+   */
+  publicBaseUrl: PublicBaseUrl.optional(),
+  /** Open and click tracking defaults, and an optional custom domain for the links in emails. */
+  tracking: TrackingContext.prefault({}),
+  /**
+   * The email providers the dispatcher may send through (SES, Azure Communication Services, an HTTP
+   * API), as the functions' `ProvidersConfig` defines them; credentials only by Secrets Manager secret
+   * name. Set together with `chain`. Without both: SES alone.
+   */
+  providers: z.unknown().optional(),
+  /** The ids of `providers` in the order they are tried (live settings may reorder them later). */
+  chain: z.unknown().optional(),
+});
+
+/** Keys whose inline value is a credential, and the key that names a secret holding it instead. */
+const INLINE_SECRETS: Readonly<Record<string, string>> = {
+  token: 'tokenSecret',
+  connectionString: 'connectionStringSecret',
+};
+
+/** A Secrets Manager secret ARN (any partition): arn:aws:secretsmanager:<region>:<account>:secret:<name>. */
+const SECRET_ARN = /^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:secret:[\w/+=.@-]+$/;
+
+/** The secret a provider definition names (Azure connection string, HTTP bearer token), if any. */
+export function secretOf(def: ProviderDef): { readonly key: string; readonly name: string } | undefined {
+  if (def.type === 'azure') return { key: 'connectionStringSecret', name: def.connectionStringSecret };
+  if (def.type === 'http' && def.tokenSecret !== undefined) return { key: 'tokenSecret', name: def.tokenSecret };
+  return undefined;
+}
+
+/**
+ * `providers` and `chain` are checked with the functions' own schema (the dispatcher parses the same
+ * JSON from its PROVIDERS variable), so what synthesizes is what the functions accept.
+ */
+function checkProviders(value: { providers?: unknown; chain?: unknown }, ctx: z.RefinementCtx): void {
+  const { providers, chain } = value;
+  if (providers === undefined && chain === undefined) return;
+  if (providers === undefined || chain === undefined) {
+    const [missing, present, example] =
+      providers === undefined
+        ? ['providers', 'chain', '[{ "id": "ses", "type": "ses" }]']
+        : ['chain', 'providers', '["ses"] (the provider ids in the order they are tried)'];
+    ctx.addIssue({
+      code: 'custom',
+      path: [missing],
+      message: `missing: "${CONTEXT_KEY}.${present}" is set, so "${CONTEXT_KEY}.${missing}" must be too, e.g. ${example}`,
+    });
+    return;
+  }
+  const result = ProvidersConfig.safeParse({ providers, chain });
+  if (!result.success) {
+    // The issues keep their code (unknown keys are described with the keys allowed) and their path,
+    // which starts at "providers" or "chain" as in cdk.json.
+    for (const issue of result.error.issues) {
+      if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
+        ctx.addIssue({ code: 'custom', path: issue.path, message: `missing (expected ${issue.expected})` });
+      } else {
+        ctx.addIssue({ ...issue } as z.core.$ZodRawIssue);
+      }
+    }
+    return;
+  }
+  result.data.providers.forEach((def, index) => {
+    const secret = secretOf(def);
+    if (secret?.name.startsWith('arn:') && !SECRET_ARN.test(secret.name)) {
       ctx.addIssue({
         code: 'custom',
-        path: ['tracking', 'domain'],
+        path: ['providers', index, secret.key],
         message:
-          `conflicts with "${CONTEXT_KEY}.publicBaseUrl": set only one of them ` +
-          `(tracking.domain implies a publicBaseUrl of "https://${domain.name}")`,
+          'expected the name of a Secrets Manager secret, or its complete ARN ' +
+          '("arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>")',
       });
     }
   });
+}
 
-export type MailrouteContext = z.infer<typeof MailrouteContextSchema>;
+export const MailrouteContextSchema = ContextObject.superRefine((value, ctx) => {
+  const domain = value.tracking.domain;
+  if (value.publicBaseUrl !== undefined && domain !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tracking', 'domain'],
+      message:
+        `conflicts with "${CONTEXT_KEY}.publicBaseUrl": set only one of them ` +
+        `(tracking.domain implies a publicBaseUrl of "https://${domain.name}")`,
+    });
+  }
+})
+  // Also when other fields are wrong, so that every problem is reported at once.
+  .superRefine(checkProviders, { when: (payload) => typeof payload.value === 'object' && payload.value !== null })
+  .transform(({ providers, chain, ...rest }) => {
+    // checkProviders has reported whatever is wrong. zod still runs this step when the only issues
+    // are unknown keys, so a failed parse here falls back to the default rather than throwing.
+    const parsed = providers === undefined ? undefined : ProvidersConfig.safeParse({ providers, chain });
+    const config = parsed?.success ? (parsed.data as ProvidersConfig) : structuredClone(DEFAULT_PROVIDERS);
+    return { ...rest, providers: config.providers, chain: config.chain };
+  });
+
+export type MailrouteContext = z.output<typeof MailrouteContextSchema>;
 
 /** Keys each (nested) object accepts, by its path below `mailroute`, for the unknown-key message. */
 const ALLOWED_KEYS: Readonly<Record<string, readonly string[]>> = {
-  '': Object.keys(MailrouteContextSchema.shape),
+  '': Object.keys(ContextObject.shape),
   dispatch: Object.keys(DispatchContext.shape),
   softBounce: Object.keys(SoftBounceContext.shape),
   tracking: Object.keys(TrackingContext.shape),
   'tracking.domain': Object.keys(TrackingDomainContext.shape),
+  'providers.*.limits.*': Object.keys(RateLimit.shape),
 };
+
+/** Keys a provider definition accepts, by its type. */
+const PROVIDER_KEYS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  ProviderDef._zod.def.options.map((option) => [option.shape.type._zod.def.values[0], Object.keys(option.shape)]),
+);
+
+/** The keys allowed at `path` (array indices as `*`); for a provider, those of its type. */
+function allowedKeys(path: readonly PropertyKey[], root: unknown): readonly string[] {
+  const at = path.map((key) => (typeof key === 'number' ? '*' : String(key))).join('.');
+  if (at === 'providers.*') {
+    const providers = (root as { providers?: unknown } | undefined)?.providers;
+    const type = Array.isArray(providers) ? (providers[path[1] as number] as { type?: unknown })?.type : undefined;
+    return PROVIDER_KEYS[String(type)] ?? [];
+  }
+  return ALLOWED_KEYS[at] ?? [];
+}
 
 /** `mailroute.senderIdentities[1]`, `mailroute.dispatch.maxConcurrency`. */
 const fieldPath = (path: readonly PropertyKey[]): string =>
@@ -174,13 +272,20 @@ const fieldPath = (path: readonly PropertyKey[]): string =>
     CONTEXT_KEY,
   );
 
-function describe(issue: z.core.$ZodIssue): string[] {
+function describe(issue: z.core.$ZodIssue, root: unknown): string[] {
   if (issue.code === 'unrecognized_keys') {
-    const allowed = ALLOWED_KEYS[issue.path.map(String).join('.')] ?? [];
-    return issue.keys.map(
-      (key) =>
-        `cdk.json context "${fieldPath([...issue.path, key])}": unknown key (allowed here: ${allowed.join(', ')})`,
-    );
+    const allowed = allowedKeys(issue.path, root);
+    return issue.keys.map((key) => {
+      const field = `cdk.json context "${fieldPath([...issue.path, key])}"`;
+      const instead = INLINE_SECRETS[key];
+      if (instead !== undefined && issue.path[0] === 'providers') {
+        return (
+          `${field}: credentials cannot be written into cdk.json; ` +
+          `use ${instead} (a Secrets Manager secret name) and store the value in that secret`
+        );
+      }
+      return `${field}: unknown key (allowed here: ${allowed.join(', ')})`;
+    });
   }
   if (issue.code === 'invalid_type' && issue.path.length === 0) {
     return [`cdk.json context "${CONTEXT_KEY}": expected an object such as { "senderIdentities": ["example.com"] }`];
@@ -204,7 +309,9 @@ export function parseContext(raw: unknown): MailrouteContext {
   }
   const result = MailrouteContextSchema.safeParse(value);
   if (!result.success) {
-    throw new Error(`Invalid configuration:\n  ${result.error.issues.flatMap(describe).join('\n  ')}`);
+    throw new Error(
+      `Invalid configuration:\n  ${result.error.issues.flatMap((issue) => describe(issue, value)).join('\n  ')}`,
+    );
   }
   return result.data;
 }

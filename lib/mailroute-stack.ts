@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { ConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import type { Construct } from 'constructs';
+import type { ProvidersConfig } from '../functions/core/providers';
 import { MailrouteApi } from './constructs/api';
 import { Dispatch } from './constructs/dispatch';
 import { Ingest } from './constructs/ingest';
@@ -62,6 +63,13 @@ export interface MailrouteStackProps extends StackProps {
    * @default - no custom domain
    */
   readonly trackingDomain?: TrackingDomainSettings;
+  /**
+   * The email providers the dispatcher may send through and the order it tries them in (the live
+   * settings, changed with PUT /v1/settings/providers, may reorder, disable and limit them). Secrets
+   * only by Secrets Manager name or ARN; the dispatcher may read exactly those secrets.
+   * @default - SES alone: `{ providers: [{ id: 'ses', type: 'ses' }], chain: ['ses'] }`
+   */
+  readonly providers?: ProvidersConfig;
 }
 
 /** The stack's props from the validated cdk.json context: one mapping, used by the app and the tests. */
@@ -75,15 +83,16 @@ export function stackPropsFromContext(context: MailrouteContext): MailrouteStack
     trackOpens: context.tracking.opens,
     trackClicks: context.tracking.clicks,
     ...(context.tracking.domain ? { trackingDomain: context.tracking.domain } : {}),
+    providers: { providers: context.providers, chain: context.chain },
   };
 }
 
 /**
  * mailroute: an HTTP API (ingest) that records emails and queues them, and a queue consumer (dispatch)
- * that sends them through SES. SES reports what became of each email through an SNS topic and a queue
- * to the ses-events function, which suppresses addresses that bounce or complain; recipients
- * unsubscribe, and opens and clicks are counted, through signed public links (tracking), optionally on
- * a custom domain. State lives in DynamoDB; messages that fail repeatedly end in dead-letter queues.
+ * that sends them through a chain of providers (SES by default; also Azure Communication Services and
+ * HTTP APIs). SES reports what became of each email through an SNS topic and a queue to the ses-events
+ * function, which suppresses addresses that bounce or complain; recipients unsubscribe, and opens and
+ * clicks are counted, through signed public links (tracking), optionally on a custom domain. State lives in DynamoDB; messages that fail repeatedly end in dead-letter queues.
  */
 export class MailrouteStack extends Stack {
   public readonly tables: MailrouteTables['tables'];
@@ -132,6 +141,7 @@ export class MailrouteStack extends Stack {
       tables: this.tables,
       sendQueue: this.sendQueue.queue,
       retentionDays: props.retentionDays ?? 30,
+      ...(props.providers ? { providers: props.providers } : {}),
     });
 
     this.tracking = new Tracking(this, 'Tracking', {
@@ -165,6 +175,7 @@ export class MailrouteStack extends Stack {
       publicBaseUrl: props.publicBaseUrl ?? this.trackingDomain?.baseUrl ?? this.api.httpApi.apiEndpoint,
       trackOpens: props.trackOpens ?? true,
       trackClicks: props.trackClicks ?? true,
+      ...(props.providers ? { providers: props.providers } : {}),
     });
 
     this.sesEvents = new SesEvents(this, 'SesEvents', {

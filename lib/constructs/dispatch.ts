@@ -6,17 +6,38 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { ProvidersConfig } from '../../functions/core/providers';
 import { publicBaseUrlProblem } from '../context';
 import { DISPATCH_BATCH_SIZE, DISPATCH_TIMEOUT_SECONDS, QUEUES, type QueueSpec, TABLES } from '../resources';
 import { bindQueue, bindSecret, bindTable, MailrouteFunction } from './mailroute-function';
+import {
+  checkedProviders,
+  defaultProviders,
+  dispatchRateWindowKeys,
+  dispatchSettingsKeys,
+  PROVIDERS_ENV,
+  providerConfigurationSets,
+  providerSecrets,
+  providersJson,
+  secretResourceArn,
+} from './providers';
 import { SIGNING_KEYS_ENV } from './signing-keys';
 
 export interface DispatchProps {
   readonly tables: {
     readonly messages: ITableV2;
     readonly suppression: ITableV2;
+    /** Live provider settings and provider health (circuits). */
+    readonly settings: ITableV2;
+    /** Rate-window counters of the providers. */
+    readonly rateWindows: ITableV2;
   };
-  /** The queue the function consumes. */
+  /**
+   * The providers the function may send through and the order it tries them in (secrets by name).
+   * @default - SES alone
+   */
+  readonly providers?: ProvidersConfig;
+  /** The queue the function consumes (and puts messages waiting for provider capacity back on). */
   readonly sendQueue: IQueue;
   /**
    * Settings of the send queue; its `maxReceiveCount` tells the function which receive is the last.
@@ -67,10 +88,12 @@ export interface DispatchProps {
 }
 
 /**
- * The send-queue consumer: checks suppression, sends through SES and records the result. It reports
- * partial batch failures, may send only from the configured identities with the configuration set,
- * reads (never writes) the suppression table, and reads the signing keys to sign the links it writes
- * into emails (unsubscribe, and open and click tracking unless turned off).
+ * The send-queue consumer: checks suppression, sends through the provider chain (SES, and the Azure
+ * and HTTP providers configured) and records the result. It reports partial batch failures, may send
+ * through SES only from the configured identities with the configured configuration sets, reads (never
+ * writes) the suppression table, reads the signing keys to sign the links it writes into emails
+ * (unsubscribe, and open and click tracking unless turned off), and reads the secrets the provider
+ * definitions name. Of the settings and rate-windows tables it reaches only its providers' items.
  */
 export class Dispatch extends Construct {
   public readonly handler: MailrouteFunction;
@@ -92,10 +115,11 @@ export class Dispatch extends Construct {
     }
     const spec = props.sendQueueSpec ?? QUEUES.send;
     const timeout = props.timeout ?? Duration.seconds(DISPATCH_TIMEOUT_SECONDS);
+    const providers = checkedProviders(this, props.providers ?? defaultProviders());
 
     this.handler = new MailrouteFunction(this, 'Handler', {
       entry: 'dispatch',
-      description: 'mailroute dispatcher: sends queued emails through SES',
+      description: 'mailroute dispatcher: sends queued emails through the provider chain',
       timeout,
       memorySize: props.memorySize ?? 512,
       environment: {
@@ -107,13 +131,38 @@ export class Dispatch extends Construct {
         // Deployment defaults for tracking HTML mail; a request may say otherwise.
         TRACK_OPENS: String(props.trackOpens ?? true),
         TRACK_CLICKS: String(props.trackClicks ?? true),
+        [PROVIDERS_ENV]: providersJson(this, providers),
       },
     });
     bindTable(this.handler, TABLES.messages, props.tables.messages, 'readWrite');
     bindTable(this.handler, TABLES.suppression, props.tables.suppression, 'read');
+    // The settings table also holds the API keys: only the live provider settings (read) and each
+    // provider's health item (read, counted and moved with UpdateItem).
+    bindTable(this.handler, TABLES.settings, props.tables.settings, {
+      actions: ['BatchGetItem', 'UpdateItem'],
+      partitionKeys: dispatchSettingsKeys(providers),
+    });
+    // The rate-windows table also holds the API's per-key request counters: only the providers' windows.
+    bindTable(this.handler, TABLES.rateWindows, props.tables.rateWindows, {
+      actions: ['GetItem', 'UpdateItem'],
+      partitionKeys: dispatchRateWindowKeys(providers),
+    });
     // The function changes the visibility of messages it retries later, so it needs the queue's URL.
     bindQueue(this.handler, spec, props.sendQueue, 'consume');
+    // A message waiting for provider capacity goes back on the queue as a delayed copy.
+    props.sendQueue.grantSendMessages(this.handler);
     bindSecret(this.handler, SIGNING_KEYS_ENV, props.signingKeys);
+
+    // Credentials of the Azure and HTTP providers, read by the name (or ARN) in their definitions.
+    const secrets = providerSecrets(providers);
+    if (secrets.length > 0) {
+      this.handler.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: secrets.map((secret) => secretResourceArn(this, secret)),
+        }),
+      );
+    }
 
     this.eventSource = new SqsEventSource(props.sendQueue, {
       batchSize: props.batchSize ?? DISPATCH_BATCH_SIZE,
@@ -122,20 +171,20 @@ export class Dispatch extends Construct {
     });
     this.handler.function.addEventSource(this.eventSource);
 
-    // SES has no L2 grant: allow sending only as the configured identities, with the configuration set.
+    // SES has no L2 grant: allow sending only as the configured identities, with the stack's
+    // configuration set or one an SES provider definition names.
     const stack = Stack.of(this);
     const identityArns = props.senderIdentities.map((identity) =>
       stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
     );
-    const configurationSetArn = stack.formatArn({
-      service: 'ses',
-      resource: 'configuration-set',
-      resourceName: props.configurationSet.configurationSetName,
-    });
+    const configurationSetArns = [
+      props.configurationSet.configurationSetName,
+      ...providerConfigurationSets(providers),
+    ].map((name) => stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: name }));
     this.handler.function.addToRolePolicy(
       new PolicyStatement({
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-        resources: [...identityArns, configurationSetArn],
+        resources: [...identityArns, ...configurationSetArns],
       }),
     );
   }

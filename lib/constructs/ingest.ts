@@ -2,8 +2,11 @@ import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { ProvidersConfig } from '../../functions/core/providers';
+import { LIVE_PK } from '../../functions/store/provider-settings';
 import { QUEUES, TABLES } from '../resources';
 import { bindQueue, bindTable, MailrouteFunction } from './mailroute-function';
+import { checkedProviders, defaultProviders, PROVIDERS_ENV, providersJson } from './providers';
 
 export interface IngestProps {
   readonly tables: {
@@ -18,6 +21,12 @@ export interface IngestProps {
   /** Days a message record is kept (sets its TTL). */
   readonly retentionDays: number;
   /**
+   * The provider definitions and default chain, as the dispatcher gets them: GET/PUT
+   * /v1/settings/providers show and change the live settings over them.
+   * @default - SES alone
+   */
+  readonly providers?: ProvidersConfig;
+  /**
    * The function's timeout (API Gateway gives up after 30 s).
    * @default Duration.seconds(10)
    */
@@ -31,8 +40,9 @@ export interface IngestProps {
 
 /**
  * The HTTP API's function: authenticates API keys, validates requests, records messages and enqueues
- * them, manages the suppression list, and limits each API key's request rate. It may write messages,
- * idempotency records, suppressions and rate-window counters, read settings, and send to the send queue.
+ * them, manages the suppression list and the live provider settings, and limits each API key's request
+ * rate. It may write messages, idempotency records, suppressions and rate-window counters, read
+ * settings and write only the live provider settings item, and send to the send queue.
  */
 export class Ingest extends Construct {
   public readonly handler: MailrouteFunction;
@@ -44,11 +54,17 @@ export class Ingest extends Construct {
       description: 'mailroute HTTP API: accepts, records and enqueues emails',
       timeout: props.timeout ?? Duration.seconds(10),
       memorySize: props.memorySize ?? 512,
-      environment: { RETENTION_DAYS: String(props.retentionDays) },
+      environment: {
+        RETENTION_DAYS: String(props.retentionDays),
+        [PROVIDERS_ENV]: providersJson(this, checkedProviders(this, props.providers ?? defaultProviders())),
+      },
     });
     bindTable(this.handler, TABLES.messages, props.tables.messages, 'readWrite');
     bindTable(this.handler, TABLES.idempotency, props.tables.idempotency, 'readWrite');
+    // API keys and provider health are read; PUT /v1/settings/providers writes the live settings item,
+    // and no other (the API keys are written by the operator's tooling, never by the API).
     bindTable(this.handler, TABLES.settings, props.tables.settings, 'read');
+    bindTable(this.handler, TABLES.settings, props.tables.settings, { actions: ['PutItem'], partitionKeys: [LIVE_PK] });
     // The suppression API (GET/PUT/DELETE /v1/suppressions/{email}).
     bindTable(this.handler, TABLES.suppression, props.tables.suppression, 'readWrite');
     // Per-API-key request counters: the function counts each key's requests per one-second window.

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { type IGrantable, type IPrincipal, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable, type IPrincipal, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -139,15 +139,33 @@ export class MailrouteFunction extends Construct implements IGrantable {
   }
 }
 
-export type TableAccess = 'read' | 'write' | 'readWrite';
+/** DynamoDB item actions a scoped table grant may allow. */
+export type ItemAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
+
+/**
+ * Only some item actions, and only on the items whose partition key matches one of `partitionKeys`
+ * (IAM `StringLike` patterns: `*` matches any run of characters), through the `dynamodb:LeadingKeys`
+ * condition. For a function that shares a table with others but needs only a few of its items.
+ */
+export interface ItemAccess {
+  readonly actions: readonly ItemAction[];
+  readonly partitionKeys: readonly string[];
+}
+
+export type TableAccess = 'read' | 'write' | 'readWrite' | ItemAccess;
 export type QueueAccess = 'send' | 'consume';
 
 /**
  * Gives a function a table: sets the variable `spec.env` to the table's name and grants the data-plane
- * actions of `access` (L2 grants: read = Get/Query/Scan/BatchGet, write = Put/Update/Delete/BatchWrite).
+ * actions of `access` (L2 grants: read = Get/Query/Scan/BatchGet, write = Put/Update/Delete/BatchWrite;
+ * or an `ItemAccess`: the actions it lists, on the items it names).
  */
 export function bindTable(fn: MailrouteFunction, spec: TableSpec, table: ITableV2, access: TableAccess): void {
   fn.addEnvironment(spec.env, table.tableName);
+  if (typeof access === 'object') {
+    grantItems(fn, table, access);
+    return;
+  }
   switch (access) {
     case 'read':
       table.grantReadData(fn);
@@ -159,6 +177,21 @@ export function bindTable(fn: MailrouteFunction, spec: TableSpec, table: ITableV
       table.grantReadWriteData(fn);
       return;
   }
+}
+
+function grantItems(fn: MailrouteFunction, table: ITableV2, access: ItemAccess): void {
+  if (access.actions.length === 0 || access.partitionKeys.length === 0) {
+    throw new Error(`bindTable "${fn.node.path}": an ItemAccess needs at least one action and one partition key`);
+  }
+  Grant.addToPrincipal({
+    grantee: fn,
+    actions: [...new Set(access.actions)].map((action) => `dynamodb:${action}`),
+    resourceArns: [table.tableArn],
+    // ForAllValues: every key the request touches (BatchGetItem names several) must match.
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...new Set(access.partitionKeys)] } },
+  });
+  // A table encrypted with a customer managed key needs the key as well.
+  table.encryptionKey?.grantEncryptDecrypt(fn);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_KEY, parseContext } from '../../lib/context';
-import { cdkJsonContext } from './stack-fixture';
+import { cdkJsonContext, PROVIDER_CHAIN } from './stack-fixture';
 
 const valid = {
   senderIdentities: ['example.com'],
@@ -9,6 +9,9 @@ const valid = {
   softBounce: { limit: 3, windowHours: 72 },
   tracking: { opens: true, clicks: true },
 };
+
+/** What a context without `providers` and `chain` sends through: SES alone. */
+const SES_ALONE = { providers: [{ id: 'ses', type: 'ses' }], chain: ['ses'] };
 
 const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-90ab-cdef-1234-567890abcdef';
 const domain = { name: 'track.example.com', certificateArn: CERTIFICATE_ARN };
@@ -25,16 +28,17 @@ function refusal(raw: unknown): string {
 
 describe('parseContext', () => {
   it("parses cdk.json's mailroute object", () => {
-    expect(parseContext(cdkJsonContext()[CONTEXT_KEY])).toEqual(valid);
+    expect(parseContext(cdkJsonContext()[CONTEXT_KEY])).toEqual({ ...valid, ...SES_ALONE });
   });
 
-  it('fills in defaults for retentionDays, dispatch.maxConcurrency, softBounce and tracking, and leaves publicBaseUrl and tracking.domain unset', () => {
+  it('fills in defaults for retentionDays, dispatch.maxConcurrency, softBounce, tracking and the providers (SES alone), and leaves publicBaseUrl and tracking.domain unset', () => {
     expect(parseContext({ senderIdentities: ['noreply@example.com'] })).toEqual({
       senderIdentities: ['noreply@example.com'],
       retentionDays: 30,
       dispatch: { maxConcurrency: 10 },
       softBounce: { limit: 3, windowHours: 72 },
       tracking: { opens: true, clicks: true },
+      ...SES_ALONE,
     });
   });
 
@@ -191,8 +195,182 @@ describe('parseContext', () => {
     });
   });
 
+  describe('providers and chain', () => {
+    const withChain = (providers: unknown, chain: unknown = ['ses']) => ({ ...valid, providers, chain });
+
+    it('accepts a chain of SES (with limits), Azure and HTTP definitions, secrets by name or ARN', () => {
+      const parsed = parseContext({ ...valid, ...PROVIDER_CHAIN });
+      expect({ providers: parsed.providers, chain: parsed.chain }).toEqual(PROVIDER_CHAIN);
+    });
+
+    it('gives each context its own copy of the default', () => {
+      const first = parseContext(valid);
+      first.chain.push('changed');
+      expect(parseContext(valid).chain).toEqual(['ses']);
+    });
+
+    it('accepts them as part of a JSON string (cdk -c mailroute=...)', () => {
+      expect(parseContext(JSON.stringify({ ...valid, ...PROVIDER_CHAIN })).chain).toEqual(PROVIDER_CHAIN.chain);
+    });
+
+    it('accepts a definition left out of the chain, and a disabled one', () => {
+      const providers = [
+        { id: 'ses', type: 'ses' },
+        { id: 'ses-backup', type: 'ses', enabled: false, configurationSet: 'backup' },
+      ];
+      expect(parseContext(withChain(providers)).providers).toEqual(providers);
+    });
+
+    it('rejects providers without chain, saying what chain is', () => {
+      expect(refusal({ ...valid, providers: SES_ALONE.providers })).toMatch(
+        /cdk\.json context "mailroute\.chain": missing: "mailroute\.providers" is set, so "mailroute\.chain" must be too, e\.g\. \["ses"\]/,
+      );
+    });
+
+    it('rejects chain without providers, saying what providers are', () => {
+      expect(refusal({ ...valid, chain: ['ses'] })).toMatch(
+        /cdk\.json context "mailroute\.providers": missing: "mailroute\.chain" is set, so "mailroute\.providers" must be too/,
+      );
+    });
+
+    it('rejects a chain id no provider has, naming the chain entry', () => {
+      expect(refusal(withChain(SES_ALONE.providers, ['ses', 'sendgrid']))).toMatch(
+        /cdk\.json context "mailroute\.chain\[1\]": no provider is defined with id "sendgrid"/,
+      );
+    });
+
+    it('rejects a chain naming a provider twice', () => {
+      expect(refusal(withChain(SES_ALONE.providers, ['ses', 'ses']))).toMatch(
+        /"mailroute\.chain\[1\]": "ses" is listed twice/,
+      );
+    });
+
+    it('rejects an empty chain', () => {
+      expect(refusal(withChain(SES_ALONE.providers, []))).toMatch(
+        /"mailroute\.chain": the chain needs at least one provider/,
+      );
+    });
+
+    it('rejects an id defined twice, naming the second definition', () => {
+      const twice = [
+        { id: 'ses', type: 'ses' },
+        { id: 'ses', type: 'ses', configurationSet: 'other' },
+      ];
+      expect(refusal(withChain(twice))).toMatch(
+        /cdk\.json context "mailroute\.providers\[1\]\.id": "ses" is defined twice/,
+      );
+    });
+
+    it('rejects an id that is not a short lower-case name', () => {
+      expect(refusal(withChain([{ id: 'My SES', type: 'ses' }], ['My SES']))).toMatch(
+        /"mailroute\.providers\[0\]\.id": ids are 1-40 of a-z/,
+      );
+    });
+
+    it('rejects an unknown provider type, naming the types there are', () => {
+      expect(refusal(withChain([{ id: 'ses', type: 'smtp' }]))).toMatch(
+        /"mailroute\.providers\[0\]\.type": .*'ses' \| 'azure' \| 'http'/,
+      );
+    });
+
+    it('refuses an inline HTTP token, pointing to tokenSecret', () => {
+      const message = refusal(
+        withChain([{ id: 'relay', type: 'http', url: 'https://relay.example.com/send', token: 's3cr3t' }], ['relay']),
+      );
+      expect(message).toMatch(
+        /cdk\.json context "mailroute\.providers\[0\]\.token": credentials cannot be written into cdk\.json; use tokenSecret \(a Secrets Manager secret name\)/,
+      );
+      expect(message).not.toContain('s3cr3t');
+    });
+
+    it('refuses an inline Azure connection string, pointing to connectionStringSecret', () => {
+      const message = refusal(
+        withChain(
+          [{ id: 'azure', type: 'azure', connectionString: 'endpoint=https://x.communication.azure.com/;accesskey=k' }],
+          ['azure'],
+        ),
+      );
+      expect(message).toMatch(
+        /"mailroute\.providers\[0\]\.connectionString": credentials cannot be written into cdk\.json; use connectionStringSecret/,
+      );
+      expect(message).toMatch(/"mailroute\.providers\[0\]\.connectionStringSecret": missing \(expected string\)/);
+      expect(message).not.toContain('accesskey');
+    });
+
+    it("rejects a key of another type's definition, listing the keys of this type", () => {
+      expect(refusal(withChain([{ id: 'ses', type: 'ses', url: 'https://relay.example.com' }]))).toMatch(
+        /"mailroute\.providers\[0\]\.url": unknown key \(allowed here: id, enabled, limits, type, configurationSet\)/,
+      );
+    });
+
+    it('rejects an HTTP provider whose url is not http(s)', () => {
+      expect(refusal(withChain([{ id: 'relay', type: 'http', url: 'ftp://relay.example.com' }], ['relay']))).toMatch(
+        /"mailroute\.providers\[0\]\.url": expected an http\(s\) URL/,
+      );
+    });
+
+    it.each([
+      [{ limit: 0, windowSeconds: 1 }, /"mailroute\.providers\[0\]\.limits\[0\]\.limit": limit must be at least 1/],
+      [
+        { limit: 1.5, windowSeconds: 1 },
+        /"mailroute\.providers\[0\]\.limits\[0\]\.limit": limit must be a whole number/,
+      ],
+      [
+        { limit: 10, windowSeconds: 32 * 86_400 },
+        /"mailroute\.providers\[0\]\.limits\[0\]\.windowSeconds": windowSeconds must be at most 2678400/,
+      ],
+      [{ limit: 10 }, /"mailroute\.providers\[0\]\.limits\[0\]\.windowSeconds": missing \(expected number\)/],
+      [
+        { limit: 10, windowSeconds: 60, burst: 5 },
+        /"mailroute\.providers\[0\]\.limits\[0\]\.burst": unknown key \(allowed here: limit, windowSeconds\)/,
+      ],
+    ])('rejects the limit %j, naming the field', (limit, reason) => {
+      expect(refusal(withChain([{ id: 'ses', type: 'ses', limits: [limit] }]))).toMatch(reason);
+    });
+
+    it('rejects two limits with the same window', () => {
+      const limits = [
+        { limit: 10, windowSeconds: 60 },
+        { limit: 20, windowSeconds: 60 },
+      ];
+      expect(refusal(withChain([{ id: 'ses', type: 'ses', limits }]))).toMatch(
+        /"mailroute\.providers\[0\]\.limits": each windowSeconds may appear once/,
+      );
+    });
+
+    it.each([
+      'arn:aws:s3:::mailroute-secrets',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:parameter/relay-token',
+      'arn:aws:secretsmanager:eu-west-1:1234:secret:relay-token-AbCdEf',
+    ])('rejects a secret ARN that is not one of a Secrets Manager secret (%s)', (tokenSecret) => {
+      expect(
+        refusal(withChain([{ id: 'relay', type: 'http', url: 'https://relay.example.com', tokenSecret }], ['relay'])),
+      ).toMatch(
+        /"mailroute\.providers\[0\]\.tokenSecret": expected the name of a Secrets Manager secret, or its complete ARN/,
+      );
+    });
+
+    it.each(['providers', 'chain'])('rejects a %s that is not a list', (key) => {
+      expect(refusal({ ...valid, ...SES_ALONE, [key]: 'ses' })).toMatch(
+        new RegExp(`cdk\\.json context "mailroute\\.${key}": .*expected array`),
+      );
+    });
+
+    it('reports provider problems together with the problems of other fields', () => {
+      expect(refusal({ ...valid, retentionDays: 0, providers: SES_ALONE.providers, chain: ['sendgrid'] })).toMatch(
+        /"mailroute\.retentionDays"[\s\S]*"mailroute\.chain\[0\]": no provider is defined with id "sendgrid"/,
+      );
+    });
+
+    it('reports an unknown key of the mailroute object next to a provider problem (and does not throw anything else)', () => {
+      const message = refusal({ ...valid, retentionDay: 7, providers: SES_ALONE.providers, chain: ['sendgrid'] });
+      expect(message).toMatch(/"mailroute\.retentionDay": unknown key/);
+      expect(message).toMatch(/"mailroute\.chain\[0\]": no provider is defined with id "sendgrid"/);
+    });
+  });
+
   it('accepts the object as a JSON string (cdk -c mailroute=...)', () => {
-    expect(parseContext(JSON.stringify(valid))).toEqual(valid);
+    expect(parseContext(JSON.stringify(valid))).toEqual({ ...valid, ...SES_ALONE });
   });
 
   it.each([0, 3651, 1.5, '30'])('rejects retentionDays %j, naming the field', (retentionDays) => {

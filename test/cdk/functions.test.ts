@@ -95,6 +95,18 @@ describe('ingest function', () => {
       TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
       RETENTION_DAYS: String(s.context.retentionDays),
+      PROVIDERS: expect.any(String),
+    });
+  });
+
+  it('gets the provider definitions and default chain (SES alone by default), for the settings API', () => {
+    expect(JSON.parse(environmentOf(fn).PROVIDERS ?? '')).toEqual({
+      providers: [{ id: 'ses', type: 'ses' }],
+      chain: ['ses'],
+    });
+    expect(ingestConfig(deployedEnvironment(fn)).providers).toEqual({
+      providers: [{ id: 'ses', type: 'ses' }],
+      chain: ['ses'],
     });
   });
 
@@ -113,12 +125,15 @@ describe('dispatch function', () => {
     fn = resource(s.template, logicalId(s.stack.dispatch.handler.function));
   });
 
-  it('gets exactly its tables, the send queue, the configuration set, its timeout, the max receive count, the signing keys, the base URL of links and the tracking defaults', () => {
+  it('gets exactly its tables, the providers (SES alone), the send queue, the configuration set, its timeout, the max receive count, the signing keys, the base URL of links and the tracking defaults', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
       TABLE_MESSAGES: refOf(logicalId(t.messages)),
       TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
+      TABLE_SETTINGS: refOf(logicalId(t.settings)),
+      TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
+      PROVIDERS: JSON.stringify({ providers: [{ id: 'ses', type: 'ses' }], chain: ['ses'] }),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
       SES_CONFIGURATION_SET: refOf(logicalId(s.stack.configurationSet)),
       SEND_MAX_RECEIVE_COUNT: String(QUEUES.send.maxReceiveCount),

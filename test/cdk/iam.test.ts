@@ -102,10 +102,22 @@ describe('ingest role', () => {
     }
   });
 
-  it('reads settings and cannot write them', () => {
-    const actions = actionsOn(ingest, tableArn('settings'));
-    expect(actions).toEqual(expect.arrayContaining(DYNAMODB_READ));
-    expect(actions.filter((a) => DYNAMODB_WRITE.includes(a))).toEqual([]);
+  it('reads settings (API keys, provider settings and health)', () => {
+    const read = ingest.filter((p) => p.resource === tableArn('settings') && p.condition === undefined);
+    expect(read.map((p) => p.action)).toEqual(expect.arrayContaining(DYNAMODB_READ));
+  });
+
+  it('writes only the live provider settings item of the settings table (PUT /v1/settings/providers), never an API key', () => {
+    const writes = actionsOn(ingest, tableArn('settings'))
+      .filter((a) => DYNAMODB_WRITE.includes(a))
+      .map((action) => ingest.find((p) => p.action === action && p.resource === tableArn('settings')));
+    expect(writes).toEqual([
+      {
+        action: 'dynamodb:PutItem',
+        resource: tableArn('settings'),
+        condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['settings#providers'] } },
+      },
+    ]);
   });
 
   it('sends to the send queue only', () => {
@@ -143,13 +155,35 @@ describe('dispatch role', () => {
     for (const action of SQS_CONSUME) expect(resourcesOf(dispatch, action), action).toEqual([sendQueueArn()]);
   });
 
-  it('cannot send to any queue', () => {
-    expect(resourcesOf(dispatch, 'sqs:SendMessage')).toEqual([]);
+  it('sends only to the send queue (a message waiting for provider capacity goes back as a delayed copy)', () => {
+    expect(resourcesOf(dispatch, 'sqs:SendMessage')).toEqual([sendQueueArn()]);
   });
 
-  it('reaches DynamoDB only on the messages and suppression tables', () => {
+  it('reaches DynamoDB only on the messages, suppression, settings and rate windows tables', () => {
     const resources = new Set(matching(dispatch, /^dynamodb:/).map((p) => p.resource));
-    expect([...resources].sort()).toEqual([tableArn('messages'), tableArn('suppression')].sort());
+    expect([...resources].sort()).toEqual(
+      (['messages', 'suppression', 'settings', 'rateWindows'] as const).map((name) => tableArn(name)).sort(),
+    );
+  });
+
+  it("reads (BatchGetItem) and updates only the live provider settings and its providers' health items of the settings table", () => {
+    const onSettings = matching(dispatch, /^dynamodb:/).filter((p) => p.resource === tableArn('settings'));
+    expect(onSettings.map((p) => p.action).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:UpdateItem']);
+    for (const p of onSettings) {
+      expect(p.condition, p.action).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['settings#providers', 'health#ses'] },
+      });
+    }
+  });
+
+  it("reads (GetItem) and updates only its providers' items of the rate windows table, never the API's request counters", () => {
+    const onWindows = matching(dispatch, /^dynamodb:/).filter((p) => p.resource === tableArn('rateWindows'));
+    expect(onWindows.map((p) => p.action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    for (const p of onWindows) {
+      expect(p.condition, p.action).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['provider#ses'] },
+      });
+    }
   });
 
   it('reads and writes messages', () => {
@@ -230,7 +264,7 @@ describe('tracking role', () => {
 });
 
 describe('the rate windows table', () => {
-  it('is reached only by the ingest role (of all roles in the stack)', () => {
+  it("is reached only by the ingest role, and by the dispatch role on its providers' items (of all roles in the stack)", () => {
     const rateWindows = tableArn('rateWindows');
     const roleIds = Object.keys(resourcesOfType(s.template, 'AWS::IAM::Role'));
     const users = roleIds.filter((roleId) =>
@@ -238,7 +272,9 @@ describe('the rate windows table', () => {
         (p) => p.resource === rateWindows || p.resource.startsWith(`${rateWindows}/`),
       ),
     );
-    expect(users).toEqual([roleIdOf(s.stack.ingest.handler)]);
+    expect(users.sort()).toEqual([roleIdOf(s.stack.ingest.handler), roleIdOf(s.stack.dispatch.handler)].sort());
+    const unscoped = dispatch.filter((p) => p.resource.startsWith(rateWindows) && p.condition === undefined);
+    expect(unscoped).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * cdk-nag's AwsSolutions pack over the stack as bin/app.ts synthesizes it, with and without a custom
- * tracking domain: no finding may be left unacknowledged, and every acknowledgment must be specific,
- * explained and still needed.
+ * tracking domain, and with a provider chain: no finding may be left unacknowledged, and every
+ * acknowledgment must be specific, explained and still needed.
  *
  * cdk-nag 3 is a CDK policy-validation plugin rather than an aspect that writes annotations:
  * `validateScope` walks the construct tree and returns each finding that no
@@ -17,7 +17,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../lib/api-routes';
 import type { MailrouteFunction } from '../../lib/constructs/mailroute-function';
 import type { MailrouteStack } from '../../lib/mailroute-stack';
-import { type Synthesized, type SynthesizeOptions, synthesize } from './stack-fixture';
+import { PROVIDER_CHAIN, type Synthesized, type SynthesizeOptions, synthesize } from './stack-fixture';
 
 const DOMAIN = {
   name: 'track.example.com',
@@ -87,6 +87,7 @@ function isNeeded(ack: Acknowledgment): boolean {
 describe.each<[string, SynthesizeOptions]>([
   ['the stack of cdk.json', {}],
   ['a stack with tracking.domain (custom domain)', { mailroute: { tracking: { domain: DOMAIN } } }],
+  ['a stack with a provider chain (SES, Azure, HTTP; secrets by name and by ARN)', { mailroute: PROVIDER_CHAIN }],
 ])('cdk-nag AwsSolutions on %s', (name, options) => {
   let s: Synthesized;
   let findings: PolicyViolation[];

@@ -71,6 +71,24 @@ export function synthesize(options: SynthesizeOptions = {}): Synthesized {
   return { stack, template, assembly, context };
 }
 
+/**
+ * A provider chain with one definition of each type, limits on SES, and secrets given both by name
+ * and by ARN: what a deployment beyond SES alone looks like in cdk.json.
+ */
+export const PROVIDER_CHAIN = {
+  providers: [
+    { id: 'ses', type: 'ses', limits: [{ limit: 14, windowSeconds: 1 }] },
+    { id: 'azure', type: 'azure', connectionStringSecret: 'mailroute/azure-connection-string', timeoutMs: 5000 },
+    {
+      id: 'relay',
+      type: 'http',
+      url: 'https://relay.example.com/send',
+      tokenSecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mailroute/relay-token-AbCdEf',
+    },
+  ],
+  chain: ['ses', 'azure', 'relay'],
+} as const;
+
 /** The logical id of a construct's CloudFormation resource (an L2 construct's default child). */
 export function logicalId(construct: IConstruct): string {
   const resource = construct.node.defaultChild ?? construct;
@@ -119,6 +137,8 @@ export const refOf = (id: string): string => `\${${id}}`;
 export interface Permission {
   readonly action: string;
   readonly resource: string;
+  /** The statement's `Condition`, if it has one (e.g. `dynamodb:LeadingKeys`). */
+  readonly condition?: Record<string, unknown>;
 }
 
 const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value]);
@@ -139,10 +159,21 @@ export function permissionsOfRole(template: Template, roleId: string): Permissio
   const permissions: Permission[] = [];
   for (const document of documents) {
     for (const statement of asArray((document as { Statement: unknown }).Statement)) {
-      const { Effect, Action, Resource } = statement as { Effect: string; Action: unknown; Resource: unknown };
+      const { Effect, Action, Resource, Condition } = statement as {
+        Effect: string;
+        Action: unknown;
+        Resource: unknown;
+        Condition?: Record<string, unknown>;
+      };
       if (Effect !== 'Allow') continue;
       for (const action of asArray(Action)) {
-        for (const res of asArray(Resource)) permissions.push({ action: render(action), resource: render(res) });
+        for (const res of asArray(Resource)) {
+          permissions.push({
+            action: render(action),
+            resource: render(res),
+            ...(Condition === undefined ? {} : { condition: Condition }),
+          });
+        }
       }
     }
   }
