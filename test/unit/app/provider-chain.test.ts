@@ -252,7 +252,7 @@ describe('circuits', () => {
     const b = ok('b');
     const { handler, settings } = dispatcher([a, b]);
     await run(handler, queued('m1'));
-    expect(settings.health.get('a')).toMatchObject({ state: 'open' });
+    expect(settings.health.get('a')).toMatchObject({ state: 'open', reason: 'broken: 401' });
     await run(handler, queued('m2'), queued('m3'));
     expect(a.calls).toHaveLength(1);
     expect(b.calls).toHaveLength(3);
