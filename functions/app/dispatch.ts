@@ -39,7 +39,12 @@ import type {
   SuppressionStore,
   VisibilityControl,
 } from '../store/ports';
-import { logger as defaultLogger, metrics as defaultMetrics, publishMetrics } from './observability';
+import {
+  logger as defaultLogger,
+  metrics as defaultMetrics,
+  publishMetrics,
+  publishProviderMetrics,
+} from './observability';
 import type { BatchRouting, Candidate, ProviderChain } from './provider-chain';
 
 export interface DispatchDeps {
@@ -238,7 +243,6 @@ export function createDispatchHandler(deps: DispatchDeps) {
       }
       const outcome = await c.provider.send(outbound);
       routing.note(c, outcome, pick.probe);
-      metrics.addMetric(METRICS.providerAttempts, 'Count', 1);
       const sentDetail = failures.length > 0 ? { ...detail, failedOver: failures.map(describe) } : detail;
       switch (outcome.kind) {
         case 'accepted':
@@ -255,8 +259,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
           return ambiguous(c, outcome.reason, email.id, token, receiveCount, acceptedAt, sentDetail);
         default:
           failures.push({ provider: c.id, outcome });
-          metrics.addMetric(METRICS.providerErrors, 'Count', 1);
-          if (i < candidates.length - 1) metrics.addMetric(METRICS.failovers, 'Count', 1);
+          if (i < candidates.length - 1) routing.failedOver(c);
           logger.warn('provider did not take the message', {
             messageId: email.id,
             provider: c.id,
@@ -454,6 +457,11 @@ export function createDispatchHandler(deps: DispatchDeps) {
     // A copy: for a batch without failures Powertools returns one shared object.
     const response: SQSBatchResponse = { batchItemFailures: [...processed.batchItemFailures] };
     await routing.flush().catch((error) => logger.warn('could not record provider health', { error }));
+    const view = await deps.chain.current().catch(() => undefined);
+    for (const c of view?.entries ?? []) {
+      const open = deps.chain.healthOf(c.id).state !== 'closed';
+      publishProviderMetrics(metrics, c.id, routing.stats.get(c.id), open);
+    }
     for (const c of routing.circuitChanges) {
       if (c.state === 'open') {
         metrics.addMetric(METRICS.circuitOpened, 'Count', 1);

@@ -1,7 +1,7 @@
 /** The structured logger and metrics of every function (Powertools), created once per process. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { METRIC_NAMESPACE } from '../core/metric-names';
+import { DIMENSIONS, METRIC_NAMESPACE, PROVIDER_METRICS } from '../core/metric-names';
 
 export const logger = new Logger({ serviceName: 'mailroute' });
 export const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'mailroute' });
@@ -20,4 +20,39 @@ export function publishMetrics(m: { hasStoredMetrics(): boolean; publishStoredMe
     if (m.hasStoredMetrics()) m.publishStoredMetrics();
   };
   return { after: flush, onError: flush };
+}
+
+/** What one dispatch batch did with one provider. */
+export interface ProviderBatchStats {
+  readonly attempts: number;
+  readonly successes: number;
+  readonly errors: Readonly<Partial<Record<string, number>>>;
+  readonly failovers: number;
+  readonly utilization?: number | undefined;
+}
+
+/**
+ * Publishes a batch's per-provider metrics with the `provider` dimension (errors also by
+ * `outcome`), and the provider's circuit state, so the dashboard and alarms can chart each provider.
+ */
+export function publishProviderMetrics(
+  m: Pick<Metrics, 'singleMetric'>,
+  provider: string,
+  stats: ProviderBatchStats | undefined,
+  circuitOpen: boolean,
+): void {
+  const one = (name: string, unit: 'Count' | 'Percent', value: number, outcome?: string) => {
+    const single = m.singleMetric();
+    single.addDimension(DIMENSIONS.provider, provider);
+    if (outcome) single.addDimension(DIMENSIONS.outcome, outcome);
+    single.addMetric(name, unit, value);
+  };
+  one(PROVIDER_METRICS.circuitOpen, 'Count', circuitOpen ? 1 : 0);
+  if (!stats) return;
+  if (stats.attempts > 0) one(PROVIDER_METRICS.attempts, 'Count', stats.attempts);
+  if (stats.successes > 0) one(PROVIDER_METRICS.successes, 'Count', stats.successes);
+  for (const [outcome, n] of Object.entries(stats.errors)) if (n) one(PROVIDER_METRICS.errors, 'Count', n, outcome);
+  if (stats.failovers > 0) one(PROVIDER_METRICS.failovers, 'Count', stats.failovers);
+  if (stats.utilization !== undefined)
+    one(PROVIDER_METRICS.windowUtilization, 'Percent', Math.round(stats.utilization * 1000) / 10);
 }

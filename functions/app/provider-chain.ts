@@ -155,6 +155,15 @@ export class ProviderChain {
   }
 }
 
+export interface ProviderStats {
+  attempts: number;
+  successes: number;
+  errors: Partial<Record<'throttled' | 'down' | 'broken' | 'ambiguous', number>>;
+  failovers: number;
+  /** Highest share (0-1) of its tightest window in use after a reservation. */
+  utilization?: number;
+}
+
 export type Pick =
   | { readonly ok: true; readonly probe: boolean }
   /** Not usable now: full, circuit open, being probed, or asked us to slow down; usable again at `untilMs`. */
@@ -172,6 +181,8 @@ export class BatchRouting {
   /** Probe state per provider in this batch: won (unused), used, or lost to another dispatcher. */
   private readonly probes = new Map<string, 'won' | 'used' | 'lost'>();
   private readonly circuitMoves: Promise<unknown>[] = [];
+  /** Per provider, what this batch did with it (for metrics). */
+  readonly stats = new Map<string, ProviderStats>();
   /** Circuits this batch moved (for logs and metrics once the batch is done). */
   readonly circuitChanges: { id: string; state: ProviderHealth['state']; reason?: string | undefined }[] = [];
 
@@ -269,6 +280,8 @@ export class BatchRouting {
       p.lock = (async () => {
         const r = await this.deps.windows.reserve(c.id, c.limits, Math.max(1, this.pending), this.now());
         p.left += r.granted;
+        const st = this.statsOf(c.id);
+        st.utilization = Math.max(st.utilization ?? 0, r.utilization);
         if (r.granted === 0) p.fullUntil = this.now() + Math.max(1, r.retryAfterMs);
       })().finally(() => {
         p.lock = undefined;
@@ -281,6 +294,10 @@ export class BatchRouting {
   note(c: Candidate, outcome: SendOutcome, probe: boolean): void {
     const nowMs = this.now();
     this.chain.count(c.id, isProviderError(outcome.kind), nowMs);
+    const st = this.statsOf(c.id);
+    st.attempts += 1;
+    if (outcome.kind === 'accepted' || outcome.kind === 'rejected') st.successes += 1;
+    else st.errors[outcome.kind] = (st.errors[outcome.kind] ?? 0) + 1;
     if (outcome.kind === 'throttled' && outcome.retryAfterSeconds)
       this.chain.throttle(c.id, nowMs + outcome.retryAfterSeconds * 1000);
 
@@ -311,6 +328,20 @@ export class BatchRouting {
         if (moved) this.circuitChanges.push({ id, state: to.state, reason: to.reason });
       }),
     );
+  }
+
+  private statsOf(id: string): ProviderStats {
+    let st = this.stats.get(id);
+    if (!st) {
+      st = { attempts: 0, successes: 0, errors: {}, failovers: 0 };
+      this.stats.set(id, st);
+    }
+    return st;
+  }
+
+  /** A message `c` failed moves on to the next provider. */
+  failedOver(c: Candidate): void {
+    this.statsOf(c.id).failovers += 1;
   }
 
   /** One message of the batch is done (sent, settled, or handed back to the queue). */

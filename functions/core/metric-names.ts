@@ -14,11 +14,9 @@ export const METRICS = {
   ambiguous: 'AmbiguousSends',
   duplicateDelivery: 'DuplicateDeliveries',
   acceptToSendMs: 'AcceptToSendLatency',
-  providerAttempts: 'ProviderAttempts',
-  providerErrors: 'ProviderErrors',
-  failovers: 'ProviderFailovers',
   /** Messages put back with a delay because no provider had room (not failures). */
   waited: 'CapacityWaits',
+  /** Circuits opened (any provider; per provider see PROVIDER_METRICS.circuitOpen). */
   circuitOpened: 'CircuitOpened',
   delivered: 'EmailsDelivered',
   bounced: 'EmailsBounced',
@@ -33,4 +31,32 @@ export const METRICS = {
   machineClicks: 'MachineClicks',
 } as const;
 
-export type MetricName = (typeof METRICS)[keyof typeof METRICS];
+/** The few dimensions mailroute uses (each one multiplies the metric count: keep them few). */
+export const DIMENSIONS = {
+  /** A provider id from the chain. */
+  provider: 'provider',
+  /** How a provider attempt ended: throttled, down, broken, ambiguous. */
+  outcome: 'outcome',
+} as const;
+
+/** Per provider: emitted with the `provider` dimension (errors also with `outcome`). */
+export const PROVIDER_METRICS = {
+  attempts: 'ProviderAttempts',
+  /** The provider took the email (accepted), or refused this message (not its fault). */
+  successes: 'ProviderSuccesses',
+  /** Throttled, down, broken or ambiguous; by `outcome` too. */
+  errors: 'ProviderErrors',
+  /** Emails that moved on to the next provider after this one failed them. */
+  failovers: 'ProviderFailovers',
+  /** 1 while the provider's circuit is open or half-open, 0 when closed (use Maximum). */
+  circuitOpen: 'ProviderCircuitOpen',
+  /** Share of its tightest rate window in use after a reservation, in percent (use Maximum). */
+  windowUtilization: 'RateWindowUtilization',
+} as const;
+
+/** The error outcomes of a provider attempt (values of the `outcome` dimension). */
+export const ERROR_OUTCOMES = ['throttled', 'down', 'broken', 'ambiguous'] as const;
+
+export type MetricName =
+  | (typeof METRICS)[keyof typeof METRICS]
+  | (typeof PROVIDER_METRICS)[keyof typeof PROVIDER_METRICS];

@@ -81,3 +81,15 @@ export function maxInAnyInterval(times: readonly number[], ms: number): number {
   }
   return best;
 }
+
+/** Share (0-1) of the fullest window in use at `atMs` once `adding` more are admitted. */
+export function utilization(
+  state: Readonly<Record<number, SlotCounts>>,
+  windows: readonly RateWindow[],
+  atMs: number,
+  adding = 0,
+): number {
+  let most = 0;
+  for (const w of windows) most = Math.max(most, (used(state[w.windowSeconds] ?? {}, w, atMs) + adding) / w.limit);
+  return Math.min(1, most);
+}

@@ -222,6 +222,8 @@ export interface ProviderSettingsStore {
 export interface Reservation extends Grant {
   /** The time the admissions count at. */
   readonly atMs: number;
+  /** Share (0-1) of the tightest window in use after this reservation. */
+  readonly utilization: number;
 }
 
 /** Exact rate windows per provider (conditional writes; see core/rate-window.ts). */

@@ -6,7 +6,7 @@
  * forward, so clocks a little apart cannot reopen capacity that was already counted.
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { expiredSlots, grant, type RateWindow, type SlotCounts, slotOf } from '../core/rate-window';
+import { expiredSlots, grant, type RateWindow, type SlotCounts, slotOf, utilization } from '../core/rate-window';
 import type { RateWindowStore, Reservation } from './ports';
 
 export type { Reservation };
@@ -55,7 +55,8 @@ export class DynamoRateWindows implements RateWindowStore {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const atMs = Math.max(nowMs, state.atMs);
       const g = grant(state.windows as Record<number, SlotCounts>, windows, wanted, atMs);
-      if (g.granted === 0) return { ...g, atMs };
+      const share = utilization(state.windows as Record<number, SlotCounts>, windows, atMs, g.granted);
+      if (g.granted === 0) return { ...g, atMs, utilization: share };
       const names: Record<string, string> = {};
       const values: Record<string, unknown> = {
         ':g': g.granted,
@@ -87,7 +88,7 @@ export class DynamoRateWindows implements RateWindowStore {
           }),
         );
         this.cache.set(provider, stateOf(out.Attributes));
-        return { ...g, atMs };
+        return { ...g, atMs, utilization: share };
       } catch (e) {
         if ((e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
         // Another dispatcher reserved first: read what it left and decide again.

@@ -5,7 +5,7 @@ import { RETRIES_EXHAUSTED } from '../../functions/core/dispatch';
 import { type BucketCounts, type CircuitState, HEALTHY, type ProviderHealth } from '../../functions/core/health';
 import { MAX_EVENTS, type MessageEvent, type MessageRecord, type Status } from '../../functions/core/message';
 import type { AnyProviderDef, LiveSettings } from '../../functions/core/providers';
-import { grant, type RateWindow, slotOf } from '../../functions/core/rate-window';
+import { grant, type RateWindow, slotOf, utilization } from '../../functions/core/rate-window';
 import type {
   ApiKeyRecord,
   ClaimResult,
@@ -300,6 +300,7 @@ export class MemoryRateWindows implements RateWindowStore {
   async reserve(provider: string, windows: readonly RateWindow[], wanted: number, nowMs: number) {
     const st = this.state.get(provider) ?? {};
     const g = grant(st, windows, wanted, nowMs);
+    const share = utilization(st, windows, nowMs, g.granted);
     for (const w of windows) {
       const slots = st[w.windowSeconds] ?? {};
       st[w.windowSeconds] = slots;
@@ -308,7 +309,7 @@ export class MemoryRateWindows implements RateWindowStore {
     }
     this.state.set(provider, st);
     this.admitted.set(provider, [...(this.admitted.get(provider) ?? []), ...Array(g.granted).fill(nowMs)]);
-    return { ...g, atMs: nowMs };
+    return { ...g, atMs: nowMs, utilization: share };
   }
 }
 

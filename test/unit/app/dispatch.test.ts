@@ -211,12 +211,7 @@ describe('dispatch', () => {
       () => NOW,
       metrics,
     )(sqsEvent(sqsRecord(queued('a')), sqsRecord(queued('b', { to: 'gone@example.org' }))), lambdaContext());
-    expect(names.mock.calls.map((c) => c[0]).sort()).toEqual([
-      'AcceptToSendLatency',
-      'EmailsSent',
-      'EmailsSuppressed',
-      'ProviderAttempts',
-    ]);
+    expect(names.mock.calls.map((c) => c[0]).sort()).toEqual(['AcceptToSendLatency', 'EmailsSent', 'EmailsSuppressed']);
   });
 
   it('adds a signed one-click unsubscribe link to non-transactional mail', async () => {

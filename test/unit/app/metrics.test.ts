@@ -1,0 +1,145 @@
+/**
+ * The metrics each path emits, read back from the embedded-metric-format lines a real Powertools
+ * Metrics prints: names come from functions/core/metric-names.ts (which the dashboard charts) and
+ * carry the documented dimensions.
+ */
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createDispatchHandler } from '../../../functions/app/dispatch';
+import { createSesEventsHandler } from '../../../functions/app/ses-events';
+import { SendEmailBody, toQueuedEmail } from '../../../functions/core/email';
+import { newRecord } from '../../../functions/core/message';
+import { DIMENSIONS, METRIC_NAMESPACE, METRICS, PROVIDER_METRICS } from '../../../functions/core/metric-names';
+import type { EmailProvider } from '../../../functions/store/ports';
+import { StaticSigningKeys } from '../../../functions/store/secrets';
+import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
+import {
+  MemoryMessageStore,
+  MemoryQueue,
+  MemorySuppression,
+  MemoryVisibility,
+  memoryChain,
+  ScriptedProvider,
+} from '../../support/fakes';
+import { sesFixture } from '../../support/fixtures';
+import { record } from '../../support/records';
+
+interface Emitted {
+  name: string;
+  value: unknown;
+  dims: Record<string, string>;
+}
+
+let lines: string[];
+beforeEach(() => {
+  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+  lines = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
+
+/** Every metric in the EMF lines printed so far, with its dimensions (service left out). */
+function emitted(): Emitted[] {
+  const out: Emitted[] = [];
+  for (const chunk of lines)
+    for (const line of chunk.split('\n')) {
+      if (!line.includes('"_aws"')) continue;
+      const emf = JSON.parse(line);
+      const def = emf._aws.CloudWatchMetrics[0];
+      expect(def.Namespace).toBe(METRIC_NAMESPACE);
+      const dims = Object.fromEntries(
+        (def.Dimensions[0] as string[]).filter((d) => d !== 'service').map((d) => [d, emf[d]]),
+      );
+      for (const m of def.Metrics) out.push({ name: m.Name, value: emf[m.Name], dims });
+    }
+  return out;
+}
+
+const NOW = Date.parse('2026-11-22T10:00:00Z');
+function dispatcher(providers: EmailProvider[], messages: MemoryMessageStore, suppression = new MemorySuppression()) {
+  return createDispatchHandler({
+    messages,
+    suppression,
+    chain: memoryChain(providers, { now: () => NOW }).chain,
+    queue: new MemoryQueue(),
+    visibility: new MemoryVisibility(),
+    links: {
+      baseUrl: 'https://mail.example.com',
+      keys: new StaticSigningKeys({ current: 'k', keys: { k: 'x'.repeat(32) } }),
+    },
+    trackDefaults: { opens: false, clicks: false },
+    maxReceiveCount: 5,
+    timeoutSeconds: 30,
+    now: () => NOW,
+    metrics: new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'mailroute' }),
+  });
+}
+
+function queued(messages: MemoryMessageStore, id: string, to = 'user@example.org') {
+  const q = toQueuedEmail(id, SendEmailBody.parse({ from: 'app@example.com', to, subject: 'Hi', text: 'x' }));
+  messages.items.set(id, newRecord({ ...q, apiKey: 'app' }, new Date(NOW), 30));
+  return sqsRecord(q, { messageId: id });
+}
+
+describe('metrics on each path', () => {
+  it('sent after a fail-over: per-provider attempts, errors by outcome, the fail-over, and the sent count', async () => {
+    const messages = new MemoryMessageStore();
+    const down = new ScriptedProvider(() => ({ kind: 'down', reason: '503' }), 'relay', true);
+    const ses = new ScriptedProvider(undefined, 'ses');
+    await dispatcher([down, ses], messages)(sqsEvent(queued(messages, 'm1')), lambdaContext());
+    const got = emitted();
+    const relay = { [DIMENSIONS.provider]: 'relay' };
+    expect(got).toEqual(
+      expect.arrayContaining([
+        { name: PROVIDER_METRICS.attempts, value: 1, dims: relay },
+        { name: PROVIDER_METRICS.errors, value: 1, dims: { ...relay, [DIMENSIONS.outcome]: 'down' } },
+        { name: PROVIDER_METRICS.failovers, value: 1, dims: relay },
+        { name: PROVIDER_METRICS.circuitOpen, value: 0, dims: relay },
+        { name: PROVIDER_METRICS.attempts, value: 1, dims: { provider: 'ses' } },
+        { name: PROVIDER_METRICS.successes, value: 1, dims: { provider: 'ses' } },
+        { name: METRICS.sent, value: 1, dims: {} },
+      ]),
+    );
+    expect(got.find((m) => m.name === PROVIDER_METRICS.failovers && m.dims.provider === 'ses')).toBeUndefined();
+    expect(got.find((m) => m.name === METRICS.acceptToSendMs)?.dims).toEqual({});
+  });
+
+  it('suppressed: counted, and no provider is attempted', async () => {
+    const messages = new MemoryMessageStore();
+    const suppression = new MemorySuppression();
+    suppression.add('gone@example.org');
+    const ses = new ScriptedProvider(undefined, 'ses');
+    await dispatcher(
+      [ses],
+      messages,
+      suppression,
+    )(sqsEvent(queued(messages, 'm1', 'gone@example.org')), lambdaContext());
+    const got = emitted();
+    expect(got).toContainEqual({ name: METRICS.suppressed, value: 1, dims: {} });
+    expect(got.filter((m) => m.name === PROVIDER_METRICS.attempts)).toEqual([]);
+  });
+
+  it('bounced: the bounce and the suppression it adds', async () => {
+    const messages = new MemoryMessageStore();
+    const r = record('msg-1');
+    r.status = 'sent';
+    messages.items.set('msg-1', r);
+    const handler = createSesEventsHandler({
+      messages,
+      suppression: new MemorySuppression(),
+      softBounce: { limit: 3, windowHours: 72 },
+      now: () => Date.parse('2026-11-22T12:00:00Z'),
+      metrics: new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'mailroute' }),
+    });
+    await handler(sqsEvent(sqsRecord(sesFixture('event-bounce-permanent.json'))), lambdaContext());
+    const got = emitted();
+    expect(got).toContainEqual({ name: METRICS.bounced, value: 1, dims: {} });
+    expect(got).toContainEqual({ name: METRICS.suppressionsAdded, value: 1, dims: {} });
+  });
+});
