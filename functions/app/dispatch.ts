@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { normaliseAddress } from '../core/address';
@@ -42,8 +43,10 @@ import type {
 import {
   logger as defaultLogger,
   metrics as defaultMetrics,
+  maskAddresses,
   publishMetrics,
   publishProviderMetrics,
+  tracer,
 } from './observability';
 import type { BatchRouting, Candidate, ProviderChain } from './provider-chain';
 
@@ -121,6 +124,10 @@ export function createDispatchHandler(deps: DispatchDeps) {
     acceptedAt: number | undefined,
     sentDetail: Record<string, unknown>,
   ): Promise<void> {
+    const reason = 'reason' in action ? maskAddresses(action.reason) : undefined;
+    // One line per message result; successes only at DEBUG (log volume is paid per byte).
+    if (action.kind === 'sent') logger.debug('message sent', { messageId: id, provider });
+    else logger.warn(`message ${action.kind}`, { messageId: id, provider, reason });
     switch (action.kind) {
       case 'sent':
         await deps.messages.finish(id, token, {
@@ -264,7 +271,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
             messageId: email.id,
             provider: c.id,
             outcome: outcome.kind,
-            reason: outcome.reason,
+            reason: maskAddresses(outcome.reason),
           });
       }
     }
@@ -441,7 +448,8 @@ export function createDispatchHandler(deps: DispatchDeps) {
         }
         if (e instanceof RetryLater) delays.push({ receiptHandle: rec.receiptHandle, seconds: e.seconds });
         else {
-          logger.error('message failed', { error: e as Error, sqsMessageId: rec.messageId });
+          const message = e instanceof Error ? e.message : String(e);
+          logger.error('message failed', { reason: maskAddresses(message), sqsMessageId: rec.messageId });
           await failOnLastReceive(rec, e);
         }
         throw e;
@@ -465,7 +473,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
     for (const c of routing.circuitChanges) {
       if (c.state === 'open') {
         metrics.addMetric(METRICS.circuitOpened, 'Count', 1);
-        logger.warn('provider circuit opened', { provider: c.id, reason: c.reason });
+        logger.warn('provider circuit opened', { provider: c.id, reason: maskAddresses(c.reason ?? '') });
       } else logger.info(`provider circuit ${c.state}`, { provider: c.id });
     }
     if (waits.length > 0) {
@@ -490,6 +498,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
   };
 
   return middy(core)
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics(metrics));
 }

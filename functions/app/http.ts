@@ -7,12 +7,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DomainError, isDomainError } from '../core/errors';
 import type { RequestRateLimiter, Scope } from '../store/ports';
 import type { Authenticator, Caller } from './auth';
-import { publishMetrics } from './observability';
+import { publishMetrics, tracer } from './observability';
 
 export interface ApiRequest {
   readonly event: APIGatewayProxyEventV2;
@@ -160,6 +161,7 @@ export function createHttpHandler(routes: Readonly<Record<string, Route>>, deps:
   };
 
   return middy(core)
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics(metrics))
     .use({

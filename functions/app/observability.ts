@@ -1,10 +1,21 @@
 /** The structured logger and metrics of every function (Powertools), created once per process. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DIMENSIONS, METRIC_NAMESPACE, PROVIDER_METRICS } from '../core/metric-names';
 
 export const logger = new Logger({ serviceName: 'mailroute' });
 export const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'mailroute' });
+/** X-Ray: a segment per invocation and a subsegment per AWS SDK call. Off outside Lambda. */
+export const tracer = new Tracer({ serviceName: 'mailroute' });
+
+/**
+ * Addresses in text written to logs (provider reasons often quote them), masked:
+ * "jane.doe@example.org" → "j***@example.org". The domain stays: it is what an operator needs.
+ */
+export function maskAddresses(text: string): string {
+  return text.replace(/([A-Za-z0-9._%+'-])[A-Za-z0-9._%+'-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g, '$1***@$2');
+}
 
 export type AppLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error' | 'appendKeys'>;
 export type AppMetrics = Pick<Metrics, 'addMetric' | 'addDimension' | 'publishStoredMetrics'>;

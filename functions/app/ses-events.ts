@@ -6,13 +6,14 @@
 import { createHash } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { METRICS } from '../core/metric-names';
 import { FORWARD_FROM, interpret, SesNotification, unwrap } from '../core/ses-events';
 import { ALL_MAIL } from '../core/suppression';
 import type { MessageStore, SuppressionStore } from '../store/ports';
-import { logger as defaultLogger, metrics as defaultMetrics, publishMetrics } from './observability';
+import { logger as defaultLogger, metrics as defaultMetrics, publishMetrics, tracer } from './observability';
 
 export interface SesEventsDeps {
   readonly messages: MessageStore;
@@ -107,6 +108,7 @@ export function createSesEventsHandler(deps: SesEventsDeps) {
     );
 
   return middy(core)
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics(metrics));
 }

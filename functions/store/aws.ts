@@ -10,6 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
 import type { DispatchDeps } from '../app/dispatch';
 import type { IngestDeps } from '../app/ingest';
+import { tracer } from '../app/observability';
 import { ProviderChain } from '../app/provider-chain';
 import type { SesEventsDeps } from '../app/ses-events';
 import type { TrackingDeps } from '../app/tracking';
@@ -128,25 +129,33 @@ export function trackingDeps(config: TrackingConfig, clients: Pick<Clients, 'dyn
 }
 
 export const awsSesEventsDeps = (config: SesEventsConfig): SesEventsDeps =>
-  sesEventsDeps(config, { dynamodb: new DynamoDBClient({}) });
+  sesEventsDeps(config, { dynamodb: tracer.captureAWSv3Client(new DynamoDBClient({})) });
 
 export const awsTrackingDeps = (config: TrackingConfig): TrackingDeps =>
   trackingDeps(config, {
-    dynamodb: new DynamoDBClient({}),
-    signingKeys: new SecretsManagerSigningKeys(new SecretsManagerClient({}), config.signingKeysSecret),
+    dynamodb: tracer.captureAWSv3Client(new DynamoDBClient({})),
+    signingKeys: new SecretsManagerSigningKeys(
+      tracer.captureAWSv3Client(new SecretsManagerClient({})),
+      config.signingKeysSecret,
+    ),
   });
 
 export const awsIngestDeps = (config: IngestConfig): IngestDeps =>
-  ingestDeps(config, { dynamodb: new DynamoDBClient({}), sqs: new SQSClient({}) });
+  ingestDeps(config, {
+    dynamodb: tracer.captureAWSv3Client(new DynamoDBClient({})),
+    sqs: tracer.captureAWSv3Client(new SQSClient({})),
+  });
 
 export function awsDispatchDeps(config: DispatchConfig): DispatchDeps {
-  const secrets = new SecretsManagerClient({});
+  const secrets = tracer.captureAWSv3Client(new SecretsManagerClient({}));
   return dispatchDeps(
     config,
     {
-      dynamodb: new DynamoDBClient({}),
-      sqs: new SQSClient({}),
-      ses: new SESv2Client({ ...SES_CLIENT_OPTIONS, requestHandler: { requestTimeout: SES_REQUEST_TIMEOUT_MS } }),
+      dynamodb: tracer.captureAWSv3Client(new DynamoDBClient({})),
+      sqs: tracer.captureAWSv3Client(new SQSClient({})),
+      ses: tracer.captureAWSv3Client(
+        new SESv2Client({ ...SES_CLIENT_OPTIONS, requestHandler: { requestTimeout: SES_REQUEST_TIMEOUT_MS } }),
+      ),
       signingKeys: new SecretsManagerSigningKeys(secrets, config.signingKeysSecret),
     },
     {

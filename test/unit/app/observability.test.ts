@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { publishMetrics } from '../../../functions/app/observability';
+import { maskAddresses, publishMetrics } from '../../../functions/app/observability';
 
 describe('publishMetrics', () => {
   const fake = (stored: boolean) => {
@@ -22,5 +22,14 @@ describe('publishMetrics', () => {
     const f = fake(false);
     await publishMetrics(f.m).after();
     expect(f.published()).toBe(0);
+  });
+});
+
+describe('maskAddresses', () => {
+  it('masks the local part of every address and keeps the domain', () => {
+    expect(maskAddresses('Email address is not verified: Jane.Doe+x@Example.org, bob@b.co')).toBe(
+      'Email address is not verified: J***@Example.org, b***@b.co',
+    );
+    expect(maskAddresses('HTTP 503 Service Unavailable')).toBe('HTTP 503 Service Unavailable');
   });
 });

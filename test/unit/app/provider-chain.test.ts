@@ -2,7 +2,8 @@
  * The dispatcher over a chain of providers (DESIGN §3): fail-over by outcome class, waiting when
  * no provider has room, the ambiguous policy per provider, circuits and exact rate windows.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDispatchHandler } from '../../../functions/app/dispatch';
 import type { SendOutcome } from '../../../functions/core/dispatch';
 import { SendEmailBody, toQueuedEmail } from '../../../functions/core/email';
@@ -50,6 +51,12 @@ const provider = (id: string, outcome: (n: number) => SendOutcome, idempotent = 
   new ScriptedProvider((_e, n) => outcome(n), id, idempotent);
 const ok = (id: string) => provider(id, (n) => ({ kind: 'accepted', providerMessageId: `${id}-${n}` }));
 
+const warnings: { message: string; extra: unknown }[] = [];
+const logger = new Logger({ serviceName: 'test' });
+vi.spyOn(logger, 'warn').mockImplementation((message: unknown, ...extra: unknown[]) => {
+  warnings.push({ message: String(message), extra: extra[0] });
+});
+
 function dispatcher(
   providers: EmailProvider[],
   options: {
@@ -71,6 +78,7 @@ function dispatcher(
     timeoutSeconds: 30,
     now: () => clock,
     random: () => 0,
+    logger,
   });
   return { handler, ...wiring };
 }
@@ -93,6 +101,23 @@ describe('fail-over', () => {
       expect(r?.events.at(-1)?.detail?.failedOver).toEqual([`a ${kind}: no`]);
     });
   }
+
+  it('logs each fail-over with the message id and provider, addresses masked', async () => {
+    warnings.length = 0;
+    const a = provider('a', () => ({ kind: 'broken', reason: 'Email address is not verified: app@example.com' }));
+    const { handler } = dispatcher([a, ok('b')]);
+    await run(handler, queued('m1'));
+    expect(warnings).toContainEqual({
+      message: 'provider did not take the message',
+      extra: {
+        messageId: 'm1',
+        provider: 'a',
+        outcome: 'broken',
+        reason: 'Email address is not verified: a***@example.com',
+      },
+    });
+    expect(JSON.stringify(warnings)).not.toContain('app@example.com');
+  });
 
   it('does not fail over a message the provider refused: it ends rejected', async () => {
     const a = provider('a', () => ({ kind: 'rejected', reason: 'bad content' }));
