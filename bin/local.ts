@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { LocalProvidersConfig } from '../functions/core/providers';
 import { startLocalStack } from './local-stack';
+import { countByStatus, watchStatus } from './local-status';
 
 /**
  * LOCAL_CONFIG names a JSON file with the provider definitions and chain (the structure of
@@ -73,6 +74,12 @@ Send an email:
 Then open ${stack.sesUrl} or GET ${stack.apiUrl}/v1/emails/<id>. Ctrl-C stops everything.
 `);
 
+// One line whenever the counts by status change: the pipeline moving, at a glance.
+const stopStatus = watchStatus(
+  () => countByStatus(stack.clients.dynamodb, stack.tables.messages),
+  (line) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`),
+);
+
 let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
@@ -80,6 +87,7 @@ const shutdown = async (signal: string) => {
   process.stdout.write(`\n${signal}: stopping mailroute…\n`);
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
+  await stopStatus();
   await stack.stop();
   process.stdout.write('stopped.\n');
   process.exit(0);

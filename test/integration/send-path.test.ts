@@ -2,6 +2,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../bin/local-stack';
+import { countByStatus } from '../../bin/local-status';
 import { api, countItems, eventually, inbox, queueDepth, statusOf, useLocalStack } from '../support/local';
 
 let stack: LocalStack;
@@ -32,6 +33,8 @@ describe('the send path on the local stack', () => {
     expect(received?.headers).toContainEqual({ name: 'X-Entity-Ref', value: 'r1' });
     expect(view).toMatchObject({ provider: 'ses', providerMessageId: received?.messageId });
     expect(view.events.map((e: { type: string }) => e.type)).toEqual(['queued', 'sent']);
+    // The local status line counts it (every message of this file so far is sent).
+    expect(await countByStatus(stack.clients.dynamodb, stack.tables.messages)).toEqual({ sent: 1 });
   });
 
   it('sends every email of a batch', async () => {
