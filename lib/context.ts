@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DEFAULT_PROVIDERS } from '../functions/config';
 import { ProviderDef, ProvidersConfig, RateLimit } from '../functions/core/providers';
+import { QUEUES } from './resources';
 
 /** The context key under which cdk.json holds the configuration. */
 export const CONTEXT_KEY = 'mailroute';
@@ -19,6 +20,9 @@ const CERTIFICATE_ARN =
 
 /** Whether `value` is a DNS name such as mail.example.com (no wildcard, no trailing dot). */
 export const isDnsName = (value: string): boolean => DOMAIN.test(value);
+
+/** Whether `value` is an email address such as oncall@example.com. */
+export const isEmailAddress = (value: string): boolean => EMAIL.safeParse(value).success;
 
 /** Whether `value` is the ARN of an ACM certificate. */
 export const isCertificateArn = (value: string): boolean => CERTIFICATE_ARN.test(value);
@@ -81,6 +85,91 @@ export function publicBaseUrlProblem(value: string): string | undefined {
   if (url.username || url.password) return `expected no user name or password, ${example}`;
   return undefined;
 }
+
+/** What the alarms watch, and where they notify. */
+export interface AlarmSettings {
+  /** An email address subscribed to the alarm topic (it confirms the subscription by email). */
+  readonly email?: string | undefined;
+  /** Bounces as a share of the emails sent in an hour, in percent, above which the bounce alarm fires. */
+  readonly bounceRatePercent: number;
+  /** Complaints as a share of the emails sent in an hour, in percent, above which the complaint alarm fires. */
+  readonly complaintRatePercent: number;
+  /** Emails sent in an hour below which the bounce and complaint rates are not judged (too few to mean anything). */
+  readonly minimumHourlySends: number;
+  /** Age, in seconds, of the oldest message on the send queue above which the backlog alarm fires. */
+  readonly oldestMessageSeconds: number;
+  /** Errors of one function within 5 minutes at which its alarm fires. */
+  readonly lambdaErrors: number;
+  /** 5xx responses of the HTTP API within 5 minutes at which its alarm fires. */
+  readonly api5xxErrors: number;
+}
+
+export const ALARM_DEFAULTS = {
+  bounceRatePercent: 5,
+  complaintRatePercent: 0.1,
+  minimumHourlySends: 100,
+  oldestMessageSeconds: 300,
+  lambdaErrors: 5,
+  api5xxErrors: 5,
+} as const satisfies Required<Omit<AlarmSettings, 'email'>>;
+
+/**
+ * The values each threshold accepts (the monitoring construct checks the same ranges). Rates are
+ * percentages above `min`; the others are whole numbers. A message older than the send queue's
+ * retention is gone, so the age threshold stays below it.
+ */
+export const ALARM_RANGES = {
+  bounceRatePercent: { min: 0, max: 100, whole: false },
+  complaintRatePercent: { min: 0, max: 100, whole: false },
+  minimumHourlySends: { min: 1, max: 1_000_000, whole: true },
+  oldestMessageSeconds: { min: 60, max: QUEUES.send.retentionDays * 86_400 - 1, whole: true },
+  lambdaErrors: { min: 1, max: 100_000, whole: true },
+  api5xxErrors: { min: 1, max: 1_000_000, whole: true },
+} as const satisfies Record<keyof typeof ALARM_DEFAULTS, { min: number; max: number; whole: boolean }>;
+
+/** A percentage above `min` and at most `max` (fractions allowed: 0.1 is a complaint rate). */
+const percentage = (min: number, max: number) => {
+  const error = `expected a percentage above ${min} and at most ${max}, e.g. 0.5 for half a percent`;
+  return z.number({ error }).gt(min, { error }).max(max, { error });
+};
+
+const AlarmsContext = z.strictObject({
+  /** An email address the alarm topic notifies (the owner confirms the subscription by email). */
+  email: z.email({ error: 'expected an email address such as "oncall@example.com"' }).optional(),
+  /** Bounce rate (percent of an hour's sends) above which the bounce alarm fires. */
+  bounceRatePercent: percentage(ALARM_RANGES.bounceRatePercent.min, ALARM_RANGES.bounceRatePercent.max).default(
+    ALARM_DEFAULTS.bounceRatePercent,
+  ),
+  /** Complaint rate (percent of an hour's sends) above which the complaint alarm fires. */
+  complaintRatePercent: percentage(
+    ALARM_RANGES.complaintRatePercent.min,
+    ALARM_RANGES.complaintRatePercent.max,
+  ).default(ALARM_DEFAULTS.complaintRatePercent),
+  /** Sends in an hour below which the rates are not judged. */
+  minimumHourlySends: wholeNumber(
+    ALARM_RANGES.minimumHourlySends.min,
+    ALARM_RANGES.minimumHourlySends.max,
+    'emails sent in an hour',
+  ).default(ALARM_DEFAULTS.minimumHourlySends),
+  /** Age of the oldest message on the send queue, in seconds, above which the backlog alarm fires. */
+  oldestMessageSeconds: wholeNumber(
+    ALARM_RANGES.oldestMessageSeconds.min,
+    ALARM_RANGES.oldestMessageSeconds.max,
+    "seconds (below the send queue's retention)",
+  ).default(ALARM_DEFAULTS.oldestMessageSeconds),
+  /** Errors of one function within 5 minutes at which its alarm fires. */
+  lambdaErrors: wholeNumber(
+    ALARM_RANGES.lambdaErrors.min,
+    ALARM_RANGES.lambdaErrors.max,
+    'errors of one function in 5 minutes',
+  ).default(ALARM_DEFAULTS.lambdaErrors),
+  /** 5xx responses of the API within 5 minutes at which its alarm fires. */
+  api5xxErrors: wholeNumber(
+    ALARM_RANGES.api5xxErrors.min,
+    ALARM_RANGES.api5xxErrors.max,
+    '5xx responses in 5 minutes',
+  ).default(ALARM_DEFAULTS.api5xxErrors),
+});
 
 const DispatchContext = z.strictObject({
   /** Most concurrent dispatch invocations the SQS event source starts (Lambda allows 2..1000). */
@@ -151,6 +240,8 @@ const ContextObject = z.strictObject({
   providers: z.unknown().optional(),
   /** The ids of `providers` in the order they are tried (live settings may reorder them later). */
   chain: z.unknown().optional(),
+  /** Alarm thresholds, and an email address the alarm topic notifies. */
+  alarms: AlarmsContext.prefault({}),
 });
 
 /** Keys whose inline value is a credential, and the key that names a secret holding it instead. */
@@ -245,6 +336,7 @@ const ALLOWED_KEYS: Readonly<Record<string, readonly string[]>> = {
   dispatch: Object.keys(DispatchContext.shape),
   softBounce: Object.keys(SoftBounceContext.shape),
   tracking: Object.keys(TrackingContext.shape),
+  alarms: Object.keys(AlarmsContext.shape),
   'tracking.domain': Object.keys(TrackingDomainContext.shape),
   'providers.*.limits.*': Object.keys(RateLimit.shape),
 };

@@ -6,6 +6,8 @@ import type { ProvidersConfig } from '../functions/core/providers';
 import { MailrouteApi } from './constructs/api';
 import { Dispatch } from './constructs/dispatch';
 import { Ingest } from './constructs/ingest';
+import { Monitoring } from './constructs/monitoring';
+import { defaultProviders } from './constructs/providers';
 import { SesEvents } from './constructs/ses-events';
 import { SesEventsTopic } from './constructs/ses-events-topic';
 import { SigningKeys } from './constructs/signing-keys';
@@ -13,7 +15,7 @@ import { MailrouteTables } from './constructs/tables';
 import { Tracking } from './constructs/tracking';
 import { TrackingDomain } from './constructs/tracking-domain';
 import { WorkQueue } from './constructs/work-queue';
-import type { MailrouteContext, SoftBounceSettings, TrackingDomainSettings } from './context';
+import type { AlarmSettings, MailrouteContext, SoftBounceSettings, TrackingDomainSettings } from './context';
 import {
   DISPATCH_TIMEOUT_SECONDS,
   QUEUES,
@@ -70,6 +72,13 @@ export interface MailrouteStackProps extends StackProps {
    * @default - SES alone: `{ providers: [{ id: 'ses', type: 'ses' }], chain: ['ses'] }`
    */
   readonly providers?: ProvidersConfig;
+  /**
+   * Alarm thresholds, and an email address the alarm topic notifies; a threshold left out takes its
+   * default.
+   * @default ALARM_DEFAULTS (bounce rate 5%, complaint rate 0.1%, over an hour with at least 100 sends;
+   * oldest queued email 300 s; 5 errors of a function or 5 API 5xx in 5 minutes), no email subscription
+   */
+  readonly alarms?: Partial<AlarmSettings>;
 }
 
 /** The stack's props from the validated cdk.json context: one mapping, used by the app and the tests. */
@@ -84,6 +93,7 @@ export function stackPropsFromContext(context: MailrouteContext): MailrouteStack
     trackClicks: context.tracking.clicks,
     ...(context.tracking.domain ? { trackingDomain: context.tracking.domain } : {}),
     providers: { providers: context.providers, chain: context.chain },
+    alarms: context.alarms,
   };
 }
 
@@ -108,6 +118,8 @@ export class MailrouteStack extends Stack {
   public readonly trackingDomain?: TrackingDomain;
   public readonly dispatch: Dispatch;
   public readonly sesEvents: SesEvents;
+  /** The alarms, their SNS topic and the dashboard. */
+  public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: MailrouteStackProps) {
     super(scope, id, props);
@@ -185,6 +197,20 @@ export class MailrouteStack extends Stack {
       timeout: sesEventsTimeout,
     });
 
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      // Every provider defined, in the chain or not: live settings may move any of them into the chain.
+      providerIds: (props.providers ?? defaultProviders()).providers.map((def) => def.id),
+      queues: { send: this.sendQueue, sesEvents: this.sesEventsQueue },
+      functions: {
+        ingest: this.ingest.handler.function,
+        dispatch: this.dispatch.handler.function,
+        sesEvents: this.sesEvents.handler.function,
+        tracking: this.tracking.handler.function,
+      },
+      httpApi: this.api.httpApi,
+      ...(props.alarms ? { alarms: props.alarms } : {}),
+    });
+
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the mailroute HTTP API',
       value: this.api.url,
@@ -229,6 +255,14 @@ export class MailrouteStack extends Stack {
         value: this.trackingDomain.domainName.regionalDomainName,
       });
     }
+    new CfnOutput(this, 'DashboardUrl', {
+      description: 'The CloudWatch dashboard: alarm states, volume by outcome, providers, queues, functions, API',
+      value: this.monitoring.dashboardUrl,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'SNS topic every alarm notifies (subscribe to it, or set alarms.email in cdk.json)',
+      value: this.monitoring.alarmTopic.topicArn,
+    });
     new CfnOutput(this, 'SigningKeysSecretArn', {
       description:
         'Secrets Manager secret with the keys that sign the links in emails: unsubscribe, open, click (retained on stack deletion)',

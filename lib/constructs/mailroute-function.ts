@@ -8,6 +8,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC_NAMESPACE } from '../../functions/core/metric-names';
 import { BUNDLING, FUNCTION_ENTRIES, type FunctionName } from '../bundling';
 import type { QueueSpec, TableSpec } from '../resources';
 
@@ -16,10 +17,16 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 const OUTPUT_FORMATS: Readonly<Record<(typeof BUNDLING)['format'], OutputFormat>> = { esm: OutputFormat.ESM };
 
+/**
+ * The functions' Powertools service name. Powertools adds it to every metric as the `service`
+ * dimension, so the dashboard and alarms ask for it too.
+ */
+export const SERVICE_NAME = 'mailroute';
+
 /** Environment every mailroute function gets (Powertools settings, source-mapped stack traces). */
 export const COMMON_ENVIRONMENT: Readonly<Record<string, string>> = {
-  POWERTOOLS_SERVICE_NAME: 'mailroute',
-  POWERTOOLS_METRICS_NAMESPACE: 'Mailroute',
+  POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+  POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
   NODE_OPTIONS: '--enable-source-maps',
 };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_KEY, parseContext } from '../../lib/context';
+import { ALARM_DEFAULTS, CONTEXT_KEY, parseContext } from '../../lib/context';
+import { stackPropsFromContext } from '../../lib/mailroute-stack';
 import { cdkJsonContext, PROVIDER_CHAIN } from './stack-fixture';
 
 const valid = {
@@ -12,6 +13,18 @@ const valid = {
 
 /** What a context without `providers` and `chain` sends through: SES alone. */
 const SES_ALONE = { providers: [{ id: 'ses', type: 'ses' }], chain: ['ses'] };
+
+/** What a context without `alarms` gets: the default thresholds, no email address. */
+const DEFAULT_ALARMS = {
+  alarms: {
+    bounceRatePercent: 5,
+    complaintRatePercent: 0.1,
+    minimumHourlySends: 100,
+    oldestMessageSeconds: 300,
+    lambdaErrors: 5,
+    api5xxErrors: 5,
+  },
+};
 
 const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-90ab-cdef-1234-567890abcdef';
 const domain = { name: 'track.example.com', certificateArn: CERTIFICATE_ARN };
@@ -28,10 +41,10 @@ function refusal(raw: unknown): string {
 
 describe('parseContext', () => {
   it("parses cdk.json's mailroute object", () => {
-    expect(parseContext(cdkJsonContext()[CONTEXT_KEY])).toEqual({ ...valid, ...SES_ALONE });
+    expect(parseContext(cdkJsonContext()[CONTEXT_KEY])).toEqual({ ...valid, ...SES_ALONE, ...DEFAULT_ALARMS });
   });
 
-  it('fills in defaults for retentionDays, dispatch.maxConcurrency, softBounce, tracking and the providers (SES alone), and leaves publicBaseUrl and tracking.domain unset', () => {
+  it('fills in defaults for retentionDays, dispatch.maxConcurrency, softBounce, tracking, the providers (SES alone) and the alarm thresholds, and leaves publicBaseUrl, tracking.domain and alarms.email unset', () => {
     expect(parseContext({ senderIdentities: ['noreply@example.com'] })).toEqual({
       senderIdentities: ['noreply@example.com'],
       retentionDays: 30,
@@ -39,6 +52,7 @@ describe('parseContext', () => {
       softBounce: { limit: 3, windowHours: 72 },
       tracking: { opens: true, clicks: true },
       ...SES_ALONE,
+      ...DEFAULT_ALARMS,
     });
   });
 
@@ -192,6 +206,76 @@ describe('parseContext', () => {
       expect(message).toMatch(
         /set only one of them \(tracking\.domain implies a publicBaseUrl of "https:\/\/track\.example\.com"\)/,
       );
+    });
+  });
+
+  describe('alarms', () => {
+    it('takes its defaults from ALARM_DEFAULTS, with no email address', () => {
+      const { alarms } = parseContext(valid);
+      expect(alarms).toEqual(ALARM_DEFAULTS);
+      expect(alarms.email).toBeUndefined();
+    });
+
+    it('fills in the default of a threshold left out, and keeps the email address', () => {
+      expect(parseContext({ ...valid, alarms: { email: 'oncall@example.com', bounceRatePercent: 2 } }).alarms).toEqual({
+        ...ALARM_DEFAULTS,
+        email: 'oncall@example.com',
+        bounceRatePercent: 2,
+      });
+    });
+
+    it('accepts the ends of the ranges (a rate of 100%, the smallest counts, an age just below the retention)', () => {
+      const alarms = {
+        bounceRatePercent: 100,
+        complaintRatePercent: 0.01,
+        minimumHourlySends: 1,
+        oldestMessageSeconds: 4 * 86_400 - 1,
+        lambdaErrors: 1,
+        api5xxErrors: 1,
+      };
+      expect(parseContext({ ...valid, alarms }).alarms).toEqual(alarms);
+    });
+
+    it.each([
+      ['bounceRatePercent', 0, /expected a percentage above 0 and at most 100/],
+      ['bounceRatePercent', 101, /expected a percentage above 0 and at most 100/],
+      ['bounceRatePercent', '5', /expected a percentage above 0 and at most 100/],
+      ['complaintRatePercent', -0.1, /expected a percentage above 0 and at most 100/],
+      ['minimumHourlySends', 0, /expected a whole number of emails sent in an hour from 1 to 1000000/],
+      ['minimumHourlySends', 10.5, /expected a whole number of emails sent in an hour from 1 to 1000000/],
+      ['oldestMessageSeconds', 59, /expected a whole number of seconds \(below the send queue's retention\) from 60/],
+      ['oldestMessageSeconds', 4 * 86_400, /from 60 to 345599/],
+      ['lambdaErrors', 0, /expected a whole number of errors of one function in 5 minutes from 1/],
+      ['api5xxErrors', 0, /expected a whole number of 5xx responses in 5 minutes from 1/],
+    ])('rejects %s %j, naming the field and the range', (key, value, reason) => {
+      const message = refusal({ ...valid, alarms: { [key]: value } });
+      expect(message).toMatch(new RegExp(`cdk\\.json context "mailroute\\.alarms\\.${key}": `));
+      expect(message).toMatch(reason);
+    });
+
+    it.each(['oncall', 'oncall@', 42])('rejects email %j, naming the field', (email) => {
+      expect(refusal({ ...valid, alarms: { email } })).toMatch(
+        /cdk\.json context "mailroute\.alarms\.email": expected an email address such as "oncall@example\.com"/,
+      );
+    });
+
+    it('rejects an unknown alarms key, listing the keys allowed', () => {
+      expect(refusal({ ...valid, alarms: { bounceRate: 5 } })).toMatch(
+        /"mailroute\.alarms\.bounceRate": unknown key \(allowed here: email, bounceRatePercent, complaintRatePercent, minimumHourlySends, oldestMessageSeconds, lambdaErrors, api5xxErrors\)/,
+      );
+    });
+
+    it('rejects alarms that is not an object, naming the field', () => {
+      expect(refusal({ ...valid, alarms: 'oncall@example.com' })).toMatch(/cdk\.json context "mailroute\.alarms": /);
+    });
+
+    it('reaches the stack props', () => {
+      const context = parseContext({ ...valid, alarms: { email: 'oncall@example.com', lambdaErrors: 2 } });
+      expect(stackPropsFromContext(context).alarms).toEqual({
+        ...ALARM_DEFAULTS,
+        email: 'oncall@example.com',
+        lambdaErrors: 2,
+      });
     });
   });
 
@@ -370,7 +454,7 @@ describe('parseContext', () => {
   });
 
   it('accepts the object as a JSON string (cdk -c mailroute=...)', () => {
-    expect(parseContext(JSON.stringify(valid))).toEqual({ ...valid, ...SES_ALONE });
+    expect(parseContext(JSON.stringify(valid))).toEqual({ ...valid, ...SES_ALONE, ...DEFAULT_ALARMS });
   });
 
   it.each([0, 3651, 1.5, '30'])('rejects retentionDays %j, naming the field', (retentionDays) => {

@@ -1,5 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
-import { logicalId, render, type Synthesized, synthesize } from './stack-fixture';
+import { logicalId, refOf, render, type Synthesized, synthesize } from './stack-fixture';
 
 interface Output {
   readonly Description?: string;
@@ -17,8 +17,10 @@ beforeAll(() => {
 it('has exactly the documented outputs', () => {
   expect(Object.keys(outputs).sort()).toEqual(
     [
+      'AlarmTopicArn',
       'ApiUrl',
       'ConfigurationSetName',
+      'DashboardUrl',
       'DeadLetterQueueUrl',
       'MessagesTableName',
       'SendQueueUrl',
@@ -41,6 +43,14 @@ it('gives the API URL of the $default stage', () => {
   );
 });
 
+it("links to the dashboard in the CloudWatch console of the stack's region", () => {
+  const region = refOf('AWS::Region');
+  expect(render(outputs.DashboardUrl?.Value)).toBe(
+    `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}` +
+      `#dashboards/dashboard/${refOf(logicalId(s.stack.monitoring.dashboard))}`,
+  );
+});
+
 it('names the resources an operator needs', () => {
   const refs = {
     SettingsTableName: s.stack.tables.settings,
@@ -53,6 +63,7 @@ it('names the resources an operator needs', () => {
     SesEventsQueueUrl: s.stack.sesEventsQueue.queue,
     SesEventsDeadLetterQueueUrl: s.stack.sesEventsQueue.deadLetterQueue,
     SigningKeysSecretArn: s.stack.signingKeys.secret,
+    AlarmTopicArn: s.stack.monitoring.alarmTopic,
   };
   for (const [name, construct] of Object.entries(refs)) {
     expect(outputs[name]?.Value, name).toEqual({ Ref: logicalId(construct) });

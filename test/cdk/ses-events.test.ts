@@ -45,8 +45,10 @@ function topicStatements(): Statement[] {
 }
 
 describe('SES events topic', () => {
-  it('is the only topic, and has no hard-coded name', () => {
-    expect(Object.keys(resourcesOfType(s.template, 'AWS::SNS::Topic'))).toEqual([topicId]);
+  it('is the only topic besides the alarm topic, and has no hard-coded name', () => {
+    expect(Object.keys(resourcesOfType(s.template, 'AWS::SNS::Topic')).sort()).toEqual(
+      [topicId, logicalId(s.stack.monitoring.alarmTopic)].sort(),
+    );
     expect(resource(s.template, topicId).Properties?.TopicName).toBeUndefined();
   });
 

@@ -1,0 +1,524 @@
+import { Aws, Duration } from 'aws-cdk-lib';
+import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import {
+  DIMENSIONS,
+  ERROR_OUTCOMES,
+  METRIC_NAMESPACE,
+  METRICS,
+  PROVIDER_METRICS,
+} from '../../functions/core/metric-names';
+import type { FunctionName } from '../bundling';
+import { ALARM_DEFAULTS, ALARM_RANGES, type AlarmSettings, isEmailAddress } from '../context';
+import { SERVICE_NAME } from './mailroute-function';
+
+/**
+ * The README's runbook section of each alarm (its anchor under `## Runbook`). Every alarm description
+ * points there, so the notification says what to do.
+ */
+export const RUNBOOK = {
+  sendDeadLetterQueue: 'send-dead-letter-queue-not-empty',
+  sesEventsDeadLetterQueue: 'ses-events-dead-letter-queue-not-empty',
+  bounceRate: 'bounce-rate-high',
+  complaintRate: 'complaint-rate-high',
+  providerCircuit: 'provider-circuit-open',
+  oldestMessage: 'send-queue-backlog',
+  functionErrors: 'function-errors',
+  api5xx: 'api-5xx-errors',
+} as const;
+
+/** Where a runbook section is, as an alarm description gives it. */
+export const runbookLink = (anchor: string): string => `README.md#${anchor}`;
+
+/** A work queue and its dead-letter queue (a `WorkQueue` is one). */
+export interface MonitoredQueue {
+  readonly queue: IQueue;
+  readonly deadLetterQueue: IQueue;
+}
+
+export interface MonitoringProps {
+  /** The ids of every provider defined (in chain order first): one circuit alarm and one line each. */
+  readonly providerIds: readonly string[];
+  /** The send queue (ingest → dispatch) and the SES events queue (SES → ses-events), with their DLQs. */
+  readonly queues: { readonly send: MonitoredQueue; readonly sesEvents: MonitoredQueue };
+  /** Every function of the stack, by name. */
+  readonly functions: { readonly [K in FunctionName]: IFunction };
+  /** The HTTP API. */
+  readonly httpApi: IHttpApi;
+  /**
+   * Alarm thresholds and the email address to notify; a threshold left out takes its default.
+   * @default ALARM_DEFAULTS, no email subscription
+   */
+  readonly alarms?: Partial<AlarmSettings>;
+}
+
+/** The alarms, by what they watch. */
+export interface MonitoringAlarms {
+  readonly sendDeadLetterQueue: Alarm;
+  readonly sesEventsDeadLetterQueue: Alarm;
+  readonly bounceRate: Alarm;
+  readonly complaintRate: Alarm;
+  readonly oldestMessage: Alarm;
+  /** One per provider id. */
+  readonly providerCircuits: Readonly<Record<string, Alarm>>;
+  /** One per function. */
+  readonly functionErrors: { readonly [K in FunctionName]: Alarm };
+  readonly api5xx: Alarm;
+}
+
+type AppMetricName = (typeof METRICS)[keyof typeof METRICS];
+type ProviderMetricName = (typeof PROVIDER_METRICS)[keyof typeof PROVIDER_METRICS];
+
+const FIVE_MINUTES = Duration.minutes(5);
+const ONE_MINUTE = Duration.minutes(1);
+const ONE_HOUR = Duration.hours(1);
+
+/** How the dashboard labels each function. */
+const FUNCTION_LABELS: { readonly [K in FunctionName]: string } = {
+  ingest: 'ingest',
+  dispatch: 'dispatch',
+  sesEvents: 'ses-events',
+  tracking: 'tracking',
+};
+
+/**
+ * A mailroute metric with the dimensions the functions emit it with: Powertools adds `service` to
+ * every metric; nothing else is added to these.
+ */
+export function appMetric(
+  name: AppMetricName,
+  options: { readonly statistic?: string; readonly period?: Duration; readonly label?: string } = {},
+): Metric {
+  return new Metric({
+    namespace: METRIC_NAMESPACE,
+    metricName: name,
+    dimensionsMap: { service: SERVICE_NAME },
+    statistic: options.statistic ?? Stats.SUM,
+    period: options.period ?? FIVE_MINUTES,
+    ...(options.label === undefined ? {} : { label: options.label }),
+  });
+}
+
+/**
+ * A per-provider metric with the dimensions the dispatcher emits it with: `service` and `provider`,
+ * and `outcome` for `ProviderErrors` (one dimension set per metric, never a subset).
+ */
+export function providerMetric(
+  name: ProviderMetricName,
+  provider: string,
+  options: {
+    readonly statistic?: string;
+    readonly period?: Duration;
+    readonly label?: string;
+    readonly outcome?: (typeof ERROR_OUTCOMES)[number];
+  } = {},
+): Metric {
+  if ((name === PROVIDER_METRICS.errors) !== (options.outcome !== undefined)) {
+    throw new Error(
+      `providerMetric(${name}): ${PROVIDER_METRICS.errors} is emitted per ${DIMENSIONS.outcome}, ` +
+        `the other provider metrics without it; give an outcome exactly for ${PROVIDER_METRICS.errors}.`,
+    );
+  }
+  return new Metric({
+    namespace: METRIC_NAMESPACE,
+    metricName: name,
+    dimensionsMap: {
+      service: SERVICE_NAME,
+      [DIMENSIONS.provider]: provider,
+      ...(options.outcome === undefined ? {} : { [DIMENSIONS.outcome]: options.outcome }),
+    },
+    statistic: options.statistic ?? Stats.SUM,
+    period: options.period ?? FIVE_MINUTES,
+    label: options.label ?? provider,
+  });
+}
+
+/** The settings with defaults filled in, checked against ALARM_RANGES. */
+function checkedSettings(scope: Construct, given: Partial<AlarmSettings>): AlarmSettings {
+  const settings: AlarmSettings = { ...ALARM_DEFAULTS, ...given };
+  for (const key of Object.keys(ALARM_RANGES) as (keyof typeof ALARM_RANGES)[]) {
+    const { min, max, whole } = ALARM_RANGES[key];
+    const value = settings[key];
+    const ok = whole
+      ? Number.isInteger(value) && value >= min && value <= max
+      : Number.isFinite(value) && value > min && value <= max;
+    if (!ok) {
+      throw new Error(
+        `Monitoring "${scope.node.path}": alarms.${key} is ${value}; expected ` +
+          (whole ? `a whole number from ${min} to ${max}.` : `a number above ${min} and at most ${max}.`),
+      );
+    }
+  }
+  if (settings.email !== undefined && !isEmailAddress(settings.email)) {
+    throw new Error(
+      `Monitoring "${scope.node.path}": alarms.email ${JSON.stringify(settings.email)} is not an email address; ` +
+        'give one such as "oncall@example.com", or leave it out and subscribe to the AlarmTopicArn output yourself.',
+    );
+  }
+  return settings;
+}
+
+/**
+ * What an operator watches: an SNS topic the alarms notify (TLS only, optionally with an email
+ * subscription), the alarms, and one dashboard that answers "what is wrong and where":
+ * alarm states, volume by outcome, bounce and complaint rates, each provider's attempts, errors,
+ * fail-overs, circuit and rate window, the queues, the functions, the API, latency and engagement.
+ * Mailroute metrics are built from functions/core/metric-names.ts with the dimensions the functions
+ * emit, so the charts and alarms cannot ask for a name or dimension set that does not exist.
+ */
+export class Monitoring extends Construct {
+  public readonly alarmTopic: Topic;
+  public readonly dashboard: Dashboard;
+  public readonly alarms: MonitoringAlarms;
+  /** The thresholds in force (defaults filled in). */
+  public readonly settings: AlarmSettings;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const settings = checkedSettings(this, props.alarms ?? {});
+    this.settings = settings;
+    const providerIds = [...props.providerIds];
+    if (providerIds.length === 0 || new Set(providerIds).size !== providerIds.length) {
+      throw new Error(
+        `Monitoring "${this.node.path}": providerIds ${JSON.stringify(providerIds)} must list each provider id ` +
+          'once, at least one (the ids of the providers the dispatcher may send through).',
+      );
+    }
+    const functions = Object.entries(props.functions) as [FunctionName, IFunction][];
+
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: 'mailroute alarms',
+      enforceSSL: true,
+    });
+    if (settings.email !== undefined) this.alarmTopic.addSubscription(new EmailSubscription(settings.email));
+    const notify = new SnsAction(this.alarmTopic);
+
+    const alarm = (
+      alarmId: string,
+      options: {
+        readonly metric: IMetric;
+        readonly threshold: number;
+        readonly comparisonOperator: ComparisonOperator;
+        readonly evaluationPeriods?: number;
+        readonly what: string;
+        readonly runbook: string;
+      },
+    ): Alarm => {
+      const created = new Alarm(this, alarmId, {
+        metric: options.metric,
+        threshold: options.threshold,
+        comparisonOperator: options.comparisonOperator,
+        evaluationPeriods: options.evaluationPeriods ?? 1,
+        datapointsToAlarm: options.evaluationPeriods ?? 1,
+        // No data means no traffic (or an empty queue): nothing is wrong.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: `mailroute: ${options.what}. Runbook: ${runbookLink(options.runbook)}`,
+      });
+      created.addAlarmAction(notify);
+      created.addOkAction(notify);
+      return created;
+    };
+
+    // Queues: anything in a DLQ is an email (or an SES event) that gave up; an old message is late mail.
+    const queues = [
+      { label: 'send', queue: props.queues.send.queue },
+      { label: 'send DLQ', queue: props.queues.send.deadLetterQueue },
+      { label: 'SES events', queue: props.queues.sesEvents.queue },
+      { label: 'SES events DLQ', queue: props.queues.sesEvents.deadLetterQueue },
+    ];
+    const visible = (queue: IQueue, label: string, period = FIVE_MINUTES) =>
+      queue.metricApproximateNumberOfMessagesVisible({ statistic: Stats.MAXIMUM, period, label });
+    const oldest = (queue: IQueue, label: string, period = FIVE_MINUTES) =>
+      queue.metricApproximateAgeOfOldestMessage({ statistic: Stats.MAXIMUM, period, label });
+
+    const sendDeadLetterQueue = alarm('SendDeadLetterQueueAlarm', {
+      metric: visible(props.queues.send.deadLetterQueue, 'send DLQ', ONE_MINUTE),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      what: 'emails are in the send dead-letter queue (dispatch gave up on them after every retry)',
+      runbook: RUNBOOK.sendDeadLetterQueue,
+    });
+    const sesEventsDeadLetterQueue = alarm('SesEventsDeadLetterQueueAlarm', {
+      metric: visible(props.queues.sesEvents.deadLetterQueue, 'SES events DLQ', ONE_MINUTE),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      what: 'SES events are in their dead-letter queue (bounces or complaints may not be recorded or suppressed)',
+      runbook: RUNBOOK.sesEventsDeadLetterQueue,
+    });
+    const oldestMessage = alarm('OldestMessageAlarm', {
+      metric: oldest(props.queues.send.queue, 'send', ONE_MINUTE),
+      threshold: settings.oldestMessageSeconds,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      // Two minutes in a row: a single slow receive is not a backlog.
+      evaluationPeriods: 2,
+      what: `the oldest email on the send queue has waited more than ${settings.oldestMessageSeconds} seconds (mail is late)`,
+      runbook: RUNBOOK.oldestMessage,
+    });
+
+    // Rates over an hour's sends, judged only with enough volume: a handful of sends cannot alarm.
+    const sentHourly = appMetric(METRICS.sent, { period: ONE_HOUR, label: 'sent' });
+    // `id` names the event count in the expression (ids must differ when both share a graph).
+    const rate = (event: AppMetricName, id: string, label: string) =>
+      new MathExpression({
+        expression: `IF(sent >= ${settings.minimumHourlySends}, 100 * FILL(${id}, 0) / sent, 0)`,
+        usingMetrics: { sent: sentHourly, [id]: appMetric(event, { period: ONE_HOUR }) },
+        period: ONE_HOUR,
+        label: `${label} % of sends (hourly; 0 below ${settings.minimumHourlySends} sends)`,
+      });
+    const bounceRate = rate(METRICS.bounced, 'bounced', 'bounce rate');
+    const complaintRate = rate(METRICS.complained, 'complained', 'complaint rate');
+    const bounceRateAlarm = alarm('BounceRateAlarm', {
+      metric: bounceRate,
+      threshold: settings.bounceRatePercent,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      what:
+        `bounces exceeded ${settings.bounceRatePercent}% of the emails sent in an hour ` +
+        `(with at least ${settings.minimumHourlySends} sent); SES reviews accounts above 5% and may pause sending`,
+      runbook: RUNBOOK.bounceRate,
+    });
+    const complaintRateAlarm = alarm('ComplaintRateAlarm', {
+      metric: complaintRate,
+      threshold: settings.complaintRatePercent,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      what:
+        `complaints exceeded ${settings.complaintRatePercent}% of the emails sent in an hour ` +
+        `(with at least ${settings.minimumHourlySends} sent); SES reviews accounts above 0.1% and may pause sending`,
+      runbook: RUNBOOK.complaintRate,
+    });
+
+    // Providers: the circuit gauge is 1 while a provider's circuit is open or half-open.
+    const providerCircuits: Record<string, Alarm> = {};
+    for (const provider of providerIds) {
+      providerCircuits[provider] = alarm(`ProviderCircuitAlarm-${provider}`, {
+        metric: providerMetric(PROVIDER_METRICS.circuitOpen, provider, {
+          statistic: Stats.MAXIMUM,
+          period: ONE_MINUTE,
+        }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        what: `the circuit of provider "${provider}" is open: its emails fail over to the next provider in the chain`,
+        runbook: RUNBOOK.providerCircuit,
+      });
+    }
+
+    const functionErrors = {} as Record<FunctionName, Alarm>;
+    for (const [name, fn] of functions) {
+      const label = FUNCTION_LABELS[name];
+      functionErrors[name] = alarm(`FunctionErrorsAlarm-${name}`, {
+        metric: fn.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES, label }),
+        threshold: settings.lambdaErrors,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        what: `the ${label} function failed ${settings.lambdaErrors} or more times within 5 minutes`,
+        runbook: RUNBOOK.functionErrors,
+      });
+    }
+
+    const api5xx = alarm('Api5xxAlarm', {
+      metric: props.httpApi.metricServerError({ statistic: Stats.SUM, period: FIVE_MINUTES, label: '5xx' }),
+      threshold: settings.api5xxErrors,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      what: `the API answered ${settings.api5xxErrors} or more requests with a 5xx status within 5 minutes`,
+      runbook: RUNBOOK.api5xx,
+    });
+
+    this.alarms = {
+      sendDeadLetterQueue,
+      sesEventsDeadLetterQueue,
+      bounceRate: bounceRateAlarm,
+      complaintRate: complaintRateAlarm,
+      oldestMessage,
+      providerCircuits,
+      functionErrors,
+      api5xx,
+    };
+    const allAlarms = [
+      sendDeadLetterQueue,
+      sesEventsDeadLetterQueue,
+      oldestMessage,
+      bounceRateAlarm,
+      complaintRateAlarm,
+      ...Object.values(providerCircuits),
+      ...Object.values(functionErrors),
+      api5xx,
+    ];
+
+    // The dashboard, top to bottom: what is wrong, then where.
+    this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(6) });
+    const graph = (
+      title: string,
+      left: IMetric[],
+      options: { width?: number; unit?: string; max?: number; thresholds?: { value: number; label: string }[] } = {},
+    ) =>
+      new GraphWidget({
+        title,
+        left,
+        width: options.width ?? 8,
+        height: 6,
+        leftYAxis: {
+          min: 0,
+          showUnits: false,
+          ...(options.unit === undefined ? {} : { label: options.unit }),
+          ...(options.max === undefined ? {} : { max: options.max }),
+        },
+        leftAnnotations: options.thresholds?.map(({ value, label }) => ({ value, label })),
+      });
+    const perProvider = (name: ProviderMetricName, statistic: string = Stats.SUM, period = FIVE_MINUTES) =>
+      providerIds.map((provider) => providerMetric(name, provider, { statistic, period }));
+
+    this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: allAlarms, width: 24, height: 4 }));
+    this.dashboard.addWidgets(
+      graph(
+        'Emails by outcome (per 5 minutes)',
+        [
+          appMetric(METRICS.accepted, { label: 'accepted' }),
+          appMetric(METRICS.sent, { label: 'sent' }),
+          appMetric(METRICS.delivered, { label: 'delivered' }),
+          appMetric(METRICS.bounced, { label: 'bounced' }),
+          appMetric(METRICS.complained, { label: 'complained' }),
+          appMetric(METRICS.suppressed, { label: 'suppressed' }),
+          appMetric(METRICS.rejected, { label: 'rejected' }),
+          appMetric(METRICS.failed, { label: 'failed' }),
+        ],
+        { width: 12 },
+      ),
+      graph('Bounce and complaint rate (% of sends per hour)', [bounceRate, complaintRate], {
+        width: 12,
+        unit: '%',
+        thresholds: [
+          { value: settings.bounceRatePercent, label: 'bounce alarm' },
+          { value: settings.complaintRatePercent, label: 'complaint alarm' },
+        ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph('Provider attempts', perProvider(PROVIDER_METRICS.attempts)),
+      graph('Provider successes', perProvider(PROVIDER_METRICS.successes)),
+      graph(
+        'Provider errors by outcome',
+        providerIds.flatMap((provider) =>
+          ERROR_OUTCOMES.map((outcome) =>
+            providerMetric(PROVIDER_METRICS.errors, provider, { outcome, label: `${provider} ${outcome}` }),
+          ),
+        ),
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph('Provider fail-overs (emails moved to the next provider)', perProvider(PROVIDER_METRICS.failovers)),
+      graph(
+        'Provider circuit (1 = open or half-open)',
+        perProvider(PROVIDER_METRICS.circuitOpen, Stats.MAXIMUM, ONE_MINUTE),
+        {
+          max: 1,
+          thresholds: [{ value: 1, label: 'circuit alarm' }],
+        },
+      ),
+      graph(
+        'Rate window utilization (%, max)',
+        perProvider(PROVIDER_METRICS.windowUtilization, Stats.MAXIMUM, ONE_MINUTE),
+        { unit: '%', max: 100 },
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Queue depth (visible messages, max)',
+        queues.map(({ queue, label }) => visible(queue, label)),
+        {
+          width: 12,
+        },
+      ),
+      graph(
+        'Age of oldest message (seconds, max)',
+        queues.map(({ queue, label }) => oldest(queue, label)),
+        {
+          width: 12,
+          unit: 'seconds',
+          thresholds: [{ value: settings.oldestMessageSeconds, label: 'backlog alarm (send queue)' }],
+        },
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph('Accept-to-send latency (ms)', [
+        appMetric(METRICS.acceptToSendMs, { statistic: Stats.p(50), label: 'p50' }),
+        appMetric(METRICS.acceptToSendMs, { statistic: Stats.p(99), label: 'p99' }),
+      ]),
+      graph('Dispatch trouble', [
+        appMetric(METRICS.ambiguous, { label: 'ambiguous sends' }),
+        appMetric(METRICS.waited, { label: 'capacity waits' }),
+        appMetric(METRICS.retried, { label: 'retries' }),
+        appMetric(METRICS.circuitOpened, { label: 'circuits opened' }),
+        appMetric(METRICS.duplicateDelivery, { label: 'duplicate deliveries' }),
+      ]),
+      graph('Suppression and SES events', [
+        appMetric(METRICS.softBounced, { label: 'soft bounces' }),
+        appMetric(METRICS.suppressionsAdded, { label: 'suppressions added' }),
+        appMetric(METRICS.unsubscribes, { label: 'unsubscribes' }),
+        appMetric(METRICS.sesEventsUnmapped, { label: 'SES events unmapped' }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Function errors',
+        functions.map(([name, fn]) =>
+          fn.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES, label: FUNCTION_LABELS[name] }),
+        ),
+        { thresholds: [{ value: settings.lambdaErrors, label: 'errors alarm' }] },
+      ),
+      graph(
+        'Function throttles',
+        functions.map(([name, fn]) =>
+          fn.metricThrottles({ statistic: Stats.SUM, period: FIVE_MINUTES, label: FUNCTION_LABELS[name] }),
+        ),
+      ),
+      graph(
+        'Function duration p99 (ms)',
+        functions.map(([name, fn]) =>
+          fn.metricDuration({ statistic: Stats.p(99), period: FIVE_MINUTES, label: FUNCTION_LABELS[name] }),
+        ),
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'API errors',
+        [
+          props.httpApi.metricClientError({ statistic: Stats.SUM, period: FIVE_MINUTES, label: '4xx' }),
+          props.httpApi.metricServerError({ statistic: Stats.SUM, period: FIVE_MINUTES, label: '5xx' }),
+        ],
+        { thresholds: [{ value: settings.api5xxErrors, label: '5xx alarm' }] },
+      ),
+      graph('API latency p95 (ms)', [
+        props.httpApi.metricLatency({ statistic: Stats.p(95), period: FIVE_MINUTES, label: 'p95' }),
+      ]),
+      graph('Opens and clicks (human and machine)', [
+        appMetric(METRICS.opens, { label: 'opens' }),
+        appMetric(METRICS.machineOpens, { label: 'machine opens' }),
+        appMetric(METRICS.clicks, { label: 'clicks' }),
+        appMetric(METRICS.machineClicks, { label: 'machine clicks' }),
+      ]),
+    );
+  }
+
+  /** The dashboard in the CloudWatch console (of the stack's region). */
+  public get dashboardUrl(): string {
+    return (
+      `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}` +
+      `#dashboards/dashboard/${this.dashboard.dashboardName}`
+    );
+  }
+}
