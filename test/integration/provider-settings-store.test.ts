@@ -42,7 +42,12 @@ describe('provider settings on DynamoDB', () => {
     expect(h?.buckets[b]).toEqual({ attempts: 80, errors: 4 });
     // 6 minutes later the bucket no longer counts and the next write removes it.
     const later = NOW + 6 * 60_000;
-    const after = await s.recordOutcomes('race', bucketOf(later), { attempts: 1, errors: 0 }, staleBuckets(h!, later));
+    const after = await s.recordOutcomes(
+      'race',
+      bucketOf(later),
+      { attempts: 1, errors: 0 },
+      staleBuckets(h ?? { state: 'closed', buckets: {} }, later),
+    );
     expect(Object.keys(after.buckets)).toEqual([String(bucketOf(later))]);
   });
 

@@ -239,11 +239,8 @@ describe('waiting for capacity', () => {
 
 describe('ambiguous outcomes', () => {
   it('an idempotent provider: retried through the same provider only (pinned), then sent once', async () => {
-    let first = true;
     const a = provider('a', (n) =>
-      first
-        ? ((first = false), { kind: 'ambiguous', reason: 'timeout' })
-        : { kind: 'accepted', providerMessageId: `a-${n}` },
+      n === 1 ? { kind: 'ambiguous', reason: 'timeout' } : { kind: 'accepted', providerMessageId: `a-${n}` },
     );
     const b = ok('b');
     const { handler } = dispatcher([a, b]);

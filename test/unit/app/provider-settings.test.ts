@@ -156,11 +156,8 @@ describe('PUT /v1/settings/providers', () => {
       const out = await load(ids);
       if (!raced && ids.length === 0) {
         raced = true; // another admin saves between our read and our write
-        store.live = {
-          ...structuredClone(store.live!),
-          providers: { ...store.live!.providers, azure: { enabled: false, limits: [] } },
-          version: 2,
-        };
+        const saved = structuredClone(store.live) as NonNullable<typeof store.live>;
+        store.live = { ...saved, providers: { ...saved.providers, azure: { enabled: false, limits: [] } }, version: 2 };
       }
       return out;
     };
