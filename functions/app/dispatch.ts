@@ -219,7 +219,10 @@ export function createDispatchHandler(deps: DispatchDeps) {
       if (token === undefined) {
         const t = randomUUID();
         const claim = await deps.messages.claim(email.id, t, now());
-        if (!claim.ok) return resolveConflict(email.id, claim.current);
+        if (!claim.ok) {
+          routing.unpick(c, pick);
+          return resolveConflict(email.id, claim.current);
+        }
         token = t;
         if (dropped.length > 0) metrics.addMetric(METRICS.suppressed, 'Count', dropped.length);
         if (claim.pin) {
@@ -240,7 +243,19 @@ export function createDispatchHandler(deps: DispatchDeps) {
               detail,
             );
           }
+          if (!pinned.enabled) {
+            // Never another provider, and not one an operator switched off: wait until it is back.
+            routing.unpick(c, pick);
+            await deps.messages.release(
+              email.id,
+              token,
+              event('waiting', { reason: `pinned provider "${pin}" is disabled` }),
+              pin,
+            );
+            throw waitFor([pinned], routing);
+          }
           if (pinned.id !== c.id) {
+            routing.unpick(c, pick);
             candidates = [pinned];
             i = -1;
             continue;

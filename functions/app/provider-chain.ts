@@ -103,7 +103,15 @@ export class ProviderChain {
     if (inChain) return inChain;
     const def = this.deps.defs.find((d) => d.id === id);
     const provider = this.deps.providers.get(id);
-    return def && provider ? { id, type: def.type, enabled: true, limits: def.limits ?? [], provider } : undefined;
+    if (!def || !provider) return undefined;
+    const live = this.view?.live.providers[id];
+    return {
+      id,
+      type: def.type,
+      enabled: live?.enabled ?? def.enabled ?? true,
+      limits: live?.limits ?? def.limits ?? [],
+      provider,
+    };
   }
 
   /** Starts the routing of one dispatch batch of `size` messages. */
@@ -211,9 +219,13 @@ export class BatchRouting {
   untilOf(c: Candidate): number {
     const nowMs = this.now();
     const times = [this.chain.throttledFor(c.id, nowMs) ?? 0, this.pools.get(c.id)?.fullUntil ?? 0];
-    const a = availability(this.chain.healthOf(c.id), nowMs);
-    if (a.kind === 'skip') times.push(a.untilMs);
-    if (a.kind === 'probe') times.push(nowMs + CIRCUIT.probeLeaseSeconds * 1000);
+    const h = this.chain.healthOf(c.id);
+    const a = availability(h, nowMs);
+    // A probe in flight (ours or another dispatcher's) is answered within seconds, not its
+    // whole lease: look again soon rather than at the lease's end.
+    const probing = nowMs + CIRCUIT.probeRecheckSeconds * 1000;
+    if (a.kind === 'skip') times.push(h.state === 'half-open' ? Math.min(a.untilMs, probing) : a.untilMs);
+    if (a.kind === 'probe') times.push(probing);
     return Math.max(nowMs + 1000, ...times);
   }
 
@@ -344,6 +356,17 @@ export class BatchRouting {
     this.statsOf(c.id).failovers += 1;
   }
 
+  /**
+   * Hands back a pick no send used (the claim was lost, or the message is pinned to another
+   * provider): its capacity returns to the batch's pool, and a probe it won stays with the batch
+   * (given up at flush if no message used it).
+   */
+  unpick(c: Candidate, pick: { readonly probe: boolean }): void {
+    if (pick.probe) this.probes.set(c.id, 'won');
+    const pool = this.pools.get(c.id);
+    if (pool && c.limits.length > 0) pool.left += 1;
+  }
+
   /** One message of the batch is done (sent, settled, or handed back to the queue). */
   done(): void {
     this.pending = Math.max(0, this.pending - 1);
@@ -356,6 +379,15 @@ export class BatchRouting {
   async flush(): Promise<void> {
     const nowMs = this.now();
     const bucket = bucketOf(nowMs);
+    // A probe won but never sent would hold the circuit half-open for its whole lease: give it
+    // up (open, due at once), quietly: the circuit did not open again.
+    for (const [id, state] of this.probes) {
+      if (state !== 'won') continue;
+      const h = this.chain.healthOf(id);
+      const to = { state: 'open', untilMs: nowMs, reason: h.reason ?? 'probe not sent' } as const;
+      this.chain.learn(id, { ...h, ...to });
+      this.circuitMoves.push(this.deps.settings.moveCircuit(id, { state: 'half-open' }, to));
+    }
     await Promise.allSettled(this.circuitMoves);
     await Promise.allSettled(
       this.chain.takeDue(nowMs).map(async ([id, counts]) => {

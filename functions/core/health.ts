@@ -35,6 +35,8 @@ export const CIRCUIT = {
   coolDownSeconds: 30,
   /** How long one dispatcher holds the probe before another may try. */
   probeLeaseSeconds: 60,
+  /** When waiting on a probe's result, look again after this long. */
+  probeRecheckSeconds: 5,
 } as const;
 
 export const HEALTHY: ProviderHealth = { state: 'closed', buckets: {} };

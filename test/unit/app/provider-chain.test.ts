@@ -36,14 +36,16 @@ beforeEach(() => {
   messages = new MemoryMessageStore();
   visibility = new MemoryVisibility();
   queue = new MemoryQueue();
+  warnings.length = 0;
 });
 
-function queued(id: string): QueuedEmail {
+/** A queued email and its record; `pin` as left by an earlier ambiguous send through that provider. */
+function queued(id: string, pin?: string): QueuedEmail {
   const q = toQueuedEmail(
     id,
     SendEmailBody.parse({ from: 'app@example.com', to: 'user@example.org', subject: 'Hi', text: 'x' }),
   );
-  messages.items.set(id, newRecord({ ...q, apiKey: 'app' }, new Date(clock), 30));
+  messages.items.set(id, { ...newRecord({ ...q, apiKey: 'app' }, new Date(clock), 30), ...(pin ? { pin } : {}) });
   return q;
 }
 
@@ -169,7 +171,7 @@ describe('waiting for capacity', () => {
   it('puts a message back with a delay, unclaimed and not failed, when every provider is full', async () => {
     const a = ok('a');
     const { handler } = dispatcher([a], { limits: { a: [{ limit: 2, windowSeconds: 60 }] } });
-    const emails = ['m1', 'm2', 'm3', 'm4'].map(queued);
+    const emails = ['m1', 'm2', 'm3', 'm4'].map((id) => queued(id));
     const res = await run(handler, ...emails);
     expect(res.batchItemFailures).toEqual([]); // the waiting ones were re-queued, so acknowledged
     expect(a.calls).toHaveLength(2);
@@ -257,6 +259,22 @@ describe('ambiguous outcomes', () => {
     expect(messages.items.get('m1')?.pin).toBeUndefined();
   });
 
+  it('a message pinned to a provider an operator disabled waits; it goes nowhere else', async () => {
+    const a = ok('a');
+    const b = ok('b');
+    const { handler, settings } = dispatcher([a, b]);
+    settings.live = {
+      chain: ['b', 'a'],
+      providers: { a: { enabled: false, limits: [] }, b: { enabled: true, limits: [] } },
+      version: 1,
+    };
+    const res = await run(handler, queued('m1', 'a'));
+    expect(res.batchItemFailures).toEqual([]);
+    expect(a.calls.length + b.calls.length).toBe(0);
+    expect(messages.items.get('m1')).toMatchObject({ status: 'queued', pin: 'a' });
+    expect(queue.sent.map((e) => JSON.parse(e.body).id)).toEqual(['m1']);
+  });
+
   it('a provider without idempotency (SES): never sent again, ends failed as ambiguous', async () => {
     const ses = provider('ses', () => ({ kind: 'ambiguous', reason: 'socket reset' }), false);
     const b = ok('b');
@@ -319,5 +337,67 @@ describe('circuits', () => {
     await run(handler, queued('m1'));
     expect(messages.items.get('m1')?.status).toBe('queued');
     expect(queue.sent[0]?.delaySeconds).toBe(20);
+  });
+});
+
+/**
+ * A provider picked for a message that then does not go to it (the message is pinned to another
+ * provider, or its claim was lost to a duplicate delivery) gives the pick back: a probe it won does
+ * not hold that provider's circuit half-open for the probe's whole lease, and capacity it took
+ * returns to the batch.
+ */
+describe('a pick no send used', () => {
+  it('a message pinned elsewhere does not leave the first provider half-open', async () => {
+    const a = ok('a');
+    const b = ok('b');
+    const { handler, settings } = dispatcher([a, b]);
+    // a's cool-down is over (due for a probe); m1 is pinned to b after an ambiguous send there.
+    settings.health.set('a', { state: 'open', untilMs: clock - 1, reason: 'down: 503', buckets: {} });
+    await run(handler, queued('m1', 'b'));
+    expect(messages.items.get('m1')).toMatchObject({ status: 'sent', provider: 'b' });
+    expect(a.calls).toHaveLength(0);
+    // The probe m1 won at a was given up: the next message may probe a at once. Quietly: the
+    // circuit did not open again.
+    expect(settings.health.get('a')).toMatchObject({ state: 'open', untilMs: clock });
+    expect(warnings.map((w) => w.message)).not.toContain('provider circuit opened');
+    await run(handler, queued('m2'));
+    expect(a.calls).toHaveLength(1);
+    expect(settings.health.get('a')?.state).toBe('closed');
+  });
+
+  it('a probe handed back is used by another message of the same batch', async () => {
+    const a = ok('a');
+    const b = ok('b');
+    const { handler, settings } = dispatcher([a, b]);
+    settings.health.set('a', { state: 'open', untilMs: clock - 1, reason: 'down: 503', buckets: {} });
+    await run(handler, queued('m1', 'b'), queued('m2'));
+    expect(messages.items.get('m1')).toMatchObject({ status: 'sent', provider: 'b' });
+    expect(messages.items.get('m2')).toMatchObject({ status: 'sent' });
+    expect(a.calls.length + b.calls.length).toBe(2);
+    expect(['closed', 'open']).toContain(settings.health.get('a')?.state);
+    expect(settings.health.get('a')?.state).not.toBe('half-open');
+  });
+
+  it('a duplicate delivery whose claim is lost gives its probe back', async () => {
+    const a = ok('a');
+    const { handler, settings } = dispatcher([a, ok('b')]);
+    const q = queued('m1');
+    const done = messages.items.get('m1');
+    if (!done) throw new Error('no record');
+    messages.items.set('m1', { ...done, status: 'sent', provider: 'b' });
+    settings.health.set('a', { state: 'open', untilMs: clock - 1, reason: 'down: 503', buckets: {} });
+    await run(handler, q);
+    expect(a.calls).toHaveLength(0);
+    expect(settings.health.get('a')).toMatchObject({ state: 'open', untilMs: clock });
+  });
+
+  it('capacity taken for a message pinned elsewhere goes back to the batch', async () => {
+    const a = ok('a');
+    const b = ok('b');
+    const { handler } = dispatcher([a, b], { limits: { a: [{ limit: 2, windowSeconds: 60 }] } });
+    // One batch: m1 (pinned to b) and two for a; a's window holds 2, and all of it is used by sends.
+    await run(handler, queued('m1', 'b'), queued('m2'), queued('m3'));
+    expect(messages.items.get('m1')).toMatchObject({ status: 'sent', provider: 'b' });
+    expect(a.calls.map((e) => e.id).sort()).toEqual(['m2', 'm3']);
   });
 });
