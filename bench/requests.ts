@@ -31,6 +31,8 @@ export const ASSUMPTIONS = {
   dispatchSecondsPerBatch: 0.15,
   /** Lambda START/END/REPORT lines plus one EMF metrics record per invocation. */
   logBytesPerInvocation: 900,
+  /** A dispatch batch also prints one EMF record per provider it used (measured: ~340 B). */
+  providerMetricsBytesPerBatch: 340,
   retentionDays: 30,
 } as const;
 
@@ -184,7 +186,9 @@ export async function measureRequests(emails = 1000): Promise<RequestFigures> {
           PRICES.lambdaArmPerGBSecond,
       apiGateway: (ingestInvocations * PRICES.httpApiPerMillionRequests) / M,
       logs:
-        (((ingestInvocations + dispatchInvocations) * ASSUMPTIONS.logBytesPerInvocation) / 1024 ** 3) *
+        (((ingestInvocations + dispatchInvocations) * ASSUMPTIONS.logBytesPerInvocation +
+          dispatchInvocations * ASSUMPTIONS.providerMetricsBytesPerBatch) /
+          1024 ** 3) *
         PRICES.logsIngestPerGB,
     };
     const round = (n: number, d = 3) => Number(n.toFixed(d));

@@ -44,6 +44,7 @@ import {
   logger as defaultLogger,
   metrics as defaultMetrics,
   maskAddresses,
+  newMetrics,
   publishMetrics,
   publishProviderMetrics,
   tracer,
@@ -69,6 +70,8 @@ export interface DispatchDeps {
   readonly random?: () => number;
   readonly logger?: typeof defaultLogger;
   readonly metrics?: typeof defaultMetrics;
+  /** A fresh metrics buffer per provider record (per-provider dimensions). @default newMetrics */
+  readonly providerMetrics?: typeof newMetrics;
 }
 
 /** A retry the record handler asks for: the message becomes visible again after `seconds`. */
@@ -483,7 +486,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
     const view = await deps.chain.current().catch(() => undefined);
     for (const c of view?.entries ?? []) {
       const open = deps.chain.healthOf(c.id).state !== 'closed';
-      publishProviderMetrics(metrics, c.id, routing.stats.get(c.id), open);
+      publishProviderMetrics(deps.providerMetrics ?? newMetrics, c.id, routing.stats.get(c.id), open);
     }
     for (const c of routing.circuitChanges) {
       if (c.state === 'open') {

@@ -42,28 +42,40 @@ export interface ProviderBatchStats {
   readonly utilization?: number | undefined;
 }
 
+/** A fresh metrics buffer for one provider's figures (published as one EMF record). */
+export const newMetrics = (): Metrics => new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'mailroute' });
+
+type MetricsBuffer = Pick<Metrics, 'addDimension' | 'addMetric' | 'publishStoredMetrics'>;
+
 /**
- * Publishes a batch's per-provider metrics with the `provider` dimension (errors also by
- * `outcome`), and the provider's circuit state, so the dashboard and alarms can chart each provider.
+ * Publishes a batch's per-provider metrics with the `provider` dimension in one EMF record, and
+ * its errors by `outcome` in another (only when there were errors). A provider the batch did not
+ * use is reported only while its circuit is not closed, so quiet providers cost no log bytes.
  */
 export function publishProviderMetrics(
-  m: Pick<Metrics, 'singleMetric'>,
+  make: () => MetricsBuffer,
   provider: string,
   stats: ProviderBatchStats | undefined,
   circuitOpen: boolean,
 ): void {
-  const one = (name: string, unit: 'Count' | 'Percent', value: number, outcome?: string) => {
-    const single = m.singleMetric();
-    single.addDimension(DIMENSIONS.provider, provider);
-    if (outcome) single.addDimension(DIMENSIONS.outcome, outcome);
-    single.addMetric(name, unit, value);
-  };
-  one(PROVIDER_METRICS.circuitOpen, 'Count', circuitOpen ? 1 : 0);
-  if (!stats) return;
-  if (stats.attempts > 0) one(PROVIDER_METRICS.attempts, 'Count', stats.attempts);
-  if (stats.successes > 0) one(PROVIDER_METRICS.successes, 'Count', stats.successes);
-  for (const [outcome, n] of Object.entries(stats.errors)) if (n) one(PROVIDER_METRICS.errors, 'Count', n, outcome);
-  if (stats.failovers > 0) one(PROVIDER_METRICS.failovers, 'Count', stats.failovers);
-  if (stats.utilization !== undefined)
-    one(PROVIDER_METRICS.windowUtilization, 'Percent', Math.round(stats.utilization * 1000) / 10);
+  if (!stats && !circuitOpen) return;
+  const main = make();
+  main.addDimension(DIMENSIONS.provider, provider);
+  main.addMetric(PROVIDER_METRICS.circuitOpen, 'Count', circuitOpen ? 1 : 0);
+  if (stats) {
+    if (stats.attempts > 0) main.addMetric(PROVIDER_METRICS.attempts, 'Count', stats.attempts);
+    if (stats.successes > 0) main.addMetric(PROVIDER_METRICS.successes, 'Count', stats.successes);
+    if (stats.failovers > 0) main.addMetric(PROVIDER_METRICS.failovers, 'Count', stats.failovers);
+    if (stats.utilization !== undefined)
+      main.addMetric(PROVIDER_METRICS.windowUtilization, 'Percent', Math.round(stats.utilization * 1000) / 10);
+  }
+  main.publishStoredMetrics();
+  for (const [outcome, n] of Object.entries(stats?.errors ?? {})) {
+    if (!n) continue;
+    const errors = make();
+    errors.addDimension(DIMENSIONS.provider, provider);
+    errors.addDimension(DIMENSIONS.outcome, outcome);
+    errors.addMetric(PROVIDER_METRICS.errors, 'Count', n);
+    errors.publishStoredMetrics();
+  }
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { metrics, publishProviderMetrics } from '../../functions/app/observability';
+import { metrics, newMetrics, publishProviderMetrics } from '../../functions/app/observability';
 import { ERROR_OUTCOMES, METRIC_NAMESPACE, METRICS, PROVIDER_METRICS } from '../../functions/core/metric-names';
 import type { FunctionName } from '../../lib/bundling';
 import { FUNCTION_ENTRIES } from '../../lib/bundling';
@@ -561,20 +561,18 @@ describe('metric names and dimensions cannot drift', () => {
     for (const name of Object.values(METRICS)) metrics.addMetric(name, 'Count', 1);
     record(metrics.serializeMetrics() as unknown as Record<string, unknown>);
     metrics.clearMetrics();
-    // Per-provider metrics go through single-metric instances: catch each as it would be printed.
-    const captor = {
-      singleMetric: () => {
-        const single = metrics.singleMetric();
-        vi.spyOn(single, 'publishStoredMetrics').mockImplementation(() => {
-          record(single.serializeMetrics() as unknown as Record<string, unknown>);
-          single.clearMetrics();
-          return single;
-        });
-        return single;
-      },
+    // Per-provider metrics go through fresh buffers of the same kind: catch each as it would be printed.
+    const captor = () => {
+      const buffer = newMetrics();
+      vi.spyOn(buffer, 'publishStoredMetrics').mockImplementation(() => {
+        record(buffer.serializeMetrics() as unknown as Record<string, unknown>);
+        buffer.clearMetrics();
+        return buffer;
+      });
+      return buffer;
     };
     const stats = { attempts: 2, successes: 1, errors: { down: 1 }, failovers: 1, utilization: 0.5 };
-    publishProviderMetrics(captor as unknown as Parameters<typeof publishProviderMetrics>[0], 'ses', stats, true);
+    publishProviderMetrics(captor, 'ses', stats, true);
     vi.restoreAllMocks();
   });
 
