@@ -126,6 +126,8 @@ export function createDispatchHandler(deps: DispatchDeps) {
     provider: string,
     acceptedAt: number | undefined,
     sentDetail: Record<string, unknown>,
+    /** Kept on a retry: the message may go through this provider only. */
+    pin?: string,
   ): Promise<void> {
     const reason = 'reason' in action ? maskAddresses(action.reason) : undefined;
     // One line per message result; successes only at DEBUG (log volume is paid per byte).
@@ -162,10 +164,16 @@ export function createDispatchHandler(deps: DispatchDeps) {
         metrics.addMetric(action.kind === 'ambiguous' ? METRICS.ambiguous : METRICS.failed, 'Count', 1);
         if (action.kind === 'failed') throw new Error(action.reason); // to the DLQ, record already final
         return;
-      case 'retry':
-        await deps.messages.release(id, token, event('retry', { provider, reason: action.reason, ...sentDetail }));
-        metrics.addMetric(METRICS.retried, 'Count', 1);
+      case 'retry': {
+        const released = await deps.messages.release(
+          id,
+          token,
+          event('retry', { provider, reason: action.reason, ...sentDetail }),
+          pin,
+        );
+        if (released) metrics.addMetric(METRICS.retried, 'Count', 1);
         throw new RetryLater(action.delaySeconds, action.reason);
+      }
     }
   }
 
@@ -307,10 +315,8 @@ export function createDispatchHandler(deps: DispatchDeps) {
     if (action.kind === 'retry') {
       // Retry no sooner than a provider has room again.
       const soonest = Math.min(...candidates.map((c) => routing.untilOf(c))) - now();
-      const delay = Math.min(MAX_WAIT_SECONDS, Math.max(action.delaySeconds, Math.ceil(soonest / 1000)));
-      const released = await deps.messages.release(email.id, token, event('retry', { reason, ...detail }), pin);
-      if (released) metrics.addMetric(METRICS.retried, 'Count', 1);
-      throw new RetryLater(delay, reason);
+      const delaySeconds = Math.min(MAX_WAIT_SECONDS, Math.max(action.delaySeconds, Math.ceil(soonest / 1000)));
+      return record({ ...action, delaySeconds }, email.id, token, last.provider, acceptedAt, detail, pin);
     }
     return record(action, email.id, token, last.provider, acceptedAt, detail);
   }
