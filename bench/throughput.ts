@@ -10,7 +10,7 @@
 import { createDispatchHandler } from '../functions/app/dispatch';
 import { SendEmailBody, toQueuedEmail } from '../functions/core/email';
 import { newRecord } from '../functions/core/message';
-import type { MessageStore, OutboundEmail, SuppressionStore } from '../functions/store/ports';
+import type { MessageStore, OutboundEmail, SuppressionStore } from '../functions/ports';
 import { StaticSigningKeys } from '../functions/store/secrets';
 import { lambdaContext, sqsEvent, sqsRecord } from '../test/support/events';
 import {

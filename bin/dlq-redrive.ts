@@ -24,8 +24,8 @@ import {
 import { RETRIES_EXHAUSTED } from '../functions/core/dispatch';
 import type { MessageRecord } from '../functions/core/message';
 import { QueuedEmail } from '../functions/core/queued-email';
+import type { MessageStore } from '../functions/ports';
 import { DynamoMessageStore, documentClient } from '../functions/store/dynamo';
-import type { MessageStore } from '../functions/store/ports';
 import { resolveTarget } from './target';
 
 export interface RedriveReport {

@@ -34,7 +34,13 @@ import { createTrackingHandler } from '../functions/app/tracking';
 import { DEFAULT_PROVIDERS, type DispatchConfig, type IngestConfig } from '../functions/config';
 import type { ChainConfig } from '../functions/core/providers';
 import type { Keyring } from '../functions/core/signing';
-import { dispatchDeps, ingestDeps, SES_CLIENT_OPTIONS, sesEventsDeps, trackingDeps } from '../functions/store/aws';
+import {
+  dispatchDeps,
+  ingestDeps,
+  SES_CLIENT_OPTIONS,
+  sesEventsDeps,
+  trackingDeps,
+} from '../functions/handlers/wiring';
 import { DynamoKeyStore, documentClient } from '../functions/store/dynamo';
 import { StaticSigningKeys } from '../functions/store/secrets';
 import { API_ROUTES, routeKey } from '../lib/api-routes';

@@ -9,7 +9,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SendOutcome } from '../functions/core/dispatch';
 import { MESSAGE_ID_TAG } from '../functions/core/message';
 import { addressOf } from '../functions/core/queued-email';
-import type { EmailProvider, OutboundEmail } from '../functions/store/ports';
+import type { EmailProvider, OutboundEmail } from '../functions/ports';
 
 export const SIMULATOR_DOMAIN = 'simulator.amazonses.com';
 type Scenario = 'success' | 'bounce' | 'ooto' | 'complaint' | 'suppressionlist';

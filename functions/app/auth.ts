@@ -1,7 +1,7 @@
 /** Bearer-key authentication: keys are stored as SHA-256 hashes; lookups are cached briefly. */
 import { createHash } from 'node:crypto';
 import { DomainError } from '../core/errors';
-import type { ApiKeyRecord, KeyStore, Scope } from '../store/ports';
+import type { ApiKeyRecord, KeyStore, Scope } from '../ports';
 
 export const hashKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 

@@ -39,7 +39,7 @@ import type {
   SuppressionKey,
   SuppressionStore,
   VisibilityControl,
-} from '../store/ports';
+} from '../ports';
 import {
   logger as defaultLogger,
   metrics as defaultMetrics,

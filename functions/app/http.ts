@@ -11,7 +11,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DomainError, isDomainError } from '../core/errors';
-import type { RequestRateLimiter, Scope } from '../store/ports';
+import type { RequestRateLimiter, Scope } from '../ports';
 import type { Authenticator, Caller } from './auth';
 import { publishMetrics, tracer } from './observability';
 

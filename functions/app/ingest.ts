@@ -16,8 +16,8 @@ import { BatchBody, type SendEmail, SendEmailBody, toQueuedEmail } from '../core
 import { DomainError, type FieldIssue } from '../core/errors';
 import { newRecord, toView } from '../core/message';
 import { METRICS } from '../core/metric-names';
-import type { MessageStore, QueueEntry, RequestRateLimiter, SendQueue, SuppressionStore } from '../store/ports';
-import { SQS_MAX_BYTES, toQueueBody } from '../store/sqs';
+import { SQS_MAX_BYTES, toQueueBody } from '../core/queued-email';
+import type { MessageStore, QueueEntry, RequestRateLimiter, SendQueue, SuppressionStore } from '../ports';
 import { type Authenticator, type Caller, maySendFrom } from './auth';
 import { type ApiRequest, createHttpHandler, type Route } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics } from './observability';

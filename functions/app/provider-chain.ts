@@ -27,7 +27,7 @@ import {
   tooManyErrors,
 } from '../core/health';
 import { type AnyProviderDef, type ChainEntry, defaultsOf, effectiveChain, type LiveSettings } from '../core/providers';
-import type { EmailProvider, ProviderSettingsStore, RateWindowStore } from '../store/ports';
+import type { EmailProvider, ProviderSettingsStore, RateWindowStore } from '../ports';
 
 export interface ProviderChainDeps {
   readonly defs: readonly AnyProviderDef[];

@@ -8,7 +8,7 @@
 import { DomainError } from '../core/errors';
 import { CIRCUIT, recent } from '../core/health';
 import { type AnyProviderDef, applyUpdate, defaultsOf, type LiveSettings, SettingsUpdate } from '../core/providers';
-import type { ProviderSettingsStore } from '../store/ports';
+import type { ProviderSettingsStore } from '../ports';
 import type { Route } from './http';
 import { SETTINGS_CACHE_MS } from './provider-chain';
 

@@ -12,7 +12,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { METRICS } from '../core/metric-names';
 import { FORWARD_FROM, interpret, SesNotification, unwrap } from '../core/ses-events';
 import { ALL_MAIL } from '../core/suppression';
-import type { MessageStore, SuppressionStore } from '../store/ports';
+import type { MessageStore, SuppressionStore } from '../ports';
 import { logger as defaultLogger, metrics as defaultMetrics, publishMetrics, tracer } from './observability';
 
 export interface SesEventsDeps {

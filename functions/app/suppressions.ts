@@ -8,7 +8,7 @@ import * as z from 'zod/mini';
 import { normaliseAddress } from '../core/address';
 import { DomainError } from '../core/errors';
 import { ALL_MAIL, SCOPE_PATTERN } from '../core/suppression';
-import type { SuppressionRecord, SuppressionStore } from '../store/ports';
+import type { SuppressionRecord, SuppressionStore } from '../ports';
 import type { ApiRequest, Route } from './http';
 
 const PutBody = z.strictObject({

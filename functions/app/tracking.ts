@@ -13,7 +13,7 @@ import { TRANSACTIONAL } from '../core/message';
 import { METRICS } from '../core/metric-names';
 import { verify } from '../core/signing';
 import { SCOPE_PATTERN } from '../core/suppression';
-import type { MessageStore, SigningKeys, SuppressionStore } from '../store/ports';
+import type { MessageStore, SigningKeys, SuppressionStore } from '../ports';
 import { type ApiRequest, type ApiResult, createHttpHandler } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics } from './observability';
 

@@ -33,3 +33,19 @@ export function addressOf(formatted: string): string {
   const m = /<([^<>]+)>$/.exec(formatted);
   return m?.[1] ?? formatted;
 }
+
+/** The largest SQS message body, in bytes (1 MiB). */
+export const SQS_MAX_BYTES = 1_048_576;
+
+/**
+ * JSON for an SQS message body. SQS accepts only #x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD and
+ * #x10000-#x10FFFF; JSON.stringify leaves U+FFFE/U+FFFF (and the surrogate pairs of astral
+ * characters, which some SQS implementations refuse) as they are, so those become \uXXXX escapes,
+ * which JSON.parse turns back into the same text.
+ */
+export function toQueueBody(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\uD800-\uDFFF\uFFFE\uFFFF]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

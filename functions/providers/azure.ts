@@ -15,7 +15,7 @@ import { EmailClient, type EmailMessage } from '@azure/communication-email';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { SendOutcome } from '../core/dispatch';
 import { MESSAGE_ID_HEADER } from '../core/message';
-import type { EmailProvider, OutboundEmail } from '../store/ports';
+import type { EmailProvider, OutboundEmail } from '../ports';
 import { NOT_SENT_CODES } from './network';
 
 /** Fixed namespace of mailroute's Azure operation ids (random, never change it: ids would change). */

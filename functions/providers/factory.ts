@@ -7,7 +7,7 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SendOutcome } from '../core/dispatch';
 import type { AnyProviderDef } from '../core/providers';
-import type { EmailProvider, OutboundEmail } from '../store/ports';
+import type { EmailProvider, OutboundEmail } from '../ports';
 import { AzureEmailProvider, azureEmailClient } from './azure';
 import { HttpProvider } from './http';
 import { SesProvider } from './ses';

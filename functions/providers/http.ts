@@ -14,7 +14,7 @@
  * socket reset after the request left) cannot send twice: the provider is `idempotent`.
  */
 import type { SendOutcome } from '../core/dispatch';
-import type { EmailProvider, OutboundEmail } from '../store/ports';
+import type { EmailProvider, OutboundEmail } from '../ports';
 import { NOT_SENT_CODES } from './network';
 
 export interface HttpProviderOptions {

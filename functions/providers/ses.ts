@@ -6,7 +6,7 @@
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { SendOutcome } from '../core/dispatch';
 import { MESSAGE_ID_HEADER, MESSAGE_ID_TAG } from '../core/message';
-import type { EmailProvider, OutboundEmail } from '../store/ports';
+import type { EmailProvider, OutboundEmail } from '../ports';
 import { NOT_SENT_CODES } from './network';
 
 const REJECTED = new Set(['MessageRejected', 'BadRequestException', 'NotFoundException', 'InvalidParameterValue']);

@@ -31,7 +31,7 @@ import type {
   SuppressionKey,
   SuppressionRecord,
   SuppressionStore,
-} from './ports';
+} from '../ports';
 
 export const documentClient = (client: DynamoDBClient): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

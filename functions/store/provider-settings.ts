@@ -11,7 +11,7 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { BucketCounts, CircuitState, ProviderHealth } from '../core/health';
 import type { LiveSettings, RateLimit } from '../core/providers';
-import type { ProviderSettingsStore } from './ports';
+import type { ProviderSettingsStore } from '../ports';
 
 export const LIVE_PK = 'settings#providers';
 export const healthPk = (id: string): string => `health#${id}`;

@@ -7,7 +7,7 @@
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expiredSlots, grant, type RateWindow, type SlotCounts, slotOf, utilization } from '../core/rate-window';
-import type { RateWindowStore, Reservation } from './ports';
+import type { RateWindowStore, Reservation } from '../ports';
 
 export type { Reservation };
 

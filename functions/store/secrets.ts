@@ -1,7 +1,7 @@
 /** Link-signing keys from Secrets Manager, read at first use and cached (keys rotate by key id). */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Keyring, parseKeyring } from '../core/signing';
-import type { SigningKeys } from './ports';
+import type { SigningKeys } from '../ports';
 
 /** How long a read keyring is kept: a rotated key reaches every function within this time. */
 export const KEYRING_CACHE_MS = 5 * 60_000;

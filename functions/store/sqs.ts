@@ -5,11 +5,13 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { QueueEntry, SendQueue, VisibilityControl } from './ports';
+import { SQS_MAX_BYTES } from '../core/queued-email';
+import type { QueueEntry, SendQueue, VisibilityControl } from '../ports';
+
+export { SQS_MAX_BYTES, toQueueBody } from '../core/queued-email';
 
 /** SendMessageBatch takes at most 10 entries and 1 MiB in total. */
 export const SQS_BATCH_ENTRIES = 10;
-export const SQS_MAX_BYTES = 1_048_576;
 const RETRIES = 3;
 
 /** Groups entries into SendMessageBatch requests: ≤ 10 entries and ≤ 1 MiB each. */
@@ -29,19 +31,6 @@ export function packBatches(entries: readonly QueueEntry[]): QueueEntry[][] {
   }
   if (current.length > 0) batches.push(current);
   return batches;
-}
-
-/**
- * JSON for an SQS message body. SQS accepts only #x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD and
- * #x10000-#x10FFFF; JSON.stringify leaves U+FFFE/U+FFFF (and the surrogate pairs of astral
- * characters, which some SQS implementations refuse) as they are, so those become \uXXXX escapes,
- * which JSON.parse turns back into the same text.
- */
-export function toQueueBody(value: unknown): string {
-  return JSON.stringify(value).replace(
-    /[\uD800-\uDFFF\uFFFE\uFFFF]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
 }
 
 /** SQS batch entry ids allow [A-Za-z0-9_-] up to 80 characters; message ids are UUIDs. */

@@ -5,8 +5,8 @@
  */
 import { EmailClient } from '@azure/communication-email';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { OutboundEmail } from '../../functions/ports';
 import { AzureEmailProvider, azureEmailClient, operationIdFor } from '../../functions/providers/azure';
-import type { OutboundEmail } from '../../functions/store/ports';
 import { type AzureFake, startAzureFake } from '../support/azure-fake';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');

@@ -11,8 +11,8 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { OutboundEmail } from '../../functions/ports';
 import { HttpProvider } from '../../functions/providers/http';
-import type { OutboundEmail } from '../../functions/store/ports';
 import { outbound } from '../support/records';
 
 interface Recorded {

@@ -6,8 +6,8 @@ import { type LocalStack, startLocalStack } from '../../bin/local-stack';
 import { hashKey } from '../../functions/app/auth';
 import { type Status, TERMINAL } from '../../functions/core/message';
 import type { LocalProviderDef, RateLimit } from '../../functions/core/providers';
+import type { Scope } from '../../functions/ports';
 import { DynamoKeyStore, documentClient } from '../../functions/store/dynamo';
-import type { Scope } from '../../functions/store/ports';
 import { api, type InboxEmail, inbox } from './local';
 import { type Relay, startRelay } from './relay';
 

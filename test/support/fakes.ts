@@ -23,7 +23,7 @@ import type {
   SuppressionRecord,
   SuppressionStore,
   VisibilityControl,
-} from '../../functions/store/ports';
+} from '../../functions/ports';
 
 export class MemoryMessageStore implements MessageStore {
   readonly items = new Map<string, MessageRecord>();

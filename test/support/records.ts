@@ -1,5 +1,5 @@
 import { type MessageRecord, type NewMessage, newRecord } from '../../functions/core/message';
-import type { OutboundEmail } from '../../functions/store/ports';
+import type { OutboundEmail } from '../../functions/ports';
 
 /** A message record as ingest writes it (status queued), for tests. */
 export function record(id: string, over: Partial<NewMessage> = {}, at = '2026-11-22T10:00:00Z'): MessageRecord {

@@ -10,7 +10,7 @@ import { createSesEventsHandler } from '../../../functions/app/ses-events';
 import { SendEmailBody, toQueuedEmail } from '../../../functions/core/email';
 import { newRecord } from '../../../functions/core/message';
 import { DIMENSIONS, METRIC_NAMESPACE, METRICS, PROVIDER_METRICS } from '../../../functions/core/metric-names';
-import type { EmailProvider } from '../../../functions/store/ports';
+import type { EmailProvider } from '../../../functions/ports';
 import { StaticSigningKeys } from '../../../functions/store/secrets';
 import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
 import {

@@ -11,7 +11,7 @@ import { CIRCUIT } from '../../../functions/core/health';
 import { newRecord } from '../../../functions/core/message';
 import type { QueuedEmail } from '../../../functions/core/queued-email';
 import { maxInAnyInterval, type RateWindow } from '../../../functions/core/rate-window';
-import type { EmailProvider } from '../../../functions/store/ports';
+import type { EmailProvider } from '../../../functions/ports';
 import { StaticSigningKeys } from '../../../functions/store/secrets';
 import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
 import {

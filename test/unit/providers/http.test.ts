@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SendOutcome } from '../../../functions/core/dispatch';
+import type { OutboundEmail } from '../../../functions/ports';
 import {
   acceptedId,
   classifyFetchError,
@@ -9,7 +10,6 @@ import {
   parseRetryAfter,
   wireBody,
 } from '../../../functions/providers/http';
-import type { OutboundEmail } from '../../../functions/store/ports';
 import { outbound } from '../../support/records';
 
 const email: OutboundEmail = outbound({ cc: ['cc@example.org'] });

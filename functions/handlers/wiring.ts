@@ -1,6 +1,7 @@
 /**
- * Production wiring: AWS clients created once per process (module scope of each handler) and the
- * adapters built on them. The local stack and tests build the same adapters with their own clients.
+ * The composition root shared by the Lambda entries (handlers/*.ts) and the local stack: AWS clients
+ * created once per process and the adapters built on them, wired into the use cases. Adapters
+ * (store/, providers/) never import app/; only this layer joins them.
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,6 +17,7 @@ import type { SesEventsDeps } from '../app/ses-events';
 import type { TrackingDeps } from '../app/tracking';
 import type { DispatchConfig, IngestConfig, SesEventsConfig, TrackingConfig } from '../config';
 import type { AnyProviderDef } from '../core/providers';
+import type { EmailProvider, SigningKeys } from '../ports';
 import { createProvider, type ProviderFactoryDeps } from '../providers/factory';
 import {
   DynamoKeyStore,
@@ -23,12 +25,11 @@ import {
   DynamoRequestRateLimiter,
   DynamoSuppressionStore,
   documentClient,
-} from './dynamo';
-import type { EmailProvider, SigningKeys } from './ports';
-import { DynamoProviderSettings } from './provider-settings';
-import { DynamoRateWindows } from './rate-windows';
-import { SecretsManagerSigningKeys } from './secrets';
-import { SqsSendQueue, SqsVisibility } from './sqs';
+} from '../store/dynamo';
+import { DynamoProviderSettings } from '../store/provider-settings';
+import { DynamoRateWindows } from '../store/rate-windows';
+import { SecretsManagerSigningKeys } from '../store/secrets';
+import { SqsSendQueue, SqsVisibility } from '../store/sqs';
 
 export interface Clients {
   readonly dynamodb: DynamoDBClient;

@@ -3,14 +3,14 @@
  * store/sqs.ts, providers/ses.ts) implement them; tests pass fakes or the same adapters pointed at
  * emulators.
  */
-import type { SendOutcome } from '../core/dispatch';
-import type { BucketCounts, CircuitState, ProviderHealth } from '../core/health';
-import type { MessageEvent, MessageRecord, Status } from '../core/message';
-import type { LiveSettings } from '../core/providers';
-import type { QueuedEmail } from '../core/queued-email';
-import type { Grant, RateWindow } from '../core/rate-window';
-import type { Keyring } from '../core/signing';
-import type { SuppressionReason } from '../core/suppression';
+import type { SendOutcome } from './core/dispatch';
+import type { BucketCounts, CircuitState, ProviderHealth } from './core/health';
+import type { MessageEvent, MessageRecord, Status } from './core/message';
+import type { LiveSettings } from './core/providers';
+import type { QueuedEmail } from './core/queued-email';
+import type { Grant, RateWindow } from './core/rate-window';
+import type { Keyring } from './core/signing';
+import type { SuppressionReason } from './core/suppression';
 
 export type ClaimResult =
   | {
