@@ -1,7 +1,9 @@
 /**
- * AWS requests per email: 1,000 emails through the batch API on the local stack, every request the
- * service makes counted by SDK middleware (the event-source poller's own ReceiveMessage and
- * DeleteMessageBatch included, as AWS bills them), then priced with public on-demand unit prices.
+ * AWS requests per email on the local stack, every request the service makes counted by SDK
+ * middleware (the event-source poller's own ReceiveMessage and DeleteMessageBatch included, as AWS
+ * bills them), then priced with public on-demand unit prices. Two paths: 1,000 emails through the
+ * batch API (100 per request), and 1,000 single sends each with its own Idempotency-Key — the path
+ * most applications use.
  */
 import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { startLocalStack } from '../bin/local-stack';
@@ -24,7 +26,10 @@ export const PRICES = {
 export const ASSUMPTIONS = {
   batchApiEmailsPerRequest: 100,
   ingestMemoryGB: 0.5,
+  /** A batch request of 100 emails. */
   ingestSecondsPerRequest: 0.25,
+  /** A single send: authentication (cached), idempotency record, one record write, one enqueue. */
+  ingestSecondsPerSingleRequest: 0.04,
   dispatchMemoryGB: 0.5,
   dispatchBatchSize: 10,
   /** SES answers in ~50-100 ms; a batch's sends run concurrently, its DynamoDB writes add ~20 ms. */
@@ -77,7 +82,11 @@ function dynamoUnits(op: string, input: unknown, itemKB: number): number {
   }
 }
 
+/** How the emails reach the API: batch requests of 100, or one request per email with an Idempotency-Key. */
+export type SendPath = 'batch' | 'single';
+
 export interface RequestFigures {
+  path: SendPath;
   emails: number;
   seconds: number;
   dynamodb: number;
@@ -92,7 +101,19 @@ export interface RequestFigures {
   costBreakdownUSD: Record<string, number>;
 }
 
-export async function measureRequests(emails = 1000): Promise<RequestFigures> {
+/** Requests in flight at once on the single-send path (an application's web servers sending in parallel). */
+const SINGLE_SEND_CONCURRENCY = 10;
+
+const receipt = (n: number) => ({
+  from: 'Acme <notifications@example.com>',
+  to: `user${n}@example.org`,
+  subject: `Your receipt #${n}`,
+  html: `<p>Thanks for your order #${n}.</p>`,
+  text: `Thanks for your order #${n}.`,
+  tags: { kind: 'receipt' },
+});
+
+export async function measureRequests(emails = 1000, path: SendPath = 'batch'): Promise<RequestFigures> {
   const counter: Counter = new Map();
   let counting = false;
   const pending: { service: string; op: string; input: unknown }[] = [];
@@ -114,33 +135,46 @@ export async function measureRequests(emails = 1000): Promise<RequestFigures> {
     },
   });
   try {
-    const batches = Math.ceil(emails / ASSUMPTIONS.batchApiEmailsPerRequest);
+    // The SES emulator keeps its inbox per process: count only what this run adds to it.
+    const inbox = async () =>
+      ((await (await fetch(`${stack.sesUrl}/store`)).json()) as { emails: unknown[] }).emails.length;
+    const before = await inbox();
     const started = Date.now();
     counting = true;
     const ids: string[] = [];
-    for (let b = 0; b < batches; b++) {
-      const res = await fetch(`${stack.apiUrl}/v1/emails/batch`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          emails: Array.from({ length: ASSUMPTIONS.batchApiEmailsPerRequest }, (_, i) => ({
-            from: 'Acme <notifications@example.com>',
-            to: `user${b * 100 + i}@example.org`,
-            subject: `Your receipt #${b * 100 + i}`,
-            html: `<p>Thanks for your order #${b * 100 + i}.</p>`,
-            text: `Thanks for your order #${b * 100 + i}.`,
-            tags: { kind: 'receipt' },
-          })),
-        }),
-      });
-      if (res.status !== 202) throw new Error(`batch API answered ${res.status}: ${await res.text()}`);
-      ids.push(...((await res.json()) as { data: { id: string }[] }).data.map((d) => d.id));
+    const headers = { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' };
+    if (path === 'batch') {
+      for (let b = 0; b < Math.ceil(emails / ASSUMPTIONS.batchApiEmailsPerRequest); b++) {
+        const res = await fetch(`${stack.apiUrl}/v1/emails/batch`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({
+            emails: Array.from({ length: ASSUMPTIONS.batchApiEmailsPerRequest }, (_, i) => receipt(b * 100 + i)),
+          }),
+        });
+        if (res.status !== 202) throw new Error(`batch API answered ${res.status}: ${await res.text()}`);
+        ids.push(...((await res.json()) as { data: { id: string }[] }).data.map((d) => d.id));
+      }
+    } else {
+      let next = 0;
+      const worker = async () => {
+        for (let n = next++; n < emails; n = next++) {
+          const res = await fetch(`${stack.apiUrl}/v1/emails`, {
+            method: 'POST',
+            headers: { ...headers, 'idempotency-key': `receipt-${n}` },
+            body: JSON.stringify(receipt(n)),
+          });
+          if (res.status !== 202) throw new Error(`send API answered ${res.status}: ${await res.text()}`);
+          ids.push(((await res.json()) as { id: string }).id);
+        }
+      };
+      await Promise.all(Array.from({ length: SINGLE_SEND_CONCURRENCY }, worker));
     }
     // Done when the SES inbox holds every email (reading it makes no AWS request of ours).
     for (;;) {
-      const store = (await (await fetch(`${stack.sesUrl}/store`)).json()) as { emails: unknown[] };
-      if (store.emails.length >= emails) break;
-      if (Date.now() - started > 120_000) throw new Error(`only ${store.emails.length} of ${emails} sent in 120 s`);
+      const sent = (await inbox()) - before;
+      if (sent >= emails) break;
+      if (Date.now() - started > 120_000) throw new Error(`only ${sent} of ${emails} sent in 120 s`);
       await new Promise((r) => setTimeout(r, 50));
     }
     // Let the pollers delete the last batch before counting stops.
@@ -171,7 +205,9 @@ export async function measureRequests(emails = 1000): Promise<RequestFigures> {
     const dynamodb = per(sum('dynamodb', (_k, v) => v.requests));
 
     const M = 1_000_000;
-    const ingestInvocations = M / ASSUMPTIONS.batchApiEmailsPerRequest;
+    const ingestInvocations = path === 'batch' ? M / ASSUMPTIONS.batchApiEmailsPerRequest : M;
+    const ingestSeconds =
+      path === 'batch' ? ASSUMPTIONS.ingestSecondsPerRequest : ASSUMPTIONS.ingestSecondsPerSingleRequest;
     const dispatchInvocations = M / ASSUMPTIONS.dispatchBatchSize;
     const storageGBMonths = ((itemBytes * M) / 1024 ** 3) * (ASSUMPTIONS.retentionDays / 30);
     const breakdown = {
@@ -181,7 +217,7 @@ export async function measureRequests(emails = 1000): Promise<RequestFigures> {
       sqs: sqs * M * (PRICES.sqsPerMillionRequests / M),
       lambda:
         ((ingestInvocations + dispatchInvocations) * PRICES.lambdaPerMillionRequests) / M +
-        (ingestInvocations * ASSUMPTIONS.ingestSecondsPerRequest * ASSUMPTIONS.ingestMemoryGB +
+        (ingestInvocations * ingestSeconds * ASSUMPTIONS.ingestMemoryGB +
           dispatchInvocations * ASSUMPTIONS.dispatchSecondsPerBatch * ASSUMPTIONS.dispatchMemoryGB) *
           PRICES.lambdaArmPerGBSecond,
       apiGateway: (ingestInvocations * PRICES.httpApiPerMillionRequests) / M,
@@ -193,6 +229,7 @@ export async function measureRequests(emails = 1000): Promise<RequestFigures> {
     };
     const round = (n: number, d = 3) => Number(n.toFixed(d));
     return {
+      path,
       emails,
       seconds: round(seconds, 1),
       dynamodb: round(dynamodb),

@@ -14,6 +14,8 @@ export const TARGETS = {
   dynamodbPerEmail: 3.5,
   sqsPerEmail: 0.3,
   costPerMillionUSD: 2.5,
+  /** Single sends, each with an Idempotency-Key: the path most applications use. */
+  singleCostPerMillionUSD: 4.0,
   limiterOverAdmissions: 0,
   limiterUtilization: 0.9,
   /** Emails per second per invocation, as a share of batch size / provider latency. */
@@ -25,7 +27,8 @@ const met = (value: number, target: number, digits = 2) => Number(value.toFixed(
 const mark = (ok: boolean) => (ok ? 'met' : 'NOT MET');
 
 const functions = await measureFunctions(25);
-const perEmail = await measureRequests(1000);
+const perEmail = await measureRequests(1000, 'batch');
+const single = await measureRequests(1000, 'single');
 const limiter = await measureLimiter();
 const throughput = [];
 for (const storeLatencyMs of [0, 5])
@@ -58,6 +61,16 @@ lines.push(
 for (const [k, v] of Object.entries(perEmail.costBreakdownUSD)) lines.push(`  ${k.padEnd(24)} $${v.toFixed(3)}`);
 lines.push(
   `  total                    $${perEmail.costPerMillionUSD.toFixed(2)}  target ≤ $${TARGETS.costPerMillionUSD}: ${mark(met(perEmail.costPerMillionUSD, TARGETS.costPerMillionUSD))}`,
+  '',
+  `Single sends with an Idempotency-Key (${single.emails} requests of one email, 10 at a time, ${single.seconds} s)`,
+);
+for (const [op, n] of Object.entries(single.byOperation)) lines.push(`  ${op.padEnd(26)} ${n.toFixed(3)}`);
+lines.push(
+  `  DynamoDB  ${single.dynamodb.toFixed(3)} requests/email (${single.dynamodbWRU} WRU, ${single.dynamodbRRU} RRU)   SQS ${single.sqs.toFixed(3)} requests/email`,
+);
+for (const [k, v] of Object.entries(single.costBreakdownUSD)) lines.push(`  ${k.padEnd(24)} $${v.toFixed(3)}`);
+lines.push(
+  `  total                    $${single.costPerMillionUSD.toFixed(2)}  target ≤ $${TARGETS.singleCostPerMillionUSD.toFixed(2)}: ${mark(met(single.costPerMillionUSD, TARGETS.singleCostPerMillionUSD))}`,
   '',
 );
 lines.push(
@@ -108,12 +121,14 @@ const results = {
     idleSesEventsPolls: perEmail.idleSesEventsPolls,
     costBreakdownUSD: perEmail.costBreakdownUSD,
   },
+  singleSend: single,
   targets: TARGETS,
   met: {
     initRatio: Object.fromEntries(Object.entries(functions).map(([k, f]) => [k, f.initRatio <= TARGETS.initRatio])),
     dynamodb: met(perEmail.dynamodb, TARGETS.dynamodbPerEmail),
     sqs: met(perEmail.sqs, TARGETS.sqsPerEmail),
     cost: met(perEmail.costPerMillionUSD, TARGETS.costPerMillionUSD),
+    singleCost: met(single.costPerMillionUSD, TARGETS.singleCostPerMillionUSD),
     limiterOverAdmissions: limiter.overAdmissions === 0,
     limiterUtilization: limiter.utilization >= TARGETS.limiterUtilization,
     throughput: Object.fromEntries(
