@@ -23,20 +23,10 @@ export const DEFAULTS = {
     timeoutSeconds: 30,
     /** Most concurrent dispatch invocations the send queue's event source starts (Lambda allows 2..1000). */
     maxConcurrency: 10,
-    /** Messages per dispatch invocation (the event source's batch size). */
-    batchSize: 10,
-  },
-  sesEvents: {
-    /** The ses-events function's timeout, in seconds. */
-    timeoutSeconds: 30,
-    /** Messages per ses-events invocation. */
-    batchSize: 10,
   },
   sendQueue: {
     /** Receives before SQS moves a message to the dead-letter queue; the dispatcher marks the last one failed. */
     maxReceiveCount: 5,
-    /** Days SQS keeps a message. */
-    retentionDays: 4,
   },
   /** Alarm thresholds (lib/constructs/monitoring.ts). */
   alarms: {
