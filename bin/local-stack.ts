@@ -32,6 +32,7 @@ import { createIngestHandler } from '../functions/app/ingest';
 import { createSesEventsHandler } from '../functions/app/ses-events';
 import { createTrackingHandler } from '../functions/app/tracking';
 import { DEFAULT_PROVIDERS, type DispatchConfig, type IngestConfig } from '../functions/config';
+import { DEFAULTS } from '../functions/core/defaults';
 import type { ChainConfig } from '../functions/core/providers';
 import type { Keyring } from '../functions/core/signing';
 import {
@@ -480,7 +481,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         rateWindows: tables.rateWindows,
       },
       sendQueueUrl: send.url,
-      retentionDays: 30,
+      retentionDays: DEFAULTS.retentionDays,
       providers,
     };
     const dispatchConfig: DispatchConfig = {
@@ -496,7 +497,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       maxReceiveCount: QUEUES.send.maxReceiveCount,
       signingKeysSecret: 'local',
       publicBaseUrl: apiUrl,
-      trackDefaults: { opens: true, clicks: true },
+      trackDefaults: DEFAULTS.tracking,
     };
     const signingKeys = new StaticSigningKeys(keyring);
     // SES providers send through the emulator, then publish the simulator's events as SES would.
@@ -520,7 +521,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sesEventsDeps(
         {
           tables: { messages: tables.messages, suppression: tables.suppression },
-          softBounce: { limit: 3, windowHours: 72 },
+          softBounce: DEFAULTS.softBounce,
         },
         clients,
       ),

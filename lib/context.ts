@@ -3,7 +3,7 @@
  * Parsed once by bin/app.ts; a bad value stops `cdk synth` with a message naming the field.
  */
 import { z } from 'zod';
-import { DEFAULT_PROVIDERS } from '../functions/config';
+import { DEFAULT_PROVIDERS, DEFAULTS } from '../functions/core/defaults';
 import { ProviderDef, ProvidersConfig, RateLimit } from '../functions/core/providers';
 import { QUEUES } from './resources';
 
@@ -47,7 +47,8 @@ export interface SoftBounceSettings {
   readonly windowHours: number;
 }
 
-export const SOFT_BOUNCE_DEFAULTS: SoftBounceSettings = { limit: 3, windowHours: 72 };
+/** The soft-bounce defaults (functions/core/defaults.ts, which the ses-events function's parser uses too). */
+export const SOFT_BOUNCE_DEFAULTS: SoftBounceSettings = DEFAULTS.softBounce;
 
 /** The values `softBounce` accepts (the ses-events construct checks the same ranges). */
 export const SOFT_BOUNCE_RANGES = {
@@ -104,14 +105,8 @@ export interface AlarmSettings {
   readonly api5xxErrors: number;
 }
 
-export const ALARM_DEFAULTS = {
-  bounceRatePercent: 5,
-  complaintRatePercent: 0.1,
-  minimumHourlySends: 100,
-  oldestMessageSeconds: 300,
-  lambdaErrors: 5,
-  api5xxErrors: 5,
-} as const satisfies Required<Omit<AlarmSettings, 'email'>>;
+/** The alarm thresholds a deployment gets unless cdk.json says otherwise (functions/core/defaults.ts). */
+export const ALARM_DEFAULTS = DEFAULTS.alarms satisfies Required<Omit<AlarmSettings, 'email'>>;
 
 /**
  * The values each threshold accepts (the monitoring construct checks the same ranges). Rates are
@@ -173,7 +168,7 @@ const AlarmsContext = z.strictObject({
 
 const DispatchContext = z.strictObject({
   /** Most concurrent dispatch invocations the SQS event source starts (Lambda allows 2..1000). */
-  maxConcurrency: wholeNumber(2, 1000).default(10),
+  maxConcurrency: wholeNumber(2, 1000).default(DEFAULTS.dispatch.maxConcurrency),
 });
 
 const SoftBounceContext = z.strictObject({
@@ -200,9 +195,9 @@ const TrackingDomainContext = z.strictObject({
 
 const TrackingContext = z.strictObject({
   /** Whether HTML mail gets an open pixel when a request does not say. */
-  opens: boolean.default(true),
+  opens: boolean.default(DEFAULTS.tracking.opens),
   /** Whether links in HTML mail are rewritten to count clicks when a request does not say. */
-  clicks: boolean.default(true),
+  clicks: boolean.default(DEFAULTS.tracking.clicks),
   /** A custom domain (with its ACM certificate) in front of the API for the links in emails. */
   domain: TrackingDomainContext.optional(),
 });
@@ -220,7 +215,7 @@ const ContextObject = z.strictObject({
     .array(SenderIdentity, { error: 'expected a list of SES identities, e.g. ["example.com"]' })
     .min(1, { error: 'expected at least one SES identity (a domain or an email address)' }),
   /** Days a message record is kept before DynamoDB TTL removes it. */
-  retentionDays: wholeNumber(1, 3650, 'days').default(30),
+  retentionDays: wholeNumber(1, 3650, 'days').default(DEFAULTS.retentionDays),
   dispatch: DispatchContext.prefault({}),
   /** Soft bounces of one address that suppress it, and within how many hours. */
   softBounce: SoftBounceContext.prefault({}),

@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { ConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import type { Construct } from 'constructs';
+import { DEFAULTS } from '../functions/core/defaults';
 import type { ProvidersConfig } from '../functions/core/providers';
 import { MailrouteApi } from './constructs/api';
 import { Dispatch } from './constructs/dispatch';
@@ -152,7 +153,7 @@ export class MailrouteStack extends Stack {
     this.ingest = new Ingest(this, 'Ingest', {
       tables: this.tables,
       sendQueue: this.sendQueue.queue,
-      retentionDays: props.retentionDays ?? 30,
+      retentionDays: props.retentionDays ?? DEFAULTS.retentionDays,
       ...(props.providers ? { providers: props.providers } : {}),
     });
 
@@ -180,13 +181,13 @@ export class MailrouteStack extends Stack {
       sendQueueSpec: this.sendQueue.spec,
       configurationSet: this.configurationSet,
       senderIdentities: props.senderIdentities,
-      maxConcurrency: props.dispatchMaxConcurrency ?? 10,
+      maxConcurrency: props.dispatchMaxConcurrency ?? DEFAULTS.dispatch.maxConcurrency,
       timeout: dispatchTimeout,
       signingKeys: this.signingKeys.secret,
       // apiEndpoint has no trailing slash, as the functions expect of a base URL.
       publicBaseUrl: props.publicBaseUrl ?? this.trackingDomain?.baseUrl ?? this.api.httpApi.apiEndpoint,
-      trackOpens: props.trackOpens ?? true,
-      trackClicks: props.trackClicks ?? true,
+      trackOpens: props.trackOpens ?? DEFAULTS.tracking.opens,
+      trackClicks: props.trackClicks ?? DEFAULTS.tracking.clicks,
       ...(props.providers ? { providers: props.providers } : {}),
     });
 

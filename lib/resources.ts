@@ -3,6 +3,7 @@
  * specs and the local stack (bin/local.ts) creates the same tables and queues on the emulators,
  * so there is one source of truth for key schemas, TTL attributes and queue settings.
  */
+import { DEFAULTS } from '../functions/core/defaults';
 
 export type KeyType = 'S' | 'N';
 
@@ -68,7 +69,7 @@ export interface QueueSpec {
 }
 
 /** Lambda timeout of the dispatch function, in seconds. */
-export const DISPATCH_TIMEOUT_SECONDS = 30;
+export const DISPATCH_TIMEOUT_SECONDS = DEFAULTS.dispatch.timeoutSeconds;
 /** AWS advises a source-queue visibility timeout of at least 6x the function timeout. */
 export const SEND_QUEUE_VISIBILITY_SECONDS = DISPATCH_TIMEOUT_SECONDS * 6;
 /** Messages per dispatch invocation (Lambda event source mapping batch size). */
@@ -83,7 +84,7 @@ export const QUEUES = {
   send: {
     id: 'SendQueue',
     env: 'QUEUE_SEND_URL',
-    maxReceiveCount: 5,
+    maxReceiveCount: DEFAULTS.sendQueue.maxReceiveCount,
     retentionDays: 4,
   },
   /** SES events (SNS topic → this queue, raw message delivery) for the ses-events function. */

@@ -47,6 +47,12 @@ export interface Route {
   readonly handle: (req: ApiRequest) => Promise<ApiResult>;
 }
 
+/**
+ * A function's handlers by API Gateway route key: exactly the keys `K` (with `K = RouteKey<'ingest'>`,
+ * a route of the list without a handler is a missing property, a handler without a route an excess one).
+ */
+export type RouteMap<K extends string> = { readonly [P in K]: Route };
+
 export interface HttpDeps {
   /** Needed when any route needs a key. */
   readonly auth?: Authenticator;
@@ -108,11 +114,16 @@ function parseBody(event: APIGatewayProxyEventV2, maxBytes: number, type: 'json'
   }
 }
 
-export function createHttpHandler(routes: Readonly<Record<string, Route>>, deps: HttpDeps) {
+/**
+ * The Lambda handler of an API function. `routeKeys` lists the route keys it serves (the keys of
+ * `routes`), so tests can compare them with the route list.
+ */
+export function createHttpHandler<K extends string>(routes: RouteMap<K>, deps: HttpDeps) {
   const { logger, metrics } = deps;
+  const byKey: Readonly<Record<string, Route | undefined>> = routes;
 
   const core = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
-    const route = routes[event.routeKey];
+    const route = byKey[event.routeKey];
     if (!route) throw new DomainError('not_found', `No route ${event.routeKey}.`);
     logger.appendKeys({ route: event.routeKey, apiRequestId: event.requestContext?.requestId });
     let caller: Caller | undefined;
@@ -160,7 +171,7 @@ export function createHttpHandler(routes: Readonly<Record<string, Route>>, deps:
     return { ...response, headers: { ...response.headers, ...result.headers } };
   };
 
-  return middy(core)
+  const handler = middy(core)
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics(metrics))
@@ -176,4 +187,6 @@ export function createHttpHandler(routes: Readonly<Record<string, Route>>, deps:
         request.response = errorResponse(new DomainError('internal', 'Something went wrong on our side; try again.'));
       },
     });
+  const routeKeys: readonly K[] = Object.keys(routes) as K[];
+  return Object.assign(handler, { routeKeys });
 }

@@ -17,9 +17,10 @@ import { DomainError, type FieldIssue } from '../core/errors';
 import { newRecord, toView } from '../core/message';
 import { METRICS } from '../core/metric-names';
 import { SQS_MAX_BYTES, toQueueBody } from '../core/queued-email';
+import type { RouteKey } from '../core/routes';
 import type { MessageStore, QueueEntry, RequestRateLimiter, SendQueue, SuppressionStore } from '../ports';
 import { type Authenticator, type Caller, maySendFrom } from './auth';
-import { type ApiRequest, createHttpHandler, type Route } from './http';
+import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics } from './observability';
 import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-settings';
 import { suppressionRoutes } from './suppressions';
@@ -160,7 +161,7 @@ export function createIngestHandler(deps: IngestDeps) {
     }
   }
 
-  const routes: Record<string, Route> = {
+  const routes: RouteMap<RouteKey<'ingest'>> = {
     'GET /health': { auth: false, handle: async () => ({ status: 200, body: { status: 'ok' } }) },
 
     'POST /v1/emails': {

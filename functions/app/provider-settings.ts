@@ -8,8 +8,9 @@
 import { DomainError } from '../core/errors';
 import { CIRCUIT, recent } from '../core/health';
 import { type AnyProviderDef, applyUpdate, defaultsOf, type LiveSettings, SettingsUpdate } from '../core/providers';
+import type { RouteKey } from '../core/routes';
 import type { ProviderSettingsStore } from '../ports';
-import type { Route } from './http';
+import type { RouteMap } from './http';
 import { SETTINGS_CACHE_MS } from './provider-chain';
 
 export interface ProviderSettingsDeps {
@@ -57,7 +58,13 @@ function view(
   };
 }
 
-export function providerSettingsRoutes(deps: ProviderSettingsDeps, now: () => Date): Record<string, Route> {
+/** The provider-settings routes of the ingest function (/v1/settings/providers). */
+export type ProviderSettingsRouteKey = Extract<RouteKey<'ingest'>, `${string} /v1/settings/providers`>;
+
+export function providerSettingsRoutes(
+  deps: ProviderSettingsDeps,
+  now: () => Date,
+): RouteMap<ProviderSettingsRouteKey> {
   const ids = deps.defs.map((d) => d.id);
   return {
     'GET /v1/settings/providers': {

@@ -7,9 +7,10 @@
 import * as z from 'zod/mini';
 import { normaliseAddress } from '../core/address';
 import { DomainError } from '../core/errors';
+import type { RouteKey } from '../core/routes';
 import { ALL_MAIL, SCOPE_PATTERN } from '../core/suppression';
 import type { SuppressionRecord, SuppressionStore } from '../ports';
-import type { ApiRequest, Route } from './http';
+import type { ApiRequest, RouteMap } from './http';
 
 const PutBody = z.strictObject({
   scope: z.optional(z.string().check(z.regex(SCOPE_PATTERN, 'scope is "*" (all mail) or a category name'))),
@@ -78,7 +79,10 @@ function cursorParam(req: ApiRequest): { limit: number; cursor?: string } {
   return { limit, ...(cursor ? { cursor } : {}) };
 }
 
-export function suppressionRoutes(store: SuppressionStore, now: () => Date): Record<string, Route> {
+/** The suppression routes of the ingest function (those under /v1/suppressions). */
+export type SuppressionRouteKey = Extract<RouteKey<'ingest'>, `${string} /v1/suppressions${string}`>;
+
+export function suppressionRoutes(store: SuppressionStore, now: () => Date): RouteMap<SuppressionRouteKey> {
   return {
     'GET /v1/suppressions': {
       auth: 'read',

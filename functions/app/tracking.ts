@@ -11,6 +11,7 @@ import * as z from 'zod/mini';
 import { ClickToken, machineClick, machineOpen, OpenToken, PIXEL_GIF_BASE64 } from '../core/engagement';
 import { TRANSACTIONAL } from '../core/message';
 import { METRICS } from '../core/metric-names';
+import type { RouteKey } from '../core/routes';
 import { verify } from '../core/signing';
 import { SCOPE_PATTERN } from '../core/suppression';
 import type { MessageStore, SigningKeys, SuppressionStore } from '../ports';
@@ -121,7 +122,7 @@ export function createTrackingHandler(deps: TrackingDeps) {
     return parsed.success ? parsed.data : undefined;
   }
 
-  return createHttpHandler(
+  return createHttpHandler<RouteKey<'tracking'>>(
     {
       'GET /o/{token}': {
         auth: false,

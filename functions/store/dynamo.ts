@@ -17,6 +17,7 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod/mini';
 import { RETRIES_EXHAUSTED } from '../core/dispatch';
+import { API_KEY_PREFIX, apiKeyKey, requestCounterKey, SOFT_BOUNCE_SCOPE_PREFIX, softBounceScope } from '../core/keys';
 import { MAX_EVENTS, type MessageEvent, MessageRecord, type Status } from '../core/message';
 import { type SuppressionReason, suppressionKey } from '../core/suppression';
 import type {
@@ -304,7 +305,6 @@ export class DynamoMessageStore implements MessageStore {
   }
 }
 
-const SOFT = '#soft#';
 const SUPPRESSION_NAMES = {
   '#active': 'active',
   '#reason': 'reason',
@@ -409,7 +409,7 @@ export class DynamoSuppressionStore implements SuppressionStore {
         ConsistentRead: true,
       }),
     );
-    return (out.Items ?? []).filter((i) => !String(i.scope).startsWith(SOFT)).map(toRecord);
+    return (out.Items ?? []).filter((i) => !String(i.scope).startsWith(SOFT_BOUNCE_SCOPE_PREFIX)).map(toRecord);
   }
 
   async list(limit: number, cursor?: string): Promise<{ items: SuppressionRecord[]; next?: string }> {
@@ -424,7 +424,7 @@ export class DynamoSuppressionStore implements SuppressionStore {
           Limit: limit,
           FilterExpression: '#active <> :false AND NOT begins_with(#scope, :soft)',
           ExpressionAttributeNames: { '#active': 'active', '#scope': 'scope' },
-          ExpressionAttributeValues: { ':false': false, ':soft': SOFT },
+          ExpressionAttributeValues: { ':false': false, ':soft': SOFT_BOUNCE_SCOPE_PREFIX },
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
@@ -451,7 +451,7 @@ export class DynamoSuppressionStore implements SuppressionStore {
         TableName: this.table,
         Item: {
           address,
-          scope: `${SOFT}${feedbackId}`,
+          scope: softBounceScope(feedbackId),
           at,
           expiresAt: Math.floor((nowMs + windowMs) / 1000) + 86_400,
         },
@@ -462,7 +462,7 @@ export class DynamoSuppressionStore implements SuppressionStore {
         TableName: this.table,
         KeyConditionExpression: 'address = :a AND begins_with(#scope, :soft)',
         ExpressionAttributeNames: { '#scope': 'scope' },
-        ExpressionAttributeValues: { ':a': address, ':soft': SOFT },
+        ExpressionAttributeValues: { ':a': address, ':soft': SOFT_BOUNCE_SCOPE_PREFIX },
         ConsistentRead: true,
       }),
     );
@@ -474,8 +474,6 @@ export class DynamoSuppressionStore implements SuppressionStore {
     }).length;
   }
 }
-
-const keyPk = (hash: string) => `apikey#${hash}`;
 
 /** A key item as read back from DynamoDB; keys from before scopes existed can send and read, from any domain. */
 const KeyItem = z.looseObject({
@@ -508,12 +506,12 @@ export class DynamoKeyStore implements KeyStore {
   ) {}
 
   async findByHash(hash: string): Promise<ApiKeyRecord | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: keyPk(hash) } }));
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: apiKeyKey(hash) } }));
     return out.Item ? toKey(out.Item) : undefined;
   }
 
   async put(hash: string, key: ApiKeyRecord): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: keyPk(hash), ...key } }));
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: apiKeyKey(hash), ...key } }));
   }
 
   private async scanKeys(): Promise<Record<string, unknown>[]> {
@@ -524,7 +522,7 @@ export class DynamoKeyStore implements KeyStore {
         new ScanCommand({
           TableName: this.table,
           FilterExpression: 'begins_with(pk, :p)',
-          ExpressionAttributeValues: { ':p': 'apikey#' },
+          ExpressionAttributeValues: { ':p': API_KEY_PREFIX },
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
@@ -571,7 +569,7 @@ export class DynamoRequestRateLimiter implements RequestRateLimiter {
       this.doc.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { pk: `api#${key}#${second}` },
+          Key: { pk: requestCounterKey(key, second) },
           UpdateExpression: 'ADD #c :one SET expiresAt = if_not_exists(expiresAt, :exp)',
           ConditionExpression: 'attribute_not_exists(#c) OR #c < :limit',
           ExpressionAttributeNames: { '#c': 'count' },

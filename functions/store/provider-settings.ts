@@ -6,15 +6,14 @@
  * - `health#<provider>`: the circuit (`st`, `until`, `why`, `since`) and outcome counts per bucket
  *   (`a<bucket>` attempts, `e<bucket>` errors), added with ADD so racing dispatchers never lose a count.
  *
- * A dispatcher reads all of it with one BatchGetItem (then caches it briefly).
+ * A dispatcher reads all of it with one BatchGetItem (then caches it briefly). The keys are built in
+ * core/keys.ts, which the IAM conditions of the functions use too.
  */
 import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { BucketCounts, CircuitState, ProviderHealth } from '../core/health';
+import { LIVE_SETTINGS_KEY, providerHealthKey } from '../core/keys';
 import type { LiveSettings, RateLimit } from '../core/providers';
 import type { ProviderSettingsStore } from '../ports';
-
-export const LIVE_PK = 'settings#providers';
-export const healthPk = (id: string): string => `health#${id}`;
 
 const MINUTE = /^([ae])(\d+)$/;
 const STATES = new Set<CircuitState>(['closed', 'open', 'half-open']);
@@ -57,7 +56,7 @@ export class DynamoProviderSettings implements ProviderSettingsStore {
   ) {}
 
   async load(ids: readonly string[]): Promise<{ live?: LiveSettings; health: Record<string, ProviderHealth> }> {
-    const keys = [LIVE_PK, ...ids.map(healthPk)].map((pk) => ({ pk }));
+    const keys = [LIVE_SETTINGS_KEY, ...ids.map(providerHealthKey)].map((pk) => ({ pk }));
     const items: Record<string, unknown>[] = [];
     let request: Record<string, { Keys: { pk: string }[]; ConsistentRead: boolean }> | undefined = {
       [this.table]: { Keys: keys, ConsistentRead: true },
@@ -70,10 +69,10 @@ export class DynamoProviderSettings implements ProviderSettingsStore {
       request = out.UnprocessedKeys as typeof request;
     }
     const byPk = new Map(items.map((i) => [String(i.pk), i]));
-    const live = liveOf(byPk.get(LIVE_PK));
+    const live = liveOf(byPk.get(LIVE_SETTINGS_KEY));
     return {
       ...(live ? { live } : {}),
-      health: Object.fromEntries(ids.map((id) => [id, healthOf(byPk.get(healthPk(id)))])),
+      health: Object.fromEntries(ids.map((id) => [id, healthOf(byPk.get(providerHealthKey(id)))])),
     };
   }
 
@@ -82,7 +81,7 @@ export class DynamoProviderSettings implements ProviderSettingsStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: { pk: LIVE_PK, ...next },
+          Item: { pk: LIVE_SETTINGS_KEY, ...next },
           ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
           ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': expectedVersion } }),
         }),
@@ -109,7 +108,7 @@ export class DynamoProviderSettings implements ProviderSettingsStore {
     const out = await this.doc.send(
       new UpdateCommand({
         TableName: this.table,
-        Key: { pk: healthPk(id) },
+        Key: { pk: providerHealthKey(id) },
         UpdateExpression: `ADD #a :a, #e :e${removes.length > 0 ? ` REMOVE ${removes.map((_, i) => `#ra${i}, #re${i}`).join(', ')}` : ''}`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: { ':a': counts.attempts, ':e': counts.errors },
@@ -153,7 +152,7 @@ export class DynamoProviderSettings implements ProviderSettingsStore {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { pk: healthPk(id) },
+          Key: { pk: providerHealthKey(id) },
           UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: { '#until': 'until' },

@@ -6,6 +6,7 @@
  * forward, so clocks a little apart cannot reopen capacity that was already counted.
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { providerWindowKey } from '../core/keys';
 import { expiredSlots, grant, type RateWindow, type SlotCounts, slotOf, utilization } from '../core/rate-window';
 import type { RateWindowStore, Reservation } from '../ports';
 
@@ -44,7 +45,7 @@ export class DynamoRateWindows implements RateWindowStore {
 
   private async read(provider: string): Promise<State> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: `provider#${provider}` }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.table, Key: { pk: providerWindowKey(provider) }, ConsistentRead: true }),
     );
     return stateOf(out.Item);
   }
@@ -79,7 +80,7 @@ export class DynamoRateWindows implements RateWindowStore {
         const out = await this.doc.send(
           new UpdateCommand({
             TableName: this.table,
-            Key: { pk: `provider#${provider}` },
+            Key: { pk: providerWindowKey(provider) },
             UpdateExpression: `SET t = :t, v = :nv ADD ${adds.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
             ConditionExpression: 'attribute_not_exists(v) OR v = :v',
             ExpressionAttributeNames: names,

@@ -6,6 +6,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULTS } from '../../functions/core/defaults';
 import type { ProvidersConfig } from '../../functions/core/providers';
 import { publicBaseUrlProblem } from '../context';
 import { DISPATCH_BATCH_SIZE, DISPATCH_TIMEOUT_SECONDS, QUEUES, type QueueSpec, TABLES } from '../resources';
@@ -57,17 +58,17 @@ export interface DispatchProps {
   readonly publicBaseUrl: string;
   /**
    * Whether HTML mail gets an open pixel when a request does not say.
-   * @default true
+   * @default DEFAULTS.tracking.opens (true)
    */
   readonly trackOpens?: boolean;
   /**
    * Whether the links of HTML mail are rewritten to count clicks when a request does not say.
-   * @default true
+   * @default DEFAULTS.tracking.clicks (true)
    */
   readonly trackClicks?: boolean;
   /**
    * Most concurrent invocations the SQS event source starts (2..1000).
-   * @default 10
+   * @default DEFAULTS.dispatch.maxConcurrency (10)
    */
   readonly maxConcurrency?: number;
   /**
@@ -129,8 +130,8 @@ export class Dispatch extends Construct {
         DISPATCH_TIMEOUT_SECONDS: String(timeout.toSeconds()),
         PUBLIC_BASE_URL: props.publicBaseUrl,
         // Deployment defaults for tracking HTML mail; a request may say otherwise.
-        TRACK_OPENS: String(props.trackOpens ?? true),
-        TRACK_CLICKS: String(props.trackClicks ?? true),
+        TRACK_OPENS: String(props.trackOpens ?? DEFAULTS.tracking.opens),
+        TRACK_CLICKS: String(props.trackClicks ?? DEFAULTS.tracking.clicks),
         [PROVIDERS_ENV]: providersJson(this, providers),
       },
     });
@@ -167,7 +168,7 @@ export class Dispatch extends Construct {
     this.eventSource = new SqsEventSource(props.sendQueue, {
       batchSize: props.batchSize ?? DISPATCH_BATCH_SIZE,
       reportBatchItemFailures: true,
-      maxConcurrency: props.maxConcurrency ?? 10,
+      maxConcurrency: props.maxConcurrency ?? DEFAULTS.dispatch.maxConcurrency,
     });
     this.handler.function.addEventSource(this.eventSource);
 

@@ -2,8 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { LIVE_SETTINGS_KEY } from '../../functions/core/keys';
 import type { ProvidersConfig } from '../../functions/core/providers';
-import { LIVE_PK } from '../../functions/store/provider-settings';
 import { QUEUES, TABLES } from '../resources';
 import { bindQueue, bindTable, MailrouteFunction } from './mailroute-function';
 import { checkedProviders, defaultProviders, PROVIDERS_ENV, providersJson } from './providers';
@@ -64,7 +64,10 @@ export class Ingest extends Construct {
     // API keys and provider health are read; PUT /v1/settings/providers writes the live settings item,
     // and no other (the API keys are written by the operator's tooling, never by the API).
     bindTable(this.handler, TABLES.settings, props.tables.settings, 'read');
-    bindTable(this.handler, TABLES.settings, props.tables.settings, { actions: ['PutItem'], partitionKeys: [LIVE_PK] });
+    bindTable(this.handler, TABLES.settings, props.tables.settings, {
+      actions: ['PutItem'],
+      partitionKeys: [LIVE_SETTINGS_KEY],
+    });
     // The suppression API (GET/PUT/DELETE /v1/suppressions/{email}).
     bindTable(this.handler, TABLES.suppression, props.tables.suppression, 'readWrite');
     // Per-API-key request counters: the function counts each key's requests per one-second window.

@@ -5,9 +5,9 @@
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { DEFAULT_PROVIDERS } from '../../functions/config';
+import { DEFAULT_PROVIDERS } from '../../functions/core/defaults';
+import { LIVE_SETTINGS_KEY, providerHealthKey, providerWindowKey } from '../../functions/core/keys';
 import { ProvidersConfig } from '../../functions/core/providers';
-import { healthPk, LIVE_PK } from '../../functions/store/provider-settings';
 import { secretOf } from '../context';
 
 /** The variable through which dispatch and ingest learn the provider definitions and default chain (JSON). */
@@ -79,16 +79,17 @@ export const providerConfigurationSets = (config: ProvidersConfig): string[] => 
 
 /**
  * Partition keys of the settings table the dispatcher reads and writes: the live settings item and
- * one health item (circuit, outcome counts) per defined provider (functions/store/provider-settings.ts).
+ * one health item (circuit, outcome counts) per defined provider, built by the key builders the store
+ * uses (functions/core/keys.ts). Provider ids have no IAM wildcard characters, so each is one item.
  */
 export const dispatchSettingsKeys = (config: ProvidersConfig): string[] => [
-  LIVE_PK,
-  ...config.providers.map((def) => healthPk(def.id)),
+  LIVE_SETTINGS_KEY,
+  ...config.providers.map((def) => providerHealthKey(def.id)),
 ];
 
 /**
  * Partition keys of the rate-windows table the dispatcher reads and writes: one item of window
- * counters per defined provider (functions/store/rate-windows.ts).
+ * counters per defined provider (functions/core/keys.ts, as functions/store/rate-windows.ts writes them).
  */
 export const dispatchRateWindowKeys = (config: ProvidersConfig): string[] =>
-  config.providers.map((def) => `provider#${def.id}`);
+  config.providers.map((def) => providerWindowKey(def.id));

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { dispatchConfig, ingestConfig, sesEventsConfig } from '../../functions/config';
+import { DEFAULT_PROVIDERS, DEFAULTS } from '../../functions/core/defaults';
 import { ALARM_DEFAULTS, CONTEXT_KEY, parseContext } from '../../lib/context';
 import { stackPropsFromContext } from '../../lib/mailroute-stack';
 import { cdkJsonContext, PROVIDER_CHAIN } from './stack-fixture';
@@ -54,6 +56,41 @@ describe('parseContext', () => {
       ...SES_ALONE,
       ...DEFAULT_ALARMS,
     });
+  });
+
+  it("takes every default from functions/core/defaults.ts, as the functions' environment parser does", () => {
+    const context = parseContext({ senderIdentities: ['example.com'] });
+    expect(context).toMatchObject({
+      retentionDays: DEFAULTS.retentionDays,
+      dispatch: { maxConcurrency: DEFAULTS.dispatch.maxConcurrency },
+      softBounce: DEFAULTS.softBounce,
+      tracking: DEFAULTS.tracking,
+      providers: DEFAULT_PROVIDERS.providers,
+      chain: DEFAULT_PROVIDERS.chain,
+      alarms: DEFAULTS.alarms,
+    });
+    expect(ALARM_DEFAULTS).toEqual(DEFAULTS.alarms);
+    // A function whose variable is unset behaves as a deployment that left the context field out.
+    const tables = { TABLE_MESSAGES: 'm', TABLE_SUPPRESSION: 's', TABLE_SETTINGS: 'k', TABLE_RATE_WINDOWS: 'r' };
+    const queue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/send';
+    expect(ingestConfig({ ...tables, TABLE_IDEMPOTENCY: 'i', QUEUE_SEND_URL: queue }).retentionDays).toBe(
+      context.retentionDays,
+    );
+    expect(sesEventsConfig(tables).softBounce).toEqual(context.softBounce);
+    const dispatch = dispatchConfig({
+      ...tables,
+      QUEUE_SEND_URL: queue,
+      SIGNING_KEYS_SECRET: 'keys',
+      PUBLIC_BASE_URL: 'https://mail.example.com',
+    });
+    expect(dispatch.trackDefaults).toEqual(context.tracking);
+    expect(dispatch.providers).toEqual({ providers: context.providers, chain: context.chain });
+  });
+
+  it('gives each parse its own providers, never the shared default object', () => {
+    const first = parseContext({ senderIdentities: ['example.com'] });
+    expect(first.providers).not.toBe(DEFAULT_PROVIDERS.providers);
+    expect(first.chain).not.toBe(DEFAULT_PROVIDERS.chain);
   });
 
   it('fills in the default of a softBounce field left out', () => {

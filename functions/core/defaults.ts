@@ -1,0 +1,49 @@
+/**
+ * The defaults of mailroute, written once. cdk.json validation (lib/context.ts), the constructs'
+ * props, the resource specs (lib/resources.ts), the functions' environment parser
+ * (functions/config.ts) and the local stack all read them from here.
+ *
+ * Pure data: no AWS SDK, no CDK, no zod, no environment, so CDK code and every function may import it
+ * without loading anything else.
+ */
+import type { ProvidersConfig } from './providers';
+
+export const DEFAULTS = {
+  /** Days a message record is kept before DynamoDB TTL removes it. */
+  retentionDays: 30,
+  /** Transient (soft) bounces of one address within a window of hours that suppress it. */
+  softBounce: { limit: 3, windowHours: 72 },
+  /** Whether HTML mail gets an open pixel, and its links are rewritten to count clicks, when a request does not say. */
+  tracking: { opens: true, clicks: true },
+  dispatch: {
+    /**
+     * The dispatch function's timeout, in seconds; a claim older than this was left by a dispatcher
+     * that stopped.
+     */
+    timeoutSeconds: 30,
+    /** Most concurrent dispatch invocations the send queue's event source starts (Lambda allows 2..1000). */
+    maxConcurrency: 10,
+  },
+  sendQueue: {
+    /** Receives before SQS moves a message to the dead-letter queue; the dispatcher marks the last one failed. */
+    maxReceiveCount: 5,
+  },
+  /** Alarm thresholds (lib/constructs/monitoring.ts). */
+  alarms: {
+    /** Bounces as a share of the emails sent in an hour, in percent. */
+    bounceRatePercent: 5,
+    /** Complaints as a share of the emails sent in an hour, in percent. */
+    complaintRatePercent: 0.1,
+    /** Emails sent in an hour below which the rates are not judged. */
+    minimumHourlySends: 100,
+    /** Age, in seconds, of the oldest message on the send queue. */
+    oldestMessageSeconds: 300,
+    /** Errors of one function within 5 minutes. */
+    lambdaErrors: 5,
+    /** 5xx responses of the HTTP API within 5 minutes. */
+    api5xxErrors: 5,
+  },
+} as const;
+
+/** SES alone: what a deployment without `providers` sends through (treat as read-only; clone to change). */
+export const DEFAULT_PROVIDERS: ProvidersConfig = { providers: [{ id: 'ses', type: 'ses' }], chain: ['ses'] };

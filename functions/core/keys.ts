@@ -1,0 +1,38 @@
+/**
+ * The formats of the keys mailroute writes into DynamoDB, built in one place. The store adapters
+ * (functions/store/) read and write items under these keys, and the CDK constructs build the IAM
+ * `dynamodb:LeadingKeys` conditions from the same functions, so a policy cannot drift from the data.
+ *
+ * The strings are stored data: changing one orphans the items written under the old format.
+ * Pure: no AWS SDK, no environment.
+ */
+
+// Settings table (partition key `pk`).
+
+/** The live provider settings: chain order, enabled flags and limits, with a version. */
+export const LIVE_SETTINGS_KEY = 'settings#providers';
+
+/** One provider's health: its circuit and outcome counts. */
+export const providerHealthKey = (providerId: string): string => `health#${providerId}`;
+
+/** What every API key item's partition key starts with (the key tooling scans for it). */
+export const API_KEY_PREFIX = 'apikey#';
+
+/** One API key, by the hash of its secret (the secret itself is never stored). */
+export const apiKeyKey = (hash: string): string => `${API_KEY_PREFIX}${hash}`;
+
+// Rate-windows table (partition key `pk`).
+
+/** One provider's rate-window counters (every window of that provider in one item). */
+export const providerWindowKey = (providerId: string): string => `provider#${providerId}`;
+
+/** One API key's request counter for one second (epoch seconds). */
+export const requestCounterKey = (keyName: string, epochSecond: number): string => `api#${keyName}#${epochSecond}`;
+
+// Suppression table (partition key `address`, sort key `scope`).
+
+/** What the scope of every soft-bounce item starts with; no suppression scope does. */
+export const SOFT_BOUNCE_SCOPE_PREFIX = '#soft#';
+
+/** The scope of one transient bounce of an address, by the SES feedback id (one item per bounce). */
+export const softBounceScope = (feedbackId: string): string => `${SOFT_BOUNCE_SCOPE_PREFIX}${feedbackId}`;

@@ -1,0 +1,55 @@
+/**
+ * The routes of the HTTP API, as data. The CDK stack adds one API Gateway route per entry, the local
+ * server matches requests against the same list, and each function's handler map is typed by the
+ * route keys of its function (`RouteKey<'ingest'>`), so a route without a handler, or a handler
+ * without a route, does not compile (and test/unit/app/routes.test.ts checks it at run time too).
+ * Pure data: lib/api-routes.ts re-exports it for the CDK code.
+ */
+
+/** The functions behind the API: ingest serves the keyed /v1 API; tracking serves the public links written into emails. */
+export const API_FUNCTIONS = ['ingest', 'tracking'] as const;
+export type ApiFunction = (typeof API_FUNCTIONS)[number];
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+
+export interface ApiRoute {
+  readonly method: HttpMethod;
+  /** API Gateway path template, e.g. /v1/emails/{id}. */
+  readonly path: string;
+  /** The Lambda that serves the route. */
+  readonly fn: ApiFunction;
+}
+
+export const API_ROUTES = [
+  { method: 'GET', path: '/health', fn: 'ingest' },
+  { method: 'POST', path: '/v1/emails', fn: 'ingest' },
+  { method: 'POST', path: '/v1/emails/batch', fn: 'ingest' },
+  { method: 'GET', path: '/v1/emails/{id}', fn: 'ingest' },
+  { method: 'GET', path: '/v1/suppressions', fn: 'ingest' },
+  { method: 'GET', path: '/v1/suppressions/{email}', fn: 'ingest' },
+  { method: 'PUT', path: '/v1/suppressions/{email}', fn: 'ingest' },
+  { method: 'DELETE', path: '/v1/suppressions/{email}', fn: 'ingest' },
+  { method: 'GET', path: '/v1/settings/providers', fn: 'ingest' },
+  { method: 'PUT', path: '/v1/settings/providers', fn: 'ingest' },
+  { method: 'GET', path: '/u/{token}', fn: 'tracking' },
+  { method: 'POST', path: '/u/{token}', fn: 'tracking' },
+  { method: 'GET', path: '/o/{token}', fn: 'tracking' },
+  { method: 'GET', path: '/c/{token}', fn: 'tracking' },
+  // Link scanners often check a link with HEAD first; it redirects too and counts as a machine click.
+  { method: 'HEAD', path: '/c/{token}', fn: 'tracking' },
+] as const satisfies readonly ApiRoute[];
+
+type KeyOf<R> = R extends { readonly method: infer M extends string; readonly path: infer P extends string }
+  ? `${M} ${P}`
+  : never;
+
+/** The API Gateway route keys ("POST /v1/emails") of a function's routes (of all routes without `F`). */
+export type RouteKey<F extends ApiFunction = ApiFunction> = KeyOf<Extract<(typeof API_ROUTES)[number], { fn: F }>>;
+
+/** The API Gateway route key ("POST /v1/emails") of a route. */
+export const routeKey = <const R extends Pick<ApiRoute, 'method' | 'path'>>(r: R): `${R['method']} ${R['path']}` =>
+  `${r.method} ${r.path}`;
+
+/** The route keys of one function, in the order of `API_ROUTES`. */
+export const routeKeysOf = <F extends ApiFunction>(fn: F): RouteKey<F>[] =>
+  API_ROUTES.filter((r) => r.fn === fn).map((r) => routeKey(r) as RouteKey<F>);

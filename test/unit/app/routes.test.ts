@@ -1,0 +1,104 @@
+/**
+ * Routes and handlers are tied together: each API function's handler map has exactly the route keys
+ * the route list (functions/core/routes.ts, which the CDK stack and the local server use) gives that
+ * function. The type check enforces it too (see the `@ts-expect-error` cases below).
+ */
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { Authenticator } from '../../../functions/app/auth';
+import type { Route, RouteMap } from '../../../functions/app/http';
+import { createIngestHandler } from '../../../functions/app/ingest';
+import { createTrackingHandler } from '../../../functions/app/tracking';
+import { API_FUNCTIONS, type ApiFunction, type RouteKey, routeKeysOf } from '../../../functions/core/routes';
+import { StaticSigningKeys } from '../../../functions/store/secrets';
+import { httpEvent, lambdaContext } from '../../support/events';
+import {
+  MemoryKeys,
+  MemoryMessageStore,
+  MemoryProviderSettings,
+  MemoryQueue,
+  MemoryRateLimiter,
+  MemorySuppression,
+} from '../../support/fakes';
+
+const ingest = createIngestHandler({
+  messages: new MemoryMessageStore(),
+  suppression: new MemorySuppression(),
+  queue: new MemoryQueue(),
+  auth: new Authenticator(new MemoryKeys()),
+  // No request here carries an Idempotency-Key, so this layer is never reached.
+  idempotency: new DynamoDBPersistenceLayer({
+    tableName: 'unused',
+    awsSdkV3Client: new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 }),
+  }),
+  retentionDays: 30,
+  providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
+  rateLimit: new MemoryRateLimiter(),
+});
+
+const tracking = createTrackingHandler({
+  messages: new MemoryMessageStore(),
+  suppression: new MemorySuppression(),
+  keys: new StaticSigningKeys({ current: 'k1', keys: { k1: 'route-test-key-0123456789abcdef0123' } }),
+});
+
+const handlers = { ingest, tracking } satisfies Record<ApiFunction, unknown>;
+
+describe.each(API_FUNCTIONS)('the %s function', (fn) => {
+  const handler = handlers[fn];
+
+  it('has a handler for every route the route list gives it, and none for another', () => {
+    expect([...handler.routeKeys].sort()).toEqual([...routeKeysOf(fn)].sort());
+  });
+
+  it.each(routeKeysOf(fn))('serves %s (the request reaches a handler, not the "no route" answer)', async (key) => {
+    const event = httpEvent(key, { path: { id: 'x', email: 'user@example.org', token: 'x' } });
+    const response = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    const body = typeof response.body === 'string' && response.body.startsWith('{') ? JSON.parse(response.body) : {};
+    expect(body.error?.message ?? '').not.toMatch(/^No route/);
+  });
+
+  it('answers 404 for a route key that is not in the route list', async () => {
+    const response = (await handler(httpEvent('GET /nowhere'), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(String(response.body)).error.message).toBe('No route GET /nowhere.');
+  });
+});
+
+describe('the type of a handler map', () => {
+  const route: Route = { auth: false, handle: async () => ({ status: 204 }) };
+
+  it('accepts exactly the route keys of its function', () => {
+    const map: RouteMap<RouteKey<'tracking'>> = {
+      'GET /o/{token}': route,
+      'GET /c/{token}': route,
+      'HEAD /c/{token}': route,
+      'GET /u/{token}': route,
+      'POST /u/{token}': route,
+    };
+    expect(Object.keys(map).sort()).toEqual([...routeKeysOf('tracking')].sort());
+  });
+
+  it('rejects a map that misses a route, or has a handler without a route (checked by tsc)', () => {
+    // @ts-expect-error a route of the list without a handler is a missing property
+    const missing: RouteMap<RouteKey<'tracking'>> = {
+      'GET /o/{token}': route,
+      'GET /c/{token}': route,
+      'HEAD /c/{token}': route,
+      'GET /u/{token}': route,
+    };
+    const extra: RouteMap<RouteKey<'tracking'>> = {
+      'GET /o/{token}': route,
+      'GET /c/{token}': route,
+      'HEAD /c/{token}': route,
+      'GET /u/{token}': route,
+      'POST /u/{token}': route,
+      // @ts-expect-error a handler without a route is an excess property
+      'DELETE /u/{token}': route,
+    };
+    expect(Object.keys(missing)).toHaveLength(routeKeysOf('tracking').length - 1);
+    expect(Object.keys(extra)).toHaveLength(routeKeysOf('tracking').length + 1);
+  });
+});
