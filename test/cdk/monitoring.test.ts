@@ -1,13 +1,12 @@
 /**
  * The alarms, their topic and the dashboard. The mailroute metrics they ask for must be the ones the
- * functions emit: names from functions/core/metric-names.ts and the dimension sets a real Powertools
- * Metrics (the functions' own instance) writes, read back here from its EMF output.
+ * functions emit: names from functions/core/metric-names.ts, and the names and dimension sets the
+ * handlers really print (EMF) when driven through their paths with fakes, read back here.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { metrics, newMetrics, publishProviderMetrics } from '../../functions/app/observability';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_OUTCOMES, METRIC_NAMESPACE, METRICS, PROVIDER_METRICS } from '../../functions/core/metric-names';
 import type { FunctionName } from '../../lib/bundling';
 import { FUNCTION_ENTRIES } from '../../lib/bundling';
@@ -15,6 +14,7 @@ import { REPO_ROOT } from '../../lib/constructs/mailroute-function';
 import { RUNBOOK, runbookLink } from '../../lib/constructs/monitoring';
 import { ALARM_DEFAULTS } from '../../lib/context';
 import { MailrouteStack } from '../../lib/mailroute-stack';
+import { type EmittedMetric, emittedMetrics } from '../support/emitted-metrics';
 import {
   type CfnResource,
   logicalId,
@@ -544,36 +544,22 @@ describe('dashboard', () => {
 });
 
 describe('metric names and dimensions cannot drift', () => {
-  /** The dimension names (sorted) each metric is emitted with, and the `service` value, from real EMF output. */
-  let emitted: Map<string, string[]>;
-  let serviceValue: unknown;
+  /**
+   * What the handlers really print: every handler driven through its representative paths with
+   * fakes, its EMF lines read back (test/support/emitted-metrics.ts). Nothing is added by hand, so
+   * a metric no handler emits any more is missing here.
+   */
+  let printed: EmittedMetric[];
+  /** Each mailroute metric name → the dimension sets (names sorted, joined) it is emitted with. */
+  let emitted: Map<string, Set<string>>;
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    printed = await emittedMetrics();
     emitted = new Map();
-    const record = (emf: Record<string, unknown>) => {
-      const def = (emf._aws as { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] })
-        .CloudWatchMetrics[0];
-      expect(def?.Dimensions).toHaveLength(1);
-      for (const m of def?.Metrics ?? []) emitted.set(m.Name, [...(def?.Dimensions[0] ?? [])].sort());
-      serviceValue = emf.service;
-    };
-    // The functions' own instance, as every handler uses it.
-    for (const name of Object.values(METRICS)) metrics.addMetric(name, 'Count', 1);
-    record(metrics.serializeMetrics() as unknown as Record<string, unknown>);
-    metrics.clearMetrics();
-    // Per-provider metrics go through fresh buffers of the same kind: catch each as it would be printed.
-    const captor = () => {
-      const buffer = newMetrics();
-      vi.spyOn(buffer, 'publishStoredMetrics').mockImplementation(() => {
-        record(buffer.serializeMetrics() as unknown as Record<string, unknown>);
-        buffer.clearMetrics();
-        return buffer;
-      });
-      return buffer;
-    };
-    const stats = { attempts: 2, successes: 1, errors: { down: 1 }, failovers: 1, utilization: 0.5 };
-    publishProviderMetrics(captor, 'ses', stats, true);
-    vi.restoreAllMocks();
+    for (const m of printed) {
+      if (m.namespace !== METRIC_NAMESPACE) continue;
+      emitted.set(m.name, (emitted.get(m.name) ?? new Set()).add(m.dimensions.join(',')));
+    }
   });
 
   /** Every mailroute metric the dashboard charts and the alarms evaluate, of both stacks. */
@@ -583,10 +569,18 @@ describe('metric names and dimensions cannot drift', () => {
       ...Object.values(alarmsOf(synth)).flatMap((alarm) => alarmQueries(alarm).metrics),
     ]);
   const ours = () => used().filter((m) => m.namespace === METRIC_NAMESPACE);
+  const dimensionSet = (dims: Record<string, string>) => Object.keys(dims).sort().join(',');
 
-  it('the functions emit every name in METRICS and PROVIDER_METRICS (the capture below is complete)', () => {
+  it("the handlers emit every name in METRICS and PROVIDER_METRICS, in the functions' namespace and service", () => {
+    expect(printed.length).toBeGreaterThan(0);
+    expect([...new Set(printed.map((m) => m.namespace))]).toEqual([METRIC_NAMESPACE]);
     expect([...emitted.keys()].sort()).toEqual([...Object.values(METRICS), ...Object.values(PROVIDER_METRICS)].sort());
-    expect(serviceValue).toBe('mailroute');
+    for (const m of printed) expect(m.values.service, m.name).toBe('mailroute');
+    // Each name with one dimension set: the one the dashboard and the alarms must ask for.
+    for (const [name, sets] of emitted) expect(sets.size, name).toBe(1);
+    // Errors by every outcome the dashboard charts, and no other.
+    const outcomes = printed.filter((m) => m.name === PROVIDER_METRICS.errors).map((m) => m.values.outcome);
+    expect([...new Set(outcomes)].sort()).toEqual([...ERROR_OUTCOMES].sort());
   });
 
   it('every mailroute metric charted or alarmed on is named in METRICS or PROVIDER_METRICS', () => {
@@ -599,25 +593,30 @@ describe('metric names and dimensions cannot drift', () => {
     );
   });
 
-  it('every mailroute metric is asked for with exactly the dimension set it is emitted with', () => {
+  it('every mailroute metric charted or alarmed on is emitted by a handler, with exactly that dimension set', () => {
     const providers = new Set<string>(PROVIDER_IDS);
     for (const m of ours()) {
-      expect(Object.keys(m.dims).sort(), m.name).toEqual(emitted.get(m.name));
-      expect(m.dims.service, m.name).toBe(serviceValue);
+      expect(emitted.get(m.name), `${m.name} is emitted by no handler`).toBeDefined();
+      expect([...(emitted.get(m.name) ?? [])], m.name).toEqual([dimensionSet(m.dims)]);
+      expect(m.dims.service, m.name).toBe('mailroute');
       if (m.dims.provider !== undefined) expect(providers, m.name).toContain(m.dims.provider);
       if (m.dims.outcome !== undefined) expect(ERROR_OUTCOMES, m.name).toContain(m.dims.outcome);
     }
   });
 
-  it('every name in PROVIDER_METRICS and in METRICS is charted', () => {
-    const chartedNames = new Set(
+  it('every metric a handler emits is charted, with the dimension set it is emitted with', () => {
+    const chartedSets = new Set(
       dashboardOf(s)
         .flatMap((widget) => charted(widget).metrics)
-        .map((m) => m.name),
+        .filter((m) => m.namespace === METRIC_NAMESPACE)
+        .map((m) => `${m.name} [${dimensionSet(m.dims)}]`),
     );
+    const chartedNames = new Set([...chartedSets].map((k) => k.split(' ')[0]));
     for (const name of [...Object.values(PROVIDER_METRICS), ...Object.values(METRICS)]) {
       expect(chartedNames, name).toContain(name);
+      for (const dims of emitted.get(name) ?? []) expect(chartedSets, name).toContain(`${name} [${dims}]`);
     }
+    for (const m of printed) expect(chartedSets, m.scenario).toContain(`${m.name} [${m.dimensions.join(',')}]`);
   });
 });
 

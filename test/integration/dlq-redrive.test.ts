@@ -6,7 +6,7 @@ import type { LocalStack } from '../../bin/local-stack';
 import { SendEmailBody, toQueuedEmail } from '../../functions/core/email';
 import { DynamoMessageStore, documentClient } from '../../functions/store/dynamo';
 import { toQueueBody } from '../../functions/store/sqs';
-import { inbox, queueDepth, runCli, stateDir, statusOf, useLocalStack } from '../support/local';
+import { drained, inbox, queueDepth, runCli, stateDir, statusOf, useLocalStack } from '../support/local';
 import { record } from '../support/records';
 
 let stack: LocalStack;
@@ -111,7 +111,7 @@ describe('dlq:redrive', () => {
     expect(again.moved).toEqual([]);
     expect(again.dropped).toEqual([{ id: EXHAUSTED, why: 'sent; not sent again' }]);
     expect(again.left).toHaveLength(1); // the foreign body from the first test
-    await new Promise((r) => setTimeout(r, 500)); // time for a dispatcher to send, were anything queued
+    await drained(stack); // a dispatcher has sent whatever was queued
     expect(await queueDepth(stack, stack.queues.send)).toBe(0);
     expect(await sentSubjects()).toEqual(['redrive-exhausted']);
   });

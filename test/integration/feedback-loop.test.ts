@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../bin/local-stack';
 import { sesFixture } from '../support/fixtures';
-import { api, eventually, inbox, statusOf, useLocalStack } from '../support/local';
+import { api, drained, eventually, inbox, runCli, statusOf, useLocalStack } from '../support/local';
 
-const run = promisify(execFile);
 let stack: LocalStack;
 
 useLocalStack((s) => {
@@ -32,10 +29,10 @@ async function replay(...notifications: object[]) {
     writeFileSync(f, JSON.stringify(n));
     return f;
   });
-  const { stdout } = await run(
-    'npx',
-    ['tsx', 'bin/ses-replay.ts', ...files, '--endpoint', stack.awsEndpoint, '--topic-arn', stack.sesEventsTopicArn],
-    { env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+  const { stdout } = await runCli(
+    'ses-replay.ts',
+    [...files, '--endpoint', stack.awsEndpoint, '--topic-arn', stack.sesEventsTopicArn],
+    process.cwd(),
   );
   return stdout;
 }
@@ -69,6 +66,7 @@ describe('the SES feedback loop on the local stack', () => {
 
     const second = await api(stack, 'POST', '/v1/emails', email(target, 'bounce-2'));
     await statusOf(stack, second.body.id, 'suppressed');
+    await drained(stack);
     expect((await inbox(stack)).filter((e) => e.subject === 'bounce-2')).toHaveLength(0);
   });
 
@@ -160,7 +158,8 @@ describe('the SES feedback loop on the local stack', () => {
     const out = await replay(bounce, bounce, bounce, bounce, bounce);
     expect(out).toMatch(/published .* Bounce for SES message/);
     const view = await statusOf(stack, sent.body.id, 'bounced');
-    await new Promise((r) => setTimeout(r, 500));
+    // Every replayed copy has been processed, not only the first.
+    await drained(stack);
     const after = await api(stack, 'GET', `/v1/emails/${sent.body.id}`);
     expect(after.body.events.filter((e: { type: string }) => e.type === 'bounced')).toHaveLength(1);
     expect(view.status).toBe('bounced');

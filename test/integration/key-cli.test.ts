@@ -1,33 +1,31 @@
-import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import type { LocalStack } from '../../bin/local-stack';
 import { runCli, stateDir, useLocalStack } from '../support/local';
 
-const run = promisify(execFile);
 let stack: LocalStack;
 
-useLocalStack((s) => {
-  stack = s;
-});
+// The key commands and the API's answers need no dispatcher: no pollers.
+useLocalStack(
+  (s) => {
+    stack = s;
+  },
+  { pollers: 0 },
+);
+
+/** `npm run key:* -- …` from the project root, as a developer runs it. */
+const keyCli = (args: string[]) => runCli('key.ts', args, process.cwd());
 
 it('key:create prints a new key once, and that key can send', async () => {
-  const { stdout, stderr } = await run(
-    'npx',
-    [
-      'tsx',
-      'bin/key.ts',
-      'create',
-      '--name',
-      'billing',
-      '--table',
-      stack.tables.settings,
-      '--endpoint',
-      stack.dynamodbEndpoint,
-    ],
-    { env: { ...process.env, NODE_NO_WARNINGS: '1' } },
-  );
+  const { stdout, stderr } = await keyCli([
+    'create',
+    '--name',
+    'billing',
+    '--table',
+    stack.tables.settings,
+    '--endpoint',
+    stack.dynamodbEndpoint,
+  ]);
   const key = stdout.trim();
   expect(key).toMatch(/^mr_[A-Za-z0-9_-]{43}$/);
   expect(stderr).toMatch(/Created API key "billing"/);
@@ -43,35 +41,26 @@ it('key:create prints a new key once, and that key can send', async () => {
 });
 
 it('key:create refuses a missing name with usage help', async () => {
-  await expect(
-    run('npx', ['tsx', 'bin/key.ts', 'create'], { env: { ...process.env, NODE_NO_WARNINGS: '1' } }),
-  ).rejects.toMatchObject({
+  await expect(keyCli(['create'])).rejects.toMatchObject({
     code: 2,
     stderr: expect.stringMatching(/--name: 1 to 64 letters[\s\S]*usage:[\s\S]*npm run key:create/),
   });
 });
 
 it('a key for one sender domain is refused (403) from another; key:list shows it; key:revoke stops it', async () => {
-  const env = { ...process.env, NODE_NO_WARNINGS: '1' };
   const target = ['--table', stack.tables.settings, '--endpoint', stack.dynamodbEndpoint];
-  const { stdout } = await run(
-    'npx',
-    [
-      'tsx',
-      'bin/key.ts',
-      'create',
-      '--name',
-      'billing-app',
-      '--scopes',
-      'send',
-      '--domains',
-      'billing.example',
-      '--rate',
-      '20',
-      ...target,
-    ],
-    { env },
-  );
+  const { stdout } = await keyCli([
+    'create',
+    '--name',
+    'billing-app',
+    '--scopes',
+    'send',
+    '--domains',
+    'billing.example',
+    '--rate',
+    '20',
+    ...target,
+  ]);
   const key = stdout.trim();
   const send = (k: string, from: string) =>
     fetch(`${stack.apiUrl}/v1/emails`, {
@@ -87,13 +76,13 @@ it('a key for one sender domain is refused (403) from another; key:list shows it
   const read = await fetch(`${stack.apiUrl}/v1/suppressions`, { headers: { authorization: `Bearer ${key}` } });
   expect(read.status).toBe(403);
 
-  const listed = await run('npx', ['tsx', 'bin/key.ts', 'list', ...target], { env });
+  const listed = await keyCli(['list', ...target]);
   expect(listed.stdout).toMatch(/billing-app\s+active\s+scopes=send domains=billing\.example rate=20\/s/);
   expect(listed.stdout).not.toContain(key);
 
   // A fresh key revoked before its first use is refused at once (a cached one within 30 s).
-  const other = (await run('npx', ['tsx', 'bin/key.ts', 'create', '--name', 'temp', ...target], { env })).stdout.trim();
-  const revoked = await run('npx', ['tsx', 'bin/key.ts', 'revoke', '--name', 'temp', ...target], { env });
+  const other = (await keyCli(['create', '--name', 'temp', ...target])).stdout.trim();
+  const revoked = await keyCli(['revoke', '--name', 'temp', ...target]);
   expect(revoked.stdout).toMatch(/revoked 1 key/);
   expect((await send(other, 'app@example.com')).status).toBe(401);
 });

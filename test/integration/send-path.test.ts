@@ -3,7 +3,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../bin/local-stack';
 import { countByStatus } from '../../bin/local-status';
-import { api, countItems, eventually, inbox, queueDepth, statusOf, useLocalStack } from '../support/local';
+import { api, countItems, drained, inbox, queueCounts, statusOf, useLocalStack } from '../support/local';
 
 let stack: LocalStack;
 const email = (subject: string, extra: Record<string, unknown> = {}) => ({
@@ -57,7 +57,8 @@ describe('the send path on the local stack', () => {
     await statusOf(stack, first.body.id, 'sent');
     const conflict = await api(stack, 'POST', '/v1/emails', email('idem-other'), headers);
     expect(conflict).toMatchObject({ status: 409, body: { error: { code: 'idempotency_conflict' } } });
-    await new Promise((r) => setTimeout(r, 500));
+    // Whatever the three requests queued has been dispatched.
+    await drained(stack);
     expect(await inboxWith('idem-1')).toHaveLength(1);
     expect(await inboxWith('idem-other')).toHaveLength(0);
   });
@@ -81,11 +82,36 @@ describe('the send path on the local stack', () => {
     });
     await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.send, MessageBody: body }));
     await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.send, MessageBody: body }));
-    await eventually(
-      async () => ((await queueDepth(stack, stack.queues.send)) === 0 ? true : undefined),
-      'queue to drain',
-    );
+    await drained(stack);
     expect(await inboxWith('dup-1')).toHaveLength(1);
+  });
+
+  it('the drain check waits for a delayed message and for one being dispatched', async () => {
+    const res = await api(stack, 'POST', '/v1/emails', email('drain-1'));
+    await statusOf(stack, res.body.id, 'sent');
+    // The same message again, delayed: the dispatcher will see it only in 2 s.
+    const body = JSON.stringify({
+      v: 1,
+      id: res.body.id,
+      from: 'app@example.com',
+      to: ['user@example.org'],
+      cc: [],
+      bcc: [],
+      replyTo: [],
+      subject: 'drain-1',
+      html: '<p>Hello</p>',
+      headers: {},
+      tags: {},
+    });
+    await stack.clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: stack.queues.send, MessageBody: body, DelaySeconds: 2 }),
+    );
+    const before = await queueCounts(stack, stack.queues.send);
+    expect(before.visible + before.inFlight + before.delayed).toBe(1);
+    await drained(stack);
+    // It was received and handled (acknowledged as a duplicate), not just skipped by the check.
+    expect(await queueCounts(stack, stack.queues.send)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    expect(await inboxWith('drain-1')).toHaveLength(1);
   });
 
   it('never sends to a suppressed address', async () => {
@@ -98,6 +124,7 @@ describe('the send path on the local stack', () => {
     const res = await api(stack, 'POST', '/v1/emails', email('supp-1', { to: 'Blocked@EXAMPLE.org' }));
     const view = await statusOf(stack, res.body.id, 'suppressed');
     expect(view.events.at(-1)).toMatchObject({ type: 'suppressed', detail: { recipients: ['Blocked@example.org'] } });
+    await drained(stack);
     expect(await inboxWith('supp-1')).toHaveLength(0);
   });
 
@@ -123,6 +150,7 @@ describe('the send path on the local stack', () => {
     expect(batch.status).toBe(422);
     expect(batch.body.error.details[0].path).toBe('emails.1.from');
     expect(await countItems(stack, stack.tables.messages)).toBe(before);
+    await drained(stack);
     expect(await inboxWith('bad')).toHaveLength(0);
     expect(await inboxWith('ok')).toHaveLength(0);
   });

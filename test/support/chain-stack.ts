@@ -27,7 +27,11 @@ export interface ChainStack {
   readonly stack: LocalStack;
   readonly a: Relay;
   readonly b: Relay;
-  /** How long a PUT takes to reach the dispatchers (plus a margin). */
+  /**
+   * Waits out the dispatchers' settings cache after a PUT (its time plus a margin for a read that
+   * was under way during the PUT). Not a drain check: the cache expires by time, and nothing on the
+   * queues shows when; with no traffic a dispatcher reads the settings only at its next batch.
+   */
   readonly settle: () => Promise<void>;
   stop(): Promise<void>;
 }

@@ -48,6 +48,7 @@ export class MemoryMessageStore implements MessageStore {
     r.status = 'sending';
     r.claimToken = token;
     r.claimedAt = nowMs;
+    r.updatedAt = new Date(nowMs).toISOString();
     r.attempts += 1;
     return { ok: true, attempts: r.attempts, ...(r.pin ? { pin: r.pin } : {}) };
   }
@@ -95,6 +96,7 @@ export class MemoryMessageStore implements MessageStore {
     else if (status && (r.status === 'queued' || r.status === 'sending')) return 'not-yet-sent' as const;
     r.events.push(event);
     r.seen.push(key);
+    r.updatedAt = new Date().toISOString();
     return 'applied' as const;
   }
 
@@ -114,6 +116,7 @@ export class MemoryMessageStore implements MessageStore {
       | 'machineOpens'
       | 'machineClicks';
     r[counter] += 1;
+    r.updatedAt = event.at;
     if (!machine && kind === 'open') r.firstOpenAt ??= event.at;
     if (!machine && kind === 'click') r.firstClickAt ??= event.at;
     if (r.events.length < MAX_EVENTS) r.events.push(event);
@@ -147,14 +150,20 @@ export class MemorySuppression implements SuppressionStore {
     const key = `${e.address}|${e.scope}`;
     const old = this.records.get(key);
     if (old?.reenabledAt && old.reenabledAt >= e.at) return false;
-    this.records.set(key, { ...e, active: true, ...(old?.reenabledAt ? { reenabledAt: old.reenabledAt } : {}) });
+    this.records.set(key, {
+      ...e,
+      detail: e.detail ?? {},
+      active: true,
+      ...(old?.reenabledAt ? { reenabledAt: old.reenabledAt } : {}),
+    });
     return true;
   }
   async reenable(k: SuppressionKey, at: string) {
     const key = `${k.address}|${k.scope}`;
     const old = this.records.get(key);
     this.records.set(key, {
-      ...(old ?? { address: k.address, scope: k.scope, reason: 'manual', source: 'api', at }),
+      // A re-enable of an address never suppressed leaves an item with no reason, source or time.
+      ...(old ?? { address: k.address, scope: k.scope, reason: 'manual', source: 'unknown', at: '' }),
       active: false,
       reenabledAt: at,
     });
@@ -163,8 +172,12 @@ export class MemorySuppression implements SuppressionStore {
   async get(address: string) {
     return [...this.records.values()].filter((r) => r.address === address);
   }
-  async list(limit: number) {
-    return { items: [...this.records.values()].filter((r) => r.active).slice(0, limit) };
+  /** Pages of `limit` active suppressions; the cursor is the position after the page. */
+  async list(limit: number, cursor?: string) {
+    const active = [...this.records.values()].filter((r) => r.active);
+    const start = cursor ? Number(cursor) : 0;
+    const end = start + limit;
+    return { items: active.slice(start, end), ...(end < active.length ? { next: String(end) } : {}) };
   }
   async recordSoftBounce(address: string, feedbackId: string, at: string, windowHours: number) {
     const m = this.soft.get(address) ?? new Map<string, string>();
@@ -200,13 +213,17 @@ export class MemoryKeys implements KeyStore {
   lookups = 0;
   async findByHash(hash: string) {
     this.lookups += 1;
-    return this.keys.get(hash);
+    const k = this.keys.get(hash);
+    // As read back from the table: a key never revoked says so.
+    return k && { ...k, revoked: k.revoked ?? false };
   }
   async put(hash: string, key: ApiKeyRecord) {
     this.keys.set(hash, key);
   }
   async list() {
-    return [...this.keys.values()];
+    return [...this.keys.values()]
+      .map((k) => ({ ...k, revoked: k.revoked ?? false }))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
   async revoke(match: { name?: string; prefix?: string }) {
     let n = 0;
@@ -285,7 +302,7 @@ export class MemoryProviderSettings implements ProviderSettingsStore {
       ...h,
       state: to.state,
       untilMs: to.untilMs,
-      reason: to.reason ?? (to.state === 'closed' ? undefined : h.reason),
+      reason: to.reason?.slice(0, 500) ?? (to.state === 'closed' ? undefined : h.reason),
       ...(to.sinceMs !== undefined ? { sinceMs: to.sinceMs } : {}),
     });
     return true;
@@ -297,19 +314,24 @@ export class MemoryRateWindows implements RateWindowStore {
   readonly state = new Map<string, Record<number, Record<number, number>>>();
   /** Provider → the times of every admission granted. */
   readonly admitted = new Map<string, number[]>();
+  /** Provider → the latest time a reservation counted at (it only moves forward, as in the adapter). */
+  private readonly latest = new Map<string, number>();
   async reserve(provider: string, windows: readonly RateWindow[], wanted: number, nowMs: number) {
     const st = this.state.get(provider) ?? {};
-    const g = grant(st, windows, wanted, nowMs);
-    const share = utilization(st, windows, nowMs, g.granted);
+    const atMs = Math.max(nowMs, this.latest.get(provider) ?? 0);
+    const g = grant(st, windows, wanted, atMs);
+    const share = utilization(st, windows, atMs, g.granted);
+    if (g.granted === 0) return { ...g, atMs, utilization: share };
+    this.latest.set(provider, atMs);
     for (const w of windows) {
       const slots = st[w.windowSeconds] ?? {};
       st[w.windowSeconds] = slots;
-      const k = slotOf(w, nowMs);
+      const k = slotOf(w, atMs);
       slots[k] = (slots[k] ?? 0) + g.granted;
     }
     this.state.set(provider, st);
-    this.admitted.set(provider, [...(this.admitted.get(provider) ?? []), ...Array(g.granted).fill(nowMs)]);
-    return { ...g, atMs: nowMs, utilization: share };
+    this.admitted.set(provider, [...(this.admitted.get(provider) ?? []), ...Array(g.granted).fill(atMs)]);
+    return { ...g, atMs, utilization: share };
   }
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll } from 'vitest';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../bin/local-stack';
 
@@ -73,6 +73,62 @@ export async function statusOf(stack: LocalStack, id: string, wanted: string) {
 export async function countItems(stack: LocalStack, table: string): Promise<number> {
   const out = await stack.clients.dynamodb.send(new ScanCommand({ TableName: table, Select: 'COUNT' }));
   return out.Count ?? 0;
+}
+
+/** A queue's messages: visible, in flight (received, not yet deleted) and delayed. */
+export async function queueCounts(
+  stack: LocalStack,
+  url: string,
+): Promise<{ visible: number; inFlight: number; delayed: number }> {
+  const out = await stack.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
+  const n = (name: QueueAttributeName) => Number(out.Attributes?.[name] ?? 0);
+  return {
+    visible: n('ApproximateNumberOfMessages'),
+    inFlight: n('ApproximateNumberOfMessagesNotVisible'),
+    delayed: n('ApproximateNumberOfMessagesDelayed'),
+  };
+}
+
+/**
+ * Waits until the stack has nothing left to do on its queues (by default the send queue and the
+ * SES events queue): no message visible, in flight or delayed on any of them. This is the check
+ * before asserting that nothing else happened ("sent once", "never sent"): everything accepted
+ * before the call has been dispatched, and every notification published before it processed.
+ *
+ * The pollers need no check of their own: a message a poller has received stays in flight until
+ * its handler has returned and the poller has deleted it, and a message a handler puts back (a
+ * retry, a wait for capacity) is in flight or delayed. What the queues cannot show is work that
+ * has not reached them yet (the local SES simulator publishes its events a moment after a send,
+ * as SES does): wait for its effect (statusOf, eventually) before calling this.
+ */
+export async function drained(
+  stack: LocalStack,
+  urls: readonly string[] = [stack.queues.send, stack.queues.sesEvents],
+  timeoutMs = 30_000,
+): Promise<void> {
+  let last: unknown;
+  try {
+    await eventually(
+      async () => {
+        const counts = await Promise.all(urls.map((url) => queueCounts(stack, url)));
+        last = counts;
+        return counts.every((c) => c.visible + c.inFlight + c.delayed === 0) ? true : undefined;
+      },
+      'the queues to drain',
+      timeoutMs,
+    );
+  } catch {
+    throw new Error(`the queues did not drain within ${timeoutMs} ms: ${JSON.stringify(last)}`);
+  }
 }
 
 export async function queueDepth(stack: LocalStack, url: string): Promise<number> {
