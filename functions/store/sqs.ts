@@ -33,33 +33,41 @@ export function packBatches(entries: readonly QueueEntry[]): QueueEntry[][] {
   return batches;
 }
 
-/** SQS batch entry ids allow [A-Za-z0-9_-] up to 80 characters; message ids are UUIDs. */
-const entryId = (id: string) => id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
-
 export class SqsSendQueue implements SendQueue {
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
   ) {}
 
+  /**
+   * Sends every entry in batches; what could not be enqueued comes back as ids, never as a thrown
+   * error: a body over SQS's limit at once, a failed entry or request after retries.
+   */
   async send(entries: readonly QueueEntry[]): Promise<string[]> {
-    const failed: string[] = [];
+    const failed: string[] = entries.filter((e) => Buffer.byteLength(e.body, 'utf8') > SQS_MAX_BYTES).map((e) => e.id);
+    const fits =
+      failed.length === 0 ? entries : entries.filter((e) => Buffer.byteLength(e.body, 'utf8') <= SQS_MAX_BYTES);
     await Promise.all(
-      packBatches(entries).map(async (batch) => {
+      packBatches(fits).map(async (batch) => {
         let pending = batch;
         for (let attempt = 0; pending.length > 0 && attempt <= RETRIES; attempt++) {
           if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-          const byEntry = new Map(pending.map((e) => [entryId(e.id), e]));
-          const request: SendMessageBatchRequestEntry[] = pending.map((e) => ({
-            Id: entryId(e.id),
+          // Entry ids only need to be distinct within one request: the position is.
+          const request: SendMessageBatchRequestEntry[] = pending.map((e, i) => ({
+            Id: String(i),
             MessageBody: e.body,
             ...(e.delaySeconds ? { DelaySeconds: e.delaySeconds } : {}),
           }));
-          const out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: request }));
+          let out: { Failed?: { Id?: string; SenderFault?: boolean }[] };
+          try {
+            out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: request }));
+          } catch {
+            continue; // the whole request failed (network, throttling): try it again
+          }
           // HTTP 200 can still carry failed entries; retry those that are not the sender's fault.
           const again: QueueEntry[] = [];
           for (const f of out.Failed ?? []) {
-            const entry = f.Id ? byEntry.get(f.Id) : undefined;
+            const entry = f.Id === undefined ? undefined : pending[Number(f.Id)];
             if (!entry) continue;
             if (f.SenderFault) failed.push(entry.id);
             else again.push(entry);

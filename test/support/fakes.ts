@@ -1,10 +1,12 @@
 /** In-memory implementations of the ports, with the same conditions as the DynamoDB adapters. */
+
 import { ProviderChain } from '../../functions/app/provider-chain';
 import type { SendOutcome } from '../../functions/core/dispatch';
 import { RETRIES_EXHAUSTED } from '../../functions/core/dispatch';
 import { type BucketCounts, type CircuitState, HEALTHY, type ProviderHealth } from '../../functions/core/health';
 import { MAX_EVENTS, type MessageEvent, type MessageRecord, type Status } from '../../functions/core/message';
 import type { AnyProviderDef, LiveSettings } from '../../functions/core/providers';
+import { SQS_MAX_BYTES } from '../../functions/core/queued-email';
 import { grant, type RateWindow, slotOf, utilization } from '../../functions/core/rate-window';
 import type {
   ApiKeyRecord,
@@ -195,9 +197,10 @@ export class MemoryQueue implements SendQueue {
   failAll = false;
   async send(entries: readonly QueueEntry[]) {
     if (this.failAll) return entries.map((e) => e.id);
-    const failed = entries.filter((e) => this.failIds.has(e.id)).map((e) => e.id);
-    this.sent.push(...entries.filter((e) => !this.failIds.has(e.id)));
-    return failed;
+    // As SQS: a body over its limit is not enqueued, and comes back as failed.
+    const refused = (e: QueueEntry) => this.failIds.has(e.id) || Buffer.byteLength(e.body, 'utf8') > SQS_MAX_BYTES;
+    this.sent.push(...entries.filter((e) => !refused(e)));
+    return entries.filter(refused).map((e) => e.id);
   }
 }
 

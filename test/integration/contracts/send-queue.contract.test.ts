@@ -115,6 +115,25 @@ describe.each([
     expect((await s.onQueue()).ready.sort()).toEqual(['one', 'two']);
   });
 
+  it('takes ids that would clash once made into batch entry ids', async () => {
+    const s = await make();
+    expect(
+      await s.queue.send([
+        { id: 'a.b/c:d', body: 'one' },
+        { id: 'a_b_c_d', body: 'two' },
+      ]),
+    ).toEqual([]);
+    expect((await s.onQueue()).ready.sort()).toEqual(['one', 'two']);
+  });
+
+  it('returns a body over the SQS limit as failed and still enqueues the others', async () => {
+    const s = await make();
+    const ok = { id: randomUUID(), body: 'ok' };
+    const tooBig = { id: randomUUID(), body: 'x'.repeat(SQS_MAX_BYTES + 1) };
+    expect(await s.queue.send([ok, tooBig])).toEqual([tooBig.id]);
+    expect((await s.onQueue()).ready).toEqual(['ok']);
+  });
+
   it('sends nothing for no entries', async () => {
     const s = await make();
     expect(await s.queue.send([])).toEqual([]);
