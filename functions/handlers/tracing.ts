@@ -78,6 +78,13 @@ export interface TraceEnv {
   readonly AWS_REGION?: string | undefined;
 }
 
+/** "host:port", or the UDP part of the labelled form "tcp:host:port udp:host:port". */
+export function udpAddress(address: string): string {
+  const parts = address.trim().split(/\s+/);
+  const udp = parts.find((p) => p.startsWith('udp:'));
+  return udp ? udp.slice('udp:'.length) : (parts.find((p) => !p.startsWith('tcp:')) ?? '');
+}
+
 /**
  * The X-Ray backend when Lambda active tracing is on (AWS_XRAY_DAEMON_ADDRESS set), else undefined.
  * Spans follow Lambda's sampling decision: only an invocation whose trace header says Sampled=1 is
@@ -86,7 +93,7 @@ export interface TraceEnv {
 export function xrayBackend(env: TraceEnv, exporter?: SpanExporter): TraceBackend | undefined {
   const address = env.AWS_XRAY_DAEMON_ADDRESS;
   if (!address) return undefined;
-  const [host = '127.0.0.1', port = '2000'] = address.split(' ')[0]?.split(':') ?? [];
+  const [host = '127.0.0.1', port = '2000'] = udpAddress(address).split(':');
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
       'service.name': 'mailroute',

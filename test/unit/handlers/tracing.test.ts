@@ -10,6 +10,7 @@ import {
   datagrams,
   MAX_DATAGRAM_BYTES,
   traceClient,
+  udpAddress,
   XRayUdpSpanExporter,
   xrayBackend,
 } from '../../../functions/handlers/tracing';
@@ -135,6 +136,11 @@ describe('tracing (OpenTelemetry, sent to X-Ray over UDP)', () => {
     );
     const out = await handler({}, lambdaContext('ingest'));
     expect(out.QueueUrl).toBe('https://q');
+  });
+
+  it('reads the endpoint from AWS_XRAY_DAEMON_ADDRESS, plain or labelled', () => {
+    expect(udpAddress('169.254.79.129:2000')).toBe('169.254.79.129:2000');
+    expect(udpAddress('tcp:127.0.0.1:2000 udp:127.0.0.2:2001')).toBe('127.0.0.2:2001');
   });
 
   it('instruments a client with one middleware, however often it is traced', () => {
