@@ -1,14 +1,18 @@
 /**
  * Bundle size and cold init of each Lambda, next to its floor: a bundle that holds only the AWS SDK
  * clients the function uses, built with the same options. Init is the time to import the bundle in
- * a fresh Node process (module scope: config, clients, logger), median of several runs.
+ * a fresh Node process (module scope: config, clients, logger), median of several runs; the same
+ * process then runs the first typical invocation (bench/first-invocation.ts), so work moved from
+ * init into the first request shows in the second figure. The bytes of each bundle by package come
+ * from esbuild's metafile.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { BUNDLING, FUNCTION_ENTRIES, type FunctionName } from '../lib/bundling';
+import { FLOOR_FIRST_CALLS, startFirstInvocationBackends } from './first-invocation';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', '.build');
@@ -53,11 +57,34 @@ const FUNCTION_ENV = {
   SES_CONFIGURATION_SET: 'bench',
   POWERTOOLS_SERVICE_NAME: 'mailroute',
   POWERTOOLS_METRICS_NAMESPACE: 'Mailroute',
+  // Lambda sets this when active tracing is on, as it is for every mailroute function.
+  AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
   NODE_NO_WARNINGS: '1',
 };
 
-async function bundle(entry: string, outfile: string): Promise<number> {
-  await build({
+export interface TopInput {
+  /** An npm package, or a folder of this repository (functions/app, …). */
+  readonly name: string;
+  readonly kb: number;
+}
+
+/** Bytes of the bundle by npm package (or repository folder), largest first, from esbuild's metafile. */
+export function topInputs(metafile: Metafile, limit = 12): TopInput[] {
+  const output = Object.values(metafile.outputs).find((o) => o.entryPoint !== undefined);
+  const bytes = new Map<string, number>();
+  for (const [path, input] of Object.entries(output?.inputs ?? {})) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1];
+    const name = pkg ?? path.split('/').slice(0, 2).join('/');
+    bytes.set(name, (bytes.get(name) ?? 0) + input.bytesInOutput);
+  }
+  return [...bytes]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([name, b]) => ({ name, kb: Math.round(b / 102.4) / 10 }));
+}
+
+async function bundle(entry: string, outfile: string): Promise<{ kb: number; metafile: Metafile }> {
+  const result = await build({
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -70,25 +97,74 @@ async function bundle(entry: string, outfile: string): Promise<number> {
     mainFields: [...BUNDLING.mainFields],
     banner: { js: BUNDLING.banner },
     external: [...BUNDLING.external],
+    metafile: true,
     logLevel: 'error',
   });
-  return statSync(outfile).size / 1024;
+  return { kb: statSync(outfile).size / 1024, metafile: result.metafile };
 }
 
-function initMs(file: string): number {
-  const script = `const t0 = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t0));`;
-  try {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH ?? '', ...FUNCTION_ENV },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return Number(out);
-  } catch (e) {
-    const stderr = String((e as { stderr?: string }).stderr ?? '');
-    const line = stderr.split('\n').find((l) => /Error/.test(l)) ?? 'unknown error';
-    throw new Error(`importing ${file} failed: ${line.slice(0, 300)}`);
-  }
+/**
+ * One fresh Node process: import the bundle (init), then invoke its handler once with the event in
+ * `eventFile` (the first invocation). Times are from the start of the import.
+ */
+const CHILD = `import { readFileSync } from 'node:fs';
+const event = JSON.parse(readFileSync(process.env.BENCH_EVENT_FILE, 'utf8'));
+const context = { callbackWaitsForEmptyEventLoop: false, functionName: 'bench', functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench', memoryLimitInMB: '512',
+  awsRequestId: 'bench-request', logGroupName: '/aws/lambda/bench', logStreamName: 'bench',
+  getRemainingTimeInMillis: () => 10000, done() {}, fail() {}, succeed() {} };
+const t0 = performance.now();
+const m = await import(process.env.BENCH_BUNDLE_URL);
+const t1 = performance.now();
+let status;
+try {
+  const out = await m.handler(event, context);
+  status = out && typeof out === 'object' && 'statusCode' in out ? String(out.statusCode)
+    : out && typeof out === 'object' && 'batchItemFailures' in out ? out.batchItemFailures.length + ' of ' + event.Records.length + ' failed'
+    : 'ok';
+} catch (e) { status = 'threw ' + (e && e.name); }
+const t2 = performance.now();
+process.stdout.write('\\nBENCH ' + JSON.stringify({ init: t1 - t0, first: t2 - t0, status }) + '\\n');
+process.exit(0);`;
+
+interface ChildRun {
+  readonly init: number;
+  readonly first: number;
+  readonly status: string;
+}
+
+function runChild(file: string, eventFile: string, env: Record<string, string>): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', CHILD],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...FUNCTION_ENV,
+          ...env,
+          BENCH_BUNDLE_URL: pathToFileURL(file).href,
+          BENCH_EVENT_FILE: eventFile,
+        },
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const line = stdout.split('\n').find((l) => l.startsWith('BENCH '));
+        if (error || !line) {
+          const cause =
+            String(stderr)
+              .split('\n')
+              .find((l) => /Error/.test(l)) ??
+            error?.message ??
+            'no result';
+          reject(new Error(`running ${file} failed: ${cause.slice(0, 300)}`));
+          return;
+        }
+        resolve(JSON.parse(line.slice('BENCH '.length)) as ChildRun);
+      },
+    );
+  });
 }
 
 export const median = (xs: number[]): number => {
@@ -100,41 +176,74 @@ export const median = (xs: number[]): number => {
 export interface FunctionFigures {
   bundleKB: number;
   floorBundleKB: number;
+  /** Cold init: importing the bundle in a fresh process (median). */
   initMs: number;
   floorInitMs: number;
   initRatio: number;
+  /** Init plus the first typical invocation (the floor: init plus one call on each client). */
+  firstMs: number;
+  floorFirstMs: number;
+  firstRatio: number;
+  /** What the first invocation answered (e.g. 202, or "0 of 1 failed" for a batch), by count. */
+  firstStatus: Record<string, number>;
+  /** The bundle's largest inputs by package. */
+  topInputs: TopInput[];
 }
+
+const round1 = (n: number) => Number(n.toFixed(1));
 
 export async function measureFunctions(runs = 15): Promise<Record<FunctionName, FunctionFigures>> {
   mkdirSync(OUT, { recursive: true });
+  const backends = await startFirstInvocationBackends();
   const result = {} as Record<FunctionName, FunctionFigures>;
-  for (const name of Object.keys(FUNCTION_ENTRIES) as FunctionName[]) {
-    const dir = join(OUT, name);
-    mkdirSync(dir, { recursive: true });
-    const real = join(dir, 'index.mjs');
-    const floor = join(dir, 'floor.mjs');
-    const floorEntry = join(dir, 'floor-entry.ts');
-    writeFileSync(floorEntry, `${FLOOR_CLIENTS[name]}\nexport const handler = async () => clients.length;\n`);
-    const bundleKB = await bundle(join(ROOT, FUNCTION_ENTRIES[name]), real);
-    const floorBundleKB = await bundle(floorEntry, floor);
-    initMs(real); // warm the file cache once for each, so the first run is not an outlier
-    initMs(floor);
-    const reals: number[] = [];
-    const floors: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      // Interleaved, so machine noise hits both alike.
-      reals.push(initMs(real));
-      floors.push(initMs(floor));
+  try {
+    for (const name of Object.keys(FUNCTION_ENTRIES) as FunctionName[]) {
+      const dir = join(OUT, name);
+      mkdirSync(dir, { recursive: true });
+      const real = join(dir, 'index.mjs');
+      const floor = join(dir, 'floor.mjs');
+      const floorEntry = join(dir, 'floor-entry.ts');
+      writeFileSync(
+        floorEntry,
+        `${FLOOR_CLIENTS[name]}\n${FLOOR_FIRST_CALLS[name]}\nexport const handler = async () => { await first(clients); return { statusCode: 200 }; };\n`,
+      );
+      const realBundle = await bundle(join(ROOT, FUNCTION_ENTRIES[name]), real);
+      const floorBundle = await bundle(floorEntry, floor);
+      const eventFile = join(dir, 'event.json');
+      const once = async (file: string) => {
+        writeFileSync(eventFile, JSON.stringify(await backends.event(name)));
+        return runChild(file, eventFile, backends.env);
+      };
+      await once(real); // warm the file cache once for each, so the first run is not an outlier
+      await once(floor);
+      const reals: ChildRun[] = [];
+      const floors: ChildRun[] = [];
+      for (let i = 0; i < runs; i++) {
+        // Interleaved, so machine noise hits both alike.
+        reals.push(await once(real));
+        floors.push(await once(floor));
+      }
+      const ri = median(reals.map((r) => r.init));
+      const fi = median(floors.map((r) => r.init));
+      const rf = median(reals.map((r) => r.first));
+      const ff = median(floors.map((r) => r.first));
+      const firstStatus: Record<string, number> = {};
+      for (const r of reals) firstStatus[r.status] = (firstStatus[r.status] ?? 0) + 1;
+      result[name] = {
+        bundleKB: Math.round(realBundle.kb),
+        floorBundleKB: Math.round(floorBundle.kb),
+        initMs: round1(ri),
+        floorInitMs: round1(fi),
+        initRatio: Number((ri / fi).toFixed(2)),
+        firstMs: round1(rf),
+        floorFirstMs: round1(ff),
+        firstRatio: Number((rf / ff).toFixed(2)),
+        firstStatus,
+        topInputs: topInputs(realBundle.metafile),
+      };
     }
-    const r = median(reals);
-    const f = median(floors);
-    result[name] = {
-      bundleKB: Math.round(bundleKB),
-      floorBundleKB: Math.round(floorBundleKB),
-      initMs: Number(r.toFixed(1)),
-      floorInitMs: Number(f.toFixed(1)),
-      initRatio: Number((r / f).toFixed(2)),
-    };
+  } finally {
+    await backends.stop();
   }
   return result;
 }

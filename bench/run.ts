@@ -38,13 +38,26 @@ const lines: string[] = [
   '',
   'mailroute bench',
   '',
-  'Lambda bundles (cold init: median of 25 fresh Node processes importing the bundle)',
+  'Lambda bundles (median of 25 fresh Node processes; the floor holds only the SDK clients the function uses)',
+  '  init: importing the bundle. init + first: then one typical invocation (ingest: POST /v1/emails with an',
+  '  Idempotency-Key; dispatch: a batch of one; sesEvents: a delivery; tracking: an open pixel), every AWS call',
+  '  answered locally; the floor then makes one call on each of its clients. Work deferred from init shows there.',
 ];
-lines.push('  function   bundle KB  floor KB  init ms  floor ms  ratio  target ≤ 1.2×');
+lines.push(
+  '  function   bundle KB  floor KB  init ms  floor ms  ratio  target ≤ 1.2×   init+first ms  floor ms  ratio  target ≤ 1.2×  first answered',
+);
 for (const [name, f] of Object.entries(functions)) {
   lines.push(
-    `  ${name.padEnd(9)}  ${String(f.bundleKB).padStart(9)}  ${String(f.floorBundleKB).padStart(8)}  ${f.initMs.toFixed(1).padStart(7)}  ${f.floorInitMs.toFixed(1).padStart(8)}  ${f.initRatio.toFixed(2).padStart(5)}  ${mark(f.initRatio <= TARGETS.initRatio)}`,
+    `  ${name.padEnd(9)}  ${String(f.bundleKB).padStart(9)}  ${String(f.floorBundleKB).padStart(8)}  ${f.initMs.toFixed(1).padStart(7)}  ${f.floorInitMs.toFixed(1).padStart(8)}  ${f.initRatio.toFixed(2).padStart(5)}  ${mark(f.initRatio <= TARGETS.initRatio).padEnd(13)}  ${f.firstMs.toFixed(1).padStart(13)}  ${f.floorFirstMs.toFixed(1).padStart(8)}  ${f.firstRatio.toFixed(2).padStart(5)}  ${mark(f.firstRatio <= TARGETS.initRatio).padEnd(13)}  ${Object.entries(
+      f.firstStatus,
+    )
+      .map(([status, n]) => `${status} ×${n}`)
+      .join(', ')}`,
   );
+}
+lines.push('', 'Largest parts of each bundle (KB, esbuild metafile)');
+for (const [name, f] of Object.entries(functions)) {
+  lines.push(`  ${name.padEnd(9)}  ${f.topInputs.map((t) => `${t.name} ${t.kb}`).join(', ')}`);
 }
 lines.push(
   '',
@@ -107,6 +120,11 @@ const results = {
         floorInitMs: f.floorInitMs,
         floorBundleKB: f.floorBundleKB,
         initRatio: f.initRatio,
+        firstMs: f.firstMs,
+        floorFirstMs: f.floorFirstMs,
+        firstRatio: f.firstRatio,
+        firstStatus: f.firstStatus,
+        topInputs: f.topInputs,
       },
     ]),
   ),
@@ -125,6 +143,7 @@ const results = {
   targets: TARGETS,
   met: {
     initRatio: Object.fromEntries(Object.entries(functions).map(([k, f]) => [k, f.initRatio <= TARGETS.initRatio])),
+    firstRatio: Object.fromEntries(Object.entries(functions).map(([k, f]) => [k, f.firstRatio <= TARGETS.initRatio])),
     dynamodb: met(perEmail.dynamodb, TARGETS.dynamodbPerEmail),
     sqs: met(perEmail.sqs, TARGETS.sqsPerEmail),
     cost: met(perEmail.costPerMillionUSD, TARGETS.costPerMillionUSD),

@@ -12,7 +12,6 @@
 import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { normaliseAddress } from '../core/address';
@@ -47,6 +46,7 @@ import {
   newMetrics,
   publishMetrics,
   publishProviderMetrics,
+  traceInvocation,
   tracer,
 } from './observability';
 import type { BatchRouting, Candidate, ProviderChain } from './provider-chain';
@@ -522,7 +522,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
   };
 
   return middy(core)
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(traceInvocation(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics(metrics));
 }

@@ -7,13 +7,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DomainError, isDomainError } from '../core/errors';
 import type { RequestRateLimiter, Scope } from '../ports';
 import type { Authenticator, Caller } from './auth';
-import { publishMetrics, tracer } from './observability';
+import { publishMetrics, traceInvocation } from './observability';
 
 export interface ApiRequest {
   readonly event: APIGatewayProxyEventV2;
@@ -172,7 +171,7 @@ export function createHttpHandler<K extends string>(routes: RouteMap<K>, deps: H
   };
 
   const handler = middy(core)
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(traceInvocation())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics(metrics))
     .use({

@@ -1,13 +1,113 @@
-/** The structured logger and metrics of every function (Powertools), created once per process. */
+/**
+ * The structured logger and metrics of every function (Powertools), created once per process, and
+ * the tracing of invocations (OpenTelemetry API; the SDK and exporter are plugged in by handlers/).
+ */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import {
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Context as TraceContext,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import type { Context } from 'aws-lambda';
 import { DIMENSIONS, METRIC_NAMESPACE, PROVIDER_METRICS } from '../core/metric-names';
 
 export const logger = new Logger({ serviceName: 'mailroute' });
 export const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'mailroute' });
-/** X-Ray: a segment per invocation and a subsegment per AWS SDK call. Off outside Lambda. */
-export const tracer = new Tracer({ serviceName: 'mailroute' });
+
+/** Where spans go: an OpenTelemetry tracer, the invocation's parent context, and a flush before returning. */
+export interface TraceBackend {
+  readonly tracer: Tracer;
+  /** The context the invocation span is a child of (Lambda's own segment, from the X-Ray trace header). */
+  parent(): TraceContext;
+  /** Sends the spans ended so far; awaited before the invocation returns (the sandbox may freeze after). */
+  flush(): Promise<void>;
+}
+
+/**
+ * Tracing of this process: one span per invocation and, through `handlers/tracing.ts`, one child
+ * span per AWS SDK call. Off (no spans, no cost) until a backend is plugged in, which the Lambda
+ * entries do when Lambda active tracing is on; tests plug in an in-memory one.
+ */
+export class Tracing {
+  private backend: TraceBackend | undefined;
+  private current: TraceContext | undefined;
+  private coldStart = true;
+
+  use(backend: TraceBackend | undefined): this {
+    this.backend = backend;
+    return this;
+  }
+
+  get enabled(): boolean {
+    return this.backend !== undefined;
+  }
+
+  /**
+   * A child span of the running invocation, or undefined when tracing is off or no invocation runs.
+   * A Lambda process runs one invocation at a time, so the invocation's context is kept here rather
+   * than in async-local storage.
+   */
+  startChild(name: string, kind: SpanKind, attributes: Readonly<Record<string, string | number>>): Span | undefined {
+    if (!this.backend || !this.current) return undefined;
+    return this.backend.tracer.startSpan(name, { kind, attributes }, this.current);
+  }
+
+  /** @internal the invocation middleware's start */
+  begin(context: Context | undefined): Span | undefined {
+    const backend = this.backend;
+    if (!backend) return undefined;
+    const parent = backend.parent();
+    const span = backend.tracer.startSpan(
+      context?.functionName ?? 'handler',
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'faas.coldstart': this.coldStart,
+          ...(context?.awsRequestId ? { 'faas.invocation_id': context.awsRequestId } : {}),
+        },
+      },
+      parent,
+    );
+    this.coldStart = false;
+    this.current = trace.setSpan(parent, span);
+    return span;
+  }
+
+  /** @internal the invocation middleware's end: ends the span and sends the invocation's spans */
+  async end(span: Span | undefined, error?: unknown): Promise<void> {
+    if (!span) return;
+    if (error !== undefined) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    span.end();
+    this.current = undefined;
+    // A lost trace is not worth failing a request for.
+    await this.backend?.flush().catch(() => undefined);
+  }
+}
+
+/** The tracing of this process (see `Tracing`). */
+export const tracer = new Tracing();
+
+/**
+ * Middy middleware, first in every chain: a span for the invocation (its error recorded, the response
+ * not), ended and sent before the handler returns.
+ */
+export function traceInvocation(tracing: Tracing = tracer) {
+  let span: Span | undefined;
+  return {
+    before: (request: { context: Context | undefined }) => {
+      span = tracing.begin(request.context);
+    },
+    after: async () => tracing.end(span),
+    onError: async (request: { error: unknown }) => tracing.end(span, request.error ?? new Error('unknown error')),
+  };
+}
 
 /**
  * Addresses in text written to logs (provider reasons often quote them), masked:

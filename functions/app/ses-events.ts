@@ -6,14 +6,13 @@
 import { createHash } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { METRICS } from '../core/metric-names';
 import { FORWARD_FROM, interpret, SesNotification, unwrap } from '../core/ses-events';
 import { ALL_MAIL } from '../core/suppression';
 import type { MessageStore, SuppressionStore } from '../ports';
-import { logger as defaultLogger, metrics as defaultMetrics, publishMetrics, tracer } from './observability';
+import { logger as defaultLogger, metrics as defaultMetrics, publishMetrics, traceInvocation } from './observability';
 
 export interface SesEventsDeps {
   readonly messages: MessageStore;
@@ -108,7 +107,7 @@ export function createSesEventsHandler(deps: SesEventsDeps) {
     );
 
   return middy(core)
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(traceInvocation())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics(metrics));
 }

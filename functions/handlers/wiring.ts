@@ -11,7 +11,6 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
 import type { DispatchDeps } from '../app/dispatch';
 import type { IngestDeps } from '../app/ingest';
-import { tracer } from '../app/observability';
 import { ProviderChain } from '../app/provider-chain';
 import type { SesEventsDeps } from '../app/ses-events';
 import type { TrackingDeps } from '../app/tracking';
@@ -30,6 +29,7 @@ import { DynamoProviderSettings } from '../store/provider-settings';
 import { DynamoRateWindows } from '../store/rate-windows';
 import { SecretsManagerSigningKeys } from '../store/secrets';
 import { SqsSendQueue, SqsVisibility } from '../store/sqs';
+import { startTracing, traceClient } from './tracing';
 
 export interface Clients {
   readonly dynamodb: DynamoDBClient;
@@ -129,32 +129,39 @@ export function trackingDeps(config: TrackingConfig, clients: Pick<Clients, 'dyn
   };
 }
 
-export const awsSesEventsDeps = (config: SesEventsConfig): SesEventsDeps =>
-  sesEventsDeps(config, { dynamodb: tracer.captureAWSv3Client(new DynamoDBClient({})) });
+// The aws* functions build a Lambda's real clients, each traced (a span per call) when Lambda active
+// tracing is on.
 
-export const awsTrackingDeps = (config: TrackingConfig): TrackingDeps =>
-  trackingDeps(config, {
-    dynamodb: tracer.captureAWSv3Client(new DynamoDBClient({})),
-    signingKeys: new SecretsManagerSigningKeys(
-      tracer.captureAWSv3Client(new SecretsManagerClient({})),
-      config.signingKeysSecret,
-    ),
-  });
+export function awsSesEventsDeps(config: SesEventsConfig): SesEventsDeps {
+  startTracing();
+  return sesEventsDeps(config, { dynamodb: traceClient(new DynamoDBClient({})) });
+}
 
-export const awsIngestDeps = (config: IngestConfig): IngestDeps =>
-  ingestDeps(config, {
-    dynamodb: tracer.captureAWSv3Client(new DynamoDBClient({})),
-    sqs: tracer.captureAWSv3Client(new SQSClient({})),
+export function awsTrackingDeps(config: TrackingConfig): TrackingDeps {
+  startTracing();
+  return trackingDeps(config, {
+    dynamodb: traceClient(new DynamoDBClient({})),
+    signingKeys: new SecretsManagerSigningKeys(traceClient(new SecretsManagerClient({})), config.signingKeysSecret),
   });
+}
+
+export function awsIngestDeps(config: IngestConfig): IngestDeps {
+  startTracing();
+  return ingestDeps(config, {
+    dynamodb: traceClient(new DynamoDBClient({})),
+    sqs: traceClient(new SQSClient({})),
+  });
+}
 
 export function awsDispatchDeps(config: DispatchConfig): DispatchDeps {
-  const secrets = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+  startTracing();
+  const secrets = traceClient(new SecretsManagerClient({}));
   return dispatchDeps(
     config,
     {
-      dynamodb: tracer.captureAWSv3Client(new DynamoDBClient({})),
-      sqs: tracer.captureAWSv3Client(new SQSClient({})),
-      ses: tracer.captureAWSv3Client(
+      dynamodb: traceClient(new DynamoDBClient({})),
+      sqs: traceClient(new SQSClient({})),
+      ses: traceClient(
         new SESv2Client({ ...SES_CLIENT_OPTIONS, requestHandler: { requestTimeout: SES_REQUEST_TIMEOUT_MS } }),
       ),
       signingKeys: new SecretsManagerSigningKeys(secrets, config.signingKeysSecret),

@@ -2,13 +2,14 @@
  * Builds the provider of each definition. Credentials are read when a provider is first used
  * (Secrets Manager in AWS, inline locally), so a provider whose secret cannot be read costs
  * nothing until it is tried, and then reports itself `broken` (or `down` when the read failed for
- * a passing reason) and the chain moves on.
+ * a passing reason) and the chain moves on. The Azure SDK is loaded then too, so a function
+ * whose chain has no Azure provider never loads it, and one that has loads it on its first Azure send.
  */
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SendOutcome } from '../core/dispatch';
 import type { AnyProviderDef } from '../core/providers';
 import type { EmailProvider, OutboundEmail } from '../ports';
-import { AzureEmailProvider, azureEmailClient } from './azure';
+import type * as Azure from './azure';
 import { HttpProvider } from './http';
 import { SesProvider } from './ses';
 
@@ -73,6 +74,7 @@ export function createProvider(def: AnyProviderDef, deps: ProviderFactoryDeps): 
         new LazyProvider(def.id, true, async () => {
           const cs =
             'connectionString' in def ? def.connectionString : await secretOf(deps, def.connectionStringSecret);
+          const { AzureEmailProvider, azureEmailClient }: typeof Azure = await import('./azure');
           return new AzureEmailProvider(
             def.id,
             azureEmailClient(cs, def.timeoutMs ? { timeoutMs: def.timeoutMs } : {}),

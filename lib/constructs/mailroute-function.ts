@@ -66,7 +66,10 @@ export interface MailrouteFunctionProps {
 }
 
 /**
- * A mailroute Lambda function with the house settings: Node.js 22 on arm64, X-Ray tracing, its own log
+ * A mailroute Lambda function with the house settings: Node.js 22 on arm64, X-Ray active tracing (Lambda
+ * records the function's segment and runs the X-Ray endpoint in the sandbox; the function adds a span per
+ * invocation and per AWS SDK call with OpenTelemetry, sent to that endpoint: functions/handlers/tracing.ts,
+ * no layer and no X-Ray SDK), its own log
  * group with a retention period, and the bundle described by `BUNDLING` (minified ESM with source maps,
  * AWS SDK clients bundled rather than taken from the runtime). Its execution role starts empty: no AWS
  * managed policy, only writing to its own log group (and X-Ray tracing); `bindTable`, `bindQueue` and
@@ -92,7 +95,8 @@ export class MailrouteFunction extends Construct implements IGrantable {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
     });
     this.logGroup.grantWrite(this.role);
-    // Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords on "*" to this role.
+    // Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords on "*" to this role; Lambda's
+    // X-Ray endpoint forwards the function's OpenTelemetry spans with them.
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

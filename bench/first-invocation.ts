@@ -1,0 +1,219 @@
+/**
+ * What the first invocation of each function costs on top of its init, so that moving work from
+ * cold start into the first request cannot pass for a faster cold start. The bench imports a bundle
+ * in a fresh Node process and then invokes its handler once with a typical event; every AWS call goes
+ * to local stand-ins: dynalite for DynamoDB (tables from lib/resources.ts, an API key and the
+ * message records seeded), and a small HTTP stub for SQS, SES v2 and Secrets Manager. The floor does
+ * the same: its init, then one call on each of its clients against the same stand-ins.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import dynalite from 'dynalite';
+import { hashKey } from '../functions/app/auth';
+import { SendEmailBody, toQueuedEmail } from '../functions/core/email';
+import { newRecord } from '../functions/core/message';
+import { toQueueBody } from '../functions/core/queued-email';
+import { parseKeyring, sign } from '../functions/core/signing';
+import { DynamoKeyStore, DynamoMessageStore, documentClient } from '../functions/store/dynamo';
+import type { FunctionName } from '../lib/bundling';
+import { TABLES, type TableSpec } from '../lib/resources';
+import { httpEvent, sqsEvent, sqsRecord } from '../test/support/events';
+import { sesFixture } from '../test/support/fixtures';
+
+export const BENCH_API_KEY = 'mr_bench_0123456789abcdef';
+const KEYRING = { current: 'k1', k1: 'bench-signing-key-0123456789abcdef0123' };
+/** A sampled X-Ray trace header, as Lambda sets it for an invocation it traces. */
+export const TRACE_HEADER = 'Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1';
+
+/** The floor's first invocation: one call on each client, against the same stand-ins. */
+export const FLOOR_FIRST_CALLS: Record<FunctionName, string> = {
+  ingest: `import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+export const first = ([doc, sqs]) => Promise.all([
+  doc.send(new GetCommand({ TableName: process.env.TABLE_SETTINGS, Key: { pk: 'floor' } })),
+  sqs.send(new SendMessageBatchCommand({ QueueUrl: process.env.QUEUE_SEND_URL, Entries: [{ Id: '1', MessageBody: 'floor' }] })),
+]);`,
+  dispatch: `import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+export const first = ([doc, sqs, ses, secrets]) => Promise.all([
+  doc.send(new GetCommand({ TableName: process.env.TABLE_MESSAGES, Key: { id: 'floor' } })),
+  sqs.send(new DeleteMessageBatchCommand({ QueueUrl: process.env.QUEUE_SEND_URL, Entries: [{ Id: '1', ReceiptHandle: 'floor' }] })),
+  ses.send(new SendEmailCommand({ FromEmailAddress: 'a@example.com', Destination: { ToAddresses: ['b@example.org'] }, Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 't' } } } } })),
+  secrets.send(new GetSecretValueCommand({ SecretId: process.env.SIGNING_KEYS_SECRET })),
+]);`,
+  sesEvents: `import { GetCommand } from '@aws-sdk/lib-dynamodb';
+export const first = ([doc]) => doc.send(new GetCommand({ TableName: process.env.TABLE_MESSAGES, Key: { id: 'floor' } }));`,
+  tracking: `import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+export const first = ([doc, secrets]) => Promise.all([
+  doc.send(new GetCommand({ TableName: process.env.TABLE_MESSAGES, Key: { id: 'floor' } })),
+  secrets.send(new GetSecretValueCommand({ SecretId: process.env.SIGNING_KEYS_SECRET })),
+]);`,
+};
+
+const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
+
+/** SQS (JSON protocol), Secrets Manager and SES v2: just enough for the first invocations above. */
+function stubHandler(target: string, path: string, body: Record<string, unknown>): unknown {
+  switch (target) {
+    case 'AmazonSQS.SendMessageBatch':
+      return {
+        Successful: (body.Entries as { Id: string; MessageBody: string }[]).map((e) => ({
+          Id: e.Id,
+          MessageId: randomUUID(),
+          MD5OfMessageBody: md5(e.MessageBody),
+        })),
+        Failed: [],
+      };
+    case 'AmazonSQS.DeleteMessageBatch':
+    case 'AmazonSQS.ChangeMessageVisibilityBatch':
+      return { Successful: (body.Entries as { Id: string }[]).map((e) => ({ Id: e.Id })), Failed: [] };
+    case 'secretsmanager.GetSecretValue':
+      return { ARN: String(body.SecretId), Name: 'bench', SecretString: JSON.stringify(KEYRING), VersionId: 'v1' };
+  }
+  if (path.startsWith('/v2/email/outbound-emails')) return { MessageId: `ses-${randomUUID()}` };
+  return {};
+}
+
+function startStub(): Promise<Server> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+      const out = stubHandler(String(req.headers['x-amz-target'] ?? ''), req.url ?? '', body);
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() });
+      res.end(JSON.stringify(out));
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+async function createTable(client: DynamoDBClient, spec: TableSpec) {
+  const keys: KeySchemaElement[] = [{ AttributeName: spec.partitionKey.name, KeyType: 'HASH' }];
+  const attrs = [{ AttributeName: spec.partitionKey.name, AttributeType: spec.partitionKey.type }];
+  if ('sortKey' in spec && spec.sortKey) {
+    keys.push({ AttributeName: spec.sortKey.name, KeyType: 'RANGE' });
+    attrs.push({ AttributeName: spec.sortKey.name, AttributeType: spec.sortKey.type });
+  }
+  await client.send(
+    new CreateTableCommand({
+      TableName: spec.id,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: keys,
+      AttributeDefinitions: attrs,
+    }),
+  );
+}
+
+const EMAIL = {
+  from: 'Bench <bench@example.com>',
+  to: ['reader@example.org'],
+  subject: 'Your receipt',
+  html: '<p>Thanks! <a href="https://example.com/orders/1">Your order</a></p>',
+  text: 'Thanks! https://example.com/orders/1',
+};
+
+export interface FirstInvocationBackends {
+  /** Environment of the child processes: endpoints, table names, trace header. */
+  readonly env: Record<string, string>;
+  /** A typical first event for the function (fresh ids each call, records seeded). */
+  event(name: FunctionName): Promise<APIGatewayProxyEventV2 | SQSEvent>;
+  stop(): Promise<void>;
+}
+
+export async function startFirstInvocationBackends(): Promise<FirstInvocationBackends> {
+  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
+  const stub = await startStub();
+  const dynamoUrl = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+  const stubUrl = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
+  const client = new DynamoDBClient({
+    endpoint: dynamoUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+  for (const spec of Object.values(TABLES)) await createTable(client, spec);
+  const doc = documentClient(client);
+  await new DynamoKeyStore(doc, TABLES.settings.id).put(hashKey(BENCH_API_KEY), {
+    name: 'bench',
+    createdAt: new Date().toISOString(),
+    scopes: ['send', 'read'],
+    senderDomains: ['example.com'],
+    ratePerSecond: 1000,
+    prefix: BENCH_API_KEY.slice(0, 8),
+  });
+  const messages = new DynamoMessageStore(doc, TABLES.messages.id);
+  const parsed = SendEmailBody.parse(EMAIL);
+
+  /** A queued message: its record in the table and its queue body. */
+  async function queued(): Promise<{ id: string; body: string }> {
+    const q = toQueuedEmail(randomUUID(), parsed);
+    await messages.createMany([newRecord({ ...q, apiKey: 'bench' }, new Date(), 30)]);
+    return { id: q.id, body: toQueueBody(q) };
+  }
+
+  return {
+    env: {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoUrl,
+      AWS_ENDPOINT_URL_SQS: stubUrl,
+      AWS_ENDPOINT_URL_SESV2: stubUrl,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: stubUrl,
+      QUEUE_SEND_URL: `${stubUrl}/000000000000/send`,
+      TABLE_MESSAGES: TABLES.messages.id,
+      TABLE_IDEMPOTENCY: TABLES.idempotency.id,
+      TABLE_SETTINGS: TABLES.settings.id,
+      TABLE_SUPPRESSION: TABLES.suppression.id,
+      TABLE_RATE_WINDOWS: TABLES.rateWindows.id,
+      _X_AMZN_TRACE_ID: TRACE_HEADER,
+    },
+    async event(name) {
+      switch (name) {
+        // One email, with an Idempotency-Key: the path most applications use.
+        case 'ingest':
+          return httpEvent('POST /v1/emails', {
+            body: JSON.stringify(EMAIL),
+            headers: { authorization: `Bearer ${BENCH_API_KEY}`, 'idempotency-key': randomUUID() },
+          });
+        case 'dispatch': {
+          const q = await queued();
+          return sqsEvent(sqsRecord(q.body));
+        }
+        case 'sesEvents': {
+          // A delivery notification for a message that was sent.
+          const q = await queued();
+          const at = new Date().toISOString();
+          await messages.settleQueued(q.id, {
+            status: 'sent',
+            event: { type: 'sent', at },
+            provider: 'ses',
+            providerMessageId: `ses-${q.id}`,
+          });
+          return sqsEvent(sqsRecord(sesFixture('event-delivery.json', q.id)));
+        }
+        case 'tracking': {
+          const q = await queued();
+          const token = sign(
+            { k: 'o', m: q.id, s: Math.floor(Date.now() / 1000) - 60 },
+            parseKeyring(JSON.stringify(KEYRING)),
+          );
+          return httpEvent('GET /o/{token}', {
+            path: { token },
+            headers: { 'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15' },
+          });
+        }
+      }
+    },
+    async stop() {
+      client.destroy();
+      await new Promise<void>((resolve) => stub.close(() => resolve()));
+      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+    },
+  };
+}
