@@ -22,7 +22,7 @@ import {
   type TableName,
 } from './resources';
 
-export type { QueueName, TableName } from './resources';
+export type { QueueName, QueueSpec, TableName, TableSpec } from './resources';
 
 /** DynamoDB item actions a scoped table grant may allow. */
 export type ItemAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
