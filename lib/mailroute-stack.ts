@@ -257,7 +257,8 @@ export class MailrouteStack extends Stack {
       sendQueueSpec: this.sendQueue.spec,
       configurationSet: this.configurationSet,
       senderIdentities: props.senderIdentities,
-      maxConcurrency: props.dispatchMaxConcurrency ?? 10,
+      // The spec's event source says 10 when the props do not.
+      ...(props.dispatchMaxConcurrency === undefined ? {} : { maxConcurrency: props.dispatchMaxConcurrency }),
       timeout: Duration.seconds(FUNCTIONS.dispatch.timeoutSeconds),
       signingKeys: this.signingKeys.secret,
       publicBaseUrl: publicBaseUrl(),
