@@ -44,6 +44,12 @@ describe('every Lambda function', () => {
     );
   });
 
+  it("is, for each function of the spec, the stack's construct of it (stack.functions)", () => {
+    const { ingest, dispatch, sesEvents, tracking } = s.stack;
+    expect(Object.keys(s.stack.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
+    expect(s.stack.functions).toEqual({ ingest, dispatch, sesEvents, tracking });
+  });
+
   it('runs Node.js 22', () => {
     for (const fn of Object.values(functions)) expect(fn.Properties?.Runtime).toBe('nodejs22.x');
   });
