@@ -3,6 +3,7 @@
  * versions, tree-shaken). The CDK function construct and the benchmark both read these options, so
  * the bench measures the bundles that are deployed.
  */
+import { FUNCTION_NAMES, FUNCTIONS, type FunctionName } from './spec';
 export const LAMBDA_NODE_TARGET = 'node22';
 
 /** Lets bundled CommonJS dependencies call require() inside an ESM bundle. */
@@ -21,12 +22,9 @@ export const BUNDLING = {
   external: [] as string[],
 } as const;
 
-/** Lambda entry files, relative to the repository root, by function name. */
-export const FUNCTION_ENTRIES = {
-  ingest: 'functions/handlers/ingest.ts',
-  dispatch: 'functions/handlers/dispatch.ts',
-  sesEvents: 'functions/handlers/ses-events.ts',
-  tracking: 'functions/handlers/tracking.ts',
-} as const;
+/** Lambda entry files, relative to the repository root, by function name (from the spec's functions). */
+export const FUNCTION_ENTRIES = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, FUNCTIONS[name].entry])) as {
+  readonly [K in FunctionName]: string;
+};
 
-export type FunctionName = keyof typeof FUNCTION_ENTRIES;
+export type { FunctionName };

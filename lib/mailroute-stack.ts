@@ -1,29 +1,49 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import type { Construct } from 'constructs';
 import { DEFAULTS } from '../functions/core/defaults';
 import type { ProvidersConfig } from '../functions/core/providers';
+import type { ApiFunction } from './api-routes';
 import { MailrouteApi } from './constructs/api';
 import { Dispatch } from './constructs/dispatch';
 import { Ingest } from './constructs/ingest';
+import type { MailrouteFunction } from './constructs/mailroute-function';
 import { Monitoring } from './constructs/monitoring';
-import { defaultProviders } from './constructs/providers';
+import { checkedProviders, defaultProviders, providersJson } from './constructs/providers';
 import { SesEvents } from './constructs/ses-events';
 import { SesEventsTopic } from './constructs/ses-events-topic';
 import { SigningKeys } from './constructs/signing-keys';
+import { SpecFunction } from './constructs/spec-function';
 import { MailrouteTables } from './constructs/tables';
 import { Tracking } from './constructs/tracking';
 import { TrackingDomain } from './constructs/tracking-domain';
 import { WorkQueue } from './constructs/work-queue';
 import type { AlarmSettings, MailrouteContext, SoftBounceSettings, TrackingDomainSettings } from './context';
+import { QUEUES, SES_EVENTS_TOPIC } from './resources';
 import {
-  DISPATCH_TIMEOUT_SECONDS,
-  QUEUES,
-  SEND_QUEUE_VISIBILITY_SECONDS,
-  SES_EVENTS_TIMEOUT_SECONDS,
-  SES_EVENTS_TOPIC,
-} from './resources';
+  API_FUNCTIONS,
+  consumerTimeoutSeconds,
+  type DeploymentParams,
+  FUNCTION_NAMES,
+  FUNCTIONS,
+  type FunctionName,
+  paramsFor,
+  type QueueName,
+  visibilityTimeoutSeconds,
+} from './spec';
+
+/** The functions that have a construct of their own (checks and grants the spec cannot express). */
+const OWN_CONSTRUCT = new Set<FunctionName>(['ingest', 'dispatch', 'sesEvents', 'tracking']);
+
+/** `sesEvents` → `SesEvents`: the construct id of a spec function built without a construct of its own. */
+const constructIdOf = (name: string): string => `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+
+/** The same keys, each value mapped. */
+function mapValues<K extends string, V, W>(record: { readonly [P in K]: V }, f: (value: V) => W): { [P in K]: W } {
+  return Object.fromEntries(Object.entries<V>(record).map(([key, value]) => [key, f(value)])) as { [P in K]: W };
+}
 
 export interface MailrouteStackProps extends StackProps {
   /** SES identities (domains or email addresses) the stack may send from. At least one. */
@@ -99,7 +119,9 @@ export function stackPropsFromContext(context: MailrouteContext): MailrouteStack
 }
 
 /**
- * mailroute: an HTTP API (ingest) that records emails and queues them, and a queue consumer (dispatch)
+ * mailroute, built from its spec (lib/spec.ts): one `WorkQueue` per queue, the tables, one function per
+ * spec function (with its grants, environment and event sources), one route per route, and alarms per
+ * queue and function. An HTTP API (ingest) that records emails and queues them, and a queue consumer (dispatch)
  * that sends them through a chain of providers (SES by default; also Azure Communication Services and
  * HTTP APIs). SES reports what became of each email through an SNS topic and a queue to the ses-events
  * function, which suppresses addresses that bounce or complain; recipients unsubscribe, and opens and
@@ -107,6 +129,10 @@ export function stackPropsFromContext(context: MailrouteContext): MailrouteStack
  */
 export class MailrouteStack extends Stack {
   public readonly tables: MailrouteTables['tables'];
+  /** Every queue of the spec, with its DLQ, by name. */
+  public readonly queues: { readonly [K in QueueName]: WorkQueue };
+  /** Every function of the spec, by name. */
+  public readonly functions: { readonly [K in FunctionName]: { readonly handler: MailrouteFunction } };
   public readonly sendQueue: WorkQueue;
   public readonly configurationSet: ConfigurationSet;
   public readonly sesEventsQueue: WorkQueue;
@@ -130,25 +156,30 @@ export class MailrouteStack extends Stack {
           `trackingDomain implies a publicBaseUrl of "https://${props.trackingDomain.name}".`,
       );
     }
-    const dispatchTimeout = Duration.seconds(DISPATCH_TIMEOUT_SECONDS);
-    const sesEventsTimeout = Duration.seconds(SES_EVENTS_TIMEOUT_SECONDS);
-
     this.tables = new MailrouteTables(this, 'Tables').tables;
-    this.sendQueue = new WorkQueue(this, QUEUES.send.id, {
-      spec: QUEUES.send,
-      consumerTimeout: dispatchTimeout,
-      visibilityTimeout: Duration.seconds(SEND_QUEUE_VISIBILITY_SECONDS),
-    });
+    const queues: Partial<Record<QueueName, WorkQueue>> = {};
+    for (const name of Object.keys(QUEUES) as QueueName[]) {
+      const spec = QUEUES[name];
+      queues[name] = new WorkQueue(this, spec.id, {
+        spec,
+        consumerTimeout: Duration.seconds(consumerTimeoutSeconds(name) ?? 0),
+        visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(name)),
+      });
+    }
+    this.queues = queues as Record<QueueName, WorkQueue>;
+    this.sendQueue = this.queues.send;
+    this.sesEventsQueue = this.queues.sesEvents;
     this.configurationSet = new ConfigurationSet(this, 'ConfigurationSet');
-    this.sesEventsQueue = new WorkQueue(this, QUEUES.sesEvents.id, {
-      spec: QUEUES.sesEvents,
-      consumerTimeout: sesEventsTimeout,
-    });
     this.sesEventsTopic = new SesEventsTopic(this, SES_EVENTS_TOPIC.id, {
       configurationSet: this.configurationSet,
-      queue: this.sesEventsQueue.queue,
+      queue: this.queues[SES_EVENTS_TOPIC.queue].queue,
     });
     this.signingKeys = new SigningKeys(this, 'SigningKeys');
+    const resources = {
+      tables: this.tables,
+      queues: mapValues(this.queues, (q) => q.queue),
+      secrets: { signingKeys: this.signingKeys.secret },
+    };
 
     this.ingest = new Ingest(this, 'Ingest', {
       tables: this.tables,
@@ -162,8 +193,48 @@ export class MailrouteStack extends Stack {
       signingKeys: this.signingKeys.secret,
     });
 
+    // apiEndpoint has no trailing slash, as the functions expect of a base URL.
+    const publicBaseUrl = (): string =>
+      props.publicBaseUrl ?? this.trackingDomain?.baseUrl ?? this.api.httpApi.apiEndpoint;
+    const providers = checkedProviders(this, props.providers ?? defaultProviders());
+    const deployment: DeploymentParams = {
+      retentionDays: props.retentionDays ?? DEFAULTS.retentionDays,
+      providersJson: providersJson(this, providers),
+      sesConfigurationSet: this.configurationSet.configurationSetName,
+      // Resolved at synth: the API (behind which functions serve routes) does not exist yet.
+      publicBaseUrl: Lazy.string({ produce: publicBaseUrl }),
+      trackOpens: props.trackOpens ?? DEFAULTS.tracking.opens,
+      trackClicks: props.trackClicks ?? DEFAULTS.tracking.clicks,
+      softBounce: props.softBounce ?? DEFAULTS.softBounce,
+    };
+    // A function with nothing but its spec entry (a new queue's consumer, say) needs no code here.
+    const specFunctions: Partial<Record<FunctionName, SpecFunction>> = {};
+    for (const name of FUNCTION_NAMES) {
+      if (OWN_CONSTRUCT.has(name)) continue;
+      specFunctions[name] = new SpecFunction(this, constructIdOf(name), {
+        name,
+        resources,
+        params: paramsFor(name, deployment),
+        providers,
+      });
+    }
+
+    // The functions that serve routes exist now (ingest, tracking, and any spec function).
+    const built: Partial<Record<FunctionName, { readonly handler: MailrouteFunction }>> = {
+      ...specFunctions,
+      ingest: this.ingest,
+      tracking: this.tracking,
+    };
+    const handlerOf = (name: ApiFunction): IFunction => {
+      const construct = built[name];
+      if (!construct) throw new Error(`MailrouteStack "${this.node.path}": no function "${name}" serves its routes`);
+      return construct.handler.function;
+    };
     this.api = new MailrouteApi(this, 'Api', {
-      handlers: { ingest: this.ingest.handler.function, tracking: this.tracking.handler.function },
+      handlers: Object.fromEntries(API_FUNCTIONS.map((name) => [name, handlerOf(name)])) as Record<
+        ApiFunction,
+        IFunction
+      >,
     });
 
     if (props.trackingDomain) {
@@ -181,11 +252,11 @@ export class MailrouteStack extends Stack {
       sendQueueSpec: this.sendQueue.spec,
       configurationSet: this.configurationSet,
       senderIdentities: props.senderIdentities,
-      maxConcurrency: props.dispatchMaxConcurrency ?? DEFAULTS.dispatch.maxConcurrency,
-      timeout: dispatchTimeout,
+      // The spec's event source says 10 when the props do not.
+      ...(props.dispatchMaxConcurrency === undefined ? {} : { maxConcurrency: props.dispatchMaxConcurrency }),
+      timeout: Duration.seconds(FUNCTIONS.dispatch.timeoutSeconds),
       signingKeys: this.signingKeys.secret,
-      // apiEndpoint has no trailing slash, as the functions expect of a base URL.
-      publicBaseUrl: props.publicBaseUrl ?? this.trackingDomain?.baseUrl ?? this.api.httpApi.apiEndpoint,
+      publicBaseUrl: publicBaseUrl(),
       trackOpens: props.trackOpens ?? DEFAULTS.tracking.opens,
       trackClicks: props.trackClicks ?? DEFAULTS.tracking.clicks,
       ...(props.providers ? { providers: props.providers } : {}),
@@ -195,19 +266,18 @@ export class MailrouteStack extends Stack {
       tables: this.tables,
       queue: this.sesEventsQueue.queue,
       softBounce: props.softBounce,
-      timeout: sesEventsTimeout,
+      timeout: Duration.seconds(FUNCTIONS.sesEvents.timeoutSeconds),
     });
+    this.functions = { ...built, dispatch: this.dispatch, sesEvents: this.sesEvents } as Record<
+      FunctionName,
+      { readonly handler: MailrouteFunction }
+    >;
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       // Every provider defined, in the chain or not: live settings may move any of them into the chain.
-      providerIds: (props.providers ?? defaultProviders()).providers.map((def) => def.id),
-      queues: { send: this.sendQueue, sesEvents: this.sesEventsQueue },
-      functions: {
-        ingest: this.ingest.handler.function,
-        dispatch: this.dispatch.handler.function,
-        sesEvents: this.sesEvents.handler.function,
-        tracking: this.tracking.handler.function,
-      },
+      providerIds: providers.providers.map((def) => def.id),
+      queues: this.queues,
+      functions: mapValues(this.functions, (fn) => fn.handler.function),
       httpApi: this.api.httpApi,
       ...(props.alarms ? { alarms: props.alarms } : {}),
     });

@@ -1,7 +1,8 @@
 /**
- * The tables and queues of mailroute, as plain data. The CDK stack builds its resources from these
- * specs and the local stack (bin/local.ts) creates the same tables and queues on the emulators,
- * so there is one source of truth for key schemas, TTL attributes and queue settings.
+ * The tables and queues of mailroute, as plain data (part of the spec in lib/spec.ts). The CDK stack
+ * builds its resources from these specs and the local stack (bin/local/provisioning.ts) creates the
+ * same tables and queues on the emulators, so there is one source of truth for key schemas, TTL
+ * attributes and queue settings.
  */
 import { DEFAULTS } from '../functions/core/defaults';
 
@@ -61,11 +62,25 @@ export const TABLES = {
 export type TableName = keyof typeof TABLES;
 
 export interface QueueSpec {
+  /** Stable construct id; also the local queue name (its DLQ is `<id>-dlq`). */
   readonly id: string;
+  /** Environment variable through which functions granted the queue learn its URL. */
   readonly env: string;
   /** Receives before SQS moves a message to the dead-letter queue. */
   readonly maxReceiveCount: number;
   readonly retentionDays: number;
+  /**
+   * How long a received message stays invisible, in seconds.
+   * @default - six times the consuming function's timeout
+   */
+  readonly visibilityTimeoutSeconds?: number;
+  /** How the queue is named on the dashboard (its DLQ is `<label> DLQ`). */
+  readonly label: string;
+  /**
+   * The alarm on its dead-letter queue (every queue with a consumer has one): what a message there
+   * means, and the README runbook section (an anchor under `## Runbook`) that says what to do.
+   */
+  readonly deadLetterAlarm: { readonly what: string; readonly runbook: string };
 }
 
 /** Lambda timeout of the dispatch function, in seconds. */
@@ -81,11 +96,18 @@ export const SES_EVENTS_TIMEOUT_SECONDS = 30;
 export const SES_EVENTS_BATCH_SIZE = 10;
 
 export const QUEUES = {
+  /** Accepted emails (ingest → this queue) for the dispatch function. */
   send: {
     id: 'SendQueue',
     env: 'QUEUE_SEND_URL',
     maxReceiveCount: DEFAULTS.sendQueue.maxReceiveCount,
     retentionDays: 4,
+    visibilityTimeoutSeconds: SEND_QUEUE_VISIBILITY_SECONDS,
+    label: 'send',
+    deadLetterAlarm: {
+      what: 'emails are in the send dead-letter queue (dispatch gave up on them after every retry)',
+      runbook: 'send-dead-letter-queue-not-empty',
+    },
   },
   /** SES events (SNS topic → this queue, raw message delivery) for the ses-events function. */
   sesEvents: {
@@ -93,11 +115,25 @@ export const QUEUES = {
     env: 'QUEUE_SES_EVENTS_URL',
     maxReceiveCount: 5,
     retentionDays: 4,
+    label: 'SES events',
+    deadLetterAlarm: {
+      what: 'SES events are in their dead-letter queue (bounces or complaints may not be recorded or suppressed)',
+      runbook: 'ses-events-dead-letter-queue-not-empty',
+    },
   },
 } as const satisfies Record<string, QueueSpec>;
 
-/** The SNS topic SES publishes its events to (the configuration set's event destination). */
-export const SES_EVENTS_TOPIC = { id: 'SesEventsTopic', localName: 'ses-events' } as const;
+export type QueueName = keyof typeof QUEUES;
+
+/**
+ * The SNS topic SES publishes its events to (the configuration set's event destination), and the queue
+ * subscribed to it (raw message delivery).
+ */
+export const SES_EVENTS_TOPIC = {
+  id: 'SesEventsTopic',
+  localName: 'ses-events',
+  queue: 'sesEvents',
+} as const satisfies { readonly id: string; readonly localName: string; readonly queue: QueueName };
 
 /** The DLQ keeps messages for the longest retention SQS allows, so an operator has time to redrive. */
 export const DLQ_RETENTION_DAYS = 14;

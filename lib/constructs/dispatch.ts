@@ -1,7 +1,7 @@
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -9,20 +9,18 @@ import { Construct } from 'constructs';
 import { DEFAULTS } from '../../functions/core/defaults';
 import type { ProvidersConfig } from '../../functions/core/providers';
 import { publicBaseUrlProblem } from '../context';
-import { DISPATCH_BATCH_SIZE, DISPATCH_TIMEOUT_SECONDS, QUEUES, type QueueSpec, TABLES } from '../resources';
-import { bindQueue, bindSecret, bindTable, MailrouteFunction } from './mailroute-function';
+import { DISPATCH_TIMEOUT_SECONDS, QUEUES, type QueueSpec } from '../resources';
+import { FUNCTIONS } from '../spec';
+import type { MailrouteFunction } from './mailroute-function';
 import {
   checkedProviders,
   defaultProviders,
-  dispatchRateWindowKeys,
-  dispatchSettingsKeys,
-  PROVIDERS_ENV,
   providerConfigurationSets,
   providerSecrets,
   providersJson,
   secretResourceArn,
 } from './providers';
-import { SIGNING_KEYS_ENV } from './signing-keys';
+import { addSpecEventSources, buildSpecFunction } from './spec-function';
 
 export interface DispatchProps {
   readonly tables: {
@@ -68,12 +66,12 @@ export interface DispatchProps {
   readonly trackClicks?: boolean;
   /**
    * Most concurrent invocations the SQS event source starts (2..1000).
-   * @default DEFAULTS.dispatch.maxConcurrency (10)
+   * @default - the spec's (`EVENT_SOURCES`, send queue): DEFAULTS.dispatch.maxConcurrency (10)
    */
   readonly maxConcurrency?: number;
   /**
    * Messages per invocation.
-   * @default DISPATCH_BATCH_SIZE
+   * @default - the spec's (`EVENT_SOURCES`, send queue): DISPATCH_BATCH_SIZE
    */
   readonly batchSize?: number;
   /**
@@ -83,7 +81,7 @@ export interface DispatchProps {
   readonly timeout?: Duration;
   /**
    * Memory, in MiB.
-   * @default 512
+   * @default FUNCTIONS.dispatch.memorySize (512)
    */
   readonly memorySize?: number;
 }
@@ -95,6 +93,9 @@ export interface DispatchProps {
  * writes) the suppression table, reads the signing keys to sign the links it writes into emails
  * (unsubscribe, and open and click tracking unless turned off), and reads the secrets the provider
  * definitions name. Of the settings and rate-windows tables it reaches only its providers' items.
+ * Its tables, queue, secret, environment and event source are `FUNCTIONS.dispatch` and the send
+ * queue's entry of `EVENT_SOURCES` (lib/spec.ts); this construct adds what the spec cannot say: the
+ * checks of its settings, the provider secrets and the SES policy.
  */
 export class Dispatch extends Construct {
   public readonly handler: MailrouteFunction;
@@ -118,41 +119,26 @@ export class Dispatch extends Construct {
     const timeout = props.timeout ?? Duration.seconds(DISPATCH_TIMEOUT_SECONDS);
     const providers = checkedProviders(this, props.providers ?? defaultProviders());
 
-    this.handler = new MailrouteFunction(this, 'Handler', {
-      entry: 'dispatch',
-      description: 'mailroute dispatcher: sends queued emails through the provider chain',
-      timeout,
-      memorySize: props.memorySize ?? 512,
-      environment: {
-        SES_CONFIGURATION_SET: props.configurationSet.configurationSetName,
-        SEND_MAX_RECEIVE_COUNT: String(spec.maxReceiveCount),
-        // A claim older than the function's timeout was left by a dispatcher that stopped.
-        DISPATCH_TIMEOUT_SECONDS: String(timeout.toSeconds()),
-        PUBLIC_BASE_URL: props.publicBaseUrl,
-        // Deployment defaults for tracking HTML mail; a request may say otherwise.
-        TRACK_OPENS: String(props.trackOpens ?? DEFAULTS.tracking.opens),
-        TRACK_CLICKS: String(props.trackClicks ?? DEFAULTS.tracking.clicks),
-        [PROVIDERS_ENV]: providersJson(this, providers),
+    this.handler = buildSpecFunction(this, {
+      name: 'dispatch',
+      resources: {
+        tables: props.tables,
+        queues: { send: props.sendQueue },
+        secrets: { signingKeys: props.signingKeys },
       },
+      params: {
+        sesConfigurationSet: props.configurationSet.configurationSetName,
+        maxReceiveCount: spec.maxReceiveCount,
+        timeoutSeconds: timeout.toSeconds(),
+        publicBaseUrl: props.publicBaseUrl,
+        trackOpens: props.trackOpens ?? DEFAULTS.tracking.opens,
+        trackClicks: props.trackClicks ?? DEFAULTS.tracking.clicks,
+        providersJson: providersJson(this, providers),
+      },
+      providers,
+      timeout,
+      memorySize: props.memorySize ?? FUNCTIONS.dispatch.memorySize,
     });
-    bindTable(this.handler, TABLES.messages, props.tables.messages, 'readWrite');
-    bindTable(this.handler, TABLES.suppression, props.tables.suppression, 'read');
-    // The settings table also holds the API keys: only the live provider settings (read) and each
-    // provider's health item (read, counted and moved with UpdateItem).
-    bindTable(this.handler, TABLES.settings, props.tables.settings, {
-      actions: ['BatchGetItem', 'UpdateItem'],
-      partitionKeys: dispatchSettingsKeys(providers),
-    });
-    // The rate-windows table also holds the API's per-key request counters: only the providers' windows.
-    bindTable(this.handler, TABLES.rateWindows, props.tables.rateWindows, {
-      actions: ['GetItem', 'UpdateItem'],
-      partitionKeys: dispatchRateWindowKeys(providers),
-    });
-    // The function changes the visibility of messages it retries later, so it needs the queue's URL.
-    bindQueue(this.handler, spec, props.sendQueue, 'consume');
-    // A message waiting for provider capacity goes back on the queue as a delayed copy.
-    props.sendQueue.grantSendMessages(this.handler);
-    bindSecret(this.handler, SIGNING_KEYS_ENV, props.signingKeys);
 
     // Credentials of the Azure and HTTP providers, read by the name (or ARN) in their definitions.
     const secrets = providerSecrets(providers);
@@ -165,12 +151,20 @@ export class Dispatch extends Construct {
       );
     }
 
-    this.eventSource = new SqsEventSource(props.sendQueue, {
-      batchSize: props.batchSize ?? DISPATCH_BATCH_SIZE,
-      reportBatchItemFailures: true,
-      maxConcurrency: props.maxConcurrency ?? DEFAULTS.dispatch.maxConcurrency,
-    });
-    this.handler.function.addEventSource(this.eventSource);
+    const sources = addSpecEventSources(
+      this,
+      'dispatch',
+      this.handler,
+      { send: props.sendQueue },
+      {
+        send: {
+          ...(props.batchSize === undefined ? {} : { batchSize: props.batchSize }),
+          ...(props.maxConcurrency === undefined ? {} : { maxConcurrency: props.maxConcurrency }),
+        },
+      },
+    );
+    if (!sources.send) throw new Error(`Dispatch "${this.node.path}": the spec has no event source on the send queue`);
+    this.eventSource = sources.send;
 
     // SES has no L2 grant: allow sending only as the configured identities, with the stack's
     // configuration set or one an SES provider definition names.

@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { METRIC_NAMESPACE } from '../../functions/core/metric-names';
 import { BUNDLING, FUNCTION_ENTRIES, type FunctionName } from '../bundling';
 import type { QueueSpec, TableSpec } from '../resources';
+import type { ItemAction } from '../spec';
 
 /** The repository root: entry paths in `FUNCTION_ENTRIES` are relative to it. */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -150,8 +151,8 @@ export class MailrouteFunction extends Construct implements IGrantable {
   }
 }
 
-/** DynamoDB item actions a scoped table grant may allow. */
-export type ItemAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
+/** DynamoDB item actions a scoped table grant may allow (as the spec's `ItemGrant` names them). */
+export type { ItemAction };
 
 /**
  * Only some item actions, and only on the items whose partition key matches one of `partitionKeys`

@@ -25,21 +25,41 @@ import {
   METRICS,
   PROVIDER_METRICS,
 } from '../../functions/core/metric-names';
-import type { FunctionName } from '../bundling';
 import { ALARM_DEFAULTS, ALARM_RANGES, type AlarmSettings, isEmailAddress } from '../context';
+import { QUEUES } from '../resources';
+import { consumedQueues, FUNCTION_NAMES, FUNCTIONS, type FunctionName, MONITORING, type QueueName } from '../spec';
 import { SERVICE_NAME } from './mailroute-function';
+
+/** The key of a queue's DLQ alarm (and of its runbook anchor): `send` → `sendDeadLetterQueue`. */
+export type DeadLetterKey<K extends QueueName = QueueName> = `${K}DeadLetterQueue`;
+export const deadLetterKey = <K extends QueueName>(queue: K): DeadLetterKey<K> => `${queue}DeadLetterQueue`;
+
+/** Every queue of the spec has a consumer (an event source), so every queue gets a DLQ alarm. */
+function monitoredQueues(): QueueName[] {
+  const consumed = new Set(consumedQueues());
+  const unconsumed = (Object.keys(QUEUES) as QueueName[]).filter((queue) => !consumed.has(queue));
+  if (unconsumed.length > 0) {
+    throw new Error(
+      `spec: the queues ${JSON.stringify(unconsumed)} have no event source; give each a consumer in EVENT_SOURCES ` +
+        '(lib/spec.ts), or its messages would wait unseen.',
+    );
+  }
+  return Object.keys(QUEUES) as QueueName[];
+}
 
 /**
  * The README's runbook section of each alarm (its anchor under `## Runbook`). Every alarm description
- * points there, so the notification says what to do.
+ * points there, so the notification says what to do. A queue's DLQ alarm takes its anchor from the
+ * queue's spec (`deadLetterAlarm.runbook`), the backlog alarm from `MONITORING.backlog`.
  */
 export const RUNBOOK = {
-  sendDeadLetterQueue: 'send-dead-letter-queue-not-empty',
-  sesEventsDeadLetterQueue: 'ses-events-dead-letter-queue-not-empty',
+  ...(Object.fromEntries(
+    (Object.keys(QUEUES) as QueueName[]).map((queue) => [deadLetterKey(queue), QUEUES[queue].deadLetterAlarm.runbook]),
+  ) as { readonly [K in QueueName as DeadLetterKey<K>]: string }),
   bounceRate: 'bounce-rate-high',
   complaintRate: 'complaint-rate-high',
   providerCircuit: 'provider-circuit-open',
-  oldestMessage: 'send-queue-backlog',
+  oldestMessage: MONITORING.backlog.runbook,
   functionErrors: 'function-errors',
   api5xx: 'api-5xx-errors',
 } as const;
@@ -56,9 +76,9 @@ export interface MonitoredQueue {
 export interface MonitoringProps {
   /** The ids of every provider defined (in chain order first): one circuit alarm and one line each. */
   readonly providerIds: readonly string[];
-  /** The send queue (ingest → dispatch) and the SES events queue (SES → ses-events), with their DLQs. */
-  readonly queues: { readonly send: MonitoredQueue; readonly sesEvents: MonitoredQueue };
-  /** Every function of the stack, by name. */
+  /** Every queue of the spec (lib/spec.ts), with its DLQ, by name. */
+  readonly queues: { readonly [K in QueueName]: MonitoredQueue };
+  /** Every function of the spec, by name. */
   readonly functions: { readonly [K in FunctionName]: IFunction };
   /** The HTTP API. */
   readonly httpApi: IHttpApi;
@@ -69,10 +89,11 @@ export interface MonitoringProps {
   readonly alarms?: Partial<AlarmSettings>;
 }
 
+/** A DLQ alarm per queue of the spec: `sendDeadLetterQueue`, `sesEventsDeadLetterQueue`, … */
+export type DeadLetterAlarms = { readonly [K in QueueName as DeadLetterKey<K>]: Alarm };
+
 /** The alarms, by what they watch. */
-export interface MonitoringAlarms {
-  readonly sendDeadLetterQueue: Alarm;
-  readonly sesEventsDeadLetterQueue: Alarm;
+export interface MonitoringAlarms extends DeadLetterAlarms {
   readonly bounceRate: Alarm;
   readonly complaintRate: Alarm;
   readonly oldestMessage: Alarm;
@@ -91,12 +112,7 @@ const ONE_MINUTE = Duration.minutes(1);
 const ONE_HOUR = Duration.hours(1);
 
 /** How the dashboard labels each function. */
-const FUNCTION_LABELS: { readonly [K in FunctionName]: string } = {
-  ingest: 'ingest',
-  dispatch: 'dispatch',
-  sesEvents: 'ses-events',
-  tracking: 'tracking',
-};
+const labelOf = (name: FunctionName): string => FUNCTIONS[name].label;
 
 /**
  * A mailroute metric with the dimensions the functions emit it with: Powertools adds `service` to
@@ -201,7 +217,9 @@ export class Monitoring extends Construct {
           'once, at least one (the ids of the providers the dispatcher may send through).',
       );
     }
-    const functions = Object.entries(props.functions) as [FunctionName, IFunction][];
+    // In the spec's order, so the dashboard lists them as the spec does.
+    const functions = FUNCTION_NAMES.map((name): [FunctionName, IFunction] => [name, props.functions[name]]);
+    const queueNames = monitoredQueues();
 
     this.alarmTopic = new Topic(this, 'AlarmTopic', {
       displayName: 'mailroute alarms',
@@ -237,38 +255,36 @@ export class Monitoring extends Construct {
     };
 
     // Queues: anything in a DLQ is an email (or an SES event) that gave up; an old message is late mail.
-    const queues = [
-      { label: 'send', queue: props.queues.send.queue },
-      { label: 'send DLQ', queue: props.queues.send.deadLetterQueue },
-      { label: 'SES events', queue: props.queues.sesEvents.queue },
-      { label: 'SES events DLQ', queue: props.queues.sesEvents.deadLetterQueue },
-    ];
+    const queues = queueNames.flatMap((name) => [
+      { label: QUEUES[name].label, queue: props.queues[name].queue },
+      { label: `${QUEUES[name].label} DLQ`, queue: props.queues[name].deadLetterQueue },
+    ]);
     const visible = (queue: IQueue, label: string, period = FIVE_MINUTES) =>
       queue.metricApproximateNumberOfMessagesVisible({ statistic: Stats.MAXIMUM, period, label });
     const oldest = (queue: IQueue, label: string, period = FIVE_MINUTES) =>
       queue.metricApproximateAgeOfOldestMessage({ statistic: Stats.MAXIMUM, period, label });
 
-    const sendDeadLetterQueue = alarm('SendDeadLetterQueueAlarm', {
-      metric: visible(props.queues.send.deadLetterQueue, 'send DLQ', ONE_MINUTE),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      what: 'emails are in the send dead-letter queue (dispatch gave up on them after every retry)',
-      runbook: RUNBOOK.sendDeadLetterQueue,
-    });
-    const sesEventsDeadLetterQueue = alarm('SesEventsDeadLetterQueueAlarm', {
-      metric: visible(props.queues.sesEvents.deadLetterQueue, 'SES events DLQ', ONE_MINUTE),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      what: 'SES events are in their dead-letter queue (bounces or complaints may not be recorded or suppressed)',
-      runbook: RUNBOOK.sesEventsDeadLetterQueue,
-    });
+    // One per queue: `SendDeadLetterQueueAlarm`, `SesEventsDeadLetterQueueAlarm`, …
+    const deadLetterAlarms = Object.fromEntries(
+      queueNames.map((name) => [
+        deadLetterKey(name),
+        alarm(`${name.charAt(0).toUpperCase()}${name.slice(1)}DeadLetterQueueAlarm`, {
+          metric: visible(props.queues[name].deadLetterQueue, `${QUEUES[name].label} DLQ`, ONE_MINUTE),
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          what: QUEUES[name].deadLetterAlarm.what,
+          runbook: QUEUES[name].deadLetterAlarm.runbook,
+        }),
+      ]),
+    ) as DeadLetterAlarms;
+    const backlogQueue = MONITORING.backlog.queue;
     const oldestMessage = alarm('OldestMessageAlarm', {
-      metric: oldest(props.queues.send.queue, 'send', ONE_MINUTE),
+      metric: oldest(props.queues[backlogQueue].queue, QUEUES[backlogQueue].label, ONE_MINUTE),
       threshold: settings.oldestMessageSeconds,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       // Two minutes in a row: a single slow receive is not a backlog.
       evaluationPeriods: 2,
-      what: `the oldest email on the send queue has waited more than ${settings.oldestMessageSeconds} seconds (mail is late)`,
+      what: `the oldest email on the ${QUEUES[backlogQueue].label} queue has waited more than ${settings.oldestMessageSeconds} seconds (mail is late)`,
       runbook: RUNBOOK.oldestMessage,
     });
 
@@ -320,7 +336,7 @@ export class Monitoring extends Construct {
 
     const functionErrors = {} as Record<FunctionName, Alarm>;
     for (const [name, fn] of functions) {
-      const label = FUNCTION_LABELS[name];
+      const label = labelOf(name);
       functionErrors[name] = alarm(`FunctionErrorsAlarm-${name}`, {
         metric: fn.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES, label }),
         threshold: settings.lambdaErrors,
@@ -339,8 +355,7 @@ export class Monitoring extends Construct {
     });
 
     this.alarms = {
-      sendDeadLetterQueue,
-      sesEventsDeadLetterQueue,
+      ...deadLetterAlarms,
       bounceRate: bounceRateAlarm,
       complaintRate: complaintRateAlarm,
       oldestMessage,
@@ -349,8 +364,7 @@ export class Monitoring extends Construct {
       api5xx,
     };
     const allAlarms = [
-      sendDeadLetterQueue,
-      sesEventsDeadLetterQueue,
+      ...queueNames.map((name) => deadLetterAlarms[deadLetterKey(name)]),
       oldestMessage,
       bounceRateAlarm,
       complaintRateAlarm,
@@ -449,7 +463,9 @@ export class Monitoring extends Construct {
         {
           width: 12,
           unit: 'seconds',
-          thresholds: [{ value: settings.oldestMessageSeconds, label: 'backlog alarm (send queue)' }],
+          thresholds: [
+            { value: settings.oldestMessageSeconds, label: `backlog alarm (${QUEUES[backlogQueue].label} queue)` },
+          ],
         },
       ),
     );
@@ -476,20 +492,20 @@ export class Monitoring extends Construct {
       graph(
         'Function errors',
         functions.map(([name, fn]) =>
-          fn.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES, label: FUNCTION_LABELS[name] }),
+          fn.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES, label: labelOf(name) }),
         ),
         { thresholds: [{ value: settings.lambdaErrors, label: 'errors alarm' }] },
       ),
       graph(
         'Function throttles',
         functions.map(([name, fn]) =>
-          fn.metricThrottles({ statistic: Stats.SUM, period: FIVE_MINUTES, label: FUNCTION_LABELS[name] }),
+          fn.metricThrottles({ statistic: Stats.SUM, period: FIVE_MINUTES, label: labelOf(name) }),
         ),
       ),
       graph(
         'Function duration p99 (ms)',
         functions.map(([name, fn]) =>
-          fn.metricDuration({ statistic: Stats.p(99), period: FIVE_MINUTES, label: FUNCTION_LABELS[name] }),
+          fn.metricDuration({ statistic: Stats.p(99), period: FIVE_MINUTES, label: labelOf(name) }),
         ),
       ),
     );

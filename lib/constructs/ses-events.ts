@@ -1,11 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SOFT_BOUNCE_DEFAULTS, SOFT_BOUNCE_RANGES, type SoftBounceSettings } from '../context';
-import { SES_EVENTS_BATCH_SIZE, SES_EVENTS_TIMEOUT_SECONDS, TABLES } from '../resources';
-import { bindTable, MailrouteFunction } from './mailroute-function';
+import { SES_EVENTS_TIMEOUT_SECONDS } from '../resources';
+import { FUNCTIONS } from '../spec';
+import type { MailrouteFunction } from './mailroute-function';
+import { addSpecEventSources, buildSpecFunction } from './spec-function';
 
 export interface SesEventsProps {
   readonly tables: {
@@ -21,7 +23,7 @@ export interface SesEventsProps {
   readonly softBounce?: SoftBounceSettings;
   /**
    * Messages per invocation.
-   * @default SES_EVENTS_BATCH_SIZE
+   * @default - the spec's (`EVENT_SOURCES`, SES events queue): SES_EVENTS_BATCH_SIZE
    */
   readonly batchSize?: number;
   /**
@@ -31,7 +33,7 @@ export interface SesEventsProps {
   readonly timeout?: Duration;
   /**
    * Memory, in MiB.
-   * @default 256
+   * @default FUNCTIONS.sesEvents.memorySize (256)
    */
   readonly memorySize?: number;
 }
@@ -39,7 +41,9 @@ export interface SesEventsProps {
 /**
  * The consumer of SES events: records deliveries, bounces, complaints and the like on the message, and
  * suppresses addresses that bounce hard, complain, unsubscribe or bounce softly too often. It reads and
- * writes the messages and suppression tables; SQS gives it the events, it sends nothing.
+ * writes the messages and suppression tables; SQS gives it the events, it sends nothing. Its grants,
+ * environment and event source are `FUNCTIONS.sesEvents` and the SES events queue's entry of
+ * `EVENT_SOURCES` (lib/spec.ts); this construct checks the soft-bounce settings.
  */
 export class SesEvents extends Construct {
   public readonly handler: MailrouteFunction;
@@ -58,24 +62,27 @@ export class SesEvents extends Construct {
       }
     }
 
-    this.handler = new MailrouteFunction(this, 'Handler', {
-      entry: 'sesEvents',
-      description: 'mailroute SES events: records delivery outcomes, suppresses bouncing and complaining addresses',
+    this.handler = buildSpecFunction(this, {
+      name: 'sesEvents',
+      resources: { tables: props.tables, queues: { sesEvents: props.queue }, secrets: {} },
+      params: { softBounce },
       timeout: props.timeout ?? Duration.seconds(SES_EVENTS_TIMEOUT_SECONDS),
-      memorySize: props.memorySize ?? 256,
-      environment: {
-        SOFT_BOUNCE_LIMIT: String(softBounce.limit),
-        SOFT_BOUNCE_WINDOW_HOURS: String(softBounce.windowHours),
-      },
+      memorySize: props.memorySize ?? FUNCTIONS.sesEvents.memorySize,
     });
-    bindTable(this.handler, TABLES.messages, props.tables.messages, 'readWrite');
-    bindTable(this.handler, TABLES.suppression, props.tables.suppression, 'readWrite');
 
     // The event source grants receiving and deleting; the function never needs the queue's URL.
-    this.eventSource = new SqsEventSource(props.queue, {
-      batchSize: props.batchSize ?? SES_EVENTS_BATCH_SIZE,
-      reportBatchItemFailures: true,
-    });
-    this.handler.function.addEventSource(this.eventSource);
+    const sources = addSpecEventSources(
+      this,
+      'sesEvents',
+      this.handler,
+      { sesEvents: props.queue },
+      {
+        sesEvents: props.batchSize === undefined ? {} : { batchSize: props.batchSize },
+      },
+    );
+    if (!sources.sesEvents) {
+      throw new Error(`SesEvents "${this.node.path}": the spec has no event source on the SES events queue`);
+    }
+    this.eventSource = sources.sesEvents;
   }
 }

@@ -1,9 +1,10 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { SECRETS } from '../spec';
 
 /** The environment variable through which functions learn the signing keys' secret (functions/config.ts). */
-export const SIGNING_KEYS_ENV = 'SIGNING_KEYS_SECRET';
+export const SIGNING_KEYS_ENV = SECRETS.signingKeys.env;
 
 /** Id of the key the secret is created with; later keys are added by hand, and `current` moved to them. */
 export const INITIAL_SIGNING_KEY_ID = 'k1';

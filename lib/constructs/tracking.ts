@@ -2,9 +2,9 @@ import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { TABLES } from '../resources';
-import { bindSecret, bindTable, MailrouteFunction } from './mailroute-function';
-import { SIGNING_KEYS_ENV } from './signing-keys';
+import { FUNCTIONS } from '../spec';
+import type { MailrouteFunction } from './mailroute-function';
+import { buildSpecFunction } from './spec-function';
 
 export interface TrackingProps {
   readonly tables: {
@@ -15,12 +15,12 @@ export interface TrackingProps {
   readonly signingKeys: ISecret;
   /**
    * The function's timeout (a recipient's browser or mail client is waiting).
-   * @default Duration.seconds(5)
+   * @default Duration.seconds(FUNCTIONS.tracking.timeoutSeconds) (5 s)
    */
   readonly timeout?: Duration;
   /**
    * Memory, in MiB.
-   * @default 256
+   * @default FUNCTIONS.tracking.memorySize (256)
    */
   readonly memorySize?: number;
 }
@@ -29,21 +29,20 @@ export interface TrackingProps {
  * The function behind the public links written into emails: GET/POST /u/{token} (one-click
  * unsubscribe), GET /o/{token} (open pixel) and GET/HEAD /c/{token} (click redirect). Anyone may call
  * it, so it trusts only the link's signature: it reads the signing keys, reads and writes the messages
- * table (to record opens and clicks) and the suppression table, nothing else.
+ * table (to record opens and clicks) and the suppression table, nothing else: `FUNCTIONS.tracking` of
+ * lib/spec.ts.
  */
 export class Tracking extends Construct {
   public readonly handler: MailrouteFunction;
 
   constructor(scope: Construct, id: string, props: TrackingProps) {
     super(scope, id);
-    this.handler = new MailrouteFunction(this, 'Handler', {
-      entry: 'tracking',
-      description: 'mailroute public links: verifies signed links, records opens and clicks, unsubscribes',
-      timeout: props.timeout ?? Duration.seconds(5),
-      memorySize: props.memorySize ?? 256,
+    this.handler = buildSpecFunction(this, {
+      name: 'tracking',
+      resources: { tables: props.tables, queues: {}, secrets: { signingKeys: props.signingKeys } },
+      params: {},
+      timeout: props.timeout ?? Duration.seconds(FUNCTIONS.tracking.timeoutSeconds),
+      memorySize: props.memorySize ?? FUNCTIONS.tracking.memorySize,
     });
-    bindTable(this.handler, TABLES.messages, props.tables.messages, 'readWrite');
-    bindTable(this.handler, TABLES.suppression, props.tables.suppression, 'readWrite');
-    bindSecret(this.handler, SIGNING_KEYS_ENV, props.signingKeys);
   }
 }

@@ -2,9 +2,9 @@ import { Duration } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DLQ_RETENTION_DAYS, type QueueSpec } from '../resources';
+import { VISIBILITY_TO_TIMEOUT_RATIO } from '../spec';
 
-/** AWS advises a source-queue visibility timeout of at least this many times the consumer's timeout. */
-export const VISIBILITY_TO_TIMEOUT_RATIO = 6;
+export { VISIBILITY_TO_TIMEOUT_RATIO };
 
 export interface WorkQueueProps {
   /** The queue's settings (receive count before dead-lettering, retention), e.g. `QUEUES.send`. */

@@ -9,12 +9,24 @@ import { describe, expect, it } from 'vitest';
 import { Dispatch, type DispatchProps } from '../../lib/constructs/dispatch';
 import { SesEvents } from '../../lib/constructs/ses-events';
 import { SesEventsTopic } from '../../lib/constructs/ses-events-topic';
+import { SpecFunction } from '../../lib/constructs/spec-function';
 import { MailrouteTables } from '../../lib/constructs/tables';
 import { TrackingDomain } from '../../lib/constructs/tracking-domain';
 import { WorkQueue } from '../../lib/constructs/work-queue';
 import { MailrouteStack } from '../../lib/mailroute-stack';
-import { QUEUES } from '../../lib/resources';
-import { logicalId, resource, testApp } from './stack-fixture';
+import { QUEUES, SES_EVENTS_BATCH_SIZE } from '../../lib/resources';
+import { paramsFor } from '../../lib/spec';
+import {
+  arnOf,
+  environmentOf,
+  logicalId,
+  permissionsOfRole,
+  refOf,
+  resource,
+  resourcesOfType,
+  roleIdOf,
+  testApp,
+} from './stack-fixture';
 
 /** A stack in an app that skips bundling: these tests only check synth-time validation. */
 const emptyStack = (): Stack => new Stack(testApp(), 'Test');
@@ -79,6 +91,61 @@ describe('SesEvents', () => {
     expect(() => new SesEvents(stack, 'SesEvents', { tables, queue: new Queue(stack, 'Queue'), softBounce })).toThrow(
       message,
     );
+  });
+});
+
+describe('SpecFunction', () => {
+  it('builds a function from its spec entry alone: variables, table grants and event source', () => {
+    const stack = emptyStack();
+    const { tables } = new MailrouteTables(stack, 'Tables');
+    const queue = new Queue(stack, 'Queue');
+    const built = new SpecFunction(stack, 'Consumer', {
+      name: 'sesEvents',
+      resources: { tables, queues: { sesEvents: queue }, secrets: {} },
+      params: paramsFor('sesEvents', {
+        retentionDays: 30,
+        providersJson: '',
+        publicBaseUrl: 'https://mail.example.com',
+        trackOpens: true,
+        trackClicks: true,
+        softBounce: { limit: 4, windowHours: 48 },
+      }),
+    });
+    const template = Template.fromStack(stack);
+    const fn = resource(template, logicalId(built.handler.function));
+    expect(environmentOf(fn)).toMatchObject({
+      TABLE_MESSAGES: refOf(logicalId(tables.messages)),
+      TABLE_SUPPRESSION: refOf(logicalId(tables.suppression)),
+      SOFT_BOUNCE_LIMIT: '4',
+      SOFT_BOUNCE_WINDOW_HOURS: '48',
+    });
+    const dynamo = permissionsOfRole(template, roleIdOf(built.handler)).filter((p) => p.action.startsWith('dynamodb:'));
+    expect(new Set(dynamo.map((p) => p.resource))).toEqual(
+      new Set([arnOf(logicalId(tables.messages)), arnOf(logicalId(tables.suppression))]),
+    );
+    const mappings = Object.values(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping'));
+    expect(mappings.map((m) => m.Properties)).toEqual([
+      expect.objectContaining({
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(queue), 'Arn'] },
+        FunctionName: { Ref: logicalId(built.handler.function) },
+        BatchSize: SES_EVENTS_BATCH_SIZE,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      }),
+    ]);
+    expect(built.eventSources.sesEvents).toBeDefined();
+  });
+
+  it('refuses to build without a resource its spec grants, naming it', () => {
+    const stack = emptyStack();
+    const { tables } = new MailrouteTables(stack, 'Tables');
+    expect(
+      () =>
+        new SpecFunction(stack, 'Consumer', {
+          name: 'tracking',
+          resources: { tables, queues: {}, secrets: {} },
+          params: {},
+        }),
+    ).toThrow(/Test\/Consumer: the spec grants the signingKeys secret, but it was not given to the construct/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dispatchConfig, ingestConfig, sesEventsConfig, trackingConfig } from '../../functions/config';
 import { DISPATCH_TIMEOUT_SECONDS, QUEUES, SES_EVENTS_TIMEOUT_SECONDS } from '../../lib/resources';
+import { type BoundResources, FUNCTION_NAMES, functionEnvironment, paramsFor, SPEC } from '../../lib/spec';
 import {
   type CfnResource,
   environmentOf,
@@ -41,6 +42,12 @@ describe('every Lambda function', () => {
     expect(Object.keys(functions).sort()).toEqual(
       [ingest, dispatch, sesEvents, tracking].map((construct) => logicalId(construct.handler.function)).sort(),
     );
+  });
+
+  it("is, for each function of the spec, the stack's construct of it (stack.functions)", () => {
+    const { ingest, dispatch, sesEvents, tracking } = s.stack;
+    expect(Object.keys(s.stack.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
+    expect(s.stack.functions).toEqual({ ingest, dispatch, sesEvents, tracking });
   });
 
   it('runs Node.js 22', () => {
@@ -248,5 +255,52 @@ describe('SES configuration set', () => {
   it("is what the dispatch function's SES_CONFIGURATION_SET names", () => {
     const dispatch = resource(s.template, logicalId(s.stack.dispatch.handler.function));
     expect(environmentOf(dispatch).SES_CONFIGURATION_SET).toBe(refOf(logicalId(s.stack.configurationSet)));
+  });
+});
+
+describe('the spec (lib/spec.ts)', () => {
+  /** A deployment and resource names as the local stack gives them (every optional value set). */
+  const deployment = {
+    retentionDays: 7,
+    providersJson: JSON.stringify({ providers: [{ id: 'ses', type: 'ses' }], chain: ['ses'] }),
+    sesConfigurationSet: 'local-set',
+    publicBaseUrl: 'https://mail.example.com',
+    trackOpens: false,
+    trackClicks: true,
+    softBounce: { limit: 2, windowHours: 12 },
+  };
+  const bound: BoundResources = {
+    tables: Object.fromEntries(
+      Object.entries(SPEC.tables).map(([name, t]) => [name, t.id]),
+    ) as BoundResources['tables'],
+    queues: Object.fromEntries(
+      Object.keys(SPEC.queues).map((name) => [name, `https://sqs.eu-west-1.amazonaws.com/123456789012/${name}`]),
+    ) as BoundResources['queues'],
+    secrets: { signingKeys: 'signing-keys' },
+  };
+
+  it.each(FUNCTION_NAMES)(
+    'gives %s, as the local stack builds it, exactly the variables the stack sets (but the common ones)',
+    (name) => {
+      const fn = resource(s.template, logicalId(s.stack.functions[name].handler.function));
+      const stackVariables = Object.keys(environmentOf(fn)).filter((key) => !COMMON.includes(key));
+      const specVariables = Object.keys(functionEnvironment(name, paramsFor(name, deployment), bound));
+      expect(specVariables.sort()).toEqual(stackVariables.sort());
+    },
+  );
+
+  it("builds environments the functions' own parsers accept, with the deployment's values", () => {
+    const env = (name: (typeof FUNCTION_NAMES)[number]) =>
+      functionEnvironment(name, paramsFor(name, deployment), bound);
+    expect(ingestConfig(env('ingest'))).toMatchObject({ retentionDays: 7, sendQueueUrl: bound.queues.send });
+    expect(dispatchConfig(env('dispatch'))).toMatchObject({
+      sesConfigurationSet: 'local-set',
+      maxReceiveCount: QUEUES.send.maxReceiveCount,
+      timeoutSeconds: DISPATCH_TIMEOUT_SECONDS,
+      trackDefaults: { opens: false, clicks: true },
+      signingKeysSecret: 'signing-keys',
+    });
+    expect(sesEventsConfig(env('sesEvents')).softBounce).toEqual({ limit: 2, windowHours: 12 });
+    expect(trackingConfig(env('tracking')).tables).toEqual({ messages: 'Messages', suppression: 'Suppression' });
   });
 });

@@ -1,0 +1,20 @@
+/**
+ * The partition keys behind each `ItemKeySet` of the spec (lib/spec.ts), built with the key builders
+ * the stores use, for the deployment's provider definitions.
+ */
+
+import { LIVE_SETTINGS_KEY } from '../../functions/core/keys';
+import type { ProvidersConfig } from '../../functions/core/providers';
+import type { ItemKeySet } from '../spec';
+import { dispatchRateWindowKeys, dispatchSettingsKeys } from './providers';
+
+export function itemKeys(set: ItemKeySet, providers: ProvidersConfig): string[] {
+  switch (set) {
+    case 'liveProviderSettings':
+      return [LIVE_SETTINGS_KEY];
+    case 'providerSettingsAndHealth':
+      return dispatchSettingsKeys(providers);
+    case 'providerRateWindows':
+      return dispatchRateWindowKeys(providers);
+  }
+}

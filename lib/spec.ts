@@ -1,0 +1,349 @@
+/**
+ * mailroute as one declarative spec: its functions, queues, tables, secrets, routes and event
+ * sources, as plain data (no AWS SDK, no CDK). The CDK stack (lib/mailroute-stack.ts), the local
+ * stack (bin/local/) and the monitoring construct all iterate it, so adding a queue with its
+ * consumer, or a route, is an entry here (or in lib/api-routes.ts) plus its use case.
+ *
+ * - tables and queues: lib/resources.ts (key schemas, TTL, DLQs, retention, visibility);
+ * - routes: lib/api-routes.ts (method, path and the function that serves each);
+ * - functions, secrets and event sources: below.
+ */
+import { DEFAULTS } from '../functions/core/defaults';
+import { API_ROUTES, type ApiFunction, type ApiRoute } from './api-routes';
+import {
+  DISPATCH_BATCH_SIZE,
+  DISPATCH_TIMEOUT_SECONDS,
+  QUEUES,
+  type QueueName,
+  type QueueSpec,
+  SES_EVENTS_BATCH_SIZE,
+  SES_EVENTS_TIMEOUT_SECONDS,
+  SES_EVENTS_TOPIC,
+  TABLES,
+  type TableName,
+} from './resources';
+
+export type { QueueName, QueueSpec, TableName, TableSpec } from './resources';
+
+/** DynamoDB item actions a scoped table grant may allow. */
+export type ItemAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
+
+/**
+ * Named sets of partition keys a function may reach in a shared table (IAM `dynamodb:LeadingKeys`).
+ * The CDK stack resolves each name with the key builders the stores use (lib/constructs/item-keys.ts),
+ * from the deployment's provider definitions.
+ * - `liveProviderSettings`: the live provider settings item;
+ * - `providerSettingsAndHealth`: that item and one health item per defined provider;
+ * - `providerRateWindows`: one rate-window item per defined provider.
+ */
+export type ItemKeySet = 'liveProviderSettings' | 'providerSettingsAndHealth' | 'providerRateWindows';
+
+/** Only some item actions, on only the items a key set names. */
+export interface ItemGrant {
+  readonly actions: readonly ItemAction[];
+  readonly keys: ItemKeySet;
+}
+
+/** read = Get/Query/Scan/BatchGet, write = Put/Update/Delete/BatchWrite (L2 grants), or an `ItemGrant`. */
+export type TableAccess = 'read' | 'write' | 'readWrite' | ItemGrant;
+
+/** A table a function uses: it gets the table's variable (`TABLES[table].env`) and the access. */
+export interface TableGrant {
+  readonly table: TableName;
+  readonly access: TableAccess;
+}
+
+/** send = SendMessage; consume = receive, delete, change visibility. */
+export type QueueAccess = 'send' | 'consume';
+
+/**
+ * A queue a function uses by URL: it gets the queue's variable (`QUEUES[queue].env`) and each access.
+ * A function that only consumes a queue through an event source needs no grant here (the event
+ * source grants what it needs, and the function never needs the URL).
+ */
+export interface QueueGrant {
+  readonly queue: QueueName;
+  readonly access: readonly QueueAccess[];
+}
+
+/** The secrets the stack creates, and the variable through which functions learn each one's ARN. */
+export const SECRETS = {
+  /** The keys that sign the links written into emails (lib/constructs/signing-keys.ts). */
+  signingKeys: { env: 'SIGNING_KEYS_SECRET' },
+} as const satisfies Record<string, { readonly env: string }>;
+
+export type SecretName = keyof typeof SECRETS;
+
+/**
+ * What a deployment supplies to function environments beyond tables, queues and secrets: the CDK
+ * stack from its props (cdk.json), the local stack from its options.
+ */
+export interface DeploymentParams {
+  /** Days a message record is kept. */
+  readonly retentionDays: number;
+  /** The provider definitions and default chain, as JSON (secrets by name). */
+  readonly providersJson: string;
+  /** The SES configuration set every email is sent with (none locally). */
+  readonly sesConfigurationSet?: string | undefined;
+  /** Base URL of the links written into emails (no trailing slash). */
+  readonly publicBaseUrl: string;
+  readonly trackOpens: boolean;
+  readonly trackClicks: boolean;
+  readonly softBounce: { readonly limit: number; readonly windowHours: number };
+}
+
+/** Parameters each function gets from its own spec entry. */
+export interface FunctionContext {
+  /** The function's timeout. */
+  readonly timeoutSeconds: number;
+  /** maxReceiveCount of the queue its event source consumes (0 for a function no queue invokes). */
+  readonly maxReceiveCount: number;
+}
+
+/** Everything a function's `env` may read; each function picks what it needs. */
+export type Params = DeploymentParams & FunctionContext;
+
+/**
+ * One Lambda function. `P` (a pick of `Params`) is what its environment needs beyond its tables,
+ * queues and secrets; `env` turns it into the variables that functions/config.ts parses.
+ */
+export interface FunctionSpec<P> {
+  /** The entry file (exports `handler`), relative to the repository root. */
+  readonly entry: string;
+  /** The function's name on the dashboard and in alarms. */
+  readonly label: string;
+  readonly description: string;
+  /** MiB. */
+  readonly memorySize: number;
+  readonly timeoutSeconds: number;
+  readonly tables: readonly TableGrant[];
+  readonly queues: readonly QueueGrant[];
+  readonly secrets: readonly SecretName[];
+  readonly env: (params: P) => Readonly<Record<string, string>>;
+}
+
+const fn = <P extends Partial<Params> = Record<never, never>>(spec: FunctionSpec<P>): FunctionSpec<P> => spec;
+
+export const FUNCTIONS = {
+  /** The keyed /v1 API and /health. */
+  ingest: fn<Pick<Params, 'retentionDays' | 'providersJson'>>({
+    entry: 'functions/handlers/ingest.ts',
+    label: 'ingest',
+    description: 'mailroute HTTP API: accepts, records and enqueues emails',
+    memorySize: 512,
+    timeoutSeconds: 10,
+    tables: [
+      { table: 'messages', access: 'readWrite' },
+      { table: 'idempotency', access: 'readWrite' },
+      // API keys and provider health are read; PUT /v1/settings/providers writes the live settings item,
+      // and no other (the API keys are written by the operator's tooling, never by the API).
+      { table: 'settings', access: 'read' },
+      { table: 'settings', access: { actions: ['PutItem'], keys: 'liveProviderSettings' } },
+      // The suppression API (GET/PUT/DELETE /v1/suppressions/{email}).
+      { table: 'suppression', access: 'readWrite' },
+      // Per-API-key request counters: the function counts each key's requests per one-second window.
+      { table: 'rateWindows', access: 'readWrite' },
+    ],
+    queues: [{ queue: 'send', access: ['send'] }],
+    secrets: [],
+    env: (p) => ({ RETENTION_DAYS: String(p.retentionDays), PROVIDERS: p.providersJson }),
+  }),
+  /** The send queue's consumer: suppression check, claim, provider chain, record. */
+  dispatch: fn<
+    Pick<
+      Params,
+      | 'sesConfigurationSet'
+      | 'maxReceiveCount'
+      | 'timeoutSeconds'
+      | 'publicBaseUrl'
+      | 'trackOpens'
+      | 'trackClicks'
+      | 'providersJson'
+    >
+  >({
+    entry: 'functions/handlers/dispatch.ts',
+    label: 'dispatch',
+    description: 'mailroute dispatcher: sends queued emails through the provider chain',
+    memorySize: 512,
+    timeoutSeconds: DISPATCH_TIMEOUT_SECONDS,
+    tables: [
+      { table: 'messages', access: 'readWrite' },
+      { table: 'suppression', access: 'read' },
+      // The settings table also holds the API keys: only the live provider settings (read) and each
+      // provider's health item (read, counted and moved with UpdateItem).
+      { table: 'settings', access: { actions: ['BatchGetItem', 'UpdateItem'], keys: 'providerSettingsAndHealth' } },
+      // The rate-windows table also holds the API's per-key request counters: only the providers' windows.
+      { table: 'rateWindows', access: { actions: ['GetItem', 'UpdateItem'], keys: 'providerRateWindows' } },
+    ],
+    // It changes the visibility of messages it retries later (so it needs the URL), and puts a message
+    // waiting for provider capacity back on the queue as a delayed copy.
+    queues: [{ queue: 'send', access: ['consume', 'send'] }],
+    secrets: ['signingKeys'],
+    env: (p) => ({
+      ...(p.sesConfigurationSet === undefined ? {} : { SES_CONFIGURATION_SET: p.sesConfigurationSet }),
+      // On the last receive a failing message is marked failed.
+      SEND_MAX_RECEIVE_COUNT: String(p.maxReceiveCount),
+      // A claim older than the function's timeout was left by a dispatcher that stopped.
+      DISPATCH_TIMEOUT_SECONDS: String(p.timeoutSeconds),
+      PUBLIC_BASE_URL: p.publicBaseUrl,
+      // Deployment defaults for tracking HTML mail; a request may say otherwise.
+      TRACK_OPENS: String(p.trackOpens),
+      TRACK_CLICKS: String(p.trackClicks),
+      PROVIDERS: p.providersJson,
+    }),
+  }),
+  /** The SES events queue's consumer: delivery outcomes, suppression of bouncing and complaining addresses. */
+  sesEvents: fn<Pick<Params, 'softBounce'>>({
+    entry: 'functions/handlers/ses-events.ts',
+    label: 'ses-events',
+    description: 'mailroute SES events: records delivery outcomes, suppresses bouncing and complaining addresses',
+    memorySize: 256,
+    timeoutSeconds: SES_EVENTS_TIMEOUT_SECONDS,
+    tables: [
+      { table: 'messages', access: 'readWrite' },
+      { table: 'suppression', access: 'readWrite' },
+    ],
+    queues: [],
+    secrets: [],
+    env: (p) => ({
+      SOFT_BOUNCE_LIMIT: String(p.softBounce.limit),
+      SOFT_BOUNCE_WINDOW_HOURS: String(p.softBounce.windowHours),
+    }),
+  }),
+  /** The public links in emails: unsubscribe, open pixel, click redirect. */
+  tracking: fn({
+    entry: 'functions/handlers/tracking.ts',
+    label: 'tracking',
+    description: 'mailroute public links: verifies signed links, records opens and clicks, unsubscribes',
+    memorySize: 256,
+    // A recipient's browser or mail client is waiting.
+    timeoutSeconds: 5,
+    tables: [
+      { table: 'messages', access: 'readWrite' },
+      { table: 'suppression', access: 'readWrite' },
+    ],
+    queues: [],
+    secrets: ['signingKeys'],
+    env: () => ({}),
+  }),
+};
+
+export type FunctionName = keyof typeof FUNCTIONS;
+export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+
+/** What the deployment supplies to a function's environment (see `FunctionSpec`). */
+export type FunctionParams<N extends FunctionName> = Parameters<(typeof FUNCTIONS)[N]['env']>[0];
+
+/** A Lambda SQS event source mapping: the queue, the function it invokes, and how. */
+export interface EventSourceSpec {
+  readonly queue: QueueName;
+  readonly fn: FunctionName;
+  /** Messages per invocation. */
+  readonly batchSize: number;
+  /**
+   * Most concurrent invocations the event source starts (2..1000).
+   * @default - no limit but the function's
+   */
+  readonly maxConcurrency?: number;
+  /** The function reports partial batch failures (`batchItemFailures`). */
+  readonly reportBatchItemFailures: boolean;
+}
+
+export const EVENT_SOURCES: readonly EventSourceSpec[] = [
+  // maxConcurrency is the default of the stack's dispatchMaxConcurrency (cdk.json dispatch.maxConcurrency).
+  {
+    queue: 'send',
+    fn: 'dispatch',
+    batchSize: DISPATCH_BATCH_SIZE,
+    maxConcurrency: DEFAULTS.dispatch.maxConcurrency,
+    reportBatchItemFailures: true,
+  },
+  { queue: 'sesEvents', fn: 'sesEvents', batchSize: SES_EVENTS_BATCH_SIZE, reportBatchItemFailures: true },
+];
+
+/** The routes of the HTTP API, each with the function that serves it (lib/api-routes.ts). */
+export const ROUTES: readonly ApiRoute[] = API_ROUTES;
+
+/** What the monitoring construct watches beyond each queue's DLQ and each function's errors. */
+export const MONITORING = {
+  /** The queue whose oldest message says mail is late, and its runbook section. */
+  backlog: { queue: 'send', runbook: 'send-queue-backlog' },
+} as const satisfies { readonly backlog: { readonly queue: QueueName; readonly runbook: string } };
+
+/** The whole spec, for code that walks all of it. */
+export const SPEC = {
+  tables: TABLES,
+  queues: QUEUES,
+  topics: { sesEvents: SES_EVENTS_TOPIC },
+  secrets: SECRETS,
+  functions: FUNCTIONS,
+  eventSources: EVENT_SOURCES,
+  routes: ROUTES,
+  monitoring: MONITORING,
+} as const;
+
+/** The event sources that invoke a function. */
+export const eventSourcesOf = (name: FunctionName): EventSourceSpec[] => EVENT_SOURCES.filter((s) => s.fn === name);
+
+/** The event source that consumes a queue, if any (at most one per queue). */
+export function consumerOf(queue: QueueName): EventSourceSpec | undefined {
+  const consumers = EVENT_SOURCES.filter((s) => s.queue === queue);
+  if (consumers.length > 1)
+    throw new Error(`spec: queue "${queue}" has ${consumers.length} event sources; give it one`);
+  return consumers[0];
+}
+
+/** The queues that have a consumer: each gets a DLQ alarm. */
+export const consumedQueues = (): QueueName[] =>
+  (Object.keys(QUEUES) as QueueName[]).filter((queue) => consumerOf(queue) !== undefined);
+
+/** AWS advises a source-queue visibility timeout of at least this many times the consumer's timeout. */
+export const VISIBILITY_TO_TIMEOUT_RATIO = 6;
+
+/** The timeout of the function that consumes the queue, in seconds (a queue nothing consumes: none). */
+export function consumerTimeoutSeconds(queue: QueueName): number | undefined {
+  const consumer = consumerOf(queue);
+  return consumer && FUNCTIONS[consumer.fn].timeoutSeconds;
+}
+
+/** The queue's visibility timeout: its spec's, or six times its consumer's timeout. */
+export function visibilityTimeoutSeconds(queue: QueueName): number {
+  const spec: QueueSpec = QUEUES[queue];
+  return spec.visibilityTimeoutSeconds ?? VISIBILITY_TO_TIMEOUT_RATIO * (consumerTimeoutSeconds(queue) ?? 30);
+}
+
+/** A function's parameters in a deployment: the deployment's, and those of its own spec entry. */
+export function paramsFor(name: FunctionName, deployment: DeploymentParams): Params {
+  const source = eventSourcesOf(name)[0];
+  return {
+    ...deployment,
+    timeoutSeconds: FUNCTIONS[name].timeoutSeconds,
+    maxReceiveCount: source ? QUEUES[source.queue].maxReceiveCount : 0,
+  };
+}
+
+/** Names of the tables, queues and secrets as a deployment sees them (CDK tokens, or local names). */
+export interface BoundResources {
+  readonly tables: { readonly [K in TableName]: string };
+  readonly queues: { readonly [K in QueueName]: string };
+  readonly secrets: { readonly [K in SecretName]: string };
+}
+
+/**
+ * A function's environment as the spec defines it: a variable per table, queue and secret it is
+ * granted, and the variables of its deployment parameters. The CDK stack sets the same variables
+ * through `bindTable` / `bindQueue` / `bindSecret` (lib/constructs/spec-function.ts); the local stack
+ * passes this map through the function's own config parser (functions/config.ts).
+ */
+export function functionEnvironment(name: FunctionName, params: Params, bound: BoundResources): Record<string, string> {
+  const spec: FunctionSpec<Params> = FUNCTIONS[name];
+  return {
+    ...spec.env(params),
+    ...Object.fromEntries(spec.tables.map((g) => [TABLES[g.table].env, bound.tables[g.table]])),
+    ...Object.fromEntries(spec.queues.map((g) => [QUEUES[g.queue].env, bound.queues[g.queue]])),
+    ...Object.fromEntries(spec.secrets.map((s) => [SECRETS[s].env, bound.secrets[s]])),
+  };
+}
+
+/** The functions that serve routes of the HTTP API. */
+export const API_FUNCTIONS = [...new Set(ROUTES.map((r) => r.fn))] as ApiFunction[];
