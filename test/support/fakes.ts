@@ -2,7 +2,13 @@
 import { ProviderChain } from '../../functions/app/provider-chain';
 import type { SendOutcome } from '../../functions/core/dispatch';
 import { RETRIES_EXHAUSTED } from '../../functions/core/dispatch';
-import { type BucketCounts, type CircuitState, HEALTHY, type ProviderHealth } from '../../functions/core/health';
+import {
+  type BucketCounts,
+  type CircuitPolicy,
+  type CircuitState,
+  HEALTHY,
+  type ProviderHealth,
+} from '../../functions/core/health';
 import { MAX_EVENTS, type MessageEvent, type MessageRecord, type Status } from '../../functions/core/message';
 import type { AnyProviderDef, LiveSettings } from '../../functions/core/providers';
 import { grant, type RateWindow, slotOf, utilization } from '../../functions/core/rate-window';
@@ -322,6 +328,7 @@ export function memoryChain(
     windows?: MemoryRateWindows;
     now?: () => number;
     cacheMs?: number;
+    circuit?: Partial<CircuitPolicy>;
   } = {},
 ) {
   const settings = options.settings ?? new MemoryProviderSettings();
@@ -340,6 +347,7 @@ export function memoryChain(
     windows,
     ...(options.now ? { now: options.now } : {}),
     ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}),
+    ...(options.circuit ? { circuit: options.circuit } : {}),
   });
   return { chain, settings, windows, defs };
 }
