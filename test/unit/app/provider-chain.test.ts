@@ -4,50 +4,31 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { createDispatchHandler } from '../../../functions/app/dispatch';
 import type { SendOutcome } from '../../../functions/core/dispatch';
-import { SendEmailBody, toQueuedEmail } from '../../../functions/core/email';
 import { CIRCUIT } from '../../../functions/core/health';
-import { newRecord } from '../../../functions/core/message';
 import type { QueuedEmail } from '../../../functions/core/queued-email';
 import { maxInAnyInterval, type RateWindow } from '../../../functions/core/rate-window';
 import type { EmailProvider } from '../../../functions/ports';
-import { StaticSigningKeys } from '../../../functions/store/secrets';
+import { DispatchWorld, dispatcher as dispatchHandler, run } from '../../support/dispatch';
 import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
-import {
-  MemoryMessageStore,
-  type MemoryProviderSettings,
-  MemoryQueue,
-  MemoryRateWindows,
-  MemorySuppression,
-  MemoryVisibility,
-  memoryChain,
-  ScriptedProvider,
-} from '../../support/fakes';
+import type { MemoryMessageStore, MemoryProviderSettings, MemoryQueue, MemoryVisibility } from '../../support/fakes';
+import { MemoryRateWindows, ScriptedProvider } from '../../support/fakes';
 
-const KEYRING = { current: 'k1', keys: { k1: 'test-signing-key-0123456789abcdef0123' } };
 let clock: number;
+let world: DispatchWorld;
 let messages: MemoryMessageStore;
 let visibility: MemoryVisibility;
 let queue: MemoryQueue;
 
 beforeEach(() => {
   clock = Date.parse('2026-11-22T10:00:00Z');
-  messages = new MemoryMessageStore();
-  visibility = new MemoryVisibility();
-  queue = new MemoryQueue();
+  world = new DispatchWorld();
+  ({ messages, visibility, queue } = world);
   warnings.length = 0;
 });
 
 /** A queued email and its record; `pin` as left by an earlier ambiguous send through that provider. */
-function queued(id: string, pin?: string): QueuedEmail {
-  const q = toQueuedEmail(
-    id,
-    SendEmailBody.parse({ from: 'app@example.com', to: 'user@example.org', subject: 'Hi', text: 'x' }),
-  );
-  messages.items.set(id, { ...newRecord({ ...q, apiKey: 'app' }, new Date(clock), 30), ...(pin ? { pin } : {}) });
-  return q;
-}
+const queued = (id: string, pin?: string): QueuedEmail => world.queued(id, {}, { at: clock, ...(pin ? { pin } : {}) });
 
 const provider = (id: string, outcome: (n: number) => SendOutcome, idempotent = true) =>
   new ScriptedProvider((_e, n) => outcome(n), id, idempotent);
@@ -67,26 +48,14 @@ function dispatcher(
     windows?: MemoryRateWindows;
   } = {},
 ) {
-  const wiring = memoryChain(providers, { ...options, now: () => clock, cacheMs: 0 });
-  const handler = createDispatchHandler({
-    messages,
-    suppression: new MemorySuppression(),
-    chain: wiring.chain,
-    queue,
-    visibility,
-    links: { baseUrl: 'https://mail.example.com', keys: new StaticSigningKeys(KEYRING) },
-    trackDefaults: { opens: false, clicks: false },
-    maxReceiveCount: 5,
-    timeoutSeconds: 30,
+  return dispatchHandler(world, providers, {
+    ...options,
     now: () => clock,
-    random: () => 0,
+    cacheMs: 0,
+    trackDefaults: { opens: false, clicks: false },
     logger,
   });
-  return { handler, ...wiring };
 }
-
-const run = (handler: ReturnType<typeof dispatcher>['handler'], ...emails: QueuedEmail[]) =>
-  handler(sqsEvent(...emails.map((e, i) => sqsRecord(e, { messageId: `m-${e.id}-${i}` }))), lambdaContext());
 
 describe('fail-over', () => {
   for (const kind of ['down', 'throttled', 'broken'] as const) {
