@@ -100,8 +100,11 @@ export function providerChain(
   });
 }
 
-/** A queue's name: the last path segment of its URL (in AWS and on the local emulator alike). */
-const queueNameOfUrl = (url: string): string => new URL(url).pathname.split('/').filter(Boolean).at(-1) ?? '';
+/**
+ * A queue's name: the last path segment of its URL (in AWS and on the local emulator alike; not
+ * parsed with URL, which refuses the emulator's host names such as sqs.us-east-1.127.0.0.1).
+ */
+const queueNameOfUrl = (url: string): string => (url.split(/[?#]/)[0] ?? '').split('/').filter(Boolean).at(-1) ?? '';
 /** A queue's name: the last segment of its ARN (arn:aws:sqs:region:account:name). */
 const queueNameOfArn = (arn: string): string => arn.slice(arn.lastIndexOf(':') + 1);
 

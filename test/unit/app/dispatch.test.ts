@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SendOutcome } from '../../../functions/core/dispatch';
@@ -262,5 +263,26 @@ describe('dispatch', () => {
       status: 'failed',
       reason: 'retries exhausted: Secrets Manager unavailable',
     });
+  });
+});
+
+describe('a settle that fails on the last receive', () => {
+  it('is logged at error level and counted, never swallowed', async () => {
+    const metrics = new Metrics({ namespace: 'Test' });
+    const names = vi.spyOn(metrics, 'addMetric');
+    const logger = new Logger({ serviceName: 'test' });
+    const errors = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const handler = dispatcher(new ScriptedProvider(), () => NOW, metrics, {
+      keys: { keyring: async () => Promise.reject(new Error('Secrets Manager unavailable')) },
+      logger,
+    });
+    messages.settleQueued = async () => Promise.reject(new Error('DynamoDB unavailable'));
+    const q = queued('a', { html: '<p>x</p>' });
+    const res = await handler(sqsEvent(sqsRecord(q, { messageId: 'm', receiveCount: 5 })), lambdaContext());
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm' }]);
+    expect(names.mock.calls.map((c) => c[0])).toContain('SettleFailures');
+    expect(errors.mock.calls.map((c) => c[0])).toContain(
+      'message record not settled on its last receive; its message goes to the dead-letter queue',
+    );
   });
 });

@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SendOutcome } from '../../../functions/core/dispatch';
-import { CIRCUIT } from '../../../functions/core/health';
+import { CIRCUIT, type CircuitPolicy } from '../../../functions/core/health';
 import type { QueuedEmail } from '../../../functions/core/queued-email';
 import { maxInAnyInterval, type RateWindow } from '../../../functions/core/rate-window';
 import type { EmailProvider } from '../../../functions/ports';
@@ -46,6 +46,7 @@ function dispatcher(
     limits?: Record<string, RateWindow[]>;
     settings?: MemoryProviderSettings;
     windows?: MemoryRateWindows;
+    circuit?: Partial<CircuitPolicy>;
   } = {},
 ) {
   return dispatchHandler(world, providers, {
@@ -297,6 +298,27 @@ describe('circuits', () => {
     expect(a.calls).toHaveLength(1);
     expect(settings.health.get('a')).toMatchObject({ state: 'open' });
     expect(settings.health.get('a')?.untilMs).toBeGreaterThan(clock);
+  });
+
+  it('follows injected circuit timings: a short cool-down, then a probe whose batch-mates look again soon', async () => {
+    let healthy = false;
+    const a = provider('a', (n) =>
+      healthy ? { kind: 'accepted', providerMessageId: `a-${n}` } : { kind: 'broken', reason: '401' },
+    );
+    const { handler, settings } = dispatcher([a], { circuit: { coolDownSeconds: 2, probeRecheckSeconds: 1 } });
+    await run(handler, queued('m1'));
+    expect(settings.health.get('a')).toMatchObject({ state: 'open', untilMs: clock + 2_000 });
+    // Open: the next message waits for the injected cool-down, not the default one.
+    await run(handler, queued('m2'));
+    expect(queue.sent.at(-1)?.delaySeconds).toBe(2);
+
+    clock += 2_000;
+    healthy = true;
+    await run(handler, queued('p1'), queued('p2'));
+    expect(a.calls).toHaveLength(2); // m1, then exactly one probe
+    expect(settings.health.get('a')?.state).toBe('closed');
+    // The other message of the probe's batch looks again after the injected re-check.
+    expect(queue.sent.at(-1)?.delaySeconds).toBe(1);
   });
 
   it('with every circuit open, messages wait (not failed) until the first cool-down ends', async () => {
