@@ -35,6 +35,7 @@ import { DEFAULT_PROVIDERS, type DispatchConfig, type IngestConfig } from '../fu
 import type { ChainConfig } from '../functions/core/providers';
 import type { Keyring } from '../functions/core/signing';
 import {
+  type ChainOptions,
   dispatchDeps,
   ingestDeps,
   SES_CLIENT_OPTIONS,
@@ -91,6 +92,8 @@ export interface LocalStackOptions {
   readonly providers?: ChainConfig;
   /** How long dispatchers cache the live provider settings. @default 30000 */
   readonly settingsCacheMs?: number;
+  /** Circuit timings over the defaults (CIRCUIT in functions/core/health.ts), e.g. short ones in tests. */
+  readonly circuit?: ChainOptions['circuit'];
 }
 
 export interface LocalStack {
@@ -513,6 +516,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             return simulator;
           },
           ...(options.settingsCacheMs !== undefined ? { cacheMs: options.settingsCacheMs } : {}),
+          ...(options.circuit ? { circuit: options.circuit } : {}),
         },
       ),
     );
