@@ -5,9 +5,10 @@
  * the deployment ask (tracking changes only the links it tracks, DESIGN §2.7).
  *
  * One preparer serves one batch: the signing keys are read once per batch, and only when an email
- * of it needs them.
+ * of it needs them; HTML is parsed once per batch for every email that shares it (a newsletter's
+ * batch), each email getting its own signed links written into the same plan.
  */
-import { rewriteHtml } from '../core/html-tracking';
+import { applyTracking, planTracking, type TrackingPlan } from '../core/html-tracking';
 import { TRANSACTIONAL } from '../core/message';
 import type { QueuedEmail } from '../core/queued-email';
 import { type Recipients, recipientKey } from '../core/recipients';
@@ -30,6 +31,16 @@ export function outboundPreparer(deps: OutboundDeps, now: () => number): Prepare
   let ring: Promise<Keyring> | undefined;
   // Read once per batch; a failed read fails this batch's emails that need the keys, the next batch reads again.
   const keyring = () => (ring ??= deps.links.keys.keyring());
+  // Where tracking edits each distinct HTML of the batch (a plan depends on the HTML alone).
+  const plans = new Map<string, TrackingPlan>();
+  const planOf = (html: string): TrackingPlan => {
+    let plan = plans.get(html);
+    if (!plan) {
+      plan = planTracking(html);
+      plans.set(html, plan);
+    }
+    return plan;
+  };
 
   /** Non-transactional mail (one recipient, enforced by the API) gets a signed one-click unsubscribe link. */
   async function withUnsubscribe(email: QueuedEmail): Promise<Record<string, string>> {
@@ -50,7 +61,7 @@ export function outboundPreparer(deps: OutboundDeps, now: () => number): Prepare
     if (!opens && !clicks) return html;
     const ring = await keyring();
     const s = Math.floor(now() / 1000);
-    return rewriteHtml(html, {
+    return applyTracking(html, planOf(html), {
       ...(opens ? { pixelUrl: `${base}/o/${sign({ k: 'o', m: email.id, s }, ring)}` } : {}),
       ...(clicks
         ? {
