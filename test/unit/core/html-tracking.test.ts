@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { applyTracking, pixelTag, planTracking, rewriteHtml } from '../../../functions/core/html-tracking';
 
 const newsletter = readFileSync(join(import.meta.dirname, '../../fixtures/html/newsletter.html'), 'utf8');
