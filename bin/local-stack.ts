@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { DEFAULT_PROVIDERS } from '../functions/config';
 import type { ChainConfig } from '../functions/core/providers';
 import type { Keyring } from '../functions/core/signing';
+import type { ChainOptions } from '../functions/handlers/wiring';
 import { eventSourcesOf, type QueueName, type TableName } from '../lib/spec';
 import { startApiGateway } from './local/api-gateway';
 import {
@@ -61,6 +62,8 @@ export interface LocalStackOptions {
   readonly providers?: ChainConfig;
   /** How long dispatchers cache the live provider settings. @default 30000 */
   readonly settingsCacheMs?: number;
+  /** Circuit timings over the defaults (CIRCUIT in functions/core/health.ts), e.g. short ones in tests. */
+  readonly circuit?: ChainOptions['circuit'];
 }
 
 /** Each queue's URL by its spec name, and its DLQ's as `<name>Dlq` (`send`, `sendDlq`, …). */
@@ -129,6 +132,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       keyring,
       providers,
       ...(options.settingsCacheMs !== undefined ? { settingsCacheMs: options.settingsCacheMs } : {}),
+      ...(options.circuit ? { circuit: options.circuit } : {}),
     });
 
     const pollerSqs = sqsClient(emulators, options.onAwsRequest);

@@ -19,7 +19,13 @@ import { dispatchConfig, ingestConfig, sesEventsConfig, trackingConfig } from '.
 import { DEFAULTS } from '../../functions/core/defaults';
 import type { ChainConfig, ProviderDef, ProvidersConfig } from '../../functions/core/providers';
 import type { Keyring } from '../../functions/core/signing';
-import { dispatchDeps, ingestDeps, sesEventsDeps, trackingDeps } from '../../functions/handlers/wiring';
+import {
+  type ChainOptions,
+  dispatchDeps,
+  ingestDeps,
+  sesEventsDeps,
+  trackingDeps,
+} from '../../functions/handlers/wiring';
 import { StaticSigningKeys } from '../../functions/store/secrets';
 import {
   type BoundResources,
@@ -98,6 +104,8 @@ export interface LocalWiringOptions {
   readonly providers: ChainConfig;
   /** How long dispatchers cache the live provider settings. */
   readonly settingsCacheMs?: number;
+  /** Circuit timings over the defaults. */
+  readonly circuit?: ChainOptions['circuit'];
 }
 
 export interface LocalFunctions {
@@ -143,6 +151,7 @@ export function wireFunctions(options: LocalWiringOptions): LocalFunctions {
           return simulator;
         },
         ...(options.settingsCacheMs !== undefined ? { cacheMs: options.settingsCacheMs } : {}),
+        ...(options.circuit ? { circuit: options.circuit } : {}),
       },
     ),
   );

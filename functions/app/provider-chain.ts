@@ -9,15 +9,15 @@
  *   room for every message of the batch still waiting (one conditional write), the others draw
  *   from that pool. A pool that could not be filled marks the provider full for the batch.
  * - Outcomes are counted in the process and written (one update per provider) after a batch with
- *   an error, or once per 10 s otherwise; a broken configuration, or an error rate over the
+ *   an error, or once per health bucket (10 s) otherwise; a broken configuration, or an error rate over the
  *   threshold, opens the provider's circuit for every dispatcher.
  */
 import type { SendOutcome } from '../core/dispatch';
 import {
   availability,
-  BUCKET_MS,
   bucketOf,
-  CIRCUIT,
+  type CircuitPolicy,
+  circuitPolicy,
   HEALTHY,
   isProviderError,
   openUntil,
@@ -39,6 +39,8 @@ export interface ProviderChainDeps {
   readonly windows: RateWindowStore;
   /** How long live settings and health are cached. @default 30000 */
   readonly cacheMs?: number;
+  /** Circuit thresholds and timings (cool-down, probe lease and re-check, bucket size). @default CIRCUIT */
+  readonly circuit?: Partial<CircuitPolicy>;
   readonly now?: () => number;
 }
 
@@ -62,10 +64,13 @@ export class ProviderChain {
   private readonly throttledUntil = new Map<string, number>();
   private readonly now: () => number;
   private readonly cacheMs: number;
+  /** The circuit policy in effect: the defaults with the deployment's (or a test's) overrides. */
+  readonly circuit: CircuitPolicy;
 
   constructor(private readonly deps: ProviderChainDeps) {
     this.now = deps.now ?? Date.now;
     this.cacheMs = deps.cacheMs ?? SETTINGS_CACHE_MS;
+    this.circuit = circuitPolicy(deps.circuit);
   }
 
   get definitions(): readonly AnyProviderDef[] {
@@ -126,7 +131,7 @@ export class ProviderChain {
 
   /**
    * Outcome counts not yet written, per provider, kept across batches: a batch with an error
-   * writes at once; successes alone are written at most once per bucket (10 s) per process, so
+   * writes at once; successes alone are written at most once per bucket (10 s by default) per process, so
    * healthy traffic costs next to no writes.
    */
   private readonly unwritten = new Map<string, { attempts: number; errors: number; since: number }>();
@@ -143,7 +148,7 @@ export class ProviderChain {
   takeDue(nowMs: number): [string, { attempts: number; errors: number }][] {
     const due: [string, { attempts: number; errors: number }][] = [];
     for (const [id, t] of this.unwritten) {
-      if (t.errors > 0 || nowMs - t.since >= BUCKET_MS) {
+      if (t.errors > 0 || nowMs - t.since >= this.circuit.bucketMs) {
         due.push([id, { attempts: t.attempts, errors: t.errors }]);
         this.unwritten.delete(id);
       }
@@ -223,7 +228,7 @@ export class BatchRouting {
     const a = availability(h, nowMs);
     // A probe in flight (ours or another dispatcher's) is answered within seconds, not its
     // whole lease: look again soon rather than at the lease's end.
-    const probing = nowMs + CIRCUIT.probeRecheckSeconds * 1000;
+    const probing = nowMs + this.chain.circuit.probeRecheckSeconds * 1000;
     if (a.kind === 'skip') times.push(h.state === 'half-open' ? Math.min(a.untilMs, probing) : a.untilMs);
     if (a.kind === 'probe') times.push(probing);
     return Math.max(nowMs + 1000, ...times);
@@ -239,7 +244,7 @@ export class BatchRouting {
     let probe = false;
     if (a.kind === 'probe') {
       if (!(await this.winProbe(c, nowMs))) {
-        return { ok: false, untilMs: nowMs + CIRCUIT.probeLeaseSeconds * 1000, why: 'circuit' };
+        return { ok: false, untilMs: nowMs + this.chain.circuit.probeLeaseSeconds * 1000, why: 'circuit' };
       }
       probe = true;
     }
@@ -263,7 +268,7 @@ export class BatchRouting {
     const won = await this.deps.settings.moveCircuit(
       c.id,
       { state: h.state, dueBy: nowMs },
-      { state: 'half-open', untilMs: nowMs + CIRCUIT.probeLeaseSeconds * 1000 },
+      { state: 'half-open', untilMs: nowMs + this.chain.circuit.probeLeaseSeconds * 1000 },
     );
     if (!won) this.probes.set(c.id, 'lost');
     return won;
@@ -318,12 +323,12 @@ export class BatchRouting {
       const ok = !isProviderError(outcome.kind);
       const to = ok
         ? ({ state: 'closed', sinceMs: nowMs } as const)
-        : ({ state: 'open', untilMs: openUntil(nowMs), reason: reasonOf(outcome) } as const);
+        : ({ state: 'open', untilMs: openUntil(nowMs, this.chain.circuit), reason: reasonOf(outcome) } as const);
       this.move(c.id, { state: 'half-open' }, to, { ...h, ...to, buckets: ok ? {} : h.buckets });
       return;
     }
     if (outcome.kind === 'broken' && h.state === 'closed') {
-      const to = { state: 'open', untilMs: openUntil(nowMs), reason: reasonOf(outcome) } as const;
+      const to = { state: 'open', untilMs: openUntil(nowMs, this.chain.circuit), reason: reasonOf(outcome) } as const;
       this.move(c.id, { state: 'closed' }, to, { ...h, ...to });
     }
   }
@@ -378,7 +383,8 @@ export class BatchRouting {
    */
   async flush(): Promise<void> {
     const nowMs = this.now();
-    const bucket = bucketOf(nowMs);
+    const policy = this.chain.circuit;
+    const bucket = bucketOf(nowMs, policy.bucketMs);
     // A probe won but never sent would hold the circuit half-open for its whole lease: give it
     // up (open, due at once), quietly: the circuit did not open again.
     for (const [id, state] of this.probes) {
@@ -392,12 +398,12 @@ export class BatchRouting {
     await Promise.allSettled(
       this.chain.takeDue(nowMs).map(async ([id, counts]) => {
         const before = this.chain.healthOf(id);
-        const after = await this.deps.settings.recordOutcomes(id, bucket, counts, staleBuckets(before, nowMs));
+        const after = await this.deps.settings.recordOutcomes(id, bucket, counts, staleBuckets(before, nowMs, policy));
         this.chain.learn(id, after);
-        if (tooManyErrors(after, nowMs)) {
-          const r = recent(after, nowMs);
-          const reason = `error rate ${Math.round(r.errorRate * 100)}% (${r.errors} of ${r.attempts} in ${CIRCUIT.windowMinutes} min)`;
-          const to = { state: 'open', untilMs: openUntil(nowMs), reason } as const;
+        if (tooManyErrors(after, nowMs, policy)) {
+          const r = recent(after, nowMs, policy);
+          const reason = `error rate ${Math.round(r.errorRate * 100)}% (${r.errors} of ${r.attempts} in ${policy.windowMinutes} min)`;
+          const to = { state: 'open', untilMs: openUntil(nowMs, policy), reason } as const;
           this.chain.learn(id, { ...after, ...to });
           if (await this.deps.settings.moveCircuit(id, { state: 'closed' }, to))
             this.circuitChanges.push({ id, state: 'open', reason });

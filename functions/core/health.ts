@@ -1,6 +1,6 @@
 /**
  * Provider health and its circuit (DESIGN §3), as pure functions. Outcomes are counted in
- * 10-second buckets; a circuit opens on a high recent error rate (with a minimum volume) or at once on a
+ * buckets (10 s by default); a circuit opens on a high recent error rate (with a minimum volume) or at once on a
  * broken configuration, stays open for a cool-down, then lets exactly one dispatcher probe with
  * one message (half-open): success closes it, failure opens it again.
  */
@@ -21,46 +21,77 @@ export interface ProviderHealth {
   readonly reason?: string | undefined;
   /** When the circuit last closed: outcomes before it no longer count. */
   readonly sinceMs?: number | undefined;
-  /** Outcomes per 10-second bucket (epoch milliseconds / 10 000 → counts). */
+  /** Outcomes per bucket (epoch milliseconds / CircuitPolicy.bucketMs → counts). */
   readonly buckets: Readonly<Record<number, BucketCounts>>;
 }
 
-export const CIRCUIT = {
-  /** Recent = the last 5 minutes. */
-  windowMinutes: 5,
+/**
+ * How circuits count and when they move. Every option has today's production value in CIRCUIT;
+ * tests and the local stack may pass shorter timings (ProviderChainDeps.circuit).
+ */
+export interface CircuitPolicy {
+  /** Recent = the last this many minutes. */
+  readonly windowMinutes: number;
   /** No circuit opens on fewer attempts than this (one bad send is not a pattern). */
-  minAttempts: 5,
+  readonly minAttempts: number;
   /** Error share that opens the circuit. */
+  readonly openAtErrorRate: number;
+  /** How long an opened circuit stays open before a probe. */
+  readonly coolDownSeconds: number;
+  /** How long one dispatcher holds the probe before another may try. */
+  readonly probeLeaseSeconds: number;
+  /** When waiting on a probe's result, look again after this long. */
+  readonly probeRecheckSeconds: number;
+  /** Outcomes are counted in buckets of this many milliseconds. */
+  readonly bucketMs: number;
+}
+
+/** The production circuit policy: the defaults of every option, defined once. */
+export const CIRCUIT = {
+  windowMinutes: 5,
+  minAttempts: 5,
   openAtErrorRate: 0.5,
   coolDownSeconds: 30,
-  /** How long one dispatcher holds the probe before another may try. */
   probeLeaseSeconds: 60,
-  /** When waiting on a probe's result, look again after this long. */
   probeRecheckSeconds: 5,
-} as const;
+  bucketMs: 10_000,
+} as const satisfies CircuitPolicy;
+
+/** The policy with `overrides` over the defaults; refuses values that would stall every circuit. */
+export function circuitPolicy(overrides: Partial<CircuitPolicy> = {}): CircuitPolicy {
+  const policy = { ...CIRCUIT, ...overrides };
+  for (const [name, value] of Object.entries(policy)) {
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`circuit policy: ${name} must be a positive number`);
+  }
+  if (policy.openAtErrorRate > 1) throw new Error('circuit policy: openAtErrorRate must be at most 1');
+  return policy;
+}
 
 export const HEALTHY: ProviderHealth = { state: 'closed', buckets: {} };
 
-/** Outcomes are counted in 10-second buckets. */
-export const BUCKET_MS = 10_000;
-const WINDOW_BUCKETS = (CIRCUIT.windowMinutes * 60_000) / BUCKET_MS;
+const windowBuckets = (p: CircuitPolicy) => Math.max(1, Math.round((p.windowMinutes * 60_000) / p.bucketMs));
 
-export const bucketOf = (ms: number): number => Math.floor(ms / BUCKET_MS);
+export const bucketOf = (ms: number, bucketMs: number = CIRCUIT.bucketMs): number => Math.floor(ms / bucketMs);
 
 /** Outcomes that count against a provider's health: it did not take a message it should have. */
 export const isProviderError = (kind: SendOutcome['kind']): boolean =>
   kind === 'throttled' || kind === 'down' || kind === 'broken' || kind === 'ambiguous';
 
 /** Attempts, errors and error rate over the recent buckets (since the circuit last closed). */
-export function recent(h: ProviderHealth, nowMs: number): BucketCounts & { readonly errorRate: number } {
-  const now = bucketOf(nowMs);
+export function recent(
+  h: ProviderHealth,
+  nowMs: number,
+  policy: CircuitPolicy = CIRCUIT,
+): BucketCounts & { readonly errorRate: number } {
+  const now = bucketOf(nowMs, policy.bucketMs);
+  const size = windowBuckets(policy);
   // The bucket the circuit closed in holds outcomes from before: only later buckets count.
-  const since = h.sinceMs === undefined ? Number.NEGATIVE_INFINITY : bucketOf(h.sinceMs) + 1;
+  const since = h.sinceMs === undefined ? Number.NEGATIVE_INFINITY : bucketOf(h.sinceMs, policy.bucketMs) + 1;
   let attempts = 0;
   let errors = 0;
   for (const [k, c] of Object.entries(h.buckets)) {
     const m = Number(k);
-    if (m > now - WINDOW_BUCKETS && m <= now && m >= since) {
+    if (m > now - size && m <= now && m >= since) {
       attempts += c.attempts;
       errors += c.errors;
     }
@@ -68,16 +99,16 @@ export function recent(h: ProviderHealth, nowMs: number): BucketCounts & { reado
   return { attempts, errors, errorRate: attempts === 0 ? 0 : errors / attempts };
 }
 
-/** Minutes that no longer count (safe to remove). */
-export const staleBuckets = (h: ProviderHealth, nowMs: number): number[] =>
+/** Buckets that no longer count (safe to remove). */
+export const staleBuckets = (h: ProviderHealth, nowMs: number, policy: CircuitPolicy = CIRCUIT): number[] =>
   Object.keys(h.buckets)
     .map(Number)
-    .filter((m) => m <= bucketOf(nowMs) - WINDOW_BUCKETS);
+    .filter((m) => m <= bucketOf(nowMs, policy.bucketMs) - windowBuckets(policy));
 
 /** Whether a closed circuit should open, given its counts. */
-export function tooManyErrors(h: ProviderHealth, nowMs: number): boolean {
-  const r = recent(h, nowMs);
-  return h.state === 'closed' && r.attempts >= CIRCUIT.minAttempts && r.errorRate >= CIRCUIT.openAtErrorRate;
+export function tooManyErrors(h: ProviderHealth, nowMs: number, policy: CircuitPolicy = CIRCUIT): boolean {
+  const r = recent(h, nowMs, policy);
+  return h.state === 'closed' && r.attempts >= policy.minAttempts && r.errorRate >= policy.openAtErrorRate;
 }
 
 export type Availability =
@@ -95,4 +126,5 @@ export function availability(h: ProviderHealth, nowMs: number): Availability {
 }
 
 /** When a circuit opened now may be probed. */
-export const openUntil = (nowMs: number): number => nowMs + CIRCUIT.coolDownSeconds * 1000;
+export const openUntil = (nowMs: number, policy: CircuitPolicy = CIRCUIT): number =>
+  nowMs + policy.coolDownSeconds * 1000;

@@ -3,6 +3,10 @@
  * document is parsed with source locations, and only the `href` attributes of tracked links and
  * the pixel's insertion point change. Every other byte (tables, entities, comments, Outlook
  * conditional comments, formatting) stays as it was.
+ *
+ * In two steps: `planTracking` parses the document once and notes where tracking may edit it (it
+ * depends on the HTML alone, so emails that share their HTML, such as a newsletter's batch, share
+ * one plan); `applyTracking` writes one email's links and pixel into it, without parsing again.
  */
 import { parse } from 'parse5';
 
@@ -33,6 +37,24 @@ export interface Rewritten {
   readonly links: readonly string[];
 }
 
+/** A trackable link: where its `href` attribute is written, as what name, and its target. */
+export interface TrackableLink {
+  readonly start: number;
+  readonly end: number;
+  /** The attribute's name as written (HREF stays HREF). */
+  readonly name: string;
+  /** The target, entities decoded and spaces trimmed. */
+  readonly target: string;
+}
+
+/** Where tracking may edit one HTML document. */
+export interface TrackingPlan {
+  /** The trackable links in document (tree) order, each href of the source once. */
+  readonly links: readonly TrackableLink[];
+  /** Where the pixel goes: just before </body>, or the very end when the document has none. */
+  readonly pixelAt: number;
+}
+
 const attr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
 
 /** http(s) links are tracked; mailto:, tel:, in-page anchors and relative links are not. */
@@ -42,25 +64,23 @@ export function pixelTag(url: string): string {
   return `<img src="${attr(url)}" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px;" />`;
 }
 
-export function rewriteHtml(html: string, options: RewriteOptions): Rewritten {
+/** Parses `html` once and notes its trackable links and the pixel's place. */
+export function planTracking(html: string): TrackingPlan {
   const doc = parse(html, { sourceCodeLocationInfo: true }) as unknown as Node;
-  const edits: { start: number; end: number; text: string }[] = [];
-  const links: string[] = [];
+  const links: TrackableLink[] = [];
+  // The parser may build two elements from one tag (a link left open across a block is
+  // reconstructed after it): each href written in the source is one link, edited once.
+  const seen = new Set<number>();
   let bodyEnd: number | undefined;
 
   const visit = (node: Node) => {
-    if ((node.tagName === 'a' || node.tagName === 'area') && options.clickUrl) {
+    if (node.tagName === 'a' || node.tagName === 'area') {
       const href = node.attrs?.find((a) => a.name === 'href');
       const loc = node.sourceCodeLocation?.attrs?.href;
-      if (href && loc && isTrackable(href.value)) {
-        const target = href.value.trim();
-        const url = options.clickUrl(links.length, target);
-        if (url !== undefined) {
-          // Keep the attribute name as written (HREF stays HREF), replace the value.
-          const name = html.slice(loc.startOffset, loc.endOffset).split('=')[0]?.trim() ?? 'href';
-          edits.push({ start: loc.startOffset, end: loc.endOffset, text: `${name}="${attr(url)}"` });
-          links.push(target);
-        }
+      if (href && loc && !seen.has(loc.startOffset) && isTrackable(href.value)) {
+        seen.add(loc.startOffset);
+        const name = html.slice(loc.startOffset, loc.endOffset).split('=')[0]?.trim() ?? 'href';
+        links.push({ start: loc.startOffset, end: loc.endOffset, name, target: href.value.trim() });
       }
     }
     if (node.tagName === 'body' && node.sourceCodeLocation?.endTag)
@@ -69,14 +89,37 @@ export function rewriteHtml(html: string, options: RewriteOptions): Rewritten {
     if (node.content) visit(node.content); // <template>
   };
   visit(doc);
+  return { links, pixelAt: bodyEnd ?? html.length };
+}
 
-  if (options.pixelUrl) {
-    // Just before </body>, or at the very end when the document has none.
-    const at = bodyEnd ?? html.length;
-    edits.push({ start: at, end: at, text: pixelTag(options.pixelUrl) });
+/** Writes one email's tracking into `html` at the places `plan` (made from the same HTML) notes. */
+export function applyTracking(html: string, plan: TrackingPlan, options: RewriteOptions): Rewritten {
+  const edits: { start: number; end: number; text: string }[] = [];
+  const links: string[] = [];
+  if (options.clickUrl) {
+    for (const link of plan.links) {
+      const url = options.clickUrl(links.length, link.target);
+      if (url === undefined) continue;
+      edits.push({ start: link.start, end: link.end, text: `${link.name}="${attr(url)}"` });
+      links.push(link.target);
+    }
   }
+  if (options.pixelUrl) edits.push({ start: plan.pixelAt, end: plan.pixelAt, text: pixelTag(options.pixelUrl) });
+  if (edits.length === 0) return { html, links };
 
-  let out = html;
-  for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
-  return { html: out, links };
+  // Edits never overlap (one per href, the pixel between tags): in source order, join the
+  // untouched slices and the new text. (Tree order may differ, e.g. a link moved out of a table.)
+  edits.sort((a, b) => a.start - b.start);
+  let out = '';
+  let at = 0;
+  for (const e of edits) {
+    out += html.slice(at, e.start) + e.text;
+    at = e.end;
+  }
+  return { html: out + html.slice(at), links };
+}
+
+export function rewriteHtml(html: string, options: RewriteOptions): Rewritten {
+  if (!options.clickUrl && !options.pixelUrl) return { html, links: [] };
+  return applyTracking(html, planTracking(html), options);
 }

@@ -18,6 +18,11 @@ export const METRICS = {
   waited: 'CapacityWaits',
   /** Circuits opened (any provider; per provider see PROVIDER_METRICS.circuitOpen). */
   circuitOpened: 'CircuitOpened',
+  /**
+   * Records that could not be settled on their message's last receive (the settle, or an earlier
+   * write, failed): the message is in the dead-letter queue while its record is not final.
+   */
+  settleFailures: 'SettleFailures',
   delivered: 'EmailsDelivered',
   bounced: 'EmailsBounced',
   softBounced: 'SoftBounces',

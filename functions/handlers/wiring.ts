@@ -9,12 +9,13 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
-import type { DispatchDeps } from '../app/dispatch';
+import type { DispatchDeps, QueueRoute, QueueRoutes } from '../app/dispatch';
 import type { IngestDeps } from '../app/ingest';
 import { ProviderChain } from '../app/provider-chain';
 import type { SesEventsDeps } from '../app/ses-events';
 import type { TrackingDeps } from '../app/tracking';
 import type { DispatchConfig, IngestConfig, SesEventsConfig, TrackingConfig } from '../config';
+import type { CircuitPolicy } from '../core/health';
 import type { AnyProviderDef } from '../core/providers';
 import type { EmailProvider, SigningKeys } from '../ports';
 import { createProvider, type ProviderFactoryDeps } from '../providers/factory';
@@ -70,6 +71,8 @@ export interface ChainOptions {
   /** Wraps each provider (the local stack's SES simulator). */
   readonly wrap?: (provider: EmailProvider, def: AnyProviderDef) => EmailProvider;
   readonly cacheMs?: number;
+  /** Circuit thresholds and timings over the defaults (core/health.ts CIRCUIT), e.g. short ones in tests. */
+  readonly circuit?: Partial<CircuitPolicy>;
 }
 
 /** The provider chain of a deployment: its definitions built into providers, live settings and health. */
@@ -93,7 +96,26 @@ export function providerChain(
     settings: new DynamoProviderSettings(doc, config.tables.settings),
     windows: new DynamoRateWindows(doc, config.tables.rateWindows),
     ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}),
+    ...(options.circuit ? { circuit: options.circuit } : {}),
   });
+}
+
+/**
+ * A queue's name: the last path segment of its URL (in AWS and on the local emulator alike; not
+ * parsed with URL, which refuses the emulator's host names such as sqs.us-east-1.127.0.0.1).
+ */
+const queueNameOfUrl = (url: string): string => (url.split(/[?#]/)[0] ?? '').split('/').filter(Boolean).at(-1) ?? '';
+/** A queue's name: the last segment of its ARN (arn:aws:sqs:region:account:name). */
+const queueNameOfArn = (arn: string): string => arn.slice(arn.lastIndexOf(':') + 1);
+
+/**
+ * The queues that feed a dispatcher, found by a record's `eventSourceARN`: its last segment is the
+ * queue's name, which is also the last path segment of the queue's URL. An unknown source answers
+ * undefined (the dispatcher fails that record, not the batch).
+ */
+export function queuesByName(urls: readonly string[], route: (url: string) => QueueRoute): QueueRoutes {
+  const byName = new Map(urls.map((url) => [queueNameOfUrl(url), route(url)]));
+  return { of: (sourceArn) => byName.get(queueNameOfArn(sourceArn)) };
 }
 
 export function dispatchDeps(config: DispatchConfig, clients: Clients, options: ChainOptions = {}): DispatchDeps {
@@ -102,8 +124,10 @@ export function dispatchDeps(config: DispatchConfig, clients: Clients, options: 
     messages: new DynamoMessageStore(doc, config.tables.messages),
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
     chain: providerChain(config, clients, options),
-    queue: new SqsSendQueue(clients.sqs, config.sendQueueUrl),
-    visibility: new SqsVisibility(clients.sqs, config.sendQueueUrl),
+    queues: queuesByName([config.sendQueueUrl], (url) => ({
+      queue: new SqsSendQueue(clients.sqs, url),
+      visibility: new SqsVisibility(clients.sqs, url),
+    })),
     links: { baseUrl: config.publicBaseUrl, keys: clients.signingKeys },
     trackDefaults: config.trackDefaults,
     maxReceiveCount: config.maxReceiveCount,

@@ -480,6 +480,7 @@ export class Monitoring extends Construct {
         appMetric(METRICS.retried, { label: 'retries' }),
         appMetric(METRICS.circuitOpened, { label: 'circuits opened' }),
         appMetric(METRICS.duplicateDelivery, { label: 'duplicate deliveries' }),
+        appMetric(METRICS.settleFailures, { label: 'records not settled on the last receive' }),
       ]),
       graph('Suppression and SES events', [
         appMetric(METRICS.softBounced, { label: 'soft bounces' }),

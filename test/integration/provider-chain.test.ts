@@ -4,6 +4,7 @@
  * provider is down, rate limits, and an ambiguous outcome at an idempotent relay. Each scenario
  * has its own stack and relays (circuits and rate windows are shared state).
  */
+import { GetQueueAttributesCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxInAnyInterval } from '../../functions/core/rate-window';
 import {
@@ -323,13 +324,40 @@ scenario('an ambiguous outcome at an idempotent relay', () => {
   });
 });
 
+/**
+ * Circuit timings of the "every provider down" scenario: the cool-down is long enough for the
+ * checks made while both circuits are open, and short enough that nothing waits out production's
+ * 30 s cool-down and 60 s probe lease.
+ */
+const SHORT_CIRCUITS = { coolDownSeconds: 10, probeLeaseSeconds: 5, probeRecheckSeconds: 1 } as const;
+
+/** Messages on a queue by state: visible, in flight, and delayed (put back to wait). */
+async function onQueue(stack: ChainStack['stack'], url: string) {
+  const out = await stack.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
+  const n = (k: QueueAttributeName) => Number(out.Attributes?.[k] ?? 0);
+  return {
+    visible: n('ApproximateNumberOfMessages'),
+    inFlight: n('ApproximateNumberOfMessagesNotVisible'),
+    delayed: n('ApproximateNumberOfMessagesDelayed'),
+  };
+}
+
 scenario('every provider down', () => {
-  const ctx = useChainStack();
+  const ctx = useChainStack({ circuit: SHORT_CIRCUITS });
 
   step(
     'messages wait instead of failing, and all go out once a relay is back, each once',
     {
-      timeout: 150_000,
+      timeout: 90_000,
     },
     async () => {
       const { stack, a, b, settle } = ctx.s;
@@ -359,7 +387,11 @@ scenario('every provider down', () => {
       const asked = a.requests.length + b.requests.length;
       const emails = await sendMany(stack, 'all-down', 6);
       const ids = emails.map((e) => e.id);
-      await new Promise((r) => setTimeout(r, 5_000));
+      // Every one was received and put back to wait: nothing visible or in flight, each a delayed copy.
+      await eventually(async () => {
+        const q = await onQueue(stack, stack.queues.send);
+        return q.visible === 0 && q.inFlight === 0 && q.delayed === ids.length ? q : undefined;
+      }, 'every message to be put back to wait');
       // They wait: not claimed, not tried, not failed, not on their way to the DLQ.
       for (const v of await Promise.all(ids.map((id) => view(stack, id)))) {
         expect(v).toMatchObject({ status: 'queued', attempts: 0 });
@@ -368,11 +400,10 @@ scenario('every provider down', () => {
       expect(a.requests.length + b.requests.length).toBe(asked);
       expect(await queueDepth(stack, stack.queues.sendDlq)).toBe(0);
 
-      // relay-b is back. After the cool-down (CIRCUIT.coolDownSeconds, 30 s) one message probes
-      // it and goes out; the others of its batch wait out the probe's lease
-      // (CIRCUIT.probeLeaseSeconds, 60 s) before they follow: about 90 s in all.
+      // relay-b is back. After the cool-down (SHORT_CIRCUITS.coolDownSeconds) one message probes
+      // it and goes out; the others of its batch look again after the probe re-check and follow.
       b.behave('accept');
-      const views = await allTerminal(stack, ids, 130_000);
+      const views = await allTerminal(stack, ids, 60_000);
       for (const v of views) {
         expect(v).toMatchObject({ status: 'sent', provider: 'relay-b' });
         expect(v.events.some((e) => e.type === 'failed')).toBe(false);

@@ -2,7 +2,7 @@
  * A local stack whose provider chain is two local relays and the local SES:
  * relay-a → relay-b → ses, with short settings caching so a PUT takes effect quickly.
  */
-import { type LocalStack, startLocalStack } from '../../bin/local-stack';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../bin/local-stack';
 import { hashKey } from '../../functions/app/auth';
 import { type Status, TERMINAL } from '../../functions/core/message';
 import type { LocalProviderDef, RateLimit } from '../../functions/core/providers';
@@ -21,6 +21,8 @@ export interface ChainStackOptions {
   readonly b?: RelayOptions;
   /** @default 300 */
   readonly settingsCacheMs?: number;
+  /** Circuit timings over the defaults (short ones keep a scenario from waiting out production cool-downs). */
+  readonly circuit?: LocalStackOptions['circuit'];
 }
 
 export interface ChainStack {
@@ -62,6 +64,7 @@ export async function startChainStack(options: ChainStackOptions = {}): Promise<
       awsPort: 0,
       dynamodbPort: 0,
       settingsCacheMs: cacheMs,
+      ...(options.circuit ? { circuit: options.circuit } : {}),
       providers: {
         providers: [relayDef('relay-a', a, options.a), relayDef('relay-b', b, options.b), { id: 'ses', type: 'ses' }],
         chain: ['relay-a', 'relay-b', 'ses'],

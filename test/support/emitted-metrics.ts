@@ -4,6 +4,7 @@
  * own kind of Powertools Metrics, and every embedded-metric-format line they write to stdout read
  * back. Nothing here names a metric: whatever the handlers stop emitting is missing from the result.
  */
+
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { vi } from 'vitest';
@@ -21,6 +22,7 @@ import type { RateWindow } from '../../functions/core/rate-window';
 import { sign } from '../../functions/core/signing';
 import type { EmailProvider } from '../../functions/ports';
 import { StaticSigningKeys } from '../../functions/store/secrets';
+import { queuesByName, SEND_QUEUE } from './dispatch';
 import { httpEvent, lambdaContext, sqsEvent, sqsRecord } from './events';
 import {
   MemoryKeys,
@@ -89,8 +91,7 @@ function dispatcher(
     messages: options.messages ?? new MemoryMessageStore(),
     suppression: options.suppression ?? new MemorySuppression(),
     chain: memoryChain(providers, { now: () => NOW, ...(options.limits ? { limits: options.limits } : {}) }).chain,
-    queue: new MemoryQueue(),
-    visibility: new MemoryVisibility(),
+    queues: queuesByName({ [SEND_QUEUE]: { queue: new MemoryQueue(), visibility: new MemoryVisibility() } }),
     links: { baseUrl: 'https://mail.example.com', keys },
     trackDefaults: { opens: true, clicks: true },
     maxReceiveCount: 5,

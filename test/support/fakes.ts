@@ -3,7 +3,13 @@
 import { ProviderChain } from '../../functions/app/provider-chain';
 import type { SendOutcome } from '../../functions/core/dispatch';
 import { RETRIES_EXHAUSTED } from '../../functions/core/dispatch';
-import { type BucketCounts, type CircuitState, HEALTHY, type ProviderHealth } from '../../functions/core/health';
+import {
+  type BucketCounts,
+  type CircuitPolicy,
+  type CircuitState,
+  HEALTHY,
+  type ProviderHealth,
+} from '../../functions/core/health';
 import { MAX_EVENTS, type MessageEvent, type MessageRecord, type Status } from '../../functions/core/message';
 import type { AnyProviderDef, LiveSettings } from '../../functions/core/providers';
 import { SQS_MAX_BYTES } from '../../functions/core/queued-email';
@@ -44,7 +50,7 @@ export class MemoryMessageStore implements MessageStore {
   }
   async claim(id: string, token: string, nowMs: number): Promise<ClaimResult> {
     const r = this.items.get(id);
-    if (!r || r.status !== 'queued') {
+    if (r?.status !== 'queued') {
       return r ? { ok: false, current: { status: r.status, claimedAt: r.claimedAt } } : { ok: false };
     }
     r.status = 'sending';
@@ -80,7 +86,7 @@ export class MemoryMessageStore implements MessageStore {
   }
   async settleQueued(id: string, patch: FinishPatch) {
     const r = this.items.get(id);
-    if (!r || r.status !== 'queued') return false;
+    if (r?.status !== 'queued') return false;
     this.apply(r, patch);
     return true;
   }
@@ -104,7 +110,7 @@ export class MemoryMessageStore implements MessageStore {
 
   async requeueFailed(id: string, event: MessageEvent) {
     const r = this.items.get(id);
-    if (!r || r.status !== 'failed' || !r.reason?.startsWith(RETRIES_EXHAUSTED)) return false;
+    if (r?.status !== 'failed' || !r.reason?.startsWith(RETRIES_EXHAUSTED)) return false;
     this.apply(r, { status: 'queued', event });
     return true;
   }
@@ -126,7 +132,7 @@ export class MemoryMessageStore implements MessageStore {
 
   async failStale(id: string, claimedAt: number | undefined, patch: FinishPatch) {
     const r = this.items.get(id);
-    if (!r || r.status !== 'sending' || r.claimedAt !== claimedAt) return false;
+    if (r?.status !== 'sending' || r.claimedAt !== claimedAt) return false;
     this.apply(r, patch);
     delete r.claimToken;
     delete r.claimedAt;
@@ -347,6 +353,7 @@ export function memoryChain(
     windows?: MemoryRateWindows;
     now?: () => number;
     cacheMs?: number;
+    circuit?: Partial<CircuitPolicy>;
   } = {},
 ) {
   const settings = options.settings ?? new MemoryProviderSettings();
@@ -365,6 +372,7 @@ export function memoryChain(
     windows,
     ...(options.now ? { now: options.now } : {}),
     ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}),
+    ...(options.circuit ? { circuit: options.circuit } : {}),
   });
   return { chain, settings, windows, defs };
 }

@@ -1,64 +1,34 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { createDispatchHandler } from '../../../functions/app/dispatch';
 import type { SendOutcome } from '../../../functions/core/dispatch';
-import { SendEmailBody, toQueuedEmail } from '../../../functions/core/email';
-import { newRecord } from '../../../functions/core/message';
 import type { QueuedEmail } from '../../../functions/core/queued-email';
 import { verify } from '../../../functions/core/signing';
-import { StaticSigningKeys } from '../../../functions/store/secrets';
-import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
 import {
-  MemoryMessageStore,
-  MemoryQueue,
-  MemorySuppression,
-  MemoryVisibility,
-  memoryChain,
-  ScriptedProvider,
-} from '../../support/fakes';
+  type DispatcherOptions,
+  DispatchWorld,
+  dispatcher as dispatchHandler,
+  KEYRING,
+  NOW,
+} from '../../support/dispatch';
+import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
+import type { MemoryMessageStore, MemorySuppression, MemoryVisibility } from '../../support/fakes';
+import { ScriptedProvider } from '../../support/fakes';
 
-const NOW = Date.parse('2026-11-22T10:00:00Z');
-const KEYRING = { current: 'k1', keys: { k1: 'test-signing-key-0123456789abcdef0123' } };
+let world: DispatchWorld;
 let messages: MemoryMessageStore;
 let suppression: MemorySuppression;
 let visibility: MemoryVisibility;
-let queue: MemoryQueue;
 
 beforeEach(() => {
-  messages = new MemoryMessageStore();
-  suppression = new MemorySuppression();
-  visibility = new MemoryVisibility();
-  queue = new MemoryQueue();
+  world = new DispatchWorld();
+  ({ messages, suppression, visibility } = world);
 });
 
-function queued(id: string, input: Record<string, unknown> = {}): QueuedEmail {
-  const email = SendEmailBody.parse({
-    from: 'app@example.com',
-    to: 'user@example.org',
-    subject: 'Hi',
-    text: 'x',
-    ...input,
-  });
-  const q = toQueuedEmail(id, email);
-  messages.items.set(id, newRecord({ ...q, apiKey: 'app' }, new Date(NOW), 30));
-  return q;
-}
+const queued = (id: string, input: Record<string, unknown> = {}): QueuedEmail => world.queued(id, input);
 
-function dispatcher(provider: ScriptedProvider, now = () => NOW, metrics?: Metrics) {
-  return createDispatchHandler({
-    ...(metrics ? { metrics } : {}),
-    messages,
-    suppression,
-    chain: memoryChain([provider], { now }).chain,
-    queue,
-    visibility,
-    links: { baseUrl: 'https://mail.example.com', keys: new StaticSigningKeys(KEYRING) },
-    trackDefaults: { opens: true, clicks: true },
-    maxReceiveCount: 5,
-    timeoutSeconds: 30,
-    now,
-    random: () => 0,
-  });
+function dispatcher(provider: ScriptedProvider, now = () => NOW, metrics?: Metrics, options: DispatcherOptions = {}) {
+  return dispatchHandler(world, provider, { now, ...(metrics ? { metrics } : {}), ...options }).handler;
 }
 
 const outcome = (o: SendOutcome) => new ScriptedProvider(() => o);
@@ -280,20 +250,8 @@ describe('dispatch', () => {
   });
 
   it('ends failed, not queued, when preparing the email keeps failing until the last receive', async () => {
-    const broken = createDispatchHandler({
-      messages,
-      suppression,
-      chain: memoryChain([new ScriptedProvider()]).chain,
-      queue,
-      visibility,
-      links: {
-        baseUrl: 'https://mail.example.com',
-        keys: { keyring: async () => Promise.reject(new Error('Secrets Manager unavailable')) },
-      },
-      trackDefaults: { opens: true, clicks: true },
-      maxReceiveCount: 5,
-      timeoutSeconds: 30,
-      now: () => NOW,
+    const broken = dispatcher(new ScriptedProvider(), () => NOW, undefined, {
+      keys: { keyring: async () => Promise.reject(new Error('Secrets Manager unavailable')) },
     });
     const q = queued('a', { html: '<p>x</p>' });
     expect(
@@ -305,5 +263,26 @@ describe('dispatch', () => {
       status: 'failed',
       reason: 'retries exhausted: Secrets Manager unavailable',
     });
+  });
+});
+
+describe('a settle that fails on the last receive', () => {
+  it('is logged at error level and counted, never swallowed', async () => {
+    const metrics = new Metrics({ namespace: 'Test' });
+    const names = vi.spyOn(metrics, 'addMetric');
+    const logger = new Logger({ serviceName: 'test' });
+    const errors = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const handler = dispatcher(new ScriptedProvider(), () => NOW, metrics, {
+      keys: { keyring: async () => Promise.reject(new Error('Secrets Manager unavailable')) },
+      logger,
+    });
+    messages.settleQueued = async () => Promise.reject(new Error('DynamoDB unavailable'));
+    const q = queued('a', { html: '<p>x</p>' });
+    const res = await handler(sqsEvent(sqsRecord(q, { messageId: 'm', receiveCount: 5 })), lambdaContext());
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm' }]);
+    expect(names.mock.calls.map((c) => c[0])).toContain('SettleFailures');
+    expect(errors.mock.calls.map((c) => c[0])).toContain(
+      'message record not settled on its last receive; its message goes to the dead-letter queue',
+    );
   });
 });

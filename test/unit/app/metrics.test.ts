@@ -5,22 +5,12 @@
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createDispatchHandler } from '../../../functions/app/dispatch';
 import { createSesEventsHandler } from '../../../functions/app/ses-events';
-import { SendEmailBody, toQueuedEmail } from '../../../functions/core/email';
-import { newRecord } from '../../../functions/core/message';
 import { DIMENSIONS, METRIC_NAMESPACE, METRICS, PROVIDER_METRICS } from '../../../functions/core/metric-names';
 import type { EmailProvider } from '../../../functions/ports';
-import { StaticSigningKeys } from '../../../functions/store/secrets';
+import { DispatchWorld, dispatcher as dispatchHandler } from '../../support/dispatch';
 import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
-import {
-  MemoryMessageStore,
-  MemoryQueue,
-  MemorySuppression,
-  MemoryVisibility,
-  memoryChain,
-  ScriptedProvider,
-} from '../../support/fakes';
+import { MemoryMessageStore, MemorySuppression, ScriptedProvider } from '../../support/fakes';
 import { sesFixture } from '../../support/fixtures';
 import { record } from '../../support/records';
 
@@ -61,38 +51,24 @@ function emitted(): Emitted[] {
   return out;
 }
 
-const NOW = Date.parse('2026-11-22T10:00:00Z');
-function dispatcher(providers: EmailProvider[], messages: MemoryMessageStore, suppression = new MemorySuppression()) {
-  return createDispatchHandler({
-    messages,
-    suppression,
-    chain: memoryChain(providers, { now: () => NOW }).chain,
-    queue: new MemoryQueue(),
-    visibility: new MemoryVisibility(),
-    links: {
-      baseUrl: 'https://mail.example.com',
-      keys: new StaticSigningKeys({ current: 'k', keys: { k: 'x'.repeat(32) } }),
-    },
+/** A dispatcher over `providers` that emits through a real Powertools Metrics. */
+function dispatcher(providers: EmailProvider[], world: DispatchWorld) {
+  return dispatchHandler(world, providers, {
     trackDefaults: { opens: false, clicks: false },
-    maxReceiveCount: 5,
-    timeoutSeconds: 30,
-    now: () => NOW,
     metrics: new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'mailroute' }),
-  });
+  }).handler;
 }
 
-function queued(messages: MemoryMessageStore, id: string, to = 'user@example.org') {
-  const q = toQueuedEmail(id, SendEmailBody.parse({ from: 'app@example.com', to, subject: 'Hi', text: 'x' }));
-  messages.items.set(id, newRecord({ ...q, apiKey: 'app' }, new Date(NOW), 30));
-  return sqsRecord(q, { messageId: id });
-}
+/** The SQS record of a queued email (message id = email id) whose record is in `world`. */
+const queued = (world: DispatchWorld, id: string, to = 'user@example.org') =>
+  sqsRecord(world.queued(id, { to }), { messageId: id });
 
 describe('metrics on each path', () => {
   it('sent after a fail-over: per-provider attempts, errors by outcome, the fail-over, and the sent count', async () => {
-    const messages = new MemoryMessageStore();
+    const world = new DispatchWorld();
     const down = new ScriptedProvider(() => ({ kind: 'down', reason: '503' }), 'relay', true);
     const ses = new ScriptedProvider(undefined, 'ses');
-    await dispatcher([down, ses], messages)(sqsEvent(queued(messages, 'm1')), lambdaContext());
+    await dispatcher([down, ses], world)(sqsEvent(queued(world, 'm1')), lambdaContext());
     const got = emitted();
     const relay = { [DIMENSIONS.provider]: 'relay' };
     expect(got).toEqual(
@@ -111,15 +87,10 @@ describe('metrics on each path', () => {
   });
 
   it('suppressed: counted, and no provider is attempted', async () => {
-    const messages = new MemoryMessageStore();
-    const suppression = new MemorySuppression();
-    suppression.add('gone@example.org');
+    const world = new DispatchWorld();
+    world.suppression.add('gone@example.org');
     const ses = new ScriptedProvider(undefined, 'ses');
-    await dispatcher(
-      [ses],
-      messages,
-      suppression,
-    )(sqsEvent(queued(messages, 'm1', 'gone@example.org')), lambdaContext());
+    await dispatcher([ses], world)(sqsEvent(queued(world, 'm1', 'gone@example.org')), lambdaContext());
     const got = emitted();
     expect(got).toContainEqual({ name: METRICS.suppressed, value: 1, dims: {} });
     expect(got.filter((m) => m.name === PROVIDER_METRICS.attempts)).toEqual([]);

@@ -4,50 +4,31 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { createDispatchHandler } from '../../../functions/app/dispatch';
 import type { SendOutcome } from '../../../functions/core/dispatch';
-import { SendEmailBody, toQueuedEmail } from '../../../functions/core/email';
-import { CIRCUIT } from '../../../functions/core/health';
-import { newRecord } from '../../../functions/core/message';
+import { CIRCUIT, type CircuitPolicy } from '../../../functions/core/health';
 import type { QueuedEmail } from '../../../functions/core/queued-email';
 import { maxInAnyInterval, type RateWindow } from '../../../functions/core/rate-window';
 import type { EmailProvider } from '../../../functions/ports';
-import { StaticSigningKeys } from '../../../functions/store/secrets';
+import { DispatchWorld, dispatcher as dispatchHandler, run } from '../../support/dispatch';
 import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
-import {
-  MemoryMessageStore,
-  type MemoryProviderSettings,
-  MemoryQueue,
-  MemoryRateWindows,
-  MemorySuppression,
-  MemoryVisibility,
-  memoryChain,
-  ScriptedProvider,
-} from '../../support/fakes';
+import type { MemoryMessageStore, MemoryProviderSettings, MemoryQueue, MemoryVisibility } from '../../support/fakes';
+import { MemoryRateWindows, ScriptedProvider } from '../../support/fakes';
 
-const KEYRING = { current: 'k1', keys: { k1: 'test-signing-key-0123456789abcdef0123' } };
 let clock: number;
+let world: DispatchWorld;
 let messages: MemoryMessageStore;
 let visibility: MemoryVisibility;
 let queue: MemoryQueue;
 
 beforeEach(() => {
   clock = Date.parse('2026-11-22T10:00:00Z');
-  messages = new MemoryMessageStore();
-  visibility = new MemoryVisibility();
-  queue = new MemoryQueue();
+  world = new DispatchWorld();
+  ({ messages, visibility, queue } = world);
   warnings.length = 0;
 });
 
 /** A queued email and its record; `pin` as left by an earlier ambiguous send through that provider. */
-function queued(id: string, pin?: string): QueuedEmail {
-  const q = toQueuedEmail(
-    id,
-    SendEmailBody.parse({ from: 'app@example.com', to: 'user@example.org', subject: 'Hi', text: 'x' }),
-  );
-  messages.items.set(id, { ...newRecord({ ...q, apiKey: 'app' }, new Date(clock), 30), ...(pin ? { pin } : {}) });
-  return q;
-}
+const queued = (id: string, pin?: string): QueuedEmail => world.queued(id, {}, { at: clock, ...(pin ? { pin } : {}) });
 
 const provider = (id: string, outcome: (n: number) => SendOutcome, idempotent = true) =>
   new ScriptedProvider((_e, n) => outcome(n), id, idempotent);
@@ -65,28 +46,17 @@ function dispatcher(
     limits?: Record<string, RateWindow[]>;
     settings?: MemoryProviderSettings;
     windows?: MemoryRateWindows;
+    circuit?: Partial<CircuitPolicy>;
   } = {},
 ) {
-  const wiring = memoryChain(providers, { ...options, now: () => clock, cacheMs: 0 });
-  const handler = createDispatchHandler({
-    messages,
-    suppression: new MemorySuppression(),
-    chain: wiring.chain,
-    queue,
-    visibility,
-    links: { baseUrl: 'https://mail.example.com', keys: new StaticSigningKeys(KEYRING) },
-    trackDefaults: { opens: false, clicks: false },
-    maxReceiveCount: 5,
-    timeoutSeconds: 30,
+  return dispatchHandler(world, providers, {
+    ...options,
     now: () => clock,
-    random: () => 0,
+    cacheMs: 0,
+    trackDefaults: { opens: false, clicks: false },
     logger,
   });
-  return { handler, ...wiring };
 }
-
-const run = (handler: ReturnType<typeof dispatcher>['handler'], ...emails: QueuedEmail[]) =>
-  handler(sqsEvent(...emails.map((e, i) => sqsRecord(e, { messageId: `m-${e.id}-${i}` }))), lambdaContext());
 
 describe('fail-over', () => {
   for (const kind of ['down', 'throttled', 'broken'] as const) {
@@ -328,6 +298,27 @@ describe('circuits', () => {
     expect(a.calls).toHaveLength(1);
     expect(settings.health.get('a')).toMatchObject({ state: 'open' });
     expect(settings.health.get('a')?.untilMs).toBeGreaterThan(clock);
+  });
+
+  it('follows injected circuit timings: a short cool-down, then a probe whose batch-mates look again soon', async () => {
+    let healthy = false;
+    const a = provider('a', (n) =>
+      healthy ? { kind: 'accepted', providerMessageId: `a-${n}` } : { kind: 'broken', reason: '401' },
+    );
+    const { handler, settings } = dispatcher([a], { circuit: { coolDownSeconds: 2, probeRecheckSeconds: 1 } });
+    await run(handler, queued('m1'));
+    expect(settings.health.get('a')).toMatchObject({ state: 'open', untilMs: clock + 2_000 });
+    // Open: the next message waits for the injected cool-down, not the default one.
+    await run(handler, queued('m2'));
+    expect(queue.sent.at(-1)?.delaySeconds).toBe(2);
+
+    clock += 2_000;
+    healthy = true;
+    await run(handler, queued('p1'), queued('p2'));
+    expect(a.calls).toHaveLength(2); // m1, then exactly one probe
+    expect(settings.health.get('a')?.state).toBe('closed');
+    // The other message of the probe's batch looks again after the injected re-check.
+    expect(queue.sent.at(-1)?.delaySeconds).toBe(1);
   });
 
   it('with every circuit open, messages wait (not failed) until the first cool-down ends', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BACKOFF, backoffSeconds, claimConflict, decide } from '../../../functions/core/dispatch';
+import { claimConflict } from '../../../functions/core/claim';
+import { BACKOFF, backoffSeconds, decide } from '../../../functions/core/dispatch';
 
 describe('decide', () => {
   const r = () => 0.5;

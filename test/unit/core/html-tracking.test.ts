@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { pixelTag, rewriteHtml } from '../../../functions/core/html-tracking';
+import { applyTracking, pixelTag, planTracking, rewriteHtml } from '../../../functions/core/html-tracking';
 
 const newsletter = readFileSync(join(import.meta.dirname, '../../fixtures/html/newsletter.html'), 'utf8');
 const track = (i: number, u: string) =>
@@ -77,5 +78,39 @@ describe('rewriteHtml edge cases', () => {
   it('handles image-map areas and keeps the query string and fragment in the signed target', () => {
     const out = rewriteHtml('<map><area href="https://x.example/a?q=1#frag" /></map>', { clickUrl: () => 'T' });
     expect(out.links).toEqual(['https://x.example/a?q=1#frag']);
+  });
+});
+
+describe('links the parser builds twice', () => {
+  it('tracks a link left open across a block once, and keeps the rest of the HTML as it was', () => {
+    // The parser reconstructs the <a> after the <p>: two elements, one href in the source.
+    const html = '<p><a href="https://x.example/a">one<p>two</a>three';
+    const out = rewriteHtml(html, { clickUrl: (i) => `T${i}`, pixelUrl: 'P' });
+    expect(out.links).toEqual(['https://x.example/a']);
+    expect(out.html).toBe(`<p><a href="T0">one<p>two</a>three${pixelTag('P')}`);
+  });
+
+  it('changes nothing but hrefs and the pixel, whatever the nesting (property)', () => {
+    const fragment = fc.oneof(
+      fc.constantFrom('<p>', '</p>', '<div>', '</div>', '<b>', '</b>', '<table>', '<tr>', '<td>', '</table>', '</a>'),
+      fc.constantFrom('<body>', '</body>', '<template>', '</template>', '<!-- <a href="https://c.example/"> -->'),
+      fc.integer({ min: 0, max: 9 }).map((n) => `<a href="https://x.example/${n}">`),
+      fc.integer({ min: 0, max: 9 }).map((n) => `<area href="https://x.example/${n}">`),
+      fc.constantFrom('text', ' ', 'é &amp; '),
+    );
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 30 }), (parts) => {
+        const html = parts.join('');
+        const out = rewriteHtml(html, { clickUrl: (i) => `T${i}`, pixelUrl: 'P' });
+        const undone = out.html
+          .replace(pixelTag('P'), '')
+          .replace(/href="T(\d+)"/g, (_m, i: string) => `href="${out.links[Number(i)]}"`);
+        expect(undone).toBe(html);
+        // One plan serves every email with this HTML.
+        const plan = planTracking(html);
+        expect(applyTracking(html, plan, { clickUrl: (i) => `T${i}`, pixelUrl: 'P' })).toEqual(out);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,0 +1,236 @@
+/**
+ * The SQS batch adapter of the dispatcher: reads each record, runs the send step for it (at most
+ * `concurrency` at once) and carries out the plan it returns, on the queue the record came from:
+ *
+ * - `done`: acknowledged;
+ * - `retry`: reported failed, and made visible again after its delay (visibility change);
+ * - `wait`: a delayed copy goes on the record's queue and the record is acknowledged (if the copy
+ *   cannot be sent, the record is reported failed and made visible after the delay instead);
+ * - `fail`, an unreadable record, or an error: reported failed (partial batch response), so SQS
+ *   retries it and, after its last receive, moves it to the dead-letter queue.
+ *
+ * Each record's queue is found by its `eventSourceARN`, so several queues can feed one dispatcher.
+ * Records are independent: one that fails never fails the batch, and no error is swallowed. On the
+ * last receive a message that failed before its claim is settled `failed` (never left `queued`
+ * while it sits in the DLQ); a settle that fails is logged at error level and counted.
+ */
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { RETRIES_EXHAUSTED } from '../core/dispatch';
+import { type MessageEvent, TERMINAL } from '../core/message';
+import { METRICS } from '../core/metric-names';
+import { QueuedEmail } from '../core/queued-email';
+import type { SendPlan } from '../core/send-plan';
+import type { MessageStore, SendQueue, VisibilityControl } from '../ports';
+import { limiter } from './limiter';
+import { type AppLogger, type AppMetrics, maskAddresses } from './observability';
+import type { Received } from './send-step';
+
+/** What the adapter needs of the queue a record came from. */
+export interface QueueRoute {
+  /** Where a message that must wait goes back, as a delayed copy. */
+  readonly queue: SendQueue;
+  /** Sets when a received message becomes visible again. */
+  readonly visibility: VisibilityControl;
+}
+
+/** The queues that feed the dispatcher, by the `eventSourceARN` of their records. */
+export interface QueueRoutes {
+  /** The queue of a record's source, or undefined for a source the dispatcher does not know. */
+  of(sourceArn: string): QueueRoute | undefined;
+}
+
+export interface SqsBatchDeps {
+  readonly queues: QueueRoutes;
+  /** Settles, on its last receive, a message that failed before its claim. */
+  readonly messages: Pick<MessageStore, 'settleQueued' | 'get'>;
+  readonly maxReceiveCount: number;
+  /** Records handled at once (sockets, memory). */
+  readonly concurrency: number;
+  readonly now: () => number;
+  readonly logger: AppLogger;
+  readonly metrics: AppMetrics;
+}
+
+/** One readable record of the batch and the queue it came from. */
+export interface ReceivedRecord extends Received {
+  readonly record: SQSRecord;
+  readonly route: QueueRoute;
+}
+
+/** The dispatcher's side of one batch, started with every readable record (for batched look-ups). */
+export type BatchWork = (records: readonly ReceivedRecord[]) => Promise<{
+  /** Handles one record: the plan for its message. */
+  readonly step: (received: ReceivedRecord) => Promise<SendPlan>;
+  /** Called once every record is handled, before the plans are carried out (never throws). */
+  readonly end: () => Promise<void>;
+}>;
+
+type Read = { readonly ok: true; readonly value: ReceivedRecord } | { readonly ok: false; readonly reason: string };
+
+const receiveCountOf = (rec: SQSRecord) => Number(rec.attributes.ApproximateReceiveCount ?? '1');
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}
+
+const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent) => Promise<SQSBatchResponse> {
+  const { logger, metrics } = deps;
+
+  function read(rec: SQSRecord): Read {
+    const route = deps.queues.of(rec.eventSourceARN);
+    if (!route) return { ok: false, reason: `no queue is known for the record's source ${rec.eventSourceARN}` };
+    const parsed = QueuedEmail.safeParse(safeJson(rec.body));
+    if (!parsed.success) return { ok: false, reason: 'the queue message is not a queued email' };
+    return {
+      ok: true,
+      value: {
+        email: parsed.data,
+        receiveCount: receiveCountOf(rec),
+        acceptedAt: Number(rec.attributes.SentTimestamp) || undefined,
+        record: rec,
+        route,
+      },
+    };
+  }
+
+  /** A settle (or an earlier write) that did not happen on the last receive: never silent. */
+  function unsettled(rec: SQSRecord, messageId: string, reason: string): void {
+    metrics.addMetric(METRICS.settleFailures, 'Count', 1);
+    logger.error('message record not settled on its last receive; its message goes to the dead-letter queue', {
+      messageId,
+      sqsMessageId: rec.messageId,
+      reason: maskAddresses(reason),
+    });
+  }
+
+  /**
+   * An error on the last receive (before the claim, e.g. the signing keys could not be read): SQS
+   * moves the message to the DLQ, so its record ends `failed` with the reason, never left
+   * `queued`. A record left non-final, or a settle that fails, is logged and counted.
+   */
+  async function failOnLastReceive(rec: SQSRecord, error: unknown): Promise<void> {
+    if (receiveCountOf(rec) < deps.maxReceiveCount) return;
+    const parsed = QueuedEmail.safeParse(safeJson(rec.body));
+    if (!parsed.success) return;
+    const id = parsed.data.id;
+    const reason = `${RETRIES_EXHAUSTED}: ${errorMessage(error)}`.slice(0, 500);
+    const event: MessageEvent = { type: 'failed', at: new Date(deps.now()).toISOString(), detail: { reason } };
+    try {
+      if (await deps.messages.settleQueued(id, { status: 'failed', reason, event })) {
+        metrics.addMetric(METRICS.failed, 'Count', 1);
+        return;
+      }
+      // Not queued: final already, or left `sending` by a write that failed after the claim.
+      const current = await deps.messages.get(id);
+      if (current && !TERMINAL.has(current.status)) unsettled(rec, id, `left ${current.status}: ${reason}`);
+    } catch (e) {
+      unsettled(rec, id, `${errorMessage(e)} (after: ${reason})`);
+    }
+  }
+
+  return async (event) => {
+    const failed = new Set<string>();
+    const fail = (rec: SQSRecord, reason: string, details: Record<string, unknown> = {}) => {
+      failed.add(rec.messageId);
+      logger.error('message failed', { reason: maskAddresses(reason), sqsMessageId: rec.messageId, ...details });
+    };
+
+    const readable: ReceivedRecord[] = [];
+    const unreadable: { rec: SQSRecord; reason: string }[] = [];
+    for (const rec of event.Records) {
+      const r = read(rec);
+      if (r.ok) readable.push(r.value);
+      else unreadable.push({ rec, reason: r.reason });
+    }
+    for (const { rec, reason } of unreadable) {
+      fail(rec, reason);
+      await failOnLastReceive(rec, new Error(reason));
+    }
+
+    /** Per source queue: delayed copies to send and visibility changes to make. */
+    type Delayed = { rec: SQSRecord; seconds: number };
+    const byRoute = new Map<QueueRoute, { waits: Delayed[]; delays: Delayed[] }>();
+    const onRoute = (route: QueueRoute) => {
+      let r = byRoute.get(route);
+      if (!r) {
+        r = { waits: [], delays: [] };
+        byRoute.set(route, r);
+      }
+      return r;
+    };
+
+    if (readable.length > 0) {
+      const { step, end } = await work(readable);
+      const slots = limiter(deps.concurrency);
+      await Promise.all(
+        readable.map(async (received) => {
+          const rec = received.record;
+          let plan: SendPlan;
+          try {
+            plan = await slots(() => step(received));
+          } catch (e) {
+            fail(rec, errorMessage(e), { messageId: received.email.id });
+            await failOnLastReceive(rec, e);
+            return;
+          }
+          switch (plan.kind) {
+            case 'done':
+              return;
+            case 'fail':
+              fail(rec, plan.reason, { messageId: received.email.id });
+              return;
+            case 'retry':
+              failed.add(rec.messageId);
+              onRoute(received.route).delays.push({ rec, seconds: plan.seconds });
+              return;
+            case 'wait':
+              // Acknowledged once its delayed copy is on the queue (below).
+              onRoute(received.route).waits.push({ rec, seconds: plan.seconds });
+              return;
+          }
+        }),
+      );
+      await end();
+    }
+
+    await Promise.all(
+      [...byRoute].map(async ([route, { waits, delays }]) => {
+        if (waits.length > 0) {
+          // A waiting message goes back as a delayed copy (a fresh receive count: waiting is not
+          // failing); if the copy cannot be sent, the original stays and becomes visible later.
+          const notSent = new Set(
+            await route.queue
+              .send(waits.map((w) => ({ id: w.rec.messageId, body: w.rec.body, delaySeconds: w.seconds })))
+              .catch((error) => {
+                logger.warn('could not queue the delayed copies of waiting messages', { error });
+                return waits.map((w) => w.rec.messageId);
+              }),
+          );
+          metrics.addMetric(METRICS.waited, 'Count', waits.length - notSent.size);
+          for (const w of waits) {
+            if (!notSent.has(w.rec.messageId)) continue;
+            failed.add(w.rec.messageId);
+            delays.push(w);
+          }
+        }
+        if (delays.length > 0) {
+          await route.visibility
+            .delay(delays.map((d) => ({ receiptHandle: d.rec.receiptHandle, seconds: d.seconds })))
+            .catch((error) => logger.warn('could not set back-off', { error }));
+        }
+      }),
+    );
+    // In the batch's order; a fresh object per invocation.
+    return {
+      batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({
+        itemIdentifier: r.messageId,
+      })),
+    };
+  };
+}

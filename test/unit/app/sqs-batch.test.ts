@@ -1,0 +1,164 @@
+/**
+ * The SQS batch adapter: each plan carried out on the queue its record came from, an unknown
+ * source failing only its record, and a settle on the last receive that is never swallowed.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { describe, expect, it, vi } from 'vitest';
+import { type ReceivedRecord, sqsBatch } from '../../../functions/app/sqs-batch';
+import { METRICS } from '../../../functions/core/metric-names';
+import type { SendPlan } from '../../../functions/core/send-plan';
+import { DispatchWorld, NOW, queuesByName, recordFrom } from '../../support/dispatch';
+import { sqsEvent } from '../../support/events';
+import { MemoryQueue, MemoryVisibility } from '../../support/fakes';
+
+/** A logger and metrics that remember what they were given. */
+function observed() {
+  const errors: { message: string; extra: unknown }[] = [];
+  const counted: string[] = [];
+  const logger = new Logger({ serviceName: 'test' });
+  vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+  vi.spyOn(logger, 'error').mockImplementation((message: unknown, ...extra: unknown[]) => {
+    errors.push({ message: String(message), extra: extra[0] });
+  });
+  const metrics = new Metrics({ namespace: 'Test' });
+  vi.spyOn(metrics, 'addMetric').mockImplementation((name: string) => {
+    counted.push(name);
+    return metrics;
+  });
+  return { errors, counted, logger, metrics };
+}
+
+/** Two queues feeding one adapter, whose step answers each email by its subject. */
+function twoQueues(plans: Record<string, SendPlan>) {
+  const world = new DispatchWorld();
+  const bulk = { queue: new MemoryQueue(), visibility: new MemoryVisibility() };
+  const obs = observed();
+  const seen: string[] = [];
+  let ended = 0;
+  const handle = sqsBatch(
+    {
+      queues: queuesByName({ critical: world.route, bulk }),
+      messages: world.messages,
+      maxReceiveCount: 5,
+      concurrency: 10,
+      now: () => NOW,
+      logger: obs.logger,
+      metrics: obs.metrics,
+    },
+    async (records: readonly ReceivedRecord[]) => {
+      seen.push(...records.map((r) => r.email.id));
+      return {
+        step: async (r) => {
+          const plan = plans[r.email.subject];
+          if (!plan) throw new Error(`no plan for ${r.email.subject}`);
+          return plan;
+        },
+        end: async () => {
+          ended += 1;
+        },
+      };
+    },
+  );
+  return { world, bulk, obs, seen, handle, ended: () => ended };
+}
+
+describe('sqsBatch', () => {
+  it('puts a waiting message back on the queue it came from, and retries each on its own queue', async () => {
+    const t = twoQueues({
+      wait: { kind: 'wait', seconds: 20, reason: 'full' },
+      retry: { kind: 'retry', seconds: 40, reason: 'down' },
+      done: { kind: 'done' },
+    });
+    const { world, bulk } = t;
+    const res = await t.handle(
+      sqsEvent(
+        recordFrom('critical', world.queued('c1', { subject: 'wait' }), { messageId: 'c1' }),
+        recordFrom('bulk', world.queued('b1', { subject: 'wait' }), { messageId: 'b1' }),
+        recordFrom('bulk', world.queued('b2', { subject: 'retry' }), { messageId: 'b2' }),
+        recordFrom('critical', world.queued('c2', { subject: 'done' }), { messageId: 'c2' }),
+      ),
+    );
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'b2' }]);
+    expect(world.queue.sent.map((e) => [JSON.parse(e.body).id, e.delaySeconds])).toEqual([['c1', 20]]);
+    expect(bulk.queue.sent.map((e) => [JSON.parse(e.body).id, e.delaySeconds])).toEqual([['b1', 20]]);
+    expect(bulk.visibility.delays).toEqual([{ receiptHandle: 'rh-b2', seconds: 40 }]);
+    expect(world.visibility.delays).toEqual([]);
+    expect(t.ended()).toBe(1);
+  });
+
+  it('fails a record from a queue it does not know, and handles the rest', async () => {
+    const t = twoQueues({ done: { kind: 'done' } });
+    const { world } = t;
+    const res = await t.handle(
+      sqsEvent(
+        recordFrom('elsewhere', world.queued('x1', { subject: 'done' }), { messageId: 'x1' }),
+        recordFrom('critical', world.queued('c1', { subject: 'done' }), { messageId: 'c1' }),
+      ),
+    );
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'x1' }]);
+    expect(t.seen).toEqual(['c1']);
+    expect(t.obs.errors).toEqual([
+      {
+        message: 'message failed',
+        extra: expect.objectContaining({ sqsMessageId: 'x1', reason: expect.stringMatching(/no queue is known/) }),
+      },
+    ]);
+  });
+
+  it('reports a `fail` plan failed, without a visibility change (it goes to the DLQ)', async () => {
+    const t = twoQueues({ fail: { kind: 'fail', reason: 'retries exhausted (down: 503)' } });
+    const res = await t.handle(
+      sqsEvent(recordFrom('critical', t.world.queued('c1', { subject: 'fail' }), { messageId: 'c1' })),
+    );
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'c1' }]);
+    expect(t.world.visibility.delays).toEqual([]);
+  });
+
+  it('settles a message that errs on its last receive `failed`, never leaving it queued', async () => {
+    const t = twoQueues({});
+    const q = t.world.queued('c1', { subject: 'boom' });
+    await t.handle(sqsEvent(recordFrom('critical', q, { messageId: 'c1', receiveCount: 5 })));
+    expect(t.world.messages.items.get('c1')).toMatchObject({
+      status: 'failed',
+      reason: 'retries exhausted: no plan for boom',
+    });
+    expect(t.obs.counted).toEqual([METRICS.failed]);
+  });
+
+  it('logs at error level and counts a settle that fails on the last receive (never swallowed)', async () => {
+    const t = twoQueues({});
+    const q = t.world.queued('c1', { subject: 'boom' });
+    t.world.messages.settleQueued = async () => Promise.reject(new Error('DynamoDB unavailable'));
+    const res = await t.handle(sqsEvent(recordFrom('critical', q, { messageId: 'c1', receiveCount: 5 })));
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'c1' }]);
+    expect(t.obs.counted).toEqual([METRICS.settleFailures]);
+    expect(t.obs.errors.map((e) => e.message)).toContain(
+      'message record not settled on its last receive; its message goes to the dead-letter queue',
+    );
+    expect(t.obs.errors.find((e) => e.message.startsWith('message record not settled'))?.extra).toMatchObject({
+      messageId: 'c1',
+      reason: expect.stringMatching(/DynamoDB unavailable/),
+    });
+  });
+
+  it('counts a record a failed write left `sending` on the last receive', async () => {
+    const t = twoQueues({});
+    const q = t.world.queued('c1', { subject: 'boom' });
+    await t.world.messages.claim('c1', 'ours', NOW);
+    await t.handle(sqsEvent(recordFrom('critical', q, { messageId: 'c1', receiveCount: 5 })));
+    expect(t.obs.counted).toEqual([METRICS.settleFailures]);
+    expect(t.obs.errors.find((e) => e.message.startsWith('message record not settled'))?.extra).toMatchObject({
+      reason: expect.stringMatching(/^left sending/),
+    });
+  });
+
+  it('does not count a record that is final already', async () => {
+    const t = twoQueues({});
+    const q = t.world.queued('c1', { subject: 'boom' });
+    const r = t.world.messages.items.get('c1');
+    if (r) r.status = 'sent';
+    await t.handle(sqsEvent(recordFrom('critical', q, { messageId: 'c1', receiveCount: 5 })));
+    expect(t.obs.counted).toEqual([]);
+  });
+});
