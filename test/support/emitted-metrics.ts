@@ -20,7 +20,7 @@ import { MACHINE_CLICK_WINDOW_SECONDS } from '../../functions/core/engagement';
 import { newRecord } from '../../functions/core/message';
 import type { RateWindow } from '../../functions/core/rate-window';
 import { sign } from '../../functions/core/signing';
-import type { EmailProvider } from '../../functions/ports';
+import type { EmailProvider, SigningKeys } from '../../functions/ports';
 import { StaticSigningKeys } from '../../functions/store/secrets';
 import { queuesByName, SEND_QUEUE } from './dispatch';
 import { httpEvent, lambdaContext, sqsEvent, sqsRecord } from './events';
@@ -85,14 +85,19 @@ function queued(messages: MemoryMessageStore, id: string, to = 'user@example.org
 /** A dispatcher over fakes, with the functions' own metrics factory. */
 function dispatcher(
   providers: EmailProvider[],
-  options: { messages?: MemoryMessageStore; suppression?: MemorySuppression; limits?: Record<string, RateWindow[]> },
+  options: {
+    messages?: MemoryMessageStore;
+    suppression?: MemorySuppression;
+    limits?: Record<string, RateWindow[]>;
+    keys?: SigningKeys;
+  },
 ) {
   return createDispatchHandler({
     messages: options.messages ?? new MemoryMessageStore(),
     suppression: options.suppression ?? new MemorySuppression(),
     chain: memoryChain(providers, { now: () => NOW, ...(options.limits ? { limits: options.limits } : {}) }).chain,
     queues: queuesByName({ [SEND_QUEUE]: { queue: new MemoryQueue(), visibility: new MemoryVisibility() } }),
-    links: { baseUrl: 'https://mail.example.com', keys },
+    links: { baseUrl: 'https://mail.example.com', keys: options.keys ?? keys },
     trackDefaults: { opens: true, clicks: true },
     maxReceiveCount: 5,
     timeoutSeconds: 30,
@@ -158,6 +163,18 @@ function dispatchScenarios(): Scenario[] {
           sqsEvent(...records),
           lambdaContext(),
         );
+      },
+    ],
+    [
+      'a record not settled on its last receive',
+      async () => {
+        // The signing keys cannot be read (before the claim) and the record cannot be settled either.
+        const messages = new MemoryMessageStore();
+        messages.settleQueued = () => Promise.reject(new Error('DynamoDB unavailable'));
+        const rec = queued(messages, 'u1', 'user@example.org', 5);
+        const broken: SigningKeys = { keyring: () => Promise.reject(new Error('secret unavailable')) };
+        const html = { ...rec, body: JSON.stringify({ ...JSON.parse(rec.body), html: '<p>hi</p>' }) };
+        return dispatcher([ses()], { messages, keys: broken })(sqsEvent(html), lambdaContext());
       },
     ],
     [
