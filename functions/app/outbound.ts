@@ -6,14 +6,25 @@
  *
  * One preparer serves one batch: the signing keys are read once per batch, and only when an email
  * of it needs them; HTML is parsed once per batch for every email that shares it (a newsletter's
- * batch), each email getting its own signed links written into the same plan.
+ * batch), each email getting its own signed links written into the same plan. The HTML parser
+ * (parse5, most of the dispatcher's bundle) is loaded with the first tracked HTML email, not at cold
+ * start.
  */
-import { applyTracking, planTracking, type TrackingPlan } from '../core/html-tracking';
+import type { TrackingPlan } from '../core/html-tracking';
 import { TRANSACTIONAL } from '../core/message';
 import type { QueuedEmail } from '../core/queued-email';
 import { type Recipients, recipientKey } from '../core/recipients';
 import { type Keyring, sign } from '../core/signing';
 import type { OutboundEmail, SigningKeys } from '../ports';
+
+type HtmlTracking = typeof import('../core/html-tracking');
+let loading: Promise<HtmlTracking> | undefined;
+/** The HTML rewriter and its parser, loaded once per process when the first tracked HTML email needs them. */
+const htmlTracking = (): Promise<HtmlTracking> =>
+  (loading ??= import('../core/html-tracking').catch((error: unknown) => {
+    loading = undefined; // the next email tries again
+    throw error;
+  }));
 
 export interface OutboundDeps {
   /** Signs the links written into emails: one-click unsubscribe (RFC 8058), click tracking, open pixel. */
@@ -33,10 +44,10 @@ export function outboundPreparer(deps: OutboundDeps, now: () => number): Prepare
   const keyring = () => (ring ??= deps.links.keys.keyring());
   // Where tracking edits each distinct HTML of the batch (a plan depends on the HTML alone).
   const plans = new Map<string, TrackingPlan>();
-  const planOf = (html: string): TrackingPlan => {
+  const planOf = (html: string, tracking: HtmlTracking): TrackingPlan => {
     let plan = plans.get(html);
     if (!plan) {
-      plan = planTracking(html);
+      plan = tracking.planTracking(html);
       plans.set(html, plan);
     }
     return plan;
@@ -59,9 +70,9 @@ export function outboundPreparer(deps: OutboundDeps, now: () => number): Prepare
     const opens = email.track?.opens ?? deps.trackDefaults.opens;
     const clicks = email.track?.clicks ?? deps.trackDefaults.clicks;
     if (!opens && !clicks) return html;
-    const ring = await keyring();
+    const [ring, tracking] = await Promise.all([keyring(), htmlTracking()]);
     const s = Math.floor(now() / 1000);
-    return applyTracking(html, planOf(html), {
+    return tracking.applyTracking(html, planOf(html, tracking), {
       ...(opens ? { pixelUrl: `${base}/o/${sign({ k: 'o', m: email.id, s }, ring)}` } : {}),
       ...(clicks
         ? {
