@@ -19,13 +19,8 @@ import { dispatchConfig, ingestConfig, sesEventsConfig, trackingConfig } from '.
 import { DEFAULTS } from '../../functions/core/defaults';
 import type { ChainConfig, ProviderDef, ProvidersConfig } from '../../functions/core/providers';
 import type { Keyring } from '../../functions/core/signing';
-import {
-  type ChainOptions,
-  dispatchDeps,
-  ingestDeps,
-  sesEventsDeps,
-  trackingDeps,
-} from '../../functions/handlers/wiring';
+import { ingestDeps } from '../../functions/handlers/ingest-wiring';
+import { type ChainOptions, dispatchDeps, sesEventsDeps, trackingDeps } from '../../functions/handlers/wiring';
 import { StaticSigningKeys } from '../../functions/store/secrets';
 import {
   type BoundResources,

@@ -1,31 +1,24 @@
 /**
  * The composition root shared by the Lambda entries (handlers/*.ts) and the local stack: AWS clients
  * created once per process and the adapters built on them, wired into the use cases. Adapters
- * (store/, providers/) never import app/; only this layer joins them.
+ * (store/, providers/) never import app/; only this layer joins them. The API's wiring is in
+ * ingest-wiring.ts: the idempotency utility it uses loads a JMESPath engine at import, which the other
+ * functions should not pay for at cold start.
  */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Authenticator } from '../app/auth';
 import type { DispatchDeps, QueueRoute, QueueRoutes } from '../app/dispatch';
-import type { IngestDeps } from '../app/ingest';
 import { ProviderChain } from '../app/provider-chain';
 import type { SesEventsDeps } from '../app/ses-events';
 import type { TrackingDeps } from '../app/tracking';
-import type { DispatchConfig, IngestConfig, SesEventsConfig, TrackingConfig } from '../config';
+import type { DispatchConfig, SesEventsConfig, TrackingConfig } from '../config';
 import type { CircuitPolicy } from '../core/health';
 import type { AnyProviderDef } from '../core/providers';
 import type { EmailProvider, SigningKeys } from '../ports';
 import { createProvider, type ProviderFactoryDeps } from '../providers/factory';
-import {
-  DynamoKeyStore,
-  DynamoMessageStore,
-  DynamoRequestRateLimiter,
-  DynamoSuppressionStore,
-  documentClient,
-} from '../store/dynamo';
+import { DynamoMessageStore, DynamoSuppressionStore, documentClient } from '../store/dynamo';
 import { DynamoProviderSettings } from '../store/provider-settings';
 import { DynamoRateWindows } from '../store/rate-windows';
 import { SecretsManagerSigningKeys } from '../store/secrets';
@@ -43,27 +36,6 @@ export interface Clients {
 export const SES_CLIENT_OPTIONS = { maxAttempts: 1 } as const;
 /** Dispatch timeout budget: the SES call must end well before the function does. */
 export const SES_REQUEST_TIMEOUT_MS = 10_000;
-
-export function ingestDeps(config: IngestConfig, clients: Pick<Clients, 'dynamodb' | 'sqs'>): IngestDeps {
-  const doc = documentClient(clients.dynamodb);
-  return {
-    messages: new DynamoMessageStore(doc, config.tables.messages),
-    suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
-    queue: new SqsSendQueue(clients.sqs, config.sendQueueUrl),
-    auth: new Authenticator(new DynamoKeyStore(doc, config.tables.settings)),
-    rateLimit: new DynamoRequestRateLimiter(doc, config.tables.rateWindows),
-    idempotency: new DynamoDBPersistenceLayer({
-      tableName: config.tables.idempotency,
-      awsSdkV3Client: clients.dynamodb,
-    }),
-    retentionDays: config.retentionDays,
-    providerSettings: {
-      defs: config.providers.providers,
-      chain: config.providers.chain,
-      store: new DynamoProviderSettings(doc, config.tables.settings),
-    },
-  };
-}
 
 export interface ChainOptions {
   /** Reads a secret (credentials of Azure and HTTP providers) by name. */
@@ -166,14 +138,6 @@ export function awsTrackingDeps(config: TrackingConfig): TrackingDeps {
   return trackingDeps(config, {
     dynamodb: traceClient(new DynamoDBClient({})),
     signingKeys: new SecretsManagerSigningKeys(traceClient(new SecretsManagerClient({})), config.signingKeysSecret),
-  });
-}
-
-export function awsIngestDeps(config: IngestConfig): IngestDeps {
-  startTracing();
-  return ingestDeps(config, {
-    dynamodb: traceClient(new DynamoDBClient({})),
-    sqs: traceClient(new SQSClient({})),
   });
 }
 

@@ -1,0 +1,51 @@
+/**
+ * The API's composition root (see wiring.ts): its clients and adapters wired into the ingest use case.
+ * Apart from wiring.ts because of the idempotency utility, whose JMESPath engine runs code at import:
+ * only the function that uses it loads it.
+ */
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { Authenticator } from '../app/auth';
+import type { IngestDeps } from '../app/ingest';
+import type { IngestConfig } from '../config';
+import {
+  DynamoKeyStore,
+  DynamoMessageStore,
+  DynamoRequestRateLimiter,
+  DynamoSuppressionStore,
+  documentClient,
+} from '../store/dynamo';
+import { DynamoProviderSettings } from '../store/provider-settings';
+import { SqsSendQueue } from '../store/sqs';
+import { startTracing, traceClient } from './tracing';
+import type { Clients } from './wiring';
+
+export function ingestDeps(config: IngestConfig, clients: Pick<Clients, 'dynamodb' | 'sqs'>): IngestDeps {
+  const doc = documentClient(clients.dynamodb);
+  return {
+    messages: new DynamoMessageStore(doc, config.tables.messages),
+    suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
+    queue: new SqsSendQueue(clients.sqs, config.sendQueueUrl),
+    auth: new Authenticator(new DynamoKeyStore(doc, config.tables.settings)),
+    rateLimit: new DynamoRequestRateLimiter(doc, config.tables.rateWindows),
+    idempotency: new DynamoDBPersistenceLayer({
+      tableName: config.tables.idempotency,
+      awsSdkV3Client: clients.dynamodb,
+    }),
+    retentionDays: config.retentionDays,
+    providerSettings: {
+      defs: config.providers.providers,
+      chain: config.providers.chain,
+      store: new DynamoProviderSettings(doc, config.tables.settings),
+    },
+  };
+}
+
+export function awsIngestDeps(config: IngestConfig): IngestDeps {
+  startTracing();
+  return ingestDeps(config, {
+    dynamodb: traceClient(new DynamoDBClient({})),
+    sqs: traceClient(new SQSClient({})),
+  });
+}
