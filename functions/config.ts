@@ -5,7 +5,7 @@
  * Each function's schema reads its variables and transforms them into its config object, so the
  * config types are inferred from the schemas (never written twice) and the defaults come from
  * core/defaults.ts, as cdk.json validation and the constructs take them. Schemas are built once, at
- * module load, with zod/mini.
+ * module load, with zod/mini; each is marked pure, so a function's bundle keeps (and builds) only its own.
  */
 import * as z from 'zod/mini';
 import './core/zod-locale';
@@ -48,97 +48,101 @@ export function providersFrom(raw: string): ProvidersConfig {
  */
 const chainFrom = (raw: string): ChainConfig => providersFrom(raw);
 
-const IngestEnv = z.pipe(
-  z.object({
-    TABLE_MESSAGES: name,
-    TABLE_IDEMPOTENCY: name,
-    TABLE_SETTINGS: name,
-    TABLE_SUPPRESSION: name,
-    /** Per-API-key request counters (one-second windows). */
-    TABLE_RATE_WINDOWS: name,
-    QUEUE_SEND_URL: z.url(),
-    RETENTION_DAYS: z._default(positiveInt, DEFAULTS.retentionDays),
-    PROVIDERS,
-  }),
-  z.transform((e) => ({
-    tables: {
-      messages: e.TABLE_MESSAGES,
-      idempotency: e.TABLE_IDEMPOTENCY,
-      settings: e.TABLE_SETTINGS,
-      suppression: e.TABLE_SUPPRESSION,
-      rateWindows: e.TABLE_RATE_WINDOWS,
-    },
-    sendQueueUrl: e.QUEUE_SEND_URL,
-    retentionDays: e.RETENTION_DAYS,
-    providers: chainFrom(e.PROVIDERS),
-  })),
-);
+const IngestEnv = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({
+      TABLE_MESSAGES: name,
+      TABLE_IDEMPOTENCY: name,
+      TABLE_SETTINGS: name,
+      TABLE_SUPPRESSION: name,
+      /** Per-API-key request counters (one-second windows). */
+      TABLE_RATE_WINDOWS: name,
+      QUEUE_SEND_URL: z.url(),
+      RETENTION_DAYS: z._default(positiveInt, DEFAULTS.retentionDays),
+      PROVIDERS,
+    }),
+    z.transform((e) => ({
+      tables: {
+        messages: e.TABLE_MESSAGES,
+        idempotency: e.TABLE_IDEMPOTENCY,
+        settings: e.TABLE_SETTINGS,
+        suppression: e.TABLE_SUPPRESSION,
+        rateWindows: e.TABLE_RATE_WINDOWS,
+      },
+      sendQueueUrl: e.QUEUE_SEND_URL,
+      retentionDays: e.RETENTION_DAYS,
+      providers: chainFrom(e.PROVIDERS),
+    })),
+  ))();
 
-const DispatchEnv = z.pipe(
-  z.object({
-    TABLE_MESSAGES: name,
-    TABLE_SUPPRESSION: name,
-    TABLE_SETTINGS: name,
-    TABLE_RATE_WINDOWS: name,
-    PROVIDERS,
-    QUEUE_SEND_URL: z.url(),
-    SES_CONFIGURATION_SET: z.optional(name),
-    /** Secrets Manager secret (ARN or name) holding the link-signing keys: {"current":"k1","k1":"…"}. */
-    SIGNING_KEYS_SECRET: name,
-    /** Base URL of the public links written into emails (unsubscribe, tracking), e.g. the API's URL. */
-    PUBLIC_BASE_URL: z.url(),
-    /** Whether HTML mail is tracked when a request does not say (deployment defaults). */
-    TRACK_OPENS: flag(DEFAULTS.tracking.opens),
-    TRACK_CLICKS: flag(DEFAULTS.tracking.clicks),
-    /** The dispatch function's timeout: a claim older than this was left by a stopped dispatcher. */
-    DISPATCH_TIMEOUT_SECONDS: z._default(positiveInt, DEFAULTS.dispatch.timeoutSeconds),
-    /** The send queue's maxReceiveCount: on the last receive a failing message is marked failed. */
-    SEND_MAX_RECEIVE_COUNT: z._default(positiveInt, DEFAULTS.sendQueue.maxReceiveCount),
-  }),
-  z.transform((e) => ({
-    tables: {
-      messages: e.TABLE_MESSAGES,
-      suppression: e.TABLE_SUPPRESSION,
-      settings: e.TABLE_SETTINGS,
-      rateWindows: e.TABLE_RATE_WINDOWS,
-    },
-    providers: chainFrom(e.PROVIDERS),
-    sendQueueUrl: e.QUEUE_SEND_URL,
-    timeoutSeconds: e.DISPATCH_TIMEOUT_SECONDS,
-    // Absent rather than undefined when unset: the key is optional in the inferred type.
-    ...(e.SES_CONFIGURATION_SET === undefined ? {} : { sesConfigurationSet: e.SES_CONFIGURATION_SET }),
-    maxReceiveCount: e.SEND_MAX_RECEIVE_COUNT,
-    signingKeysSecret: e.SIGNING_KEYS_SECRET,
-    publicBaseUrl: e.PUBLIC_BASE_URL,
-    trackDefaults: { opens: e.TRACK_OPENS, clicks: e.TRACK_CLICKS },
-  })),
-);
+const DispatchEnv = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({
+      TABLE_MESSAGES: name,
+      TABLE_SUPPRESSION: name,
+      TABLE_SETTINGS: name,
+      TABLE_RATE_WINDOWS: name,
+      PROVIDERS,
+      QUEUE_SEND_URL: z.url(),
+      SES_CONFIGURATION_SET: z.optional(name),
+      /** Secrets Manager secret (ARN or name) holding the link-signing keys: {"current":"k1","k1":"…"}. */
+      SIGNING_KEYS_SECRET: name,
+      /** Base URL of the public links written into emails (unsubscribe, tracking), e.g. the API's URL. */
+      PUBLIC_BASE_URL: z.url(),
+      /** Whether HTML mail is tracked when a request does not say (deployment defaults). */
+      TRACK_OPENS: flag(DEFAULTS.tracking.opens),
+      TRACK_CLICKS: flag(DEFAULTS.tracking.clicks),
+      /** The dispatch function's timeout: a claim older than this was left by a stopped dispatcher. */
+      DISPATCH_TIMEOUT_SECONDS: z._default(positiveInt, DEFAULTS.dispatch.timeoutSeconds),
+      /** The send queue's maxReceiveCount: on the last receive a failing message is marked failed. */
+      SEND_MAX_RECEIVE_COUNT: z._default(positiveInt, DEFAULTS.sendQueue.maxReceiveCount),
+    }),
+    z.transform((e) => ({
+      tables: {
+        messages: e.TABLE_MESSAGES,
+        suppression: e.TABLE_SUPPRESSION,
+        settings: e.TABLE_SETTINGS,
+        rateWindows: e.TABLE_RATE_WINDOWS,
+      },
+      providers: chainFrom(e.PROVIDERS),
+      sendQueueUrl: e.QUEUE_SEND_URL,
+      timeoutSeconds: e.DISPATCH_TIMEOUT_SECONDS,
+      // Absent rather than undefined when unset: the key is optional in the inferred type.
+      ...(e.SES_CONFIGURATION_SET === undefined ? {} : { sesConfigurationSet: e.SES_CONFIGURATION_SET }),
+      maxReceiveCount: e.SEND_MAX_RECEIVE_COUNT,
+      signingKeysSecret: e.SIGNING_KEYS_SECRET,
+      publicBaseUrl: e.PUBLIC_BASE_URL,
+      trackDefaults: { opens: e.TRACK_OPENS, clicks: e.TRACK_CLICKS },
+    })),
+  ))();
 
-const SesEventsEnv = z.pipe(
-  z.object({
-    TABLE_MESSAGES: name,
-    TABLE_SUPPRESSION: name,
-    /** Transient bounces of one address within the window that convert to a suppression. */
-    SOFT_BOUNCE_LIMIT: z._default(positiveInt, DEFAULTS.softBounce.limit),
-    SOFT_BOUNCE_WINDOW_HOURS: z._default(positiveInt, DEFAULTS.softBounce.windowHours),
-  }),
-  z.transform((e) => ({
-    tables: { messages: e.TABLE_MESSAGES, suppression: e.TABLE_SUPPRESSION },
-    softBounce: { limit: e.SOFT_BOUNCE_LIMIT, windowHours: e.SOFT_BOUNCE_WINDOW_HOURS },
-  })),
-);
+const SesEventsEnv = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({
+      TABLE_MESSAGES: name,
+      TABLE_SUPPRESSION: name,
+      /** Transient bounces of one address within the window that convert to a suppression. */
+      SOFT_BOUNCE_LIMIT: z._default(positiveInt, DEFAULTS.softBounce.limit),
+      SOFT_BOUNCE_WINDOW_HOURS: z._default(positiveInt, DEFAULTS.softBounce.windowHours),
+    }),
+    z.transform((e) => ({
+      tables: { messages: e.TABLE_MESSAGES, suppression: e.TABLE_SUPPRESSION },
+      softBounce: { limit: e.SOFT_BOUNCE_LIMIT, windowHours: e.SOFT_BOUNCE_WINDOW_HOURS },
+    })),
+  ))();
 
-const TrackingEnv = z.pipe(
-  z.object({
-    TABLE_MESSAGES: name,
-    TABLE_SUPPRESSION: name,
-    SIGNING_KEYS_SECRET: name,
-  }),
-  z.transform((e) => ({
-    tables: { messages: e.TABLE_MESSAGES, suppression: e.TABLE_SUPPRESSION },
-    signingKeysSecret: e.SIGNING_KEYS_SECRET,
-  })),
-);
+const TrackingEnv = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({
+      TABLE_MESSAGES: name,
+      TABLE_SUPPRESSION: name,
+      SIGNING_KEYS_SECRET: name,
+    }),
+    z.transform((e) => ({
+      tables: { messages: e.TABLE_MESSAGES, suppression: e.TABLE_SUPPRESSION },
+      signingKeysSecret: e.SIGNING_KEYS_SECRET,
+    })),
+  ))();
 
 export type IngestConfig = z.output<typeof IngestEnv>;
 export type DispatchConfig = z.output<typeof DispatchEnv>;

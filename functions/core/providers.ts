@@ -12,6 +12,10 @@ import * as z from 'zod/mini';
 import './zod-locale';
 import type { RateWindow } from './rate-window';
 
+// Schemas are built at module load, each marked pure (`/* @__PURE__ */ (() => …)()`) so that a bundle
+// that never uses one leaves it out: the functions that do not parse provider definitions build none
+// of them at cold start. SettingsUpdate (one API route) is built on its first use.
+
 export const PROVIDER_TYPES = ['ses', 'azure', 'http'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
@@ -30,74 +34,82 @@ const whole = (min: number, max: number, what: string) =>
       z.lte(max, `${what} must be at most ${max}`),
     );
 
-export const RateLimit = z.strictObject({
-  limit: whole(1, 1_000_000_000, 'limit'),
-  windowSeconds: whole(1, MAX_WINDOW_SECONDS, 'windowSeconds'),
-});
+export const RateLimit = /* @__PURE__ */ (() =>
+  z.strictObject({
+    limit: whole(1, 1_000_000_000, 'limit'),
+    windowSeconds: whole(1, MAX_WINDOW_SECONDS, 'windowSeconds'),
+  }))();
 export type RateLimit = z.infer<typeof RateLimit>;
 
-export const RateLimits = z.array(RateLimit).check(
-  z.maxLength(MAX_LIMITS, `at most ${MAX_LIMITS} limits per provider`),
-  z.refine(
-    (limits) => new Set(limits.map((l) => l.windowSeconds)).size === limits.length,
-    'each windowSeconds may appear once',
-  ),
-);
+export const RateLimits = /* @__PURE__ */ (() =>
+  z.array(RateLimit).check(
+    z.maxLength(MAX_LIMITS, `at most ${MAX_LIMITS} limits per provider`),
+    z.refine(
+      (limits) => new Set(limits.map((l) => l.windowSeconds)).size === limits.length,
+      'each windowSeconds may appear once',
+    ),
+  ))();
 
-const id = z
-  .string()
-  .check(z.regex(PROVIDER_ID, 'ids are 1-40 of a-z, 0-9, "-" and "_", starting with a letter or digit'));
-const secretName = z.string().check(z.regex(/^[\w/+=.@:-]{1,2048}$/, 'expected a Secrets Manager secret name or ARN'));
-const timeoutMs = z.optional(whole(100, 25_000, 'timeoutMs'));
+const id = /* @__PURE__ */ (() =>
+  z.string().check(z.regex(PROVIDER_ID, 'ids are 1-40 of a-z, 0-9, "-" and "_", starting with a letter or digit')))();
+const secretName = /* @__PURE__ */ (() =>
+  z.string().check(z.regex(/^[\w/+=.@:-]{1,2048}$/, 'expected a Secrets Manager secret name or ARN')))();
+const timeoutMs = /* @__PURE__ */ (() => z.optional(whole(100, 25_000, 'timeoutMs')))();
 
-const common = {
+const common = /* @__PURE__ */ (() => ({
   id,
   enabled: z.optional(z.boolean()),
   limits: z.optional(RateLimits),
-};
+}))();
 
-const SesDef = z.strictObject({
-  ...common,
-  type: z.literal('ses'),
-  /** Defaults to the stack's configuration set (event publishing needs it). */
-  configurationSet: z.optional(z.string().check(z.minLength(1))),
-});
+const SesDef = /* @__PURE__ */ (() =>
+  z.strictObject({
+    ...common,
+    type: z.literal('ses'),
+    /** Defaults to the stack's configuration set (event publishing needs it). */
+    configurationSet: z.optional(z.string().check(z.minLength(1))),
+  }))();
 
 /** The definitions as deployed: credentials only by secret name. */
-const AzureDef = z.strictObject({
-  ...common,
-  type: z.literal('azure'),
-  /** Secret holding the connection string "endpoint=https://…;accesskey=…". */
-  connectionStringSecret: secretName,
-  timeoutMs,
-});
-const HttpDef = z.strictObject({
-  ...common,
-  type: z.literal('http'),
-  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
-  /** Secret holding the bearer token (plain string). */
-  tokenSecret: z.optional(secretName),
-  timeoutMs,
-});
+const AzureDef = /* @__PURE__ */ (() =>
+  z.strictObject({
+    ...common,
+    type: z.literal('azure'),
+    /** Secret holding the connection string "endpoint=https://…;accesskey=…". */
+    connectionStringSecret: secretName,
+    timeoutMs,
+  }))();
+const HttpDef = /* @__PURE__ */ (() =>
+  z.strictObject({
+    ...common,
+    type: z.literal('http'),
+    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+    /** Secret holding the bearer token (plain string). */
+    tokenSecret: z.optional(secretName),
+    timeoutMs,
+  }))();
 
 /** Locally the credentials may be inline (there is no Secrets Manager). */
-const LocalAzureDef = z.strictObject({
-  ...common,
-  type: z.literal('azure'),
-  connectionString: z.string().check(z.minLength(1)),
-  timeoutMs,
-});
-const LocalHttpDef = z.strictObject({
-  ...common,
-  type: z.literal('http'),
-  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
-  token: z.optional(z.string().check(z.minLength(1))),
-  timeoutMs,
-});
+const LocalAzureDef = /* @__PURE__ */ (() =>
+  z.strictObject({
+    ...common,
+    type: z.literal('azure'),
+    connectionString: z.string().check(z.minLength(1)),
+    timeoutMs,
+  }))();
+const LocalHttpDef = /* @__PURE__ */ (() =>
+  z.strictObject({
+    ...common,
+    type: z.literal('http'),
+    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+    token: z.optional(z.string().check(z.minLength(1))),
+    timeoutMs,
+  }))();
 
-export const ProviderDef = z.discriminatedUnion('type', [SesDef, AzureDef, HttpDef]);
+export const ProviderDef = /* @__PURE__ */ (() => z.discriminatedUnion('type', [SesDef, AzureDef, HttpDef]))();
 export type ProviderDef = z.infer<typeof ProviderDef>;
-export const LocalProviderDef = z.discriminatedUnion('type', [SesDef, LocalAzureDef, LocalHttpDef]);
+export const LocalProviderDef = /* @__PURE__ */ (() =>
+  z.discriminatedUnion('type', [SesDef, LocalAzureDef, LocalHttpDef]))();
 export type LocalProviderDef = z.infer<typeof LocalProviderDef>;
 /** Any definition the factory can build (deployed or local). */
 export type AnyProviderDef = ProviderDef | LocalProviderDef;
@@ -138,10 +150,10 @@ const withChain = <T extends z.ZodMiniType>(def: T) =>
   );
 
 /** The deploy-time configuration (cdk.json context and the dispatcher's PROVIDERS variable). */
-export const ProvidersConfig = withChain(ProviderDef);
+export const ProvidersConfig = /* @__PURE__ */ (() => withChain(ProviderDef))();
 export type ProvidersConfig = { providers: ProviderDef[]; chain: string[] };
 /** LOCAL_CONFIG: the same structure, credentials may be inline. */
-export const LocalProvidersConfig = withChain(LocalProviderDef);
+export const LocalProvidersConfig = /* @__PURE__ */ (() => withChain(LocalProviderDef))();
 export type LocalProvidersConfig = { providers: LocalProviderDef[]; chain: string[] };
 
 /** The live part of the configuration, as stored in the settings table. */
@@ -154,12 +166,14 @@ export interface LiveSettings {
 }
 
 /** PUT /v1/settings/providers: every field optional; what is left out stays as it is. */
-export const SettingsUpdate = z.strictObject({
-  chain: z.optional(z.array(z.string()).check(z.maxLength(10))),
-  providers: z.optional(
-    z.record(z.string(), z.strictObject({ enabled: z.optional(z.boolean()), limits: z.optional(RateLimits) })),
-  ),
-});
+export const SettingsUpdate = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    chain: z.optional(z.array(z.string()).check(z.maxLength(10))),
+    providers: z.optional(
+      z.record(z.string(), z.strictObject({ enabled: z.optional(z.boolean()), limits: z.optional(RateLimits) })),
+    ),
+  }),
+);
 export type SettingsUpdate = z.infer<typeof SettingsUpdate>;
 
 /** The live settings a deployment starts with, taken from its definitions. */
