@@ -12,10 +12,13 @@ import { ALL_MAIL, SCOPE_PATTERN } from '../core/suppression';
 import type { SuppressionRecord, SuppressionStore } from '../ports';
 import type { ApiRequest, RouteMap } from './http';
 
-const PutBody = z.strictObject({
-  scope: z.optional(z.string().check(z.regex(SCOPE_PATTERN, 'scope is "*" (all mail) or a category name'))),
-  note: z.optional(z.string().check(z.maxLength(500))),
-});
+/** Built on first use, not at cold start: few requests change the suppression list. */
+const PutBody = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    scope: z.optional(z.string().check(z.regex(SCOPE_PATTERN, 'scope is "*" (all mail) or a category name'))),
+    note: z.optional(z.string().check(z.maxLength(500))),
+  }),
+);
 
 const view = (r: SuppressionRecord) => ({
   address: r.address,

@@ -175,11 +175,14 @@ export const SendEmailBody = z
 export type SendEmailInput = z.input<typeof SendEmailBody>;
 export type SendEmail = z.output<typeof SendEmailBody>;
 
-export const BatchBody = z.strictObject({
-  emails: z
-    .array(z.unknown())
-    .check(z.minLength(1), z.maxLength(LIMITS.batch, `at most ${LIMITS.batch} emails per batch`)),
-});
+/** Built on first use: most requests send one email. */
+export const BatchBody = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    emails: z
+      .array(z.unknown())
+      .check(z.minLength(1), z.maxLength(LIMITS.batch, `at most ${LIMITS.batch} emails per batch`)),
+  }),
+);
 
 export function toQueuedEmail(id: string, e: SendEmail): QueuedEmail {
   return {

@@ -20,23 +20,28 @@ const Mail = z.looseObject({
   headers: z.optional(z.array(z.looseObject({ name: str, value: str }))),
 });
 
-const Bounce = z.looseObject({
-  bounceType: str,
-  bounceSubType: optStr,
-  bouncedRecipients: z.array(
-    z.looseObject({ emailAddress: str, action: optStr, status: optStr, diagnosticCode: optStr }),
-  ),
-  timestamp: str,
-  feedbackId: str,
-});
+// The rarer notifications' schemas are built when one first arrives, not at cold start.
+const Bounce = z.lazy(() =>
+  z.looseObject({
+    bounceType: str,
+    bounceSubType: optStr,
+    bouncedRecipients: z.array(
+      z.looseObject({ emailAddress: str, action: optStr, status: optStr, diagnosticCode: optStr }),
+    ),
+    timestamp: str,
+    feedbackId: str,
+  }),
+);
 
-const Complaint = z.looseObject({
-  complainedRecipients: z.array(z.looseObject({ emailAddress: str })),
-  timestamp: str,
-  feedbackId: str,
-  complaintFeedbackType: optStr,
-  complaintSubType: optStr,
-});
+const Complaint = z.lazy(() =>
+  z.looseObject({
+    complainedRecipients: z.array(z.looseObject({ emailAddress: str })),
+    timestamp: str,
+    feedbackId: str,
+    complaintFeedbackType: optStr,
+    complaintSubType: optStr,
+  }),
+);
 
 const Delivery = z.looseObject({
   timestamp: str,
@@ -45,12 +50,14 @@ const Delivery = z.looseObject({
   processingTimeMillis: z.optional(z.number()),
 });
 
-const DeliveryDelay = z.looseObject({
-  timestamp: str,
-  delayType: optStr,
-  expirationTime: optStr,
-  delayedRecipients: z.array(z.looseObject({ emailAddress: str, status: optStr, diagnosticCode: optStr })),
-});
+const DeliveryDelay = z.lazy(() =>
+  z.looseObject({
+    timestamp: str,
+    delayType: optStr,
+    expirationTime: optStr,
+    delayedRecipients: z.array(z.looseObject({ emailAddress: str, status: optStr, diagnosticCode: optStr })),
+  }),
+);
 
 export const SesNotification = z.looseObject({
   eventType: z.optional(str),
@@ -60,8 +67,8 @@ export const SesNotification = z.looseObject({
   complaint: z.optional(Complaint),
   delivery: z.optional(Delivery),
   deliveryDelay: z.optional(DeliveryDelay),
-  reject: z.optional(z.looseObject({ reason: optStr })),
-  failure: z.optional(z.looseObject({ errorMessage: optStr, templateName: optStr })),
+  reject: z.optional(z.lazy(() => z.looseObject({ reason: optStr }))),
+  failure: z.optional(z.lazy(() => z.looseObject({ errorMessage: optStr, templateName: optStr }))),
 });
 export type SesNotification = z.infer<typeof SesNotification>;
 

@@ -476,15 +476,17 @@ export class DynamoSuppressionStore implements SuppressionStore {
 }
 
 /** A key item as read back from DynamoDB; keys from before scopes existed can send and read, from any domain. */
-const KeyItem = z.looseObject({
-  name: z.string(),
-  createdAt: z.string(),
-  revoked: z._default(z.boolean(), false),
-  scopes: z._default(z.array(z.enum(['send', 'read', 'admin'])), ['send', 'read']),
-  senderDomains: z._default(z.array(z.string()), ['*']),
-  ratePerSecond: z._default(z.number(), 100),
-  prefix: z.optional(z.string()),
-});
+// Marked pure: only the API's bundle, which reads keys, keeps (and builds) it.
+const KeyItem = /* @__PURE__ */ (() =>
+  z.looseObject({
+    name: z.string(),
+    createdAt: z.string(),
+    revoked: z._default(z.boolean(), false),
+    scopes: z._default(z.array(z.enum(['send', 'read', 'admin'])), ['send', 'read']),
+    senderDomains: z._default(z.array(z.string()), ['*']),
+    ratePerSecond: z._default(z.number(), 100),
+    prefix: z.optional(z.string()),
+  }))();
 
 const toKey = (item: Record<string, unknown>): ApiKeyRecord => {
   const k = KeyItem.parse(item);
