@@ -11,6 +11,7 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
+import { DEFAULT_PROVIDERS } from '../functions/core/defaults';
 import { BUNDLING, FUNCTION_ENTRIES, type FunctionName } from '../lib/bundling';
 import { FLOOR_FIRST_CALLS, startFirstInvocationBackends } from './first-invocation';
 
@@ -55,6 +56,8 @@ const FUNCTION_ENV = {
   PUBLIC_BASE_URL: 'https://mail.example.com',
   QUEUE_SEND_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send',
   SES_CONFIGURATION_SET: 'bench',
+  // The stack always sets PROVIDERS (ingest and dispatch parse it at cold start): the default chain.
+  PROVIDERS: JSON.stringify(DEFAULT_PROVIDERS),
   POWERTOOLS_SERVICE_NAME: 'mailroute',
   POWERTOOLS_METRICS_NAMESPACE: 'Mailroute',
   // Lambda sets this when active tracing is on, as it is for every mailroute function.
@@ -173,6 +176,15 @@ export const median = (xs: number[]): number => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
+/** The same function built from another checkout (e.g. the previous commit), measured in the same run. */
+export interface BaselineFigures {
+  bundleKB: number;
+  initMs: number;
+  initRatio: number;
+  firstMs: number;
+  firstRatio: number;
+}
+
 export interface FunctionFigures {
   bundleKB: number;
   floorBundleKB: number;
@@ -188,11 +200,21 @@ export interface FunctionFigures {
   firstStatus: Record<string, number>;
   /** The bundle's largest inputs by package. */
   topInputs: TopInput[];
+  /** With `baselineRoot`: the baseline's figures against the same floor, interleaved with these. */
+  baseline?: BaselineFigures;
+}
+
+export interface MeasureOptions {
+  /** Another checkout of this repository (with node_modules): its bundles run interleaved with these. */
+  readonly baselineRoot?: string;
 }
 
 const round1 = (n: number) => Number(n.toFixed(1));
 
-export async function measureFunctions(runs = 15): Promise<Record<FunctionName, FunctionFigures>> {
+export async function measureFunctions(
+  runs = 15,
+  options: MeasureOptions = {},
+): Promise<Record<FunctionName, FunctionFigures>> {
   mkdirSync(OUT, { recursive: true });
   const backends = await startFirstInvocationBackends();
   const result = {} as Record<FunctionName, FunctionFigures>;
@@ -209,6 +231,10 @@ export async function measureFunctions(runs = 15): Promise<Record<FunctionName, 
       );
       const realBundle = await bundle(join(ROOT, FUNCTION_ENTRIES[name]), real);
       const floorBundle = await bundle(floorEntry, floor);
+      const base = join(dir, 'baseline.mjs');
+      const baseBundle = options.baselineRoot
+        ? await bundle(join(options.baselineRoot, FUNCTION_ENTRIES[name]), base)
+        : undefined;
       const eventFile = join(dir, 'event.json');
       const once = async (file: string) => {
         writeFileSync(eventFile, JSON.stringify(await backends.event(name)));
@@ -216,12 +242,15 @@ export async function measureFunctions(runs = 15): Promise<Record<FunctionName, 
       };
       await once(real); // warm the file cache once for each, so the first run is not an outlier
       await once(floor);
+      if (baseBundle) await once(base);
       const reals: ChildRun[] = [];
       const floors: ChildRun[] = [];
+      const bases: ChildRun[] = [];
       for (let i = 0; i < runs; i++) {
-        // Interleaved, so machine noise hits both alike.
+        // Interleaved, so machine noise hits them alike.
         reals.push(await once(real));
         floors.push(await once(floor));
+        if (baseBundle) bases.push(await once(base));
       }
       const ri = median(reals.map((r) => r.init));
       const fi = median(floors.map((r) => r.init));
@@ -240,6 +269,17 @@ export async function measureFunctions(runs = 15): Promise<Record<FunctionName, 
         firstRatio: Number((rf / ff).toFixed(2)),
         firstStatus,
         topInputs: topInputs(realBundle.metafile),
+        ...(baseBundle
+          ? {
+              baseline: {
+                bundleKB: Math.round(baseBundle.kb),
+                initMs: round1(median(bases.map((r) => r.init))),
+                initRatio: Number((median(bases.map((r) => r.init)) / fi).toFixed(2)),
+                firstMs: round1(median(bases.map((r) => r.first))),
+                firstRatio: Number((median(bases.map((r) => r.first)) / ff).toFixed(2)),
+              },
+            }
+          : {}),
       };
     }
   } finally {
