@@ -38,39 +38,44 @@ export const MessageEvent = z.object({
 });
 export type MessageEvent = z.infer<typeof MessageEvent>;
 
-/** The stored item, validated when read back (loose: later versions may add attributes). */
-export const MessageRecord = z.looseObject({
-  id: z.string(),
-  status: z.enum(STATUSES),
-  from: z.string(),
-  to: z.array(z.string()),
-  cc: z._default(z.array(z.string()), []),
-  bcc: z._default(z.array(z.string()), []),
-  subject: z.string(),
-  tags: z._default(z.record(z.string(), z.string()), {}),
-  category: z._default(z.string(), TRANSACTIONAL),
-  apiKey: z.optional(z.string()),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  attempts: z._default(z.number(), 0),
-  provider: z.optional(z.string()),
-  providerMessageId: z.optional(z.string()),
-  reason: z.optional(z.string()),
-  claimToken: z.optional(z.string()),
-  /** Set after an ambiguous send through an idempotent provider: retries go through it only. */
-  pin: z.optional(z.string()),
-  claimedAt: z.optional(z.number()),
-  events: z._default(z.array(MessageEvent), []),
-  opens: z._default(z.number(), 0),
-  clicks: z._default(z.number(), 0),
-  machineOpens: z._default(z.number(), 0),
-  machineClicks: z._default(z.number(), 0),
-  firstOpenAt: z.optional(z.string()),
-  firstClickAt: z.optional(z.string()),
-  /** Keys of the SES notifications already applied (each applies once). */
-  seen: z._default(z.array(z.string()), []),
-  expiresAt: z.number(),
-});
+/**
+ * The stored item, validated when read back (loose: later versions may add attributes). Built on first
+ * use: the API's sends never read one back.
+ */
+export const MessageRecord = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    id: z.string(),
+    status: z.enum(STATUSES),
+    from: z.string(),
+    to: z.array(z.string()),
+    cc: z._default(z.array(z.string()), []),
+    bcc: z._default(z.array(z.string()), []),
+    subject: z.string(),
+    tags: z._default(z.record(z.string(), z.string()), {}),
+    category: z._default(z.string(), TRANSACTIONAL),
+    apiKey: z.optional(z.string()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    attempts: z._default(z.number(), 0),
+    provider: z.optional(z.string()),
+    providerMessageId: z.optional(z.string()),
+    reason: z.optional(z.string()),
+    claimToken: z.optional(z.string()),
+    /** Set after an ambiguous send through an idempotent provider: retries go through it only. */
+    pin: z.optional(z.string()),
+    claimedAt: z.optional(z.number()),
+    events: z._default(z.array(MessageEvent), []),
+    opens: z._default(z.number(), 0),
+    clicks: z._default(z.number(), 0),
+    machineOpens: z._default(z.number(), 0),
+    machineClicks: z._default(z.number(), 0),
+    firstOpenAt: z.optional(z.string()),
+    firstClickAt: z.optional(z.string()),
+    /** Keys of the SES notifications already applied (each applies once). */
+    seen: z._default(z.array(z.string()), []),
+    expiresAt: z.number(),
+  }),
+);
 export type MessageRecord = z.infer<typeof MessageRecord>;
 
 export interface NewMessage {
