@@ -119,7 +119,8 @@ export function xrayBackend(env: TraceEnv, exporter?: SpanExporter): TraceBacken
   const propagator = new AWSXRayPropagator();
   return {
     get tracer() {
-      return (tracer ??= built().getTracer('mailroute'));
+      tracer ??= built().getTracer('mailroute');
+      return tracer;
     },
     // The runtime sets _X_AMZN_TRACE_ID for each invocation: read it then, not at cold start.
     parent: () =>
