@@ -28,7 +28,7 @@ const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const README_API = 'http://127.0.0.1:3000';
 const README_ID = '5b0c8f0e-…';
 
-export interface CurlExample {
+interface CurlExample {
   /** 1-based line of the README where the command starts. */
   readonly line: number;
   readonly command: string;
@@ -36,13 +36,15 @@ export interface CurlExample {
   readonly status?: number;
   /** The answer's body as the README shows it (with `…`), if any. */
   readonly body?: string;
+  /** Every `# …` line shown under the command (e.g. `(with the header Allow: GET)`). */
+  readonly shown: string;
 }
 
 /** Whether a shell command is complete: no trailing backslash, no open single quote. */
 const complete = (text: string): boolean => !text.endsWith('\\') && (text.match(/'/g) ?? []).length % 2 === 0;
 
 /** The curl examples of a README, in order (see the convention above). */
-export function curlExamples(markdown: string): CurlExample[] {
+function curlExamples(markdown: string): CurlExample[] {
   const lines = markdown.split('\n');
   const examples: CurlExample[] = [];
   let inFence = false;
@@ -68,6 +70,7 @@ export function curlExamples(markdown: string): CurlExample[] {
     examples.push({
       line: start + 1,
       command,
+      shown: text,
       ...(status ? { status: Number(status[1]) } : {}),
       ...(body.startsWith('{') ? { body } : {}),
     });
@@ -98,7 +101,7 @@ function pairsOf(value: unknown, into = new Set<string>()): Set<string> {
 }
 
 /** What an answer must have to match the README's: the keys it names, and its string values shown whole. */
-export function expectations(shown: string): { keys: string[]; pairs: string[] } {
+function expectations(shown: string): { keys: string[]; pairs: string[] } {
   const keys = [...new Set([...shown.matchAll(/"([\w-]+)"\s*:/g)].map((m) => m[1] ?? ''))];
   const pairs = [...shown.matchAll(/"([\w-]+)"\s*:\s*"([^"…]*)"/g)].map((m) => `${m[1]}=${m[2]}`);
   return { keys, pairs };
@@ -106,6 +109,8 @@ export function expectations(shown: string): { keys: string[]; pairs: string[] }
 
 interface Answer {
   readonly status: number;
+  /** The response headers, when the command asks for them (`curl -i`), lower-cased names. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly body: unknown;
   readonly raw: string;
 }
@@ -129,15 +134,24 @@ async function run(example: CurlExample, env: Record<string, string>): Promise<A
     cwd: ROOT,
   }).catch((e: Error & { stdout?: string }) => ({ stdout: `${e.message}\n0` }));
   const cut = stdout.lastIndexOf('\n');
-  const raw = stdout.slice(0, cut);
+  let raw = stdout.slice(0, cut);
   const status = Number(stdout.slice(cut + 1));
+  const headers: Record<string, string> = {};
+  if (/^HTTP\/\S+ \d{3}/.test(raw)) {
+    const end = raw.indexOf('\r\n\r\n');
+    for (const line of raw.slice(0, end).split('\r\n').slice(1)) {
+      const colon = line.indexOf(':');
+      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    raw = raw.slice(end + 4);
+  }
   let body: unknown;
   try {
     body = raw ? JSON.parse(raw) : undefined;
   } catch {
     body = raw;
   }
-  return { status, body, raw };
+  return { status, headers, body, raw };
 }
 
 /** Why an answer does not match the README's (empty when it does). */
@@ -152,6 +166,8 @@ function mismatches(example: CurlExample, answer: Answer): string[] {
     for (const k of keys) if (!has.has(k)) problems.push(`no "${k}"`);
     for (const p of pairs) if (!values.has(p)) problems.push(`no ${p}`);
   }
+  for (const [, name = '', value = ''] of example.shown.matchAll(/^\(with the header ([\w-]+): (.+)\)$/gm))
+    if (answer.headers[name.toLowerCase()] !== value) problems.push(`no header ${name}: ${value}`);
   return problems;
 }
 
@@ -159,6 +175,8 @@ const examples = curlExamples(README);
 
 describe('the README curl examples', () => {
   it('are found: the quick start, every API section, the provider settings', () => {
+    // Every curl command that starts a line is an example (the deploy steps' one is indented).
+    expect(examples.length).toBe(README.split('\n').filter((l) => l.startsWith('curl ')).length);
     expect(examples.length).toBeGreaterThanOrEqual(10);
     const commands = examples.map((e) => e.command);
     for (const path of ['/v1/emails', '/v1/emails/batch', '/v1/suppressions', '/v1/settings/providers'])
@@ -175,6 +193,7 @@ describe('the README curl examples', () => {
       {
         line: 2,
         command: 'curl -X POST "$API/v1/x" \\\n  -d \'{\n "a": 1\n}\'',
+        shown: '202 {"id":"…",\n "k":"v"}',
         status: 202,
         body: '{"id":"…",\n "k":"v"}',
       },
