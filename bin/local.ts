@@ -6,7 +6,9 @@ import { countByStatus, watchStatus } from './local-status';
 
 /**
  * LOCAL_CONFIG names a JSON file with the provider definitions and chain (the structure of
- * cdk.json's `providers`/`chain`; tokens and connection strings may be inline here).
+ * cdk.json's `providers`/`chain`), credentials inline (`token`, `connectionString`): there is no
+ * Secrets Manager locally, so `tokenSecret`/`connectionStringSecret` are refused with that advice.
+ * The repository ships providers.local.json as an example.
  */
 function localConfig(): LocalProvidersConfig | undefined {
   const file = process.env.LOCAL_CONFIG;
@@ -27,6 +29,10 @@ function localConfig(): LocalProvidersConfig | undefined {
   return parsed.data as LocalProvidersConfig;
 }
 const providers = localConfig();
+
+/** An AWS CLI command against the local emulators, with the dummy credentials and region it needs. */
+const localAwsCli = (endpoint: string, command: string): string =>
+  `AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${endpoint} --region us-east-1 ${command}`;
 
 const port = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -60,7 +66,7 @@ mailroute is running on this machine
 
   API          ${stack.apiUrl}        (GET ${stack.apiUrl}/health)
   SES inbox    ${stack.sesUrl}        (every email sent, as a web page)
-  SQS / SNS    ${stack.awsEndpoint}        (aws --endpoint-url ${stack.awsEndpoint} sqs list-queues)
+  SQS / SNS    ${stack.awsEndpoint}
   DynamoDB     ${stack.dynamodbEndpoint}
   API key      ${stack.apiKey}
   Providers    ${stack.providers.chain.join(' → ')}${process.env.LOCAL_CONFIG ? `        (from ${process.env.LOCAL_CONFIG})` : ''}
@@ -71,7 +77,13 @@ Send an email:
     -H "Authorization: Bearer ${stack.apiKey}" -H 'Content-Type: application/json' \\
     -d '{"from":"app@example.com","to":"user@example.org","subject":"Hi","html":"<p>Hello</p>"}'
 
-Then open ${stack.sesUrl} or GET ${stack.apiUrl}/v1/emails/<id>. Ctrl-C stops everything.
+Then open ${stack.sesUrl} or GET ${stack.apiUrl}/v1/emails/<id>.
+
+Look at the queues with the AWS CLI (the emulators take any credentials, but the CLI needs some):
+
+  ${localAwsCli(stack.awsEndpoint, 'sqs list-queues')}
+
+Ctrl-C stops everything.
 `);
 
 // One line whenever the counts by status change: the pipeline moving, at a glance.

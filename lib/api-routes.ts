@@ -8,6 +8,7 @@ export {
   API_ROUTES,
   type ApiFunction,
   type ApiRoute,
+  CATCH_ALL,
   type HttpMethod,
   type RouteKey,
   routeKey,

@@ -1,18 +1,28 @@
 /**
  * The stand-in for the HTTP API: matches each request against the spec's routes (lib/api-routes.ts),
  * as API Gateway does, and invokes the function that serves the route with a payload format 2.0
- * event. Until a function is wired it answers 503; an unknown route is a 404, a body over 10 MB a 413.
+ * event. A request no route matches goes to the catch-all's function (`CATCH_ALL`, the `$default`
+ * route in AWS), which answers 404 or 405 in the API's envelope. What API Gateway answers by itself,
+ * this answers the same way: a body over 10 MB is `413 {"message":"Request Entity Too Large"}`, a
+ * function that throws `500 {"message":"Internal Server Error"}`. Until a function is wired it
+ * answers 503 (local only: the stack is starting).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { type ApiFunction, type ApiRoute, routeKey } from '../../lib/api-routes';
+import { type ApiFunction, type ApiRoute, CATCH_ALL, routeKey } from '../../lib/api-routes';
 import { FUNCTIONS, ROUTES } from '../../lib/spec';
 import { close, listen } from './emulators';
 import { fakeContext, type HttpHandler } from './lambda';
 
 /** API Gateway HTTP APIs accept at most 10 MB per request. */
-const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/** What API Gateway itself answers, where no function is involved (the README's Errors section shows them). */
+export const GATEWAY_ANSWERS = {
+  tooLarge: { status: 413, body: { message: 'Request Entity Too Large' } },
+  internal: { status: 500, body: { message: 'Internal Server Error' } },
+} as const;
 
 /** Matches a request path against an API Gateway path template; returns the path parameters. */
 export function matchPath(template: string, path: string): Record<string, string> | undefined {
@@ -43,24 +53,21 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return Buffer.concat(chunks);
 }
 
-function toEvent(
-  req: IncomingMessage,
-  url: URL,
-  route: ApiRoute,
-  params: Record<string, string>,
-  body: Buffer,
-): APIGatewayProxyEventV2 {
+/** The route a request reached: one of the list, or the catch-all (no path parameters). */
+type Matched = { readonly fn: ApiFunction; readonly routeKey: string; readonly params?: Record<string, string> };
+
+function toEvent(req: IncomingMessage, url: URL, matched: Matched, body: Buffer): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers))
     if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
   return {
     version: '2.0',
-    routeKey: routeKey(route),
+    routeKey: matched.routeKey,
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
     queryStringParameters: Object.fromEntries(url.searchParams),
-    pathParameters: params,
+    ...(matched.params ? { pathParameters: matched.params } : {}),
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
@@ -74,7 +81,7 @@ function toEvent(
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
-      routeKey: routeKey(route),
+      routeKey: matched.routeKey,
       stage: '$default',
       time: new Date().toUTCString(),
       timeEpoch: Date.now(),
@@ -92,25 +99,33 @@ export function apiGateway(handlers: Partial<Record<ApiFunction, HttpHandler>>, 
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(body);
     };
-    const matched = routes
+    // API Gateway refuses an oversized request before it routes it.
+    const body = await readBody(req);
+    if (body === 'too-large') {
+      // Like API Gateway, answer and close the connection without reading the rest of the upload.
+      res.once('finish', () => req.destroy());
+      return send(GATEWAY_ANSWERS.tooLarge.status, JSON.stringify(GATEWAY_ANSWERS.tooLarge.body), {
+        connection: 'close',
+      });
+    }
+    const found = routes
       .map((r) => ({ route: r, params: r.method === req.method ? matchPath(r.path, url.pathname) : undefined }))
       .find((m) => m.params);
-    if (!matched?.params) return send(404, JSON.stringify({ message: 'Not Found' }));
-    const { route, params } = matched;
-    const body = await readBody(req);
-    if (body === 'too-large') return send(413, JSON.stringify({ message: 'Request Entity Too Large' }));
-    const handler = handlers[route.fn];
+    const matched: Matched = found?.params
+      ? { fn: found.route.fn, routeKey: routeKey(found.route), params: found.params }
+      : { fn: CATCH_ALL.fn, routeKey: CATCH_ALL.routeKey };
+    const handler = handlers[matched.fn];
     if (!handler) return send(503, JSON.stringify({ message: 'Service Unavailable: starting' }));
     try {
       const out = await handler(
-        toEvent(req, url, route, params, body),
-        fakeContext(`mailroute-${route.fn}`, FUNCTIONS[route.fn].timeoutSeconds),
+        toEvent(req, url, matched, body),
+        fakeContext(`mailroute-${matched.fn}`, FUNCTIONS[matched.fn].timeoutSeconds),
       );
       const headers = (out.headers ?? {}) as Record<string, string>;
       res.writeHead(out.statusCode ?? 200, { 'content-type': 'application/json', ...headers });
       res.end(out.isBase64Encoded ? Buffer.from(out.body ?? '', 'base64') : (out.body ?? ''));
     } catch {
-      send(500, JSON.stringify({ message: 'Internal Server Error' }));
+      send(GATEWAY_ANSWERS.internal.status, JSON.stringify(GATEWAY_ANSWERS.internal.body));
     }
   };
 }

@@ -10,6 +10,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DomainError, isDomainError } from '../core/errors';
+import { API_ROUTES, type ApiRoute, CATCH_ALL } from '../core/routes';
 import type { RequestRateLimiter, Scope } from '../ports';
 import type { Authenticator, Caller } from './auth';
 import { publishMetrics, traceInvocation } from './observability';
@@ -113,6 +114,39 @@ function parseBody(event: APIGatewayProxyEventV2, maxBytes: number, type: 'json'
   }
 }
 
+/** Whether a request path matches an API Gateway path template (`{name}` is one non-empty segment). */
+function pathMatches(template: string, path: string): boolean {
+  const t = template.split('/');
+  const p = path.split('/');
+  return t.length === p.length && t.every((seg, i) => (/^\{\w+\}$/.test(seg) ? (p[i] ?? '') !== '' : seg === p[i]));
+}
+
+/** The methods the route list has for a request path, in the list's order (none: no such path). */
+export function methodsAt(path: string, routes: readonly Pick<ApiRoute, 'method' | 'path'>[] = API_ROUTES): string[] {
+  return [...new Set(routes.filter((r) => pathMatches(r.path, path)).map((r) => r.method))];
+}
+
+/**
+ * The answer to a request no route of this function serves (the catch-all route, or a route key it
+ * does not have): `405 method_not_allowed` with `Allow` when the path exists with other methods,
+ * `404 not_found` otherwise. It reads nothing and needs no key: it only names the API's own routes.
+ */
+export function noRouteResponse(event: APIGatewayProxyEventV2): APIGatewayProxyStructuredResultV2 {
+  const [keyMethod = '', keyPath = ''] = event.routeKey === CATCH_ALL.routeKey ? [] : event.routeKey.split(' ');
+  const method = event.requestContext?.http?.method ?? keyMethod;
+  const fullPath = event.rawPath ?? keyPath;
+  const allow = methodsAt(fullPath);
+  // Echoed in the message: the caller's own path, cut short.
+  const path = fullPath.length > 200 ? `${fullPath.slice(0, 200)}…` : fullPath;
+  if (allow.length > 0 && !allow.includes(method)) {
+    const response = errorResponse(
+      new DomainError('method_not_allowed', `${method} is not allowed on ${path}; it takes ${allow.join(', ')}.`),
+    );
+    return { ...response, headers: { ...response.headers, allow: allow.join(', ') } };
+  }
+  return errorResponse(new DomainError('not_found', `No route ${method} ${path}.`));
+}
+
 /**
  * The Lambda handler of an API function. `routeKeys` lists the route keys it serves (the keys of
  * `routes`), so tests can compare them with the route list.
@@ -123,7 +157,7 @@ export function createHttpHandler<K extends string>(routes: RouteMap<K>, deps: H
 
   const core = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const route = byKey[event.routeKey];
-    if (!route) throw new DomainError('not_found', `No route ${event.routeKey}.`);
+    if (!route) return noRouteResponse(event);
     logger.appendKeys({ route: event.routeKey, apiRequestId: event.requestContext?.requestId });
     let caller: Caller | undefined;
     if (route.auth) {

@@ -89,12 +89,24 @@ const HttpDef = /* @__PURE__ */ (() =>
     timeoutMs,
   }))();
 
-/** Locally the credentials may be inline (there is no Secrets Manager). */
+/**
+ * A deployed definition's secret name, given locally: refused with what to write instead, since
+ * there is no Secrets Manager to read it from.
+ */
+const noLocalSecret = (field: string, inline: string) =>
+  z.optional(
+    z.never({
+      error: `"${field}" names a Secrets Manager secret, which the local stack does not have: give the value itself as "${inline}"`,
+    }),
+  );
+
+/** Locally the credentials are inline (there is no Secrets Manager). */
 const LocalAzureDef = /* @__PURE__ */ (() =>
   z.strictObject({
     ...common,
     type: z.literal('azure'),
     connectionString: z.string().check(z.minLength(1)),
+    connectionStringSecret: noLocalSecret('connectionStringSecret', 'connectionString'),
     timeoutMs,
   }))();
 const LocalHttpDef = /* @__PURE__ */ (() =>
@@ -103,6 +115,7 @@ const LocalHttpDef = /* @__PURE__ */ (() =>
     type: z.literal('http'),
     url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
     token: z.optional(z.string().check(z.minLength(1))),
+    tokenSecret: noLocalSecret('tokenSecret', 'token'),
     timeoutMs,
   }))();
 

@@ -39,6 +39,17 @@ export const API_ROUTES = [
   { method: 'HEAD', path: '/c/{token}', fn: 'tracking' },
 ] as const satisfies readonly ApiRoute[];
 
+/**
+ * The catch-all: API Gateway's `$default` route takes every request no route above matches, and its
+ * function answers `404 not_found` (no such path) or `405 method_not_allowed` with `Allow` (the path
+ * exists with other methods) in the API's error envelope. It carries no authorizer and reaches no use
+ * case. The local stand-in sends unmatched requests the same way.
+ */
+export const CATCH_ALL = { routeKey: '$default', fn: 'ingest' } as const satisfies {
+  readonly routeKey: string;
+  readonly fn: ApiFunction;
+};
+
 type KeyOf<R> = R extends { readonly method: infer M extends string; readonly path: infer P extends string }
   ? `${M} ${P}`
   : never;

@@ -3,6 +3,8 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
   HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
   HttpStage,
   LogGroupLogDestination,
   PayloadFormatVersion,
@@ -11,7 +13,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { API_ROUTES, type ApiFunction, type ApiRoute } from '../api-routes';
+import { API_ROUTES, type ApiFunction, type ApiRoute, CATCH_ALL } from '../api-routes';
 
 /**
  * One JSON object per request in the stage's access log. It names the route by its key
@@ -49,6 +51,13 @@ const NO_AUTHORIZER_REASONS: Readonly<Record<ApiFunction, string>> = {
     'only a token whose HMAC-SHA256 signature verifies (timing-safe) against a key of the signing keyring, and ' +
     'parses its payload with zod (functions/core/signing.ts, functions/app/tracking.ts).',
 };
+
+/** Why the catch-all route has no authorizer: it answers only 404 or 405 and reaches no use case. */
+const CATCH_ALL_NO_AUTHORIZER_REASON =
+  "The $default (catch-all) route takes only requests that match no route, so that they get the API's own " +
+  'error envelope instead of API Gateway\'s {"message":"Not Found"}. The function answers them with ' +
+  '404 not_found or 405 method_not_allowed (with Allow) from the route list alone: it authenticates nothing, ' +
+  'reads nothing and calls no use case (noRouteResponse in functions/app/http.ts).';
 
 /** The API Gateway method of each method a route may have (HEAD included, for link checkers). */
 const HTTP_METHODS: Readonly<Record<ApiRoute['method'], HttpMethod>> = {
@@ -91,7 +100,8 @@ export interface MailrouteApiProps {
 
 /**
  * The HTTP API (payload format 2.0): one route per entry of `API_ROUTES`, each integrated with its
- * Lambda function (one integration per function), on an auto-deployed `$default` stage with default
+ * Lambda function (one integration per function), and the catch-all `$default` route (`CATCH_ALL`),
+ * which answers unknown routes and methods with the API's error envelope (404 or 405), on an auto-deployed `$default` stage with default
  * route throttling and an access log (`ACCESS_LOG_FIELDS`, as JSON) in a log group with a retention
  * period. There is no API Gateway authorizer: ingest verifies the Bearer API key of the /v1 routes
  * itself, and the tracking routes (/u, /o and /c/{token}) are public links whose signature tracking
@@ -100,6 +110,8 @@ export interface MailrouteApiProps {
 export class MailrouteApi extends Construct {
   public readonly httpApi: HttpApi;
   public readonly stage: HttpStage;
+  /** The `$default` route: every request that matches no route, answered 404 or 405 by `CATCH_ALL.fn`. */
+  public readonly catchAllRoute: HttpRoute;
   /** The log group of the stage's access log. */
   public readonly accessLogGroup: LogGroup;
 
@@ -156,6 +168,16 @@ export class MailrouteApi extends Construct {
         Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason: NO_AUTHORIZER_REASONS[route.fn] });
       }
     }
+
+    this.catchAllRoute = new HttpRoute(this.httpApi, 'CatchAllRoute', {
+      httpApi: this.httpApi,
+      routeKey: HttpRouteKey.DEFAULT,
+      integration: integrationOf(CATCH_ALL.fn),
+    });
+    Validations.of(this.catchAllRoute).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: CATCH_ALL_NO_AUTHORIZER_REASON,
+    });
   }
 
   /** The base URL of the API (the `$default` stage), ending in a slash. */

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { API_ROUTES, type ApiFunction, routeKey } from '../../lib/api-routes';
+import { API_ROUTES, type ApiFunction, CATCH_ALL, routeKey } from '../../lib/api-routes';
 import { ACCESS_LOG_FIELDS } from '../../lib/constructs/api';
 import {
   arnOf,
@@ -39,8 +39,27 @@ describe('HTTP API', () => {
     s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
   });
 
-  it('has exactly the routes of API_ROUTES', () => {
-    expect(routes.map((r) => r.Properties?.RouteKey).sort()).toEqual(API_ROUTES.map(routeKey).sort());
+  it('has exactly the routes of API_ROUTES, and the catch-all', () => {
+    expect(routes.map((r) => r.Properties?.RouteKey).sort()).toEqual(
+      [...API_ROUTES.map(routeKey), CATCH_ALL.routeKey].sort(),
+    );
+  });
+
+  it('sends every request no route matches to the ingest function ($default), without authorization', () => {
+    expect(CATCH_ALL).toEqual({ routeKey: '$default', fn: 'ingest' });
+    const catchAll = routes.filter((r) => r.Properties?.RouteKey === '$default');
+    expect(catchAll).toHaveLength(1);
+    const [route] = catchAll as [CfnResource];
+    expect(route.Properties?.AuthorizationType).toBe('NONE');
+    expect(route.Properties?.AuthorizerId).toBeUndefined();
+    expect(integrationOf(route).Properties).toMatchObject({
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: { 'Fn::GetAtt': [functionIds().ingest, 'Arn'] },
+    });
+    expect(logicalId(s.stack.api.catchAllRoute)).toBe(
+      Object.entries(resourcesOfType(s.template, 'AWS::ApiGatewayV2::Route')).find((e) => e[1] === route)?.[0],
+    );
   });
 
   it.each(API_ROUTES.map((r) => [routeKey(r), r.fn] as const))('routes %s to the %s function', (key, fn) => {
@@ -102,8 +121,17 @@ describe('HTTP API', () => {
       );
     });
 
-    it('with one permission per route', () => {
-      expect(permissions).toHaveLength(API_ROUTES.length);
+    it('with one permission per route, and one for the catch-all', () => {
+      expect(permissions).toHaveLength(API_ROUTES.length + 1);
+    });
+
+    it('lets the catch-all ($default, any route of the API) invoke only the ingest function', () => {
+      const anyRoute = permissions.filter((p) => render(p.Properties?.SourceArn).endsWith('/*/*'));
+      expect(anyRoute).toHaveLength(1);
+      expect(anyRoute[0]?.Properties).toMatchObject({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [functionIds().ingest, 'Arn'] },
+      });
     });
 
     it.each(API_ROUTES.map((r) => [routeKey(r), r.fn, r.path] as const))(
