@@ -109,7 +109,9 @@ it('key:create refuses a second active key with the same name unless --force; a 
     code: 1,
     stdout: '',
     stderr: expect.stringMatching(
-      new RegExp(`an active API key named "orders" already exists .*\\(prefix ${first.slice(0, 10)}\\)[\\s\\S]*--force`),
+      new RegExp(
+        `an active API key named "orders" already exists .*\\(prefix ${first.slice(0, 10)}\\)[\\s\\S]*--force`,
+      ),
     ),
   });
   const orders = async () =>
