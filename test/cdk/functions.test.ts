@@ -276,6 +276,9 @@ describe('the spec (lib/spec.ts)', () => {
     queues: Object.fromEntries(
       Object.keys(SPEC.queues).map((name) => [name, `https://sqs.eu-west-1.amazonaws.com/123456789012/${name}`]),
     ) as BoundResources['queues'],
+    deadLetterQueues: Object.fromEntries(
+      Object.keys(SPEC.queues).map((name) => [name, `https://sqs.eu-west-1.amazonaws.com/123456789012/${name}-dlq`]),
+    ) as BoundResources['deadLetterQueues'],
     secrets: { signingKeys: 'signing-keys' },
   };
 
@@ -299,6 +302,8 @@ describe('the spec (lib/spec.ts)', () => {
       timeoutSeconds: DISPATCH_TIMEOUT_SECONDS,
       trackDefaults: { opens: false, clicks: true },
       signingKeysSecret: 'signing-keys',
+      sendQueueUrl: bound.queues.send,
+      sendDeadLetterQueueUrl: bound.deadLetterQueues.send,
     });
     expect(sesEventsConfig(env('sesEvents')).softBounce).toEqual({ limit: 2, windowHours: 12 });
     expect(trackingConfig(env('tracking')).tables).toEqual({ messages: 'Messages', suppression: 'Suppression' });
