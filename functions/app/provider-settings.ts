@@ -6,7 +6,7 @@
  */
 
 import { DomainError } from '../core/errors';
-import { CIRCUIT, recent } from '../core/health';
+import { CIRCUIT, circuitView, recent } from '../core/health';
 import { type AnyProviderDef, applyUpdate, defaultsOf, type LiveSettings, SettingsUpdate } from '../core/providers';
 import type { RouteKey } from '../core/routes';
 import type { ProviderSettingsStore } from '../ports';
@@ -37,6 +37,7 @@ function view(
       const h = health[d.id];
       const r = h ? recent(h, nowMs) : { attempts: 0, errors: 0, errorRate: 0 };
       const position = settings.chain.indexOf(d.id);
+      const circuit = circuitView(h, nowMs);
       return {
         id: d.id,
         type: d.type,
@@ -44,9 +45,9 @@ function view(
         position: position >= 0 ? position + 1 : null,
         limits: l?.limits ?? d.limits ?? [],
         health: {
-          circuit: h?.state ?? 'closed',
-          openUntil: h?.state !== 'closed' && h?.untilMs ? new Date(h.untilMs).toISOString() : null,
-          reason: h?.state !== 'closed' ? (h?.reason ?? null) : null,
+          circuit: circuit.circuit,
+          openUntil: circuit.openUntilMs === undefined ? null : new Date(circuit.openUntilMs).toISOString(),
+          reason: circuit.reason ?? null,
           errorRate: Math.round(r.errorRate * 1000) / 1000,
           attempts: r.attempts,
           errors: r.errors,

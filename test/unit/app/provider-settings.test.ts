@@ -76,6 +76,17 @@ describe('GET /v1/settings/providers', () => {
     expect(JSON.stringify(res.body)).not.toContain('mailroute/azure');
   });
 
+  it('shows a provider taken out of the chain, whose cool-down is long over, half-open with no stale openUntil', async () => {
+    store.health.set('azure', { state: 'open', untilMs: NOW - 3_600_000, reason: 'down: HTTP 503', buckets: {} });
+    const azure = (await call('GET /v1/settings/providers')).body.providers.find(
+      (p: { id: string }) => p.id === 'azure',
+    );
+    expect(azure).toMatchObject({
+      position: null,
+      health: { circuit: 'half-open', openUntil: null, reason: 'down: HTTP 503' },
+    });
+  });
+
   it('needs an admin key', async () => {
     expect((await call('GET /v1/settings/providers', undefined, SENDER)).status).toBe(403);
     expect((await call('PUT /v1/settings/providers', { chain: ['ses'] }, SENDER)).status).toBe(403);
