@@ -1,7 +1,9 @@
 /**
  * API key management. `npm run key:create -- --name <app> [--scopes send,read] [--domains a.com]
- * [--rate 50]` prints a new key once and stores only its SHA-256 hash; `key:list` shows the keys
- * (never the keys themselves); `key:revoke -- --name <app>` or `--prefix <mr_…>` revokes. Target:
+ * [--rate 50]` prints a new key once and stores only its SHA-256 hash (a second active key with a name
+ * already in use is refused unless `--force`, e.g. to rotate); `key:list` shows the keys (never the
+ * keys themselves); `key:revoke -- --name <app>` or `--prefix <mr_…>` revokes (a key stops working
+ * once the functions' cached look-up of it expires, `KEY_CACHE_MS`). Target:
  * the running local stack (found through .local/state.json), else the deployed stack (AWS
  * credentials from the usual chain; table from the stack's outputs), or an explicit --table (and
  * --endpoint).
@@ -9,12 +11,12 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { hashKey } from '../functions/app/auth';
+import { hashKey, KEY_CACHE_MS } from '../functions/app/auth';
 import { DynamoKeyStore, documentClient } from '../functions/store/dynamo';
 import { resolveTarget } from './target';
 
 const USAGE = `usage:
-  npm run key:create -- --name <app> [--scopes send,read,admin] [--domains example.com,…|*] [--rate <requests/s>]
+  npm run key:create -- --name <app> [--scopes send,read,admin] [--domains example.com,…|*] [--rate <requests/s>] [--force]
   npm run key:list
   npm run key:revoke -- --name <app> | --prefix <mr_…>
 target options: [--stack Mailroute] [--table <settings table> [--endpoint <url>]]`;
@@ -33,6 +35,9 @@ interface Target {
   readonly where: string;
 }
 
+/** How long a revoked key may still work: the functions cache a key look-up this long. */
+const revokedWithin = (): string => `${Math.ceil(KEY_CACHE_MS / 1000)} seconds`;
+
 export function newApiKey(): string {
   return `mr_${randomBytes(32).toString('base64url')}`;
 }
@@ -50,6 +55,7 @@ async function main(argv: string[]) {
       stack: { type: 'string', default: 'Mailroute' },
       table: { type: 'string' },
       endpoint: { type: 'string' },
+      force: { type: 'boolean', default: false },
     },
   });
   if (command !== 'create' && command !== 'list' && command !== 'revoke') fail('unknown command');
@@ -98,6 +104,20 @@ async function main(argv: string[]) {
   const store = new DynamoKeyStore(documentClient(target.client), target.table);
 
   if (created) {
+    const name = created.name;
+    const active = (await store.list()).filter((k) => k.name === name && !k.revoked);
+    if (active.length > 0 && !values.force) {
+      target.client.destroy();
+      const prefixes = active.map((k) => k.prefix ?? '?').join(', ');
+      process.stderr.write(
+        `key:create: an active API key named "${name}" already exists in ${target.where} (prefix ${prefixes}); ` +
+          'a second one with the same name was not created.\n' +
+          `  Choose another --name, revoke the old key first (npm run key:revoke -- --name ${name}), ` +
+          'or pass --force to create a second key with this name (to rotate: create it, switch the ' +
+          `application over, then npm run key:revoke -- --prefix <old prefix>).\n`,
+      );
+      process.exit(1);
+    }
     const key = newApiKey();
     await store.put(hashKey(key), { ...created, prefix: key.slice(0, 10) });
     process.stderr.write(
@@ -115,7 +135,7 @@ async function main(argv: string[]) {
       ...(values.name ? { name: values.name } : {}),
       ...(values.prefix ? { prefix: values.prefix } : {}),
     });
-    process.stdout.write(`revoked ${n} key(s); they stop working within a minute\n`);
+    process.stdout.write(`revoked ${n} key(s); they stop working within ${revokedWithin()}\n`);
     if (n === 0) process.exitCode = 1;
   }
   target.client.destroy();

@@ -84,6 +84,11 @@ const DispatchEnv = /* @__PURE__ */ (() =>
       TABLE_RATE_WINDOWS: name,
       PROVIDERS,
       QUEUE_SEND_URL: z.url(),
+      /**
+       * The send queue's dead-letter queue: a message whose record the dispatcher ends `failed` is
+       * moved there at once. Unset: SQS moves it once its visibility timeout ends.
+       */
+      QUEUE_SEND_DLQ_URL: z.optional(z.url()),
       SES_CONFIGURATION_SET: z.optional(name),
       /** Secrets Manager secret (ARN or name) holding the link-signing keys: {"current":"k1","k1":"…"}. */
       SIGNING_KEYS_SECRET: name,
@@ -106,6 +111,7 @@ const DispatchEnv = /* @__PURE__ */ (() =>
       },
       providers: chainFrom(e.PROVIDERS),
       sendQueueUrl: e.QUEUE_SEND_URL,
+      ...(e.QUEUE_SEND_DLQ_URL === undefined ? {} : { sendDeadLetterQueueUrl: e.QUEUE_SEND_DLQ_URL }),
       timeoutSeconds: e.DISPATCH_TIMEOUT_SECONDS,
       // Absent rather than undefined when unset: the key is optional in the inferred type.
       ...(e.SES_CONFIGURATION_SET === undefined ? {} : { sesConfigurationSet: e.SES_CONFIGURATION_SET }),

@@ -249,6 +249,7 @@ export class MailrouteStack extends Stack {
     this.dispatch = new Dispatch(this, 'Dispatch', {
       tables: this.tables,
       sendQueue: this.sendQueue.queue,
+      sendDeadLetterQueue: this.sendQueue.deadLetterQueue,
       sendQueueSpec: this.sendQueue.spec,
       configurationSet: this.configurationSet,
       senderIdentities: props.senderIdentities,

@@ -66,6 +66,11 @@ export interface QueueSpec {
   readonly id: string;
   /** Environment variable through which functions granted the queue learn its URL. */
   readonly env: string;
+  /**
+   * Environment variable through which a function that moves the queue's failed messages to its
+   * dead-letter queue itself (`FunctionSpec.deadLetterQueues`) learns the DLQ's URL.
+   */
+  readonly deadLetterEnv: string;
   /** Receives before SQS moves a message to the dead-letter queue. */
   readonly maxReceiveCount: number;
   readonly retentionDays: number;
@@ -100,6 +105,7 @@ export const QUEUES = {
   send: {
     id: 'SendQueue',
     env: 'QUEUE_SEND_URL',
+    deadLetterEnv: 'QUEUE_SEND_DLQ_URL',
     maxReceiveCount: DEFAULTS.sendQueue.maxReceiveCount,
     retentionDays: 4,
     visibilityTimeoutSeconds: SEND_QUEUE_VISIBILITY_SECONDS,
@@ -113,6 +119,7 @@ export const QUEUES = {
   sesEvents: {
     id: 'SesEventsQueue',
     env: 'QUEUE_SES_EVENTS_URL',
+    deadLetterEnv: 'QUEUE_SES_EVENTS_DLQ_URL',
     maxReceiveCount: 5,
     retentionDays: 4,
     label: 'SES events',

@@ -118,6 +118,13 @@ export interface FunctionSpec<P> {
   readonly timeoutSeconds: number;
   readonly tables: readonly TableGrant[];
   readonly queues: readonly QueueGrant[];
+  /**
+   * Queues whose dead-letter queue the function sends to: it moves a message it gives up on there
+   * itself, at once, instead of leaving SQS to move it once its visibility timeout ends. It gets the
+   * DLQ's variable (`QUEUES[queue].deadLetterEnv`) and SendMessage on that DLQ only.
+   * @default - none
+   */
+  readonly deadLetterQueues?: readonly QueueName[];
   readonly secrets: readonly SecretName[];
   readonly env: (params: P) => Readonly<Record<string, string>>;
 }
@@ -178,6 +185,9 @@ export const FUNCTIONS = {
     // It changes the visibility of messages it retries later (so it needs the URL), and puts a message
     // waiting for provider capacity back on the queue as a delayed copy.
     queues: [{ queue: 'send', access: ['consume', 'send'] }],
+    // A message whose record it ends `failed` goes to the DLQ at once, so `dlq:redrive` finds it
+    // right away (SQS would move it only once its visibility timeout ends, minutes later).
+    deadLetterQueues: ['send'],
     secrets: ['signingKeys'],
     env: (p) => ({
       ...(p.sesConfigurationSet === undefined ? {} : { SES_CONFIGURATION_SET: p.sesConfigurationSet }),
@@ -326,12 +336,14 @@ export function paramsFor(name: FunctionName, deployment: DeploymentParams): Par
 export interface BoundResources {
   readonly tables: { readonly [K in TableName]: string };
   readonly queues: { readonly [K in QueueName]: string };
+  /** Each queue's dead-letter queue (URL). */
+  readonly deadLetterQueues: { readonly [K in QueueName]: string };
   readonly secrets: { readonly [K in SecretName]: string };
 }
 
 /**
- * A function's environment as the spec defines it: a variable per table, queue and secret it is
- * granted, and the variables of its deployment parameters. The CDK stack sets the same variables
+ * A function's environment as the spec defines it: a variable per table, queue, dead-letter queue and
+ * secret it is granted, and the variables of its deployment parameters. The CDK stack sets the same variables
  * through `bindTable` / `bindQueue` / `bindSecret` (lib/constructs/spec-function.ts); the local stack
  * passes this map through the function's own config parser (functions/config.ts).
  */
@@ -341,6 +353,9 @@ export function functionEnvironment(name: FunctionName, params: Params, bound: B
     ...spec.env(params),
     ...Object.fromEntries(spec.tables.map((g) => [TABLES[g.table].env, bound.tables[g.table]])),
     ...Object.fromEntries(spec.queues.map((g) => [QUEUES[g.queue].env, bound.queues[g.queue]])),
+    ...Object.fromEntries(
+      (spec.deadLetterQueues ?? []).map((q) => [QUEUES[q].deadLetterEnv, bound.deadLetterQueues[q]]),
+    ),
     ...Object.fromEntries(spec.secrets.map((s) => [SECRETS[s].env, bound.secrets[s]])),
   };
 }

@@ -85,6 +85,9 @@ export function boundResources(resources: LocalResources): BoundResources {
     queues: Object.fromEntries(
       Object.entries(resources.queues).map(([name, queue]) => [name, queue.url]),
     ) as BoundResources['queues'],
+    deadLetterQueues: Object.fromEntries(
+      Object.entries(resources.queues).map(([name, queue]) => [name, queue.dlqUrl]),
+    ) as BoundResources['deadLetterQueues'],
     secrets: { signingKeys: LOCAL_SIGNING_KEYS_SECRET },
   };
 }

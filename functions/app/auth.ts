@@ -8,6 +8,11 @@ export const hashKey = (key: string): string => createHash('sha256').update(key,
 /** A revoked key stops working within this long (the cache lifetime of a positive look-up). */
 export const KEY_CACHE_MS = 30_000;
 
+/** Keys shorter or longer than this are never looked up (no key of ours is). */
+const MIN_KEY_LENGTH = 8;
+const MAX_KEY_LENGTH = 512;
+const INVALID_KEY = 'The API key is not valid.';
+
 export interface Caller {
   readonly keyName: string;
   readonly scopes: readonly Scope[];
@@ -30,16 +35,21 @@ export class Authenticator {
   ) {}
 
   async authenticate(authorization: string | undefined): Promise<Caller> {
-    const match = /^Bearer\s+(\S{8,512})\s*$/i.exec(authorization ?? '');
+    // Only a missing or malformed header gets the format hint; a well-formed one with a key that is
+    // not ours (too short or too long to be one, unknown, revoked) is told the key is not valid.
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match?.[1]) {
       throw new DomainError('unauthorized', 'Send your API key as "Authorization: Bearer <key>".');
+    }
+    if (match[1].length < MIN_KEY_LENGTH || match[1].length > MAX_KEY_LENGTH) {
+      throw new DomainError('unauthorized', INVALID_KEY);
     }
     const hash = hashKey(match[1]);
     const cached = this.cache.get(hash);
     const key = cached && cached.until > this.now() ? cached.key : await this.keys.findByHash(hash);
     if (!key || key.revoked) {
       this.cache.delete(hash);
-      throw new DomainError('unauthorized', 'The API key is not valid.');
+      throw new DomainError('unauthorized', INVALID_KEY);
     }
     if (!cached || cached.until <= this.now()) this.cache.set(hash, { key, until: this.now() + KEY_CACHE_MS });
     return {

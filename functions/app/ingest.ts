@@ -12,12 +12,13 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type * as z from 'zod/mini';
-import { BatchBody, type SendEmail, SendEmailBody, toQueuedEmail } from '../core/email';
+import { BatchBody, BatchEmails, type SendEmail, SendEmailBody, toQueuedEmail } from '../core/email';
 import { DomainError, type FieldIssue } from '../core/errors';
 import { newRecord, toView } from '../core/message';
 import { METRICS } from '../core/metric-names';
 import { SQS_MAX_BYTES, toQueueBody } from '../core/queued-email';
 import type { RouteKey } from '../core/routes';
+import { API_ERRORS } from '../core/zod-locale';
 import type { MessageStore, QueueEntry, RequestRateLimiter, SendQueue, SuppressionStore } from '../ports';
 import { type Authenticator, type Caller, maySendFrom } from './auth';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
@@ -53,7 +54,7 @@ const issuesOf = (error: z.core.$ZodError, prefix: (string | number)[] = []): Fi
 
 function validate<T extends z.ZodMiniType>(schema: T, body: unknown) {
   if (body === undefined) throw new DomainError('bad_request', 'The request needs a JSON body.');
-  return schema.safeParse(body);
+  return schema.safeParse(body, API_ERRORS);
 }
 
 /** Validates an Idempotency-Key header value. */
@@ -186,21 +187,16 @@ export function createIngestHandler(deps: IngestDeps) {
           throw new DomainError('validation_failed', 'The batch is not valid.', issuesOf(batch.error));
         // Every email is validated on its own; one bad email refuses the whole batch (422 with
         // each problem's path), so a batch is accepted or refused as a unit.
-        const emails: SendEmail[] = [];
-        const problems: FieldIssue[] = [];
-        batch.data.emails.forEach((raw, i) => {
-          const one = SendEmailBody.safeParse(raw);
-          if (one.success) emails.push(one.data);
-          else problems.push(...issuesOf(one.error, ['emails', i]));
-        });
-        if (problems.length > 0) {
+        // One parse of every email, so each problem's message names its field as the path does (`emails.3.to`).
+        const all = BatchEmails.safeParse({ emails: batch.data.emails }, API_ERRORS);
+        if (!all.success) {
           throw new DomainError(
             'validation_failed',
             'Some emails in the batch are not valid; none was sent.',
-            problems,
+            issuesOf(all.error),
           );
         }
-        const ids = await acceptIdempotent(req, emails);
+        const ids = await acceptIdempotent(req, all.data.emails);
         return { status: 202, body: { data: ids.map((id) => ({ id })) } };
       },
     },

@@ -194,6 +194,8 @@ export class BatchRouting {
   /** Probe state per provider in this batch: won (unused), used, or lost to another dispatcher. */
   private readonly probes = new Map<string, 'won' | 'used' | 'lost'>();
   private readonly circuitMoves: Promise<unknown>[] = [];
+  /** Each provider's latest error in this batch ("down: HTTP 503 …"): the cause a circuit opened on. */
+  private readonly lastErrors = new Map<string, string>();
   /** Per provider, what this batch did with it (for metrics). */
   readonly stats = new Map<string, ProviderStats>();
   /** Circuits this batch moved (for logs and metrics once the batch is done). */
@@ -315,6 +317,7 @@ export class BatchRouting {
     st.attempts += 1;
     if (outcome.kind === 'accepted' || outcome.kind === 'rejected') st.successes += 1;
     else st.errors[outcome.kind] = (st.errors[outcome.kind] ?? 0) + 1;
+    if (isProviderError(outcome.kind)) this.lastErrors.set(c.id, reasonOf(outcome));
     if (outcome.kind === 'throttled' && outcome.retryAfterSeconds)
       this.chain.throttle(c.id, nowMs + outcome.retryAfterSeconds * 1000);
 
@@ -402,7 +405,12 @@ export class BatchRouting {
         this.chain.learn(id, after);
         if (tooManyErrors(after, nowMs, policy)) {
           const r = recent(after, nowMs, policy);
-          const reason = `error rate ${Math.round(r.errorRate * 100)}% (${r.errors} of ${r.attempts} in ${policy.windowMinutes} min)`;
+          // The rate says why it opened; the last error says what the provider answered.
+          const last = this.lastErrors.get(id);
+          const reason = (
+            `error rate ${Math.round(r.errorRate * 100)}% (${r.errors} of ${r.attempts} in ${policy.windowMinutes} min)` +
+            (last ? `; last error: ${last}` : '')
+          ).slice(0, 500);
           const to = { state: 'open', untilMs: openUntil(nowMs, policy), reason } as const;
           this.chain.learn(id, { ...after, ...to });
           if (await this.deps.settings.moveCircuit(id, { state: 'closed' }, to))

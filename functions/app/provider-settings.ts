@@ -3,12 +3,28 @@
  * rate limits — and each provider's circuit and recent error rate. A PUT changes the live
  * settings item; every dispatcher picks it up within its cache time (30 s), with no redeploy.
  * Types and credentials are deploy-time only: a PUT cannot add a provider, only use the defined ones.
+ *
+ * A PUT takes either a partial update (`{"providers": {"relay": {"enabled": false}}}`: what is left
+ * out stays as it is, and it applies on top of a change saved meanwhile) or the document a GET
+ * returned, edited (the natural edit-and-save): its read-only parts (source, updatedAt,
+ * cacheSeconds, each provider's type, position and health) are ignored — a changed type is refused —
+ * and its `version` is the optimistic-concurrency token: if the settings changed since that read,
+ * the answer is 409 and nothing is saved, so a stale document never overwrites a newer change.
  */
 
-import { DomainError } from '../core/errors';
-import { CIRCUIT, recent } from '../core/health';
-import { type AnyProviderDef, applyUpdate, defaultsOf, type LiveSettings, SettingsUpdate } from '../core/providers';
+import * as z from 'zod/mini';
+import { DomainError, type FieldIssue } from '../core/errors';
+import { CIRCUIT, circuitView, recent } from '../core/health';
+import {
+  type AnyProviderDef,
+  applyUpdate,
+  defaultsOf,
+  type LiveSettings,
+  RateLimits,
+  SettingsUpdate,
+} from '../core/providers';
 import type { RouteKey } from '../core/routes';
+import { API_ERRORS } from '../core/zod-locale';
 import type { ProviderSettingsStore } from '../ports';
 import type { RouteMap } from './http';
 import { SETTINGS_CACHE_MS } from './provider-chain';
@@ -37,6 +53,7 @@ function view(
       const h = health[d.id];
       const r = h ? recent(h, nowMs) : { attempts: 0, errors: 0, errorRate: 0 };
       const position = settings.chain.indexOf(d.id);
+      const circuit = circuitView(h, nowMs);
       return {
         id: d.id,
         type: d.type,
@@ -44,9 +61,9 @@ function view(
         position: position >= 0 ? position + 1 : null,
         limits: l?.limits ?? d.limits ?? [],
         health: {
-          circuit: h?.state ?? 'closed',
-          openUntil: h?.state !== 'closed' && h?.untilMs ? new Date(h.untilMs).toISOString() : null,
-          reason: h?.state !== 'closed' ? (h?.reason ?? null) : null,
+          circuit: circuit.circuit,
+          openUntil: circuit.openUntilMs === undefined ? null : new Date(circuit.openUntilMs).toISOString(),
+          reason: circuit.reason ?? null,
           errorRate: Math.round(r.errorRate * 1000) / 1000,
           attempts: r.attempts,
           errors: r.errors,
@@ -56,6 +73,87 @@ function view(
     }),
     cacheSeconds: SETTINGS_CACHE_MS / 1000,
   };
+}
+
+/** What a GET shows but a PUT cannot change: ignored when a GET's document is sent back. */
+const READ_ONLY = {
+  source: z.optional(z.unknown()),
+  updatedAt: z.optional(z.unknown()),
+  cacheSeconds: z.optional(z.unknown()),
+};
+/** The version a GET showed: the change applies only if the settings are still at it. */
+const version = z.optional(z.int().check(z.gte(0)));
+
+/** The fields of a partial update (the schema itself is built on first use, like these bodies). */
+const updateFields = () => SettingsUpdate._zod.innerType.shape;
+
+/** A partial update (`providers` by id), with the version it was based on if the client knows it. */
+const UpdateBody = z.lazy(() => z.strictObject({ ...updateFields(), version, ...READ_ONLY }));
+
+/** The document a GET returned, edited: `providers` is its list, each entry with its read-only parts. */
+const DocumentBody = z.lazy(() =>
+  z.strictObject({
+    chain: updateFields().chain,
+    providers: z.array(
+      z.strictObject({
+        id: z.string(),
+        type: z.optional(z.string()),
+        enabled: z.optional(z.boolean()),
+        limits: z.optional(RateLimits),
+        position: z.optional(z.nullable(z.number())),
+        health: z.optional(z.unknown()),
+      }),
+    ),
+    version,
+    ...READ_ONLY,
+  }),
+);
+
+const invalid = (details: readonly FieldIssue[]) =>
+  new DomainError('validation_failed', 'The provider settings are not valid.', details);
+
+const issuesOf = (error: z.core.$ZodError): FieldIssue[] =>
+  error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
+
+/** A PUT body (a partial update, or a GET's document) as the update it asks for and the version it read. */
+export function readSettingsBody(
+  defs: readonly AnyProviderDef[],
+  body: unknown,
+): { readonly update: SettingsUpdate; readonly version: number | undefined } {
+  const isDocument =
+    typeof body === 'object' && body !== null && Array.isArray((body as { providers?: unknown }).providers);
+  if (!isDocument) {
+    const parsed = UpdateBody.safeParse(body, API_ERRORS);
+    if (!parsed.success) throw invalid(issuesOf(parsed.error));
+    const { chain, providers } = parsed.data;
+    return {
+      update: { ...(chain ? { chain } : {}), ...(providers ? { providers } : {}) },
+      version: parsed.data.version,
+    };
+  }
+  const parsed = DocumentBody.safeParse(body, API_ERRORS);
+  if (!parsed.success) throw invalid(issuesOf(parsed.error));
+  const byId = new Map(defs.map((d) => [d.id, d]));
+  const issues: FieldIssue[] = [];
+  const providers: NonNullable<SettingsUpdate['providers']> = {};
+  parsed.data.providers.forEach((p, i) => {
+    const def = byId.get(p.id);
+    if (!def) issues.push({ path: `providers.${i}.id`, message: `no provider is defined with id "${p.id}"` });
+    else if (p.type !== undefined && p.type !== def.type) {
+      issues.push({
+        path: `providers.${i}.type`,
+        message: `"${p.id}" is a provider of type "${def.type}"; types are set at deploy time`,
+      });
+    }
+    if (providers[p.id]) issues.push({ path: `providers.${i}.id`, message: `"${p.id}" is listed twice` });
+    providers[p.id] = {
+      ...(p.enabled === undefined ? {} : { enabled: p.enabled }),
+      ...(p.limits === undefined ? {} : { limits: p.limits }),
+    };
+  });
+  if (issues.length > 0) throw invalid(issues);
+  const { chain } = parsed.data;
+  return { update: { ...(chain ? { chain } : {}), providers }, version: parsed.data.version };
 }
 
 /** The provider-settings routes of the ingest function (/v1/settings/providers). */
@@ -80,20 +178,20 @@ export function providerSettingsRoutes(
       maxBodyBytes: 16_384,
       handle: async (req) => {
         if (req.body === undefined) throw new DomainError('bad_request', 'The request needs a JSON body.');
-        const parsed = SettingsUpdate.safeParse(req.body);
-        if (!parsed.success) {
-          throw new DomainError(
-            'validation_failed',
-            'The provider settings are not valid.',
-            parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })),
-          );
-        }
-        // Optimistic concurrency: re-read and re-apply if another change landed in between.
+        const { update, version: read } = readSettingsBody(deps.defs, req.body);
+        // Optimistic concurrency: re-read and re-apply if another change landed in between — unless
+        // the body says which version it was based on, which must still be the current one.
         for (let attempt = 0; attempt < 3; attempt++) {
           const { live } = await deps.store.load([]);
           const current = live ?? defaultsOf({ providers: deps.defs, chain: deps.chain });
-          const next = applyUpdate(deps.defs, current, parsed.data, now().toISOString());
-          if (!next.ok) throw new DomainError('validation_failed', 'The provider settings are not valid.', next.issues);
+          if (read !== undefined && read !== current.version) {
+            throw new DomainError(
+              'conflict',
+              `The settings changed since version ${read} was read (they are at version ${current.version}); read them again and apply your change to that.`,
+            );
+          }
+          const next = applyUpdate(deps.defs, current, update, now().toISOString());
+          if (!next.ok) throw invalid(next.issues);
           if (await deps.store.saveLive(next.settings, live ? current.version : 0)) {
             const { health } = await deps.store.load(ids);
             return { status: 200, body: view(deps, next.settings, health, now().getTime()) };

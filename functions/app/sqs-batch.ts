@@ -6,8 +6,16 @@
  * - `retry`: reported failed, and made visible again after its delay (visibility change);
  * - `wait`: a delayed copy goes on the record's queue and the record is acknowledged (if the copy
  *   cannot be sent, the record is reported failed and made visible after the delay instead);
- * - `fail`, an unreadable record, or an error: reported failed (partial batch response), so SQS
- *   retries it and, after its last receive, moves it to the dead-letter queue.
+ * - `fail` (its record is final, `failed`): moved to the dead-letter queue at once — a copy goes to
+ *   the DLQ of the record's queue, then the record is acknowledged — so the DLQ holds it as soon as
+ *   its record says `failed` (SQS would move it only once its visibility timeout ends);
+ * - an unreadable record, or an error: reported failed (partial batch response), so SQS retries it;
+ *   on its last receive it is moved to the DLQ at once, as a `fail` is.
+ *
+ * A move never loses a message: the copy is sent before the original is acknowledged, and if the
+ * copy cannot be sent (or the queue has no DLQ configured) the record is reported failed and SQS
+ * moves it after its visibility timeout, as before. A crash between the two leaves a second copy,
+ * which SQS moves to the DLQ too; `dlq:redrive` sends such an email at most once (its record decides).
  *
  * Each record's queue is found by its `eventSourceARN`, so several queues can feed one dispatcher.
  * Records are independent: one that fails never fails the batch, and no error is swallowed. On the
@@ -31,6 +39,11 @@ export interface QueueRoute {
   readonly queue: SendQueue;
   /** Sets when a received message becomes visible again. */
   readonly visibility: VisibilityControl;
+  /**
+   * The queue's dead-letter queue, where a message the dispatcher gives up on is moved at once.
+   * @default - none: SQS moves it after its last receive, once its visibility timeout ends
+   */
+  readonly deadLetter?: SendQueue;
 }
 
 /** The queues that feed the dispatcher, by the `eventSourceARN` of their records. */
@@ -65,7 +78,9 @@ export type BatchWork = (records: readonly ReceivedRecord[]) => Promise<{
   readonly end: () => Promise<void>;
 }>;
 
-type Read = { readonly ok: true; readonly value: ReceivedRecord } | { readonly ok: false; readonly reason: string };
+type Read =
+  | { readonly ok: true; readonly value: ReceivedRecord }
+  | { readonly ok: false; readonly reason: string; readonly route?: QueueRoute | undefined };
 
 const receiveCountOf = (rec: SQSRecord) => Number(rec.attributes.ApproximateReceiveCount ?? '1');
 
@@ -86,7 +101,7 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
     const route = deps.queues.of(rec.eventSourceARN);
     if (!route) return { ok: false, reason: `no queue is known for the record's source ${rec.eventSourceARN}` };
     const parsed = QueuedEmail.safeParse(safeJson(rec.body));
-    if (!parsed.success) return { ok: false, reason: 'the queue message is not a queued email' };
+    if (!parsed.success) return { ok: false, reason: 'the queue message is not a queued email', route };
     return {
       ok: true,
       value: {
@@ -114,8 +129,10 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
    * moves the message to the DLQ, so its record ends `failed` with the reason, never left
    * `queued`. A record left non-final, or a settle that fails, is logged and counted.
    */
+  const isLastReceive = (rec: SQSRecord) => receiveCountOf(rec) >= deps.maxReceiveCount;
+
   async function failOnLastReceive(rec: SQSRecord, error: unknown): Promise<void> {
-    if (receiveCountOf(rec) < deps.maxReceiveCount) return;
+    if (!isLastReceive(rec)) return;
     const parsed = QueuedEmail.safeParse(safeJson(rec.body));
     if (!parsed.success) return;
     const id = parsed.data.id;
@@ -141,29 +158,36 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
       logger.error('message failed', { reason: maskAddresses(reason), sqsMessageId: rec.messageId, ...details });
     };
 
-    const readable: ReceivedRecord[] = [];
-    const unreadable: { rec: SQSRecord; reason: string }[] = [];
-    for (const rec of event.Records) {
-      const r = read(rec);
-      if (r.ok) readable.push(r.value);
-      else unreadable.push({ rec, reason: r.reason });
-    }
-    for (const { rec, reason } of unreadable) {
-      fail(rec, reason);
-      await failOnLastReceive(rec, new Error(reason));
-    }
-
-    /** Per source queue: delayed copies to send and visibility changes to make. */
+    /** Per source queue: delayed copies to send, visibility changes to make, messages to dead-letter. */
     type Delayed = { rec: SQSRecord; seconds: number };
-    const byRoute = new Map<QueueRoute, { waits: Delayed[]; delays: Delayed[] }>();
+    type Dead = { rec: SQSRecord; messageId?: string | undefined };
+    const byRoute = new Map<QueueRoute, { waits: Delayed[]; delays: Delayed[]; dead: Dead[] }>();
     const onRoute = (route: QueueRoute) => {
       let r = byRoute.get(route);
       if (!r) {
-        r = { waits: [], delays: [] };
+        r = { waits: [], delays: [], dead: [] };
         byRoute.set(route, r);
       }
       return r;
     };
+    /** Reported failed, and moved to the route's DLQ below (if it has one). */
+    const toDeadLetter = (route: QueueRoute | undefined, rec: SQSRecord, messageId?: string) => {
+      failed.add(rec.messageId);
+      if (route?.deadLetter) onRoute(route).dead.push({ rec, messageId });
+    };
+
+    const readable: ReceivedRecord[] = [];
+    const unreadable: { rec: SQSRecord; reason: string; route?: QueueRoute | undefined }[] = [];
+    for (const rec of event.Records) {
+      const r = read(rec);
+      if (r.ok) readable.push(r.value);
+      else unreadable.push({ rec, reason: r.reason, route: r.route });
+    }
+    for (const { rec, reason, route } of unreadable) {
+      fail(rec, reason);
+      await failOnLastReceive(rec, new Error(reason));
+      if (isLastReceive(rec)) toDeadLetter(route, rec);
+    }
 
     if (readable.length > 0) {
       const { step, end } = await work(readable);
@@ -177,6 +201,7 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
           } catch (e) {
             fail(rec, errorMessage(e), { messageId: received.email.id });
             await failOnLastReceive(rec, e);
+            if (isLastReceive(rec)) toDeadLetter(received.route, rec, received.email.id);
             return;
           }
           switch (plan.kind) {
@@ -184,6 +209,7 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
               return;
             case 'fail':
               fail(rec, plan.reason, { messageId: received.email.id });
+              toDeadLetter(received.route, rec, received.email.id);
               return;
             case 'retry':
               failed.add(rec.messageId);
@@ -200,7 +226,25 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
     }
 
     await Promise.all(
-      [...byRoute].map(async ([route, { waits, delays }]) => {
+      [...byRoute].map(async ([route, { waits, delays, dead }]) => {
+        if (dead.length > 0 && route.deadLetter) {
+          // The copy first, then the original is acknowledged (left out of the failures): never
+          // lost. What could not be copied stays reported failed, for SQS to move later.
+          const notMoved = new Set(
+            await route.deadLetter.send(dead.map((d) => ({ id: d.rec.messageId, body: d.rec.body }))).catch((error) => {
+              logger.warn('could not move messages to the dead-letter queue; SQS moves them later', { error });
+              return dead.map((d) => d.rec.messageId);
+            }),
+          );
+          for (const d of dead) {
+            if (notMoved.has(d.rec.messageId)) continue;
+            failed.delete(d.rec.messageId);
+            logger.info('message moved to the dead-letter queue', {
+              sqsMessageId: d.rec.messageId,
+              ...(d.messageId ? { messageId: d.messageId } : {}),
+            });
+          }
+        }
         if (waits.length > 0) {
           // A waiting message goes back as a delayed copy (a fresh receive count: waiting is not
           // failing); if the copy cannot be sent, the original stays and becomes visible later.

@@ -9,6 +9,7 @@ import { normaliseAddress } from '../core/address';
 import { DomainError } from '../core/errors';
 import type { RouteKey } from '../core/routes';
 import { ALL_MAIL, SCOPE_PATTERN } from '../core/suppression';
+import { API_ERRORS } from '../core/zod-locale';
 import type { SuppressionRecord, SuppressionStore } from '../ports';
 import type { ApiRequest, RouteMap } from './http';
 
@@ -111,7 +112,7 @@ export function suppressionRoutes(store: SuppressionStore, now: () => Date): Rou
       maxBodyBytes: 4096,
       handle: async (req) => {
         const address = addressParam(req);
-        const body = PutBody.safeParse(req.body ?? {});
+        const body = PutBody.safeParse(req.body ?? {}, API_ERRORS);
         if (!body.success) {
           throw new DomainError(
             'validation_failed',

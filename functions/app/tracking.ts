@@ -113,7 +113,13 @@ export function createTrackingHandler(deps: TrackingDeps) {
     if (!t) return invalid;
     const hit = hitOf(req, t.s);
     await record('click', t.m, machineClick(hit), { index: t.i, url: t.u, userAgent: hit.userAgent.slice(0, 200) });
-    return { status: 302, headers: { location: t.u, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' } };
+    // A short HTML note with the link (as RFC 9110 suggests for a redirect), so the answer carries a
+    // content type that fits its body: never the JSON default of a bodiless answer.
+    return {
+      status: 302,
+      html: `<!doctype html><title>Redirecting</title><a href="${escapeHtml(t.u)}">Continue to the link</a>`,
+      headers: { location: t.u, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+    };
   };
 
   async function read(req: ApiRequest) {

@@ -4,10 +4,10 @@
  * header limits, ASCII local parts, EmailTag character rules.
  */
 import * as z from 'zod/mini';
-import './zod-locale';
 import { formatMailbox, type Mailbox, parseMailbox } from './address';
 import { TRANSACTIONAL } from './message';
 import type { QueuedEmail } from './queued-email';
+import { fieldName } from './zod-locale';
 
 export const LIMITS = {
   recipients: 50,
@@ -44,22 +44,38 @@ export const RESERVED_HEADERS = new Set(
   ].map((h) => h.toLowerCase()),
 );
 
-const mailbox = z.pipe(
-  z.string(),
-  z.transform((value: string, ctx): Mailbox => {
-    const parsed = parseMailbox(value);
-    if (!parsed.ok) {
-      ctx.issues.push({ code: 'custom', message: `"${value.slice(0, 100)}": ${parsed.message}`, input: value });
-      return z.NEVER;
-    }
-    return parsed.value;
-  }),
-);
+/** One address; `what` says what the field takes when it is missing or not a string. */
+const address = (what: string) =>
+  z.pipe(
+    z.string({
+      error: (iss) =>
+        iss.input === undefined
+          ? `${fieldName(iss.path)} is required: ${what}`
+          : `${fieldName(iss.path)} must be ${what}`,
+    }),
+    z.transform((value: string, ctx): Mailbox => {
+      const parsed = parseMailbox(value);
+      if (!parsed.ok) {
+        ctx.issues.push({ code: 'custom', message: `"${value.slice(0, 100)}": ${parsed.message}`, input: value });
+        return z.NEVER;
+      }
+      return parsed.value;
+    }),
+  );
+
+const mailbox = address('an address, like "jane@example.org" or "Jane Doe <jane@example.org>"');
 
 /** One address or a list of them; a single string is read as a list of one. */
 const mailboxList = z.pipe(
   z.transform((v: unknown) => (typeof v === 'string' ? [v] : v)),
-  z.array(mailbox).check(z.maxLength(LIMITS.recipients, `at most ${LIMITS.recipients} recipients`)),
+  z
+    .array(mailbox, {
+      error: (iss) =>
+        iss.input === undefined
+          ? `${fieldName(iss.path)} is required: an address or a list of addresses`
+          : `${fieldName(iss.path)} must be an address or a list of addresses`,
+    })
+    .check(z.maxLength(LIMITS.recipients, `at most ${LIMITS.recipients} recipients`)),
 );
 
 const HEADER_NAME = /^[\x21-\x39\x3b-\x7e]{1,126}$/;
@@ -124,7 +140,7 @@ const tags = z.record(tagPart, tagPart).check(
 
 export const SendEmailBody = z
   .strictObject({
-    from: mailbox,
+    from: address('the sender\'s address, like "app@acme.example" or "Acme <app@acme.example>"'),
     to: mailboxList,
     cc: z.optional(mailboxList),
     bcc: z.optional(mailboxList),
@@ -149,27 +165,39 @@ export const SendEmailBody = z
     ),
   })
   .check(
-    z.superRefine((e, ctx) => {
-      if (e.html === undefined && e.text === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['html'], message: 'give html, text or both' });
-      }
-      const count = e.to.length + (e.cc?.length ?? 0) + (e.bcc?.length ?? 0);
-      if (count === 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'at least one recipient' });
-      if (e.category !== TRANSACTIONAL && (e.to.length !== 1 || (e.cc?.length ?? 0) + (e.bcc?.length ?? 0) > 0)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['to'],
-          message: `mail in category "${e.category}" goes to exactly one recipient (its unsubscribe link is personal); send one email per recipient, e.g. with the batch API`,
-        });
-      }
-      if (count > LIMITS.recipients) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['to'],
-          message: `at most ${LIMITS.recipients} recipients across to, cc and bcc`,
-        });
-      }
-    }),
+    // Runs even when a field is invalid, so one answer lists every problem (a bad recipient and a
+    // missing body): the value may then be partly unparsed, so nothing in it is taken for granted.
+    z.superRefine(
+      (e, ctx) => {
+        const v: Readonly<Record<string, unknown>> = e;
+        if (v.html === undefined && v.text === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['html'], message: 'give html, text or both' });
+        }
+        const length = (list: unknown) => (Array.isArray(list) ? list.length : 0);
+        if (!Array.isArray(v.to)) return; // `to` is missing or not a list: reported as such
+        const to = v.to.length;
+        const others = length(v.cc) + length(v.bcc);
+        const count = to + others;
+        if (count === 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'at least one recipient' });
+        if (typeof v.category === 'string' && v.category !== TRANSACTIONAL && (to !== 1 || others > 0)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['to'],
+            message: `mail in category "${v.category}" goes to exactly one recipient (its unsubscribe link is personal); send one email per recipient, e.g. with the batch API`,
+          });
+        }
+        if (count > LIMITS.recipients) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['to'],
+            message: `at most ${LIMITS.recipients} recipients across to, cc and bcc`,
+          });
+        }
+      },
+      {
+        when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value),
+      },
+    ),
   );
 
 export type SendEmailInput = z.input<typeof SendEmailBody>;
@@ -179,10 +207,21 @@ export type SendEmail = z.output<typeof SendEmailBody>;
 export const BatchBody = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     emails: z
-      .array(z.unknown())
-      .check(z.minLength(1), z.maxLength(LIMITS.batch, `at most ${LIMITS.batch} emails per batch`)),
+      .array(z.unknown(), {
+        error: (iss) =>
+          iss.input === undefined
+            ? `\`emails\` is required: a list of 1 to ${LIMITS.batch} emails`
+            : `\`emails\` must be a list of 1 to ${LIMITS.batch} emails`,
+      })
+      .check(
+        z.minLength(1, '`emails` must list at least one email'),
+        z.maxLength(LIMITS.batch, `at most ${LIMITS.batch} emails per batch`),
+      ),
   }),
 );
+
+/** The emails of a batch whose shape `BatchBody` has checked, each validated on its own (paths `emails.3.to`). */
+export const BatchEmails = z.object({ emails: z.array(SendEmailBody) });
 
 export function toQueuedEmail(id: string, e: SendEmail): QueuedEmail {
   return {

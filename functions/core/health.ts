@@ -128,3 +128,25 @@ export function availability(h: ProviderHealth, nowMs: number): Availability {
 /** When a circuit opened now may be probed. */
 export const openUntil = (nowMs: number, policy: CircuitPolicy = CIRCUIT): number =>
   nowMs + policy.coolDownSeconds * 1000;
+
+/** How a circuit is shown (GET /v1/settings/providers). */
+export interface CircuitView {
+  readonly circuit: CircuitState;
+  /** When an open circuit's cool-down ends (epoch ms); undefined unless it is open now. */
+  readonly openUntilMs: number | undefined;
+  /** Why it opened; undefined when closed. */
+  readonly reason: string | undefined;
+}
+
+/**
+ * The circuit as it is at `nowMs`, never stale: an open circuit whose cool-down is over is
+ * half-open (the next message through it is the probe), with no past `openUntil` — also for a
+ * provider taken out of the chain, which no message probes until it is put back.
+ */
+export function circuitView(h: ProviderHealth | undefined, nowMs: number): CircuitView {
+  if (!h || h.state === 'closed') return { circuit: 'closed', openUntilMs: undefined, reason: undefined };
+  if (h.state === 'open' && h.untilMs !== undefined && nowMs < h.untilMs) {
+    return { circuit: 'open', openUntilMs: h.untilMs, reason: h.reason };
+  }
+  return { circuit: 'half-open', openUntilMs: undefined, reason: h.reason };
+}

@@ -99,6 +99,9 @@ export function dispatchDeps(config: DispatchConfig, clients: Clients, options: 
     queues: queuesByName([config.sendQueueUrl], (url) => ({
       queue: new SqsSendQueue(clients.sqs, url),
       visibility: new SqsVisibility(clients.sqs, url),
+      ...(config.sendDeadLetterQueueUrl === undefined
+        ? {}
+        : { deadLetter: new SqsSendQueue(clients.sqs, config.sendDeadLetterQueueUrl) }),
     })),
     links: { baseUrl: config.publicBaseUrl, keys: clients.signingKeys },
     trackDefaults: config.trackDefaults,

@@ -39,6 +39,11 @@ export interface DispatchProps {
   /** The queue the function consumes (and puts messages waiting for provider capacity back on). */
   readonly sendQueue: IQueue;
   /**
+   * The send queue's dead-letter queue: the function moves a message there itself when it ends its
+   * record `failed` (sends a copy, then acknowledges the original), so it is there at once.
+   */
+  readonly sendDeadLetterQueue: IQueue;
+  /**
    * Settings of the send queue; its `maxReceiveCount` tells the function which receive is the last.
    * @default QUEUES.send
    */
@@ -124,6 +129,7 @@ export class Dispatch extends Construct {
       resources: {
         tables: props.tables,
         queues: { send: props.sendQueue },
+        deadLetterQueues: { send: props.sendDeadLetterQueue },
         secrets: { signingKeys: props.signingKeys },
       },
       params: {

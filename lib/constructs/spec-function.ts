@@ -26,6 +26,8 @@ import { defaultProviders } from './providers';
 export interface SpecResources {
   readonly tables: { readonly [K in TableName]?: ITableV2 };
   readonly queues: { readonly [K in QueueName]?: IQueue };
+  /** Dead-letter queues, by the spec name of their queue. */
+  readonly deadLetterQueues?: { readonly [K in QueueName]?: IQueue };
   readonly secrets: { readonly [K in SecretName]?: ISecret };
 }
 
@@ -91,6 +93,11 @@ export function buildSpecFunction<N extends FunctionName>(scope: Construct, opti
       if (access === 'send') queue.grantSendMessages(handler);
       else queue.grantConsumeMessages(handler);
     }
+  }
+  for (const name of spec.deadLetterQueues ?? []) {
+    const dlq = required(scope, `the ${name} dead-letter queue`, options.resources.deadLetterQueues?.[name]);
+    handler.addEnvironment(QUEUES[name].deadLetterEnv, dlq.queueUrl);
+    dlq.grantSendMessages(handler);
   }
   for (const secret of spec.secrets) {
     bindSecret(

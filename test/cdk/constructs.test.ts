@@ -56,6 +56,7 @@ describe('Dispatch', () => {
   const dispatchProps = (stack: Stack, overrides: Partial<DispatchProps>): DispatchProps => ({
     tables: new MailrouteTables(stack, 'Tables').tables,
     sendQueue: new Queue(stack, 'Queue'),
+    sendDeadLetterQueue: new Queue(stack, 'DeadLetterQueue'),
     configurationSet: new ConfigurationSet(stack, 'ConfigurationSet'),
     senderIdentities: ['example.com'],
     signingKeys: new Secret(stack, 'SigningKeys'),

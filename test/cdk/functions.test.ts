@@ -132,7 +132,7 @@ describe('dispatch function', () => {
     fn = resource(s.template, logicalId(s.stack.dispatch.handler.function));
   });
 
-  it('gets exactly its tables, the providers (SES alone), the send queue, the configuration set, its timeout, the max receive count, the signing keys, the base URL of links and the tracking defaults', () => {
+  it('gets exactly its tables, the providers (SES alone), the send queue and its DLQ, the configuration set, its timeout, the max receive count, the signing keys, the base URL of links and the tracking defaults', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
@@ -142,6 +142,7 @@ describe('dispatch function', () => {
       TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
       PROVIDERS: JSON.stringify({ providers: [{ id: 'ses', type: 'ses' }], chain: ['ses'] }),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
+      QUEUE_SEND_DLQ_URL: refOf(logicalId(s.stack.sendQueue.deadLetterQueue)),
       SES_CONFIGURATION_SET: refOf(logicalId(s.stack.configurationSet)),
       SEND_MAX_RECEIVE_COUNT: String(QUEUES.send.maxReceiveCount),
       DISPATCH_TIMEOUT_SECONDS: String(fn.Properties?.Timeout),
@@ -276,6 +277,9 @@ describe('the spec (lib/spec.ts)', () => {
     queues: Object.fromEntries(
       Object.keys(SPEC.queues).map((name) => [name, `https://sqs.eu-west-1.amazonaws.com/123456789012/${name}`]),
     ) as BoundResources['queues'],
+    deadLetterQueues: Object.fromEntries(
+      Object.keys(SPEC.queues).map((name) => [name, `https://sqs.eu-west-1.amazonaws.com/123456789012/${name}-dlq`]),
+    ) as BoundResources['deadLetterQueues'],
     secrets: { signingKeys: 'signing-keys' },
   };
 
@@ -299,6 +303,8 @@ describe('the spec (lib/spec.ts)', () => {
       timeoutSeconds: DISPATCH_TIMEOUT_SECONDS,
       trackDefaults: { opens: false, clicks: true },
       signingKeysSecret: 'signing-keys',
+      sendQueueUrl: bound.queues.send,
+      sendDeadLetterQueueUrl: bound.deadLetterQueues.send,
     });
     expect(sesEventsConfig(env('sesEvents')).softBounce).toEqual({ limit: 2, windowHours: 12 });
     expect(trackingConfig(env('tracking')).tables).toEqual({ messages: 'Messages', suppression: 'Suppression' });

@@ -35,6 +35,7 @@ beforeAll(() => {
 
 const tableArn = (name: TableName): string => arnOf(logicalId(s.stack.tables[name]));
 const sendQueueArn = (): string => arnOf(logicalId(s.stack.sendQueue.queue));
+const sendDlqArn = (): string => arnOf(logicalId(s.stack.sendQueue.deadLetterQueue));
 const sesEventsQueueArn = (): string => arnOf(logicalId(s.stack.sesEventsQueue.queue));
 /** A secret's ARN is its Ref. */
 const signingKeysArn = (): string => refOf(logicalId(s.stack.signingKeys.secret));
@@ -155,8 +156,14 @@ describe('dispatch role', () => {
     for (const action of SQS_CONSUME) expect(resourcesOf(dispatch, action), action).toEqual([sendQueueArn()]);
   });
 
-  it('sends only to the send queue (a message waiting for provider capacity goes back as a delayed copy)', () => {
-    expect(resourcesOf(dispatch, 'sqs:SendMessage')).toEqual([sendQueueArn()]);
+  it('sends only to the send queue (a message waiting for provider capacity goes back as a delayed copy) and its DLQ (a message it gives up on is moved there at once)', () => {
+    expect(resourcesOf(dispatch, 'sqs:SendMessage').sort()).toEqual([sendQueueArn(), sendDlqArn()].sort());
+  });
+
+  it('may only send to the send DLQ, never read or delete from it', () => {
+    expect(actionsOn(dispatch, sendDlqArn()).sort()).toEqual(
+      ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort(),
+    );
   });
 
   it('reaches DynamoDB only on the messages, suppression, settings and rate windows tables', () => {

@@ -200,6 +200,7 @@ describe('the Dispatch construct', () => {
         new Dispatch(s.stack, 'Another', {
           tables: s.stack.tables,
           sendQueue: s.stack.sendQueue.queue,
+          sendDeadLetterQueue: s.stack.sendQueue.deadLetterQueue,
           configurationSet: s.stack.configurationSet,
           senderIdentities: ['example.com'],
           signingKeys: s.stack.signingKeys.secret,
@@ -223,6 +224,7 @@ describe('the Dispatch construct', () => {
         new Dispatch(s.stack, 'Large', {
           tables: s.stack.tables,
           sendQueue: s.stack.sendQueue.queue,
+          sendDeadLetterQueue: s.stack.sendQueue.deadLetterQueue,
           configurationSet: s.stack.configurationSet,
           senderIdentities: ['example.com'],
           signingKeys: s.stack.signingKeys.secret,

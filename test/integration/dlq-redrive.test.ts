@@ -1,13 +1,31 @@
 import { rmSync } from 'node:fs';
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { redriveDlq } from '../../bin/dlq-redrive';
+import { toSqsEvent } from '../../bin/local/event-sources';
+import { fakeContext } from '../../bin/local/lambda';
+import { boundResources, deployableProviders, localDeployment } from '../../bin/local/wiring';
 import type { LocalStack } from '../../bin/local-stack';
+import { createDispatchHandler } from '../../functions/app/dispatch';
+import { dispatchConfig } from '../../functions/config';
 import { SendEmailBody, toQueuedEmail } from '../../functions/core/email';
+import { dispatchDeps } from '../../functions/handlers/wiring';
 import { DynamoMessageStore, documentClient } from '../../functions/store/dynamo';
+import { StaticSigningKeys } from '../../functions/store/secrets';
 import { toQueueBody } from '../../functions/store/sqs';
+import { QUEUES } from '../../lib/resources';
+import { functionEnvironment, paramsFor } from '../../lib/spec';
 import { drained, inbox, queueDepth, runCli, stateDir, statusOf, useLocalStack } from '../support/local';
 import { record } from '../support/records';
+import { startRelay } from '../support/relay';
 
 let stack: LocalStack;
 useLocalStack((s) => {
@@ -126,7 +144,10 @@ describe('dlq:redrive', () => {
       expect(dry.stdout).toContain(`would move ${id}`);
       expect(dry.stdout).toMatch(/left \S+ in the DLQ: not a mailroute email/);
       expect(await counts(stack.queues.sendDlq)).toEqual({ visible: 2, inFlight: 0 });
-      expect((await store().get(id))?.status).toBe('failed');
+      expect(await store().get(id)).toMatchObject({
+        status: 'failed',
+        reason: expect.stringMatching(/^retries exhausted/),
+      });
 
       const real = await runCli('dlq-redrive.ts', [], cwd);
       expect(real.stdout).toMatch(/: moved 1 message/);
@@ -147,5 +168,109 @@ describe('dlq:redrive', () => {
         AWS_MAX_ATTEMPTS: '1',
       }),
     ).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/dlq:redrive failed/) });
+  });
+});
+
+describe('the dispatcher moves a message it gives up on to the DLQ itself', () => {
+  const VISIBILITY_SECONDS = 600;
+
+  /** A send queue and its DLQ of their own (no poller reads them), as the spec sets them up. */
+  async function queuePair(name: string) {
+    const sqs = stack.clients.sqs;
+    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl as string;
+    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] })))
+      .Attributes?.QueueArn as string;
+    const url = (
+      await sqs.send(
+        new CreateQueueCommand({
+          QueueName: name,
+          Attributes: {
+            VisibilityTimeout: String(VISIBILITY_SECONDS),
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: dlqArn,
+              maxReceiveCount: QUEUES.send.maxReceiveCount,
+            }),
+          },
+        }),
+      )
+    ).QueueUrl as string;
+    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })))
+      .Attributes?.QueueArn as string;
+    return { url, arn, dlqUrl };
+  }
+
+  it('after the last failure the message is in the DLQ at once, so dlq:redrive finds it right away', async () => {
+    const id = '11111111-0000-0000-0000-000000000005';
+    const pair = await queuePair('dlq-move');
+    // The dispatch function as the spec builds its environment (QUEUE_SEND_DLQ_URL included), on
+    // these queues, with one provider that is down (HTTP 500 to every request).
+    const relay = await startRelay();
+    onTestFinished(() => relay.close());
+    relay.behave('error');
+    const { providers, secrets } = deployableProviders({
+      providers: [{ id: 'down', type: 'http', url: relay.url, token: 'relay-token-0123456789' }],
+      chain: ['down'],
+    });
+    const env = functionEnvironment('dispatch', paramsFor('dispatch', localDeployment(stack.apiUrl, providers)), {
+      ...boundResources({
+        tables: stack.tables,
+        queues: {
+          send: pair,
+          sesEvents: { url: stack.queues.sesEvents, arn: '', dlqUrl: stack.queues.sesEventsDlq },
+        },
+        sesEventsTopicArn: stack.sesEventsTopicArn,
+      }),
+    });
+    const config = dispatchConfig(env);
+    expect(config.sendDeadLetterQueueUrl).toBe(pair.dlqUrl);
+    const dispatch = createDispatchHandler(
+      dispatchDeps(
+        config,
+        { ...stack.clients, signingKeys: new StaticSigningKeys(stack.keyring) },
+        { secret: async (name) => secrets.get(name) ?? '' },
+      ),
+    );
+
+    await store().createMany([record(id, { subject: 'redrive-moved' })]);
+    await stack.clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: pair.url, MessageBody: body(id, 'redrive-moved') }),
+    );
+    const receive = async (visibility: number): Promise<Message> => {
+      const out = await stack.clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: pair.url,
+          MaxNumberOfMessages: 1,
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: visibility,
+          MessageSystemAttributeNames: ['All'],
+        }),
+      );
+      const [m] = out.Messages ?? [];
+      if (!m) throw new Error('no message on the queue');
+      return m;
+    };
+    // Receives 1 to 4 used up (as failed attempts would), then the last one, with the queue's
+    // visibility timeout, goes to the dispatcher, as the event source mapping hands it over.
+    for (let i = 0; i < QUEUES.send.maxReceiveCount - 1; i++) await receive(0);
+    const last = await receive(VISIBILITY_SECONDS);
+    expect(last.Attributes?.ApproximateReceiveCount).toBe(String(QUEUES.send.maxReceiveCount));
+    const res = (await dispatch(toSqsEvent([last], pair.arn), fakeContext('dispatch', 60))) as SQSBatchResponse;
+
+    // The record says failed, and the message is acknowledged (the mapping deletes it) with its
+    // copy already in the DLQ: no visibility timeout to wait out.
+    expect(await store().get(id)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^retries exhausted/),
+    });
+    expect(res.batchItemFailures).toEqual([]);
+    await stack.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: pair.url, ReceiptHandle: last.ReceiptHandle }));
+    expect(await counts(pair.dlqUrl)).toEqual({ visible: 1, inFlight: 0 });
+    expect(await counts(pair.url)).toEqual({ visible: 0, inFlight: 0 });
+
+    // dlq:redrive right after finds it and moves it back (to the stack's send queue, whose
+    // dispatcher sends it through the local SES).
+    const run = await redriveDlq({ ...deps(), dlqUrl: pair.dlqUrl });
+    expect(run.moved).toEqual([id]);
+    await statusOf(stack, id, 'sent');
   });
 });

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import type { LocalStack } from '../../bin/local-stack';
+import { KEY_CACHE_MS } from '../../functions/app/auth';
 import { runCli, stateDir, useLocalStack } from '../support/local';
 
 let stack: LocalStack;
@@ -84,6 +85,8 @@ it('a key for one sender domain is refused (403) from another; key:list shows it
   const other = (await keyCli(['create', '--name', 'temp', ...target])).stdout.trim();
   const revoked = await keyCli(['revoke', '--name', 'temp', ...target]);
   expect(revoked.stdout).toMatch(/revoked 1 key/);
+  // The same truth as the README and the functions' cache (KEY_CACHE_MS).
+  expect(revoked.stdout).toContain(`they stop working within ${KEY_CACHE_MS / 1000} seconds`);
   expect((await send(other, 'app@example.com')).status).toBe(401);
 });
 
@@ -97,4 +100,32 @@ it('without --table, key commands find the running local stack through .local/st
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }
+});
+
+it('key:create refuses a second active key with the same name unless --force; a revoked name is free again', async () => {
+  const target = ['--table', stack.tables.settings, '--endpoint', stack.dynamodbEndpoint];
+  const first = (await keyCli(['create', '--name', 'orders', ...target])).stdout.trim();
+  await expect(keyCli(['create', '--name', 'orders', ...target])).rejects.toMatchObject({
+    code: 1,
+    stdout: '',
+    stderr: expect.stringMatching(
+      new RegExp(
+        `an active API key named "orders" already exists .*\\(prefix ${first.slice(0, 10)}\\)[\\s\\S]*--force`,
+      ),
+    ),
+  });
+  const orders = async () =>
+    (await keyCli(['list', ...target])).stdout.split('\n').filter((line) => /\sorders\s/.test(line));
+  expect(await orders()).toHaveLength(1);
+
+  // --force: a second key with this name (to rotate), both active.
+  const second = (await keyCli(['create', '--name', 'orders', '--force', ...target])).stdout.trim();
+  expect(second).toMatch(/^mr_/);
+  expect(second).not.toBe(first);
+  expect((await orders()).filter((line) => /\sactive\s/.test(line))).toHaveLength(2);
+
+  // Once every key of that name is revoked, the name can be used again without --force.
+  await keyCli(['revoke', '--name', 'orders', ...target]);
+  const third = (await keyCli(['create', '--name', 'orders', ...target])).stdout.trim();
+  expect(third).toMatch(/^mr_/);
 });

@@ -95,6 +95,65 @@ describe('POST /v1/emails', () => {
     expect(queue.sent).toHaveLength(0);
   });
 
+  it('says the key is not valid for a well-formed header with a bad key; only a bad header gets the format hint', async () => {
+    const send = (authorization: string) =>
+      call('POST /v1/emails', { body: JSON.stringify(email), headers: { authorization } });
+    const FORMAT = 'Send your API key as "Authorization: Bearer <key>".';
+    const INVALID = 'The API key is not valid.';
+    for (const header of ['', 'mr_test_key_123456', 'Basic dXNlcjpwYXNz', 'Bearer', 'Bearer a b']) {
+      expect(await send(header), header).toMatchObject({
+        status: 401,
+        body: { error: { code: 'unauthorized', message: FORMAT } },
+      });
+    }
+    // Short (shorter than any key), long, unknown: the key is not valid, whatever its length.
+    for (const key of ['abc', 'mr_x', 'x'.repeat(600), 'mr_unknown_key_123456']) {
+      expect(await send(`Bearer ${key}`), key).toMatchObject({
+        status: 401,
+        body: { error: { code: 'unauthorized', message: INVALID } },
+      });
+    }
+    await keys.put(hashKey(KEY), { ...APP_KEY, revoked: true });
+    expect(await send(`Bearer ${KEY}`)).toMatchObject({ status: 401, body: { error: { message: INVALID } } });
+    expect(messages.items.size).toBe(0);
+  });
+
+  it('answers 422 listing every problem in the API’s terms: a bad recipient and a missing body', async () => {
+    const { html: _html, to: _to, ...rest } = email;
+    const res = await call('POST /v1/emails', { body: JSON.stringify({ ...rest, to: ['bad'] }) });
+    expect(res).toMatchObject({ status: 422, body: { error: { code: 'validation_failed' } } });
+    expect(res.body.error.details).toEqual([
+      { path: 'to.0', message: '"bad": must be an email address like name@example.com' },
+      { path: 'html', message: 'give html, text or both' },
+    ]);
+    const missing = await call('POST /v1/emails', { body: JSON.stringify(rest) });
+    expect(missing.body.error.details).toEqual([
+      { path: 'to', message: '`to` is required: an address or a list of addresses' },
+      { path: 'html', message: 'give html, text or both' },
+    ]);
+    expect(messages.items.size).toBe(0);
+  });
+
+  it('a suppression PUT names its fields', async () => {
+    const put = (body: unknown) =>
+      call('PUT /v1/suppressions/{email}', {
+        key: ADMIN,
+        path: { email: 'a@example.org' },
+        body: JSON.stringify(body),
+      });
+    expect((await put({ scope: 'x y', note: 'n'.repeat(501), reason: 'x' })).body.error.details).toEqual([
+      { path: 'scope', message: 'scope is "*" (all mail) or a category name' },
+      { path: 'note', message: '`note` must be at most 500 characters' },
+      { path: '(body)', message: 'unknown field `reason`: it is not part of this request (check the spelling)' },
+    ]);
+    expect((await put({ scope: 5 })).body.error.details).toEqual([
+      { path: 'scope', message: '`scope` must be a string' },
+    ]);
+    expect((await put(['*'])).body.error.details).toEqual([
+      { path: '(body)', message: 'the body must be a JSON object' },
+    ]);
+  });
+
   it('refuses a revoked key', async () => {
     await keys.put(hashKey(KEY), { ...APP_KEY, revoked: true });
     expect((await call('POST /v1/emails', { body: JSON.stringify(email) })).status).toBe(401);
@@ -158,6 +217,7 @@ describe('POST /v1/emails/batch', () => {
     });
     expect(res.status).toBe(422);
     expect(res.body.error.details.map((d: { path: string }) => d.path)).toEqual(['emails.1.subject']);
+    expect(res.body.error.details[0].message).toBe('`emails.1.subject` must not be empty');
     expect(messages.items.size).toBe(0);
     expect(queue.sent).toHaveLength(0);
   });

@@ -277,6 +277,8 @@ describe('circuits', () => {
     const { handler, settings } = dispatcher([a, b]);
     await run(handler, ...Array.from({ length: CIRCUIT.minAttempts }, (_, i) => queued(`e${i}`)));
     expect(settings.health.get('a')?.state).toBe('open');
+    // The rate that opened it, and the cause: what the provider last answered.
+    expect(settings.health.get('a')?.reason).toBe('error rate 100% (5 of 5 in 5 min); last error: down: 503');
     const before = a.calls.length;
     await run(handler, queued('skip1'), queued('skip2'));
     expect(a.calls.length).toBe(before); // open: skipped

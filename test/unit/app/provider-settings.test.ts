@@ -76,6 +76,17 @@ describe('GET /v1/settings/providers', () => {
     expect(JSON.stringify(res.body)).not.toContain('mailroute/azure');
   });
 
+  it('shows a provider taken out of the chain, whose cool-down is long over, half-open with no stale openUntil', async () => {
+    store.health.set('azure', { state: 'open', untilMs: NOW - 3_600_000, reason: 'down: HTTP 503', buckets: {} });
+    const azure = (await call('GET /v1/settings/providers')).body.providers.find(
+      (p: { id: string }) => p.id === 'azure',
+    );
+    expect(azure).toMatchObject({
+      position: null,
+      health: { circuit: 'half-open', openUntil: null, reason: 'down: HTTP 503' },
+    });
+  });
+
   it('needs an admin key', async () => {
     expect((await call('GET /v1/settings/providers', undefined, SENDER)).status).toBe(403);
     expect((await call('PUT /v1/settings/providers', { chain: ['ses'] }, SENDER)).status).toBe(403);
@@ -143,6 +154,66 @@ describe('PUT /v1/settings/providers', () => {
       expect(store.live).toBeUndefined();
     });
   }
+
+  it('takes back the document a GET returned, edited (read-only parts ignored), and saves the edit', async () => {
+    store.health.set('relay', { state: 'open', untilMs: NOW + 20_000, reason: 'down: HTTP 503', buckets: {} });
+    const doc = (await call('GET /v1/settings/providers')).body;
+    doc.chain = ['ses', 'relay'];
+    doc.providers[0].enabled = false;
+    doc.providers[2].limits = [{ limit: 20, windowSeconds: 1 }];
+    const res = await call('PUT /v1/settings/providers', doc);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ chain: ['ses', 'relay'], source: 'settings', version: 1 });
+    expect(store.live).toMatchObject({
+      chain: ['ses', 'relay'],
+      version: 1,
+      providers: {
+        relay: { enabled: false, limits: [{ limit: 10, windowSeconds: 1 }] },
+        azure: { enabled: true },
+        ses: { enabled: true, limits: [{ limit: 20, windowSeconds: 1 }] },
+      },
+    });
+    // Unchanged, it saves the same settings again (a new version).
+    const again = (await call('GET /v1/settings/providers')).body;
+    expect((await call('PUT /v1/settings/providers', again)).status).toBe(200);
+    expect(store.live).toMatchObject({ chain: ['ses', 'relay'], version: 2 });
+  });
+
+  it('refuses (409) a GET document whose version is stale, so it never overwrites a newer change', async () => {
+    const stale = (await call('GET /v1/settings/providers')).body;
+    await call('PUT /v1/settings/providers', { providers: { relay: { enabled: false } } });
+    stale.chain = ['ses'];
+    const res = await call('PUT /v1/settings/providers', stale);
+    expect(res).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
+    expect(res.body.error.message).toMatch(/since version 0 was read .*version 1/);
+    expect(store.live).toMatchObject({ chain: ['relay', 'ses'], version: 1, providers: { relay: { enabled: false } } });
+    // A partial update may carry the version it was based on too.
+    expect((await call('PUT /v1/settings/providers', { chain: ['ses'], version: 0 })).status).toBe(409);
+    expect((await call('PUT /v1/settings/providers', { chain: ['ses'], version: 1 })).status).toBe(200);
+  });
+
+  it('refuses a GET document that changes a type, names an unknown provider or has another field (422)', async () => {
+    const doc = (await call('GET /v1/settings/providers')).body;
+    const typed = structuredClone(doc);
+    typed.providers[0].type = 'ses';
+    expect((await call('PUT /v1/settings/providers', typed)).body.error.details).toEqual([
+      { path: 'providers.0.type', message: '"relay" is a provider of type "http"; types are set at deploy time' },
+    ]);
+    const unknown = structuredClone(doc);
+    unknown.providers.push({ id: 'nope', enabled: true });
+    expect((await call('PUT /v1/settings/providers', unknown)).body.error.details).toEqual([
+      { path: 'providers.3.id', message: 'no provider is defined with id "nope"' },
+    ]);
+    const extra = structuredClone(doc);
+    extra.providers[1].url = 'https://elsewhere.example';
+    expect((await call('PUT /v1/settings/providers', extra)).body.error.details).toEqual([
+      {
+        path: 'providers.1',
+        message: 'unknown field `providers.1.url`: it is not part of this request (check the spelling)',
+      },
+    ]);
+    expect(store.live).toBeUndefined();
+  });
 
   it('refuses a body that is not JSON with a 400', async () => {
     expect((await call('PUT /v1/settings/providers', '{"chain":')).status).toBe(400);

@@ -162,3 +162,101 @@ describe('sqsBatch', () => {
     expect(t.obs.counted).toEqual([]);
   });
 });
+
+describe('sqsBatch: moving a message it gives up on to the dead-letter queue at once', () => {
+  /** One queue with a DLQ feeding an adapter whose step answers each email by its subject. */
+  function withDlq(plans: Record<string, SendPlan>) {
+    const world = new DispatchWorld();
+    const dlq = new MemoryQueue();
+    const route = { queue: world.queue, visibility: world.visibility, deadLetter: dlq };
+    const obs = observed();
+    const handle = sqsBatch(
+      {
+        queues: queuesByName({ critical: route }),
+        messages: world.messages,
+        maxReceiveCount: 5,
+        concurrency: 10,
+        now: () => NOW,
+        logger: obs.logger,
+        metrics: obs.metrics,
+      },
+      async () => ({
+        step: async (r) => {
+          const plan = plans[r.email.subject];
+          if (!plan) throw new Error(`no plan for ${r.email.subject}`);
+          return plan;
+        },
+        end: async () => undefined,
+      }),
+    );
+    return { world, dlq, obs, handle };
+  }
+  const dlqIds = (dlq: MemoryQueue) => dlq.sent.map((e) => e.id);
+
+  it('sends a `fail` (its record is `failed`) to the DLQ with its body, then acknowledges it', async () => {
+    const t = withDlq({ fail: { kind: 'fail', reason: 'retries exhausted (down: 503)' }, done: { kind: 'done' } });
+    const q = t.world.queued('c1', { subject: 'fail' });
+    const rec = recordFrom('critical', q, { messageId: 'm1', receiveCount: 5 });
+    const res = await t.handle(
+      sqsEvent(rec, recordFrom('critical', t.world.queued('c2', { subject: 'done' }), { messageId: 'm2' })),
+    );
+    // Acknowledged (not a batch item failure): SQS deletes it now, and its copy is in the DLQ.
+    expect(res.batchItemFailures).toEqual([]);
+    expect(t.dlq.sent).toEqual([{ id: 'm1', body: rec.body }]);
+    expect(t.world.visibility.delays).toEqual([]);
+    expect(t.world.queue.sent).toEqual([]);
+  });
+
+  it('moves a message that errs on its last receive once its record is settled `failed`', async () => {
+    const t = withDlq({});
+    const q = t.world.queued('c1', { subject: 'boom' });
+    const res = await t.handle(sqsEvent(recordFrom('critical', q, { messageId: 'm1', receiveCount: 5 })));
+    expect(t.world.messages.items.get('c1')).toMatchObject({ status: 'failed' });
+    expect(res.batchItemFailures).toEqual([]);
+    expect(dlqIds(t.dlq)).toEqual(['m1']);
+  });
+
+  it('leaves an error before the last receive to SQS (retried, not moved)', async () => {
+    const t = withDlq({});
+    const q = t.world.queued('c1', { subject: 'boom' });
+    const res = await t.handle(sqsEvent(recordFrom('critical', q, { messageId: 'm1', receiveCount: 4 })));
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(t.dlq.sent).toEqual([]);
+    expect(t.world.messages.items.get('c1')?.status).toBe('queued');
+  });
+
+  it('moves an unreadable record on its last receive only', async () => {
+    const t = withDlq({});
+    const res = await t.handle(
+      sqsEvent(
+        recordFrom('critical', 'not an email', { messageId: 'early', receiveCount: 1 }),
+        recordFrom('critical', 'not an email', { messageId: 'last', receiveCount: 5 }),
+      ),
+    );
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'early' }]);
+    expect(t.dlq.sent).toEqual([{ id: 'last', body: 'not an email' }]);
+  });
+
+  it('keeps a message reported failed when its copy cannot be sent (never lost: SQS moves it later)', async () => {
+    const plans: Record<string, SendPlan> = { fail: { kind: 'fail', reason: 'retries exhausted (down: 503)' } };
+    const t = withDlq(plans);
+    t.dlq.failIds.add('m1');
+    const res = await t.handle(
+      sqsEvent(
+        recordFrom('critical', t.world.queued('c1', { subject: 'fail' }), { messageId: 'm1', receiveCount: 5 }),
+        recordFrom('critical', t.world.queued('c2', { subject: 'fail' }), { messageId: 'm2', receiveCount: 5 }),
+      ),
+    );
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(dlqIds(t.dlq)).toEqual(['m2']);
+
+    const down = withDlq(plans);
+    down.dlq.send = async () => Promise.reject(new Error('SQS unavailable'));
+    const res2 = await down.handle(
+      sqsEvent(
+        recordFrom('critical', down.world.queued('c1', { subject: 'fail' }), { messageId: 'm1', receiveCount: 5 }),
+      ),
+    );
+    expect(res2.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+  });
+});

@@ -93,6 +93,10 @@ describe('click redirect', () => {
     const res = await hit('GET /c/{token}', clickToken());
     expect(res.statusCode).toBe(302);
     expect(res.headers?.location).toBe('https://shop.example.com/sale?x=1#top');
+    // Its body is a short HTML note with the link, and says so: no JSON content type.
+    expect(res.headers?.['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.body).toContain('<a href="https://shop.example.com/sale?x=1#top">');
+    expect(res.headers?.['cache-control']).toBe('no-store');
     expect(messages.items.get('msg-1')).toMatchObject({ clicks: 1, firstClickAt: '2026-11-22T12:00:00.000Z' });
     expect(messages.items.get('msg-1')?.events.at(-1)).toMatchObject({
       type: 'clicked',

@@ -3,6 +3,7 @@ import {
   bucketOf,
   CIRCUIT,
   circuitPolicy,
+  circuitView,
   openUntil,
   type ProviderHealth,
   recent,
@@ -63,5 +64,40 @@ describe('timings from the policy', () => {
     expect(staleBuckets(h, NOW, policy)).toEqual([now - 60]);
     // With the default 10 s buckets, the same keys lie in the future: nothing counts.
     expect(recent(h, NOW).attempts).toBe(0);
+  });
+});
+
+describe('circuitView', () => {
+  const open = (untilMs: number): ProviderHealth => ({ state: 'open', untilMs, reason: 'down: HTTP 503', buckets: {} });
+
+  it('shows an open circuit with its cool-down and reason', () => {
+    expect(circuitView(open(NOW + 1000), NOW)).toEqual({
+      circuit: 'open',
+      openUntilMs: NOW + 1000,
+      reason: 'down: HTTP 503',
+    });
+  });
+
+  it('never shows a past openUntil: once the cool-down is over the circuit is half-open, its reason kept', () => {
+    expect(circuitView(open(NOW - 60_000), NOW)).toEqual({
+      circuit: 'half-open',
+      openUntilMs: undefined,
+      reason: 'down: HTTP 503',
+    });
+    expect(circuitView(open(NOW), NOW).circuit).toBe('half-open');
+  });
+
+  it('shows closed without a reason, and a provider without health as closed', () => {
+    expect(circuitView({ state: 'closed', reason: 'old', buckets: {} }, NOW)).toEqual({
+      circuit: 'closed',
+      openUntilMs: undefined,
+      reason: undefined,
+    });
+    expect(circuitView(undefined, NOW).circuit).toBe('closed');
+    expect(circuitView({ state: 'half-open', untilMs: NOW + 5000, reason: 'x', buckets: {} }, NOW)).toEqual({
+      circuit: 'half-open',
+      openUntilMs: undefined,
+      reason: 'x',
+    });
   });
 });
