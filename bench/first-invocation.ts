@@ -9,9 +9,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import dynalite from 'dynalite';
+import { createTable } from '../bin/local/provisioning';
 import { hashKey } from '../functions/app/auth';
 import { SendEmailBody, toQueuedEmail } from '../functions/core/email';
 import { newRecord } from '../functions/core/message';
@@ -19,7 +20,7 @@ import { toQueueBody } from '../functions/core/queued-email';
 import { parseKeyring, sign } from '../functions/core/signing';
 import { DynamoKeyStore, DynamoMessageStore, documentClient } from '../functions/store/dynamo';
 import type { FunctionName } from '../lib/bundling';
-import { TABLES, type TableSpec } from '../lib/resources';
+import { TABLES } from '../lib/resources';
 import { httpEvent, sqsEvent, sqsRecord } from '../test/support/events';
 import { sesFixture } from '../test/support/fixtures';
 
@@ -93,23 +94,6 @@ function startStub(): Promise<Server> {
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-async function createTable(client: DynamoDBClient, spec: TableSpec) {
-  const keys: KeySchemaElement[] = [{ AttributeName: spec.partitionKey.name, KeyType: 'HASH' }];
-  const attrs = [{ AttributeName: spec.partitionKey.name, AttributeType: spec.partitionKey.type }];
-  if ('sortKey' in spec && spec.sortKey) {
-    keys.push({ AttributeName: spec.sortKey.name, KeyType: 'RANGE' });
-    attrs.push({ AttributeName: spec.sortKey.name, AttributeType: spec.sortKey.type });
-  }
-  await client.send(
-    new CreateTableCommand({
-      TableName: spec.id,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: keys,
-      AttributeDefinitions: attrs,
-    }),
-  );
 }
 
 const EMAIL = {

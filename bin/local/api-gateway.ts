@@ -122,7 +122,9 @@ export function apiGateway(handlers: Partial<Record<ApiFunction, HttpHandler>>, 
         fakeContext(`mailroute-${matched.fn}`, FUNCTIONS[matched.fn].timeoutSeconds),
       );
       const headers = (out.headers ?? {}) as Record<string, string>;
-      res.writeHead(out.statusCode ?? 200, { 'content-type': 'application/json', ...headers });
+      // A body without a content type is JSON; an answer without a body (a redirect, a 204) has none.
+      const typed = out.body ? { 'content-type': 'application/json', ...headers } : headers;
+      res.writeHead(out.statusCode ?? 200, typed);
       res.end(out.isBase64Encoded ? Buffer.from(out.body ?? '', 'base64') : (out.body ?? ''));
     } catch {
       send(GATEWAY_ANSWERS.internal.status, JSON.stringify(GATEWAY_ANSWERS.internal.body));

@@ -26,7 +26,8 @@ export interface LocalResources {
   readonly sesEventsTopicArn: string;
 }
 
-async function createTable(client: DynamoDBClient, spec: TableSpec): Promise<void> {
+/** Creates a table from its spec (on-demand, its key schema), as the stack declares it. */
+export async function createTable(client: DynamoDBClient, spec: TableSpec): Promise<void> {
   const keys: KeySchemaElement[] = [{ AttributeName: spec.partitionKey.name, KeyType: 'HASH' }];
   const attrs = [{ AttributeName: spec.partitionKey.name, AttributeType: spec.partitionKey.type }];
   if (spec.sortKey) {

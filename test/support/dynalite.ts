@@ -5,15 +5,11 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  DynamoDBClient,
-  type KeySchemaElement,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { afterAll, beforeAll } from 'vitest';
+import { createTable } from '../../bin/local/provisioning';
 import { documentClient } from '../../functions/store/dynamo';
 import { TABLES, type TableName, type TableSpec } from '../../lib/resources';
 
@@ -26,23 +22,6 @@ export interface Dynalite {
   /** Drops and creates every table again: a clean slate for the next test. */
   reset(): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function createTable(client: DynamoDBClient, spec: TableSpec): Promise<void> {
-  const keys: KeySchemaElement[] = [{ AttributeName: spec.partitionKey.name, KeyType: 'HASH' }];
-  const attrs = [{ AttributeName: spec.partitionKey.name, AttributeType: spec.partitionKey.type }];
-  if (spec.sortKey) {
-    keys.push({ AttributeName: spec.sortKey.name, KeyType: 'RANGE' });
-    attrs.push({ AttributeName: spec.sortKey.name, AttributeType: spec.sortKey.type });
-  }
-  await client.send(
-    new CreateTableCommand({
-      TableName: spec.id,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: keys,
-      AttributeDefinitions: attrs,
-    }),
-  );
 }
 
 /** Starts dynalite on a free port of 127.0.0.1 and creates the tables of lib/resources.ts. */
