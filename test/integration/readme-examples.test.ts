@@ -14,10 +14,11 @@
  * (the provider settings examples name its relay), with `npm start`'s API key.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LOCAL_API_KEY, type LocalStack } from '../../bin/local-stack';
 import { LocalProvidersConfig } from '../../functions/core/providers';
 import { useLocalStack } from '../support/local';
@@ -116,6 +117,8 @@ interface Answer {
 }
 
 let stack: LocalStack;
+const scratch = mkdtempSync(join(tmpdir(), 'mailroute-readme-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const config = LocalProvidersConfig.parse(JSON.parse(readFileSync(join(ROOT, 'providers.local.json'), 'utf8')));
 useLocalStack(
   (s) => {
@@ -131,7 +134,8 @@ async function run(example: CurlExample, env: Record<string, string>): Promise<A
   const withStatus = command.replace(/^curl /, `curl -s -w '\\n%{http_code}' `);
   const { stdout } = await execFileAsync('sh', ['-c', withStatus], {
     env: { PATH: process.env.PATH ?? '', ...env },
-    cwd: ROOT,
+    // Files an example writes (curl -o) land in a scratch folder, never in the repository.
+    cwd: scratch,
   }).catch((e: Error & { stdout?: string }) => ({ stdout: `${e.message}\n0` }));
   const cut = stdout.lastIndexOf('\n');
   let raw = stdout.slice(0, cut);
