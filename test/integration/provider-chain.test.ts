@@ -1,10 +1,3 @@
-/**
- * The provider chain as a user sees it on the local stack: two HTTP relays and SES
- * (relay-a → relay-b → ses), fail-over, live chain changes through the API, waiting while every
- * provider is down, rate limits, and an ambiguous outcome at an idempotent relay. Each scenario
- * has its own stack and relays (circuits and rate windows are shared state).
- */
-import { GetQueueAttributesCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxInAnyInterval } from '../../functions/core/rate-window';
 import {
@@ -17,7 +10,7 @@ import {
   TOKEN,
   view,
 } from '../support/chain-stack';
-import { api, eventually, queueDepth } from '../support/local';
+import { api, eventually, queueCounts, queueDepth } from '../support/local';
 
 const counts = (ids: readonly string[]) => {
   const m = new Map<string, number>();
@@ -331,26 +324,6 @@ scenario('an ambiguous outcome at an idempotent relay', () => {
  */
 const SHORT_CIRCUITS = { coolDownSeconds: 10, probeLeaseSeconds: 5, probeRecheckSeconds: 1 } as const;
 
-/** Messages on a queue by state: visible, in flight, and delayed (put back to wait). */
-async function onQueue(stack: ChainStack['stack'], url: string) {
-  const out = await stack.clients.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  const n = (k: QueueAttributeName) => Number(out.Attributes?.[k] ?? 0);
-  return {
-    visible: n('ApproximateNumberOfMessages'),
-    inFlight: n('ApproximateNumberOfMessagesNotVisible'),
-    delayed: n('ApproximateNumberOfMessagesDelayed'),
-  };
-}
-
 scenario('every provider down', () => {
   const ctx = useChainStack({ circuit: SHORT_CIRCUITS });
 
@@ -389,7 +362,7 @@ scenario('every provider down', () => {
       const ids = emails.map((e) => e.id);
       // Every one was received and put back to wait: nothing visible or in flight, each a delayed copy.
       await eventually(async () => {
-        const q = await onQueue(stack, stack.queues.send);
+        const q = await queueCounts(stack, stack.queues.send);
         return q.visible === 0 && q.inFlight === 0 && q.delayed === ids.length ? q : undefined;
       }, 'every message to be put back to wait');
       // They wait: not claimed, not tried, not failed, not on their way to the DLQ.
