@@ -25,7 +25,8 @@ import { RETRIES_EXHAUSTED } from '../functions/core/dispatch';
 import type { MessageRecord } from '../functions/core/message';
 import { QueuedEmail } from '../functions/core/queued-email';
 import type { MessageStore } from '../functions/ports';
-import { DynamoMessageStore, documentClient } from '../functions/store/dynamo';
+import { documentClient } from '../functions/store/dynamo';
+import { DynamoMessageStore } from '../functions/store/message-store';
 import { resolveTarget } from './target';
 
 export interface RedriveReport {

@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { hashKey, KEY_CACHE_MS } from '../functions/app/auth';
-import { DynamoKeyStore, documentClient } from '../functions/store/dynamo';
+import { documentClient } from '../functions/store/dynamo';
+import { DynamoKeyStore } from '../functions/store/key-store';
 import { resolveTarget } from './target';
 
 const USAGE = `usage:

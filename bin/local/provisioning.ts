@@ -8,7 +8,8 @@ import { CreateTableCommand, type DynamoDBClient, type KeySchemaElement } from '
 import { CreateTopicCommand, type SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { hashKey } from '../../functions/app/auth';
-import { DynamoKeyStore, documentClient } from '../../functions/store/dynamo';
+import { documentClient } from '../../functions/store/dynamo';
+import { DynamoKeyStore } from '../../functions/store/key-store';
 import { DLQ_RETENTION_DAYS } from '../../lib/resources';
 import { type QueueName, SPEC, type TableName, type TableSpec, visibilityTimeoutSeconds } from '../../lib/spec';
 

@@ -9,15 +9,13 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
 import type { IngestDeps } from '../app/ingest';
 import type { IngestConfig } from '../config';
-import {
-  DynamoKeyStore,
-  DynamoMessageStore,
-  DynamoRequestRateLimiter,
-  DynamoSuppressionStore,
-  documentClient,
-} from '../store/dynamo';
+import { documentClient } from '../store/dynamo';
+import { DynamoKeyStore } from '../store/key-store';
+import { DynamoMessageStore } from '../store/message-store';
 import { DynamoProviderSettings } from '../store/provider-settings';
+import { DynamoRequestRateLimiter } from '../store/request-rate-limiter';
 import { SqsSendQueue } from '../store/sqs';
+import { DynamoSuppressionStore } from '../store/suppression-store';
 import { startTracing, traceClient } from './tracing';
 import type { Clients } from './wiring';
 

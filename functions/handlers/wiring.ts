@@ -18,11 +18,13 @@ import type { CircuitPolicy } from '../core/health';
 import type { AnyProviderDef } from '../core/providers';
 import type { EmailProvider, SigningKeys } from '../ports';
 import { createProvider, type ProviderFactoryDeps } from '../providers/factory';
-import { DynamoMessageStore, DynamoSuppressionStore, documentClient } from '../store/dynamo';
+import { documentClient } from '../store/dynamo';
+import { DynamoMessageStore } from '../store/message-store';
 import { DynamoProviderSettings } from '../store/provider-settings';
 import { DynamoRateWindows } from '../store/rate-windows';
 import { SecretsManagerSigningKeys } from '../store/secrets';
 import { SqsSendQueue, SqsVisibility } from '../store/sqs';
+import { DynamoSuppressionStore } from '../store/suppression-store';
 import { startTracing, traceClient } from './tracing';
 
 export interface Clients {

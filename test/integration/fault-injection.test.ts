@@ -18,7 +18,8 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { QueuedEmail } from '../../functions/core/queued-email';
 import { maxInAnyInterval } from '../../functions/core/rate-window';
-import { DynamoMessageStore, documentClient } from '../../functions/store/dynamo';
+import { documentClient } from '../../functions/store/dynamo';
+import { DynamoMessageStore } from '../../functions/store/message-store';
 import {
   allTerminal,
   type ChainStack,

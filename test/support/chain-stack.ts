@@ -7,7 +7,8 @@ import { hashKey } from '../../functions/app/auth';
 import { type Status, TERMINAL } from '../../functions/core/message';
 import type { LocalProviderDef, RateLimit } from '../../functions/core/providers';
 import type { Scope } from '../../functions/ports';
-import { DynamoKeyStore, documentClient } from '../../functions/store/dynamo';
+import { documentClient } from '../../functions/store/dynamo';
+import { DynamoKeyStore } from '../../functions/store/key-store';
 import { api, type InboxEmail, inbox } from './local';
 import { type Relay, startRelay } from './relay';
 

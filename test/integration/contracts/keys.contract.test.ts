@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ApiKeyRecord, KeyStore, RequestRateLimiter } from '../../../functions/ports';
-import { DynamoKeyStore, DynamoRequestRateLimiter } from '../../../functions/store/dynamo';
+import { DynamoKeyStore } from '../../../functions/store/key-store';
+import { DynamoRequestRateLimiter } from '../../../functions/store/request-rate-limiter';
 import { useDynalite } from '../../support/dynalite';
 import { MemoryKeys, MemoryRateLimiter } from '../../support/fakes';
 

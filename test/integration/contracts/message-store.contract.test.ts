@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { RETRIES_EXHAUSTED } from '../../../functions/core/dispatch';
 import { MAX_EVENTS, type MessageRecord } from '../../../functions/core/message';
 import type { MessageStore } from '../../../functions/ports';
-import { DynamoMessageStore } from '../../../functions/store/dynamo';
+import { DynamoMessageStore } from '../../../functions/store/message-store';
 import { useDynalite } from '../../support/dynalite';
 import { MemoryMessageStore } from '../../support/fakes';
 import { record } from '../../support/records';

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { SuppressionEntry, SuppressionRecord, SuppressionStore } from '../../../functions/ports';
-import { DynamoSuppressionStore } from '../../../functions/store/dynamo';
+import { DynamoSuppressionStore } from '../../../functions/store/suppression-store';
 import { useDynalite } from '../../support/dynalite';
 import { MemorySuppression } from '../../support/fakes';
 
