@@ -5,7 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { formatMailbox, type Mailbox, parseMailbox } from './address';
-import { TRANSACTIONAL } from './message';
+import { defaultPriority, PRIORITIES, TRANSACTIONAL } from './priority';
 import type { QueuedEmail } from './queued-email';
 import { fieldName } from './zod-locale';
 
@@ -163,6 +163,10 @@ export const SendEmailBody = z
         .check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'categories are 1 to 64 lower-case letters, digits, "_" or "-"')),
       TRANSACTIONAL,
     ),
+    /** Which queue the email waits in; defaults from the category (`defaultPriority`). */
+    priority: z.optional(
+      z.enum(PRIORITIES, { error: `priority is one of ${PRIORITIES.map((p) => `"${p}"`).join(', ')}` }),
+    ),
   })
   .check(
     // Runs even when a field is invalid, so one answer lists every problem (a bad recipient and a
@@ -238,6 +242,7 @@ export function toQueuedEmail(id: string, e: SendEmail): QueuedEmail {
     headers: e.headers ?? {},
     tags: e.tags ?? {},
     category: e.category,
+    priority: e.priority ?? defaultPriority(e.category),
     ...(e.track ? { track: e.track } : {}),
   };
 }

@@ -3,6 +3,7 @@
  * result and event timeline — never the body. Status moves forward only.
  */
 import * as z from 'zod/mini';
+import { defaultPriority, PRIORITIES, type Priority, TRANSACTIONAL } from './priority';
 import './zod-locale';
 
 /** Our message id travels as an SES message tag (event publishing) and as a header (identity notifications). */
@@ -12,8 +13,7 @@ export const MESSAGE_ID_HEADER = 'X-Mailroute-Id';
 /** Timeline events kept per message; past this, opens and clicks still count but add no event. */
 export const MAX_EVENTS = 100;
 
-/** The category of mail no unsubscribe can stop (password resets, receipts). */
-export const TRANSACTIONAL = 'transactional';
+export { TRANSACTIONAL };
 
 export const STATUSES = [
   'queued',
@@ -53,6 +53,8 @@ export const MessageRecord = /* @__PURE__ */ z.lazy(() =>
     subject: z.string(),
     tags: z._default(z.record(z.string(), z.string()), {}),
     category: z._default(z.string(), TRANSACTIONAL),
+    /** Absent on records written before priorities existed. */
+    priority: z.optional(z.enum(PRIORITIES)),
     apiKey: z.optional(z.string()),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -87,6 +89,8 @@ export interface NewMessage {
   readonly subject: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly category: string;
+  /** Defaults from the category. */
+  readonly priority?: Priority | undefined;
   readonly apiKey: string;
 }
 
@@ -102,6 +106,7 @@ export function newRecord(m: NewMessage, now: Date, retentionDays: number): Mess
     subject: m.subject,
     tags: { ...m.tags },
     category: m.category,
+    priority: m.priority ?? defaultPriority(m.category),
     apiKey: m.apiKey,
     createdAt: at,
     updatedAt: at,
@@ -128,6 +133,7 @@ export function toView(r: MessageRecord) {
     subject: r.subject,
     tags: r.tags,
     category: r.category,
+    priority: r.priority ?? defaultPriority(r.category),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     attempts: r.attempts,

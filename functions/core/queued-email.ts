@@ -4,6 +4,7 @@
  * bundle keeps (and builds) it.
  */
 import * as z from 'zod/mini';
+import { PRIORITIES } from './priority';
 import './zod-locale';
 
 /**
@@ -26,6 +27,8 @@ export const QueuedEmail = /* @__PURE__ */ (() =>
     tags: z.record(z.string(), z.string()),
     /** Absent in messages queued before categories existed: those are transactional. */
     category: z._default(z.string(), 'transactional'),
+    /** Absent in messages queued before priorities existed: taken from the category (`defaultPriority`). */
+    priority: z.optional(z.enum(PRIORITIES)),
     track: z.optional(z.object({ opens: z.optional(z.boolean()), clicks: z.optional(z.boolean()) })),
   }))();
 export type QueuedEmail = z.infer<typeof QueuedEmail>;
