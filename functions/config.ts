@@ -48,6 +48,19 @@ export function providersFrom(raw: string): ProvidersConfig {
  */
 const chainFrom = (raw: string): ChainConfig => providersFrom(raw);
 
+/** A queue that feeds the dispatcher: its URL, its dead-letter queue's (if the function moves messages there), its maxReceiveCount. */
+export interface SendQueueConfig {
+  readonly url: string;
+  readonly deadLetterUrl?: string;
+  readonly maxReceiveCount: number;
+}
+
+const sendQueue = (url: string, deadLetterUrl: string | undefined, maxReceiveCount: number): SendQueueConfig => ({
+  url,
+  ...(deadLetterUrl === undefined ? {} : { deadLetterUrl }),
+  maxReceiveCount,
+});
+
 const IngestEnv = /* @__PURE__ */ (() =>
   z.pipe(
     z.object({
@@ -57,7 +70,10 @@ const IngestEnv = /* @__PURE__ */ (() =>
       TABLE_SUPPRESSION: name,
       /** Per-API-key request counters (one-second windows). */
       TABLE_RATE_WINDOWS: name,
+      /** The send queue of each priority: transactional, critical, bulk. */
       QUEUE_SEND_URL: z.url(),
+      QUEUE_SEND_CRITICAL_URL: z.url(),
+      QUEUE_SEND_BULK_URL: z.url(),
       RETENTION_DAYS: z._default(positiveInt, DEFAULTS.retentionDays),
       PROVIDERS,
     }),
@@ -70,6 +86,12 @@ const IngestEnv = /* @__PURE__ */ (() =>
         rateWindows: e.TABLE_RATE_WINDOWS,
       },
       sendQueueUrl: e.QUEUE_SEND_URL,
+      /** Where an email of each priority is queued. */
+      priorityQueueUrls: {
+        critical: e.QUEUE_SEND_CRITICAL_URL,
+        transactional: e.QUEUE_SEND_URL,
+        bulk: e.QUEUE_SEND_BULK_URL,
+      },
       retentionDays: e.RETENTION_DAYS,
       providers: chainFrom(e.PROVIDERS),
     })),
@@ -83,12 +105,17 @@ const DispatchEnv = /* @__PURE__ */ (() =>
       TABLE_SETTINGS: name,
       TABLE_RATE_WINDOWS: name,
       PROVIDERS,
+      /** The send queues it consumes (one per priority): transactional, critical, bulk. */
       QUEUE_SEND_URL: z.url(),
+      QUEUE_SEND_CRITICAL_URL: z.url(),
+      QUEUE_SEND_BULK_URL: z.url(),
       /**
-       * The send queue's dead-letter queue: a message whose record the dispatcher ends `failed` is
+       * Each send queue's dead-letter queue: a message whose record the dispatcher ends `failed` is
        * moved there at once. Unset: SQS moves it once its visibility timeout ends.
        */
       QUEUE_SEND_DLQ_URL: z.optional(z.url()),
+      QUEUE_SEND_CRITICAL_DLQ_URL: z.optional(z.url()),
+      QUEUE_SEND_BULK_DLQ_URL: z.optional(z.url()),
       SES_CONFIGURATION_SET: z.optional(name),
       /** Secrets Manager secret (ARN or name) holding the link-signing keys: {"current":"k1","k1":"…"}. */
       SIGNING_KEYS_SECRET: name,
@@ -99,8 +126,10 @@ const DispatchEnv = /* @__PURE__ */ (() =>
       TRACK_CLICKS: flag(DEFAULTS.tracking.clicks),
       /** The dispatch function's timeout: a claim older than this was left by a stopped dispatcher. */
       DISPATCH_TIMEOUT_SECONDS: z._default(positiveInt, DEFAULTS.dispatch.timeoutSeconds),
-      /** The send queue's maxReceiveCount: on the last receive a failing message is marked failed. */
+      /** Each send queue's maxReceiveCount: on its last receive a failing message is marked failed. */
       SEND_MAX_RECEIVE_COUNT: z._default(positiveInt, DEFAULTS.sendQueue.maxReceiveCount),
+      SEND_CRITICAL_MAX_RECEIVE_COUNT: z._default(positiveInt, DEFAULTS.sendQueue.maxReceiveCount),
+      SEND_BULK_MAX_RECEIVE_COUNT: z._default(positiveInt, DEFAULTS.sendQueue.maxReceiveCount),
     }),
     z.transform((e) => ({
       tables: {
@@ -112,6 +141,12 @@ const DispatchEnv = /* @__PURE__ */ (() =>
       providers: chainFrom(e.PROVIDERS),
       sendQueueUrl: e.QUEUE_SEND_URL,
       ...(e.QUEUE_SEND_DLQ_URL === undefined ? {} : { sendDeadLetterQueueUrl: e.QUEUE_SEND_DLQ_URL }),
+      /** Every queue that feeds the dispatcher, with its own DLQ and maxReceiveCount (critical first). */
+      sendQueues: [
+        sendQueue(e.QUEUE_SEND_CRITICAL_URL, e.QUEUE_SEND_CRITICAL_DLQ_URL, e.SEND_CRITICAL_MAX_RECEIVE_COUNT),
+        sendQueue(e.QUEUE_SEND_URL, e.QUEUE_SEND_DLQ_URL, e.SEND_MAX_RECEIVE_COUNT),
+        sendQueue(e.QUEUE_SEND_BULK_URL, e.QUEUE_SEND_BULK_DLQ_URL, e.SEND_BULK_MAX_RECEIVE_COUNT),
+      ],
       timeoutSeconds: e.DISPATCH_TIMEOUT_SECONDS,
       // Absent rather than undefined when unset: the key is optional in the inferred type.
       ...(e.SES_CONFIGURATION_SET === undefined ? {} : { sesConfigurationSet: e.SES_CONFIGURATION_SET }),

@@ -97,8 +97,10 @@ export interface AlarmSettings {
   readonly complaintRatePercent: number;
   /** Emails sent in an hour below which the bounce and complaint rates are not judged (too few to mean anything). */
   readonly minimumHourlySends: number;
-  /** Age, in seconds, of the oldest message on the send queue above which the backlog alarm fires. */
+  /** Age, in seconds, of the oldest message on the (transactional) send queue above which the backlog alarm fires. */
   readonly oldestMessageSeconds: number;
+  /** Age, in seconds, of the oldest message on the critical send queue above which its backlog alarm fires. */
+  readonly criticalOldestMessageSeconds: number;
   /** Errors of one function within 5 minutes at which its alarm fires. */
   readonly lambdaErrors: number;
   /** 5xx responses of the HTTP API within 5 minutes at which its alarm fires. */
@@ -118,6 +120,7 @@ export const ALARM_RANGES = {
   complaintRatePercent: { min: 0, max: 100, whole: false },
   minimumHourlySends: { min: 1, max: 1_000_000, whole: true },
   oldestMessageSeconds: { min: 60, max: QUEUES.send.retentionDays * 86_400 - 1, whole: true },
+  criticalOldestMessageSeconds: { min: 60, max: QUEUES.sendCritical.retentionDays * 86_400 - 1, whole: true },
   lambdaErrors: { min: 1, max: 100_000, whole: true },
   api5xxErrors: { min: 1, max: 1_000_000, whole: true },
 } as const satisfies Record<keyof typeof ALARM_DEFAULTS, { min: number; max: number; whole: boolean }>;
@@ -152,6 +155,12 @@ const AlarmsContext = z.strictObject({
     ALARM_RANGES.oldestMessageSeconds.max,
     "seconds (below the send queue's retention)",
   ).default(ALARM_DEFAULTS.oldestMessageSeconds),
+  /** Age of the oldest message on the critical send queue, in seconds, above which its backlog alarm fires. */
+  criticalOldestMessageSeconds: wholeNumber(
+    ALARM_RANGES.criticalOldestMessageSeconds.min,
+    ALARM_RANGES.criticalOldestMessageSeconds.max,
+    "seconds (below the critical send queue's retention)",
+  ).default(ALARM_DEFAULTS.criticalOldestMessageSeconds),
   /** Errors of one function within 5 minutes at which its alarm fires. */
   lambdaErrors: wholeNumber(
     ALARM_RANGES.lambdaErrors.min,
@@ -166,9 +175,26 @@ const AlarmsContext = z.strictObject({
   ).default(ALARM_DEFAULTS.api5xxErrors),
 });
 
+/** The concurrency an SQS event source mapping accepts (Lambda's maximum concurrency: 2..1000). */
+export const EVENT_SOURCE_CONCURRENCY = { min: 2, max: 1000 } as const;
+
 const DispatchContext = z.strictObject({
-  /** Most concurrent dispatch invocations the SQS event source starts (Lambda allows 2..1000). */
-  maxConcurrency: wholeNumber(2, 1000).default(DEFAULTS.dispatch.maxConcurrency),
+  /**
+   * Most concurrent dispatch invocations the event source of the critical queue, and that of the
+   * transactional queue, each start (Lambda allows 2..1000).
+   */
+  maxConcurrency: wholeNumber(EVENT_SOURCE_CONCURRENCY.min, EVENT_SOURCE_CONCURRENCY.max).default(
+    DEFAULTS.dispatch.maxConcurrency,
+  ),
+  /**
+   * Most concurrent dispatch invocations the bulk queue's event source starts (Lambda allows 2..1000):
+   * the cap on how fast a campaign drains, whatever the other queues do.
+   */
+  bulkMaxConcurrency: wholeNumber(
+    EVENT_SOURCE_CONCURRENCY.min,
+    EVENT_SOURCE_CONCURRENCY.max,
+    'concurrent invocations (SQS event sources start at least 2)',
+  ).default(DEFAULTS.dispatch.bulkMaxConcurrency),
 });
 
 const SoftBounceContext = z.strictObject({

@@ -4,6 +4,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import type { Construct } from 'constructs';
 import { DEFAULTS } from '../functions/core/defaults';
+import type { Priority } from '../functions/core/priority';
 import type { ProvidersConfig } from '../functions/core/providers';
 import type { ApiFunction } from './api-routes';
 import { MailrouteApi } from './constructs/api';
@@ -21,7 +22,7 @@ import { Tracking } from './constructs/tracking';
 import { TrackingDomain } from './constructs/tracking-domain';
 import { WorkQueue } from './constructs/work-queue';
 import type { AlarmSettings, MailrouteContext, SoftBounceSettings, TrackingDomainSettings } from './context';
-import { QUEUES, SES_EVENTS_TOPIC } from './resources';
+import { PRIORITY_QUEUES, QUEUES, SES_EVENTS_TOPIC } from './resources';
 import {
   API_FUNCTIONS,
   consumerTimeoutSeconds,
@@ -54,10 +55,16 @@ export interface MailrouteStackProps extends StackProps {
    */
   readonly retentionDays?: number;
   /**
-   * Most concurrent dispatch invocations the send queue's event source starts (2..1000).
+   * Most concurrent dispatch invocations the event source of the transactional queue, and that of the
+   * critical queue, each start (2..1000).
    * @default 10
    */
   readonly dispatchMaxConcurrency?: number;
+  /**
+   * Most concurrent dispatch invocations the bulk queue's event source starts (2..1000).
+   * @default 2
+   */
+  readonly bulkMaxConcurrency?: number;
   /**
    * Soft bounces of one address, within a window of hours, that suppress it.
    * @default SOFT_BOUNCE_DEFAULTS (3 within 72 hours)
@@ -108,6 +115,7 @@ export function stackPropsFromContext(context: MailrouteContext): MailrouteStack
     senderIdentities: context.senderIdentities,
     retentionDays: context.retentionDays,
     dispatchMaxConcurrency: context.dispatch.maxConcurrency,
+    bulkMaxConcurrency: context.dispatch.bulkMaxConcurrency,
     softBounce: context.softBounce,
     ...(context.publicBaseUrl ? { publicBaseUrl: context.publicBaseUrl } : {}),
     trackOpens: context.tracking.opens,
@@ -133,7 +141,10 @@ export class MailrouteStack extends Stack {
   public readonly queues: { readonly [K in QueueName]: WorkQueue };
   /** Every function of the spec, by name. */
   public readonly functions: { readonly [K in FunctionName]: { readonly handler: MailrouteFunction } };
+  /** The transactional send queue (construct id `SendQueue`, the queue of every email before priorities). */
   public readonly sendQueue: WorkQueue;
+  /** The send queue of each priority. */
+  public readonly priorityQueues: { readonly [P in Priority]: WorkQueue };
   public readonly configurationSet: ConfigurationSet;
   public readonly sesEventsQueue: WorkQueue;
   public readonly sesEventsTopic: SesEventsTopic;
@@ -168,6 +179,7 @@ export class MailrouteStack extends Stack {
     }
     this.queues = queues as Record<QueueName, WorkQueue>;
     this.sendQueue = this.queues.send;
+    this.priorityQueues = mapValues(PRIORITY_QUEUES, (name) => this.queues[name]);
     this.sesEventsQueue = this.queues.sesEvents;
     this.configurationSet = new ConfigurationSet(this, 'ConfigurationSet');
     this.sesEventsTopic = new SesEventsTopic(this, SES_EVENTS_TOPIC.id, {
@@ -184,6 +196,8 @@ export class MailrouteStack extends Stack {
     this.ingest = new Ingest(this, 'Ingest', {
       tables: this.tables,
       sendQueue: this.sendQueue.queue,
+      criticalQueue: this.priorityQueues.critical.queue,
+      bulkQueue: this.priorityQueues.bulk.queue,
       retentionDays: props.retentionDays ?? DEFAULTS.retentionDays,
       ...(props.providers ? { providers: props.providers } : {}),
     });
@@ -251,10 +265,13 @@ export class MailrouteStack extends Stack {
       sendQueue: this.sendQueue.queue,
       sendDeadLetterQueue: this.sendQueue.deadLetterQueue,
       sendQueueSpec: this.sendQueue.spec,
+      criticalQueue: this.priorityQueues.critical,
+      bulkQueue: this.priorityQueues.bulk,
       configurationSet: this.configurationSet,
       senderIdentities: props.senderIdentities,
       // The spec's event source says 10 when the props do not.
       ...(props.dispatchMaxConcurrency === undefined ? {} : { maxConcurrency: props.dispatchMaxConcurrency }),
+      ...(props.bulkMaxConcurrency === undefined ? {} : { bulkMaxConcurrency: props.bulkMaxConcurrency }),
       timeout: Duration.seconds(FUNCTIONS.dispatch.timeoutSeconds),
       signingKeys: this.signingKeys.secret,
       publicBaseUrl: publicBaseUrl(),
@@ -302,6 +319,22 @@ export class MailrouteStack extends Stack {
     new CfnOutput(this, 'DeadLetterQueueUrl', {
       description: 'SQS dead-letter queue of messages that failed dispatch repeatedly (inspect, then redrive)',
       value: this.sendQueue.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'CriticalSendQueueUrl', {
+      description: 'SQS queue of accepted critical messages waiting to be dispatched',
+      value: this.priorityQueues.critical.queue.queueUrl,
+    });
+    new CfnOutput(this, 'CriticalDeadLetterQueueUrl', {
+      description: 'SQS dead-letter queue of critical messages that failed dispatch repeatedly (inspect, then redrive)',
+      value: this.priorityQueues.critical.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'BulkSendQueueUrl', {
+      description: 'SQS queue of accepted bulk messages waiting to be dispatched',
+      value: this.priorityQueues.bulk.queue.queueUrl,
+    });
+    new CfnOutput(this, 'BulkDeadLetterQueueUrl', {
+      description: 'SQS dead-letter queue of bulk messages that failed dispatch repeatedly (inspect, then redrive)',
+      value: this.priorityQueues.bulk.deadLetterQueue.queueUrl,
     });
     new CfnOutput(this, 'ConfigurationSetName', {
       description: 'SES configuration set every email is sent with',

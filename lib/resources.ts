@@ -5,6 +5,7 @@
  * attributes and queue settings.
  */
 import { DEFAULTS } from '../functions/core/defaults';
+import type { Priority } from '../functions/core/priority';
 
 export type KeyType = 'S' | 'N';
 
@@ -101,7 +102,11 @@ export const SES_EVENTS_TIMEOUT_SECONDS = 30;
 export const SES_EVENTS_BATCH_SIZE = 10;
 
 export const QUEUES = {
-  /** Accepted emails (ingest → this queue) for the dispatch function. */
+  /**
+   * Accepted transactional emails (ingest → this queue) for the dispatch function. Its construct id
+   * stays `SendQueue` (the queue of every email before priorities existed): renaming it would replace
+   * the deployed queue and lose the mail in flight.
+   */
   send: {
     id: 'SendQueue',
     env: 'QUEUE_SEND_URL',
@@ -112,6 +117,34 @@ export const QUEUES = {
     label: 'send',
     deadLetterAlarm: {
       what: 'emails are in the send dead-letter queue (dispatch gave up on them after every retry)',
+      runbook: 'send-dead-letter-queue-not-empty',
+    },
+  },
+  /** Accepted critical emails (sign-in codes, security alerts) for the dispatch function. */
+  sendCritical: {
+    id: 'CriticalSendQueue',
+    env: 'QUEUE_SEND_CRITICAL_URL',
+    deadLetterEnv: 'QUEUE_SEND_CRITICAL_DLQ_URL',
+    maxReceiveCount: DEFAULTS.sendQueue.maxReceiveCount,
+    retentionDays: 4,
+    visibilityTimeoutSeconds: SEND_QUEUE_VISIBILITY_SECONDS,
+    label: 'critical send',
+    deadLetterAlarm: {
+      what: 'emails are in the critical send dead-letter queue (dispatch gave up on them after every retry)',
+      runbook: 'send-dead-letter-queue-not-empty',
+    },
+  },
+  /** Accepted bulk emails (newsletters, campaigns) for the dispatch function, consumed at a capped concurrency. */
+  sendBulk: {
+    id: 'BulkSendQueue',
+    env: 'QUEUE_SEND_BULK_URL',
+    deadLetterEnv: 'QUEUE_SEND_BULK_DLQ_URL',
+    maxReceiveCount: DEFAULTS.sendQueue.maxReceiveCount,
+    retentionDays: 4,
+    visibilityTimeoutSeconds: SEND_QUEUE_VISIBILITY_SECONDS,
+    label: 'bulk send',
+    deadLetterAlarm: {
+      what: 'emails are in the bulk send dead-letter queue (dispatch gave up on them after every retry)',
       runbook: 'send-dead-letter-queue-not-empty',
     },
   },
@@ -131,6 +164,21 @@ export const QUEUES = {
 } as const satisfies Record<string, QueueSpec>;
 
 export type QueueName = keyof typeof QUEUES;
+
+/**
+ * The send queue of each priority (core/priority.ts): ingest puts an email on its priority's queue,
+ * and each has its own event source into the dispatcher, so a password reset never waits behind a
+ * newsletter. In the order the priorities rank.
+ */
+export const PRIORITY_QUEUES = {
+  critical: 'sendCritical',
+  transactional: 'send',
+  bulk: 'sendBulk',
+} as const satisfies Record<Priority, QueueName>;
+
+export type SendQueueName = (typeof PRIORITY_QUEUES)[Priority];
+/** The send queues, in the order the priorities rank (critical first). */
+export const SEND_QUEUE_NAMES: readonly SendQueueName[] = Object.values(PRIORITY_QUEUES);
 
 /**
  * The SNS topic SES publishes its events to (the configuration set's event destination), and the queue

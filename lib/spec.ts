@@ -13,17 +13,21 @@ import { API_ROUTES, type ApiFunction, type ApiRoute } from './api-routes';
 import {
   DISPATCH_BATCH_SIZE,
   DISPATCH_TIMEOUT_SECONDS,
+  PRIORITY_QUEUES,
   QUEUES,
   type QueueName,
   type QueueSpec,
   SES_EVENTS_BATCH_SIZE,
   SES_EVENTS_TIMEOUT_SECONDS,
+  SEND_QUEUE_NAMES,
   SES_EVENTS_TOPIC,
+  type SendQueueName,
   TABLES,
   type TableName,
 } from './resources';
 
-export type { QueueName, QueueSpec, TableName, TableSpec } from './resources';
+export type { QueueName, QueueSpec, SendQueueName, TableName, TableSpec } from './resources';
+export { PRIORITY_QUEUES, SEND_QUEUE_NAMES } from './resources';
 
 /** DynamoDB item actions a scoped table grant may allow. */
 export type ItemAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
@@ -96,8 +100,12 @@ export interface DeploymentParams {
 export interface FunctionContext {
   /** The function's timeout. */
   readonly timeoutSeconds: number;
-  /** maxReceiveCount of the queue its event source consumes (0 for a function no queue invokes). */
+  /**
+   * maxReceiveCount of the queue its (first) event source consumes (0 for a function no queue invokes).
+   */
   readonly maxReceiveCount: number;
+  /** maxReceiveCount of each queue whose event source invokes it (a function fed by several queues). */
+  readonly maxReceiveCounts: { readonly [K in QueueName]?: number };
 }
 
 /** Everything a function's `env` may read; each function picks what it needs. */
@@ -151,16 +159,18 @@ export const FUNCTIONS = {
       // Per-API-key request counters: the function counts each key's requests per one-second window.
       { table: 'rateWindows', access: 'readWrite' },
     ],
-    queues: [{ queue: 'send', access: ['send'] }],
+    // Each email goes to its priority's queue (PRIORITY_QUEUES).
+    queues: SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })),
     secrets: [],
     env: (p) => ({ RETENTION_DAYS: String(p.retentionDays), PROVIDERS: p.providersJson }),
   }),
-  /** The send queue's consumer: suppression check, claim, provider chain, record. */
+  /** The send queues' consumer (one event source per priority): suppression check, claim, provider chain, record. */
   dispatch: fn<
     Pick<
       Params,
       | 'sesConfigurationSet'
       | 'maxReceiveCount'
+      | 'maxReceiveCounts'
       | 'timeoutSeconds'
       | 'publicBaseUrl'
       | 'trackOpens'
@@ -183,16 +193,18 @@ export const FUNCTIONS = {
       { table: 'rateWindows', access: { actions: ['GetItem', 'UpdateItem'], keys: 'providerRateWindows' } },
     ],
     // It changes the visibility of messages it retries later (so it needs the URL), and puts a message
-    // waiting for provider capacity back on the queue as a delayed copy.
-    queues: [{ queue: 'send', access: ['consume', 'send'] }],
-    // A message whose record it ends `failed` goes to the DLQ at once, so `dlq:redrive` finds it
-    // right away (SQS would move it only once its visibility timeout ends, minutes later).
-    deadLetterQueues: ['send'],
+    // waiting for provider capacity back on the queue it came from as a delayed copy.
+    queues: SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['consume', 'send'] as const })),
+    // A message whose record it ends `failed` goes to its queue's DLQ at once, so `dlq:redrive` finds
+    // it right away (SQS would move it only once its visibility timeout ends, minutes later).
+    deadLetterQueues: SEND_QUEUE_NAMES,
     secrets: ['signingKeys'],
     env: (p) => ({
       ...(p.sesConfigurationSet === undefined ? {} : { SES_CONFIGURATION_SET: p.sesConfigurationSet }),
-      // On the last receive a failing message is marked failed.
-      SEND_MAX_RECEIVE_COUNT: String(p.maxReceiveCount),
+      // On the last receive a failing message is marked failed: each queue's own count.
+      SEND_MAX_RECEIVE_COUNT: String(p.maxReceiveCounts.send ?? p.maxReceiveCount),
+      SEND_CRITICAL_MAX_RECEIVE_COUNT: String(p.maxReceiveCounts.sendCritical ?? p.maxReceiveCount),
+      SEND_BULK_MAX_RECEIVE_COUNT: String(p.maxReceiveCounts.sendBulk ?? p.maxReceiveCount),
       // A claim older than the function's timeout was left by a dispatcher that stopped.
       DISPATCH_TIMEOUT_SECONDS: String(p.timeoutSeconds),
       PUBLIC_BASE_URL: p.publicBaseUrl,
@@ -259,15 +271,26 @@ export interface EventSourceSpec {
   readonly reportBatchItemFailures: boolean;
 }
 
+/** The concurrency of each send queue's event source: bulk is capped, so a campaign cannot take the dispatcher. */
+export const SEND_CONCURRENCY: { readonly [K in SendQueueName]: number } = {
+  send: DEFAULTS.dispatch.maxConcurrency,
+  sendCritical: DEFAULTS.dispatch.maxConcurrency,
+  sendBulk: DEFAULTS.dispatch.bulkMaxConcurrency,
+};
+
 export const EVENT_SOURCES: readonly EventSourceSpec[] = [
-  // maxConcurrency is the default of the stack's dispatchMaxConcurrency (cdk.json dispatch.maxConcurrency).
-  {
-    queue: 'send',
-    fn: 'dispatch',
-    batchSize: DISPATCH_BATCH_SIZE,
-    maxConcurrency: DEFAULTS.dispatch.maxConcurrency,
-    reportBatchItemFailures: true,
-  },
+  // One per priority, the transactional queue first. maxConcurrency is the default of the stack's
+  // dispatchMaxConcurrency (cdk.json dispatch.maxConcurrency), and for bulk of its
+  // bulkMaxConcurrency (cdk.json dispatch.bulkMaxConcurrency).
+  ...(['send', 'sendCritical', 'sendBulk'] as const).map(
+    (queue): EventSourceSpec => ({
+      queue,
+      fn: 'dispatch',
+      batchSize: DISPATCH_BATCH_SIZE,
+      maxConcurrency: SEND_CONCURRENCY[queue],
+      reportBatchItemFailures: true,
+    }),
+  ),
   { queue: 'sesEvents', fn: 'sesEvents', batchSize: SES_EVENTS_BATCH_SIZE, reportBatchItemFailures: true },
 ];
 
@@ -276,9 +299,11 @@ export const ROUTES: readonly ApiRoute[] = API_ROUTES;
 
 /** What the monitoring construct watches beyond each queue's DLQ and each function's errors. */
 export const MONITORING = {
-  /** The queue whose oldest message says mail is late, and its runbook section. */
-  backlog: { queue: 'send', runbook: 'send-queue-backlog' },
-} as const satisfies { readonly backlog: { readonly queue: QueueName; readonly runbook: string } };
+  /** The (transactional) queue whose oldest message says mail is late, and its runbook section. */
+  backlog: { queue: PRIORITY_QUEUES.transactional, runbook: 'send-queue-backlog' },
+  /** The critical queue, whose oldest message says a sign-in code or alert is late (a tighter threshold). */
+  criticalBacklog: { queue: PRIORITY_QUEUES.critical, runbook: 'critical-queue-backlog' },
+} as const satisfies Record<string, { readonly queue: QueueName; readonly runbook: string }>;
 
 /** The whole spec, for code that walks all of it. */
 export const SPEC = {
@@ -324,11 +349,13 @@ export function visibilityTimeoutSeconds(queue: QueueName): number {
 
 /** A function's parameters in a deployment: the deployment's, and those of its own spec entry. */
 export function paramsFor(name: FunctionName, deployment: DeploymentParams): Params {
-  const source = eventSourcesOf(name)[0];
+  const sources = eventSourcesOf(name);
+  const source = sources[0];
   return {
     ...deployment,
     timeoutSeconds: FUNCTIONS[name].timeoutSeconds,
     maxReceiveCount: source ? QUEUES[source.queue].maxReceiveCount : 0,
+    maxReceiveCounts: Object.fromEntries(sources.map((s) => [s.queue, QUEUES[s.queue].maxReceiveCount])),
   };
 }
 

@@ -16,6 +16,7 @@ import { BatchBody, BatchEmails, type SendEmail, SendEmailBody, toQueuedEmail } 
 import { DomainError, type FieldIssue } from '../core/errors';
 import { newRecord, toView } from '../core/message';
 import { METRICS } from '../core/metric-names';
+import { defaultPriority, PRIORITIES, type Priority } from '../core/priority';
 import { SQS_MAX_BYTES, toQueueBody } from '../core/queued-email';
 import type { RouteKey } from '../core/routes';
 import { API_ERRORS } from '../core/zod-locale';
@@ -29,7 +30,8 @@ import { suppressionRoutes } from './suppressions';
 export interface IngestDeps {
   readonly messages: MessageStore;
   readonly suppression: SuppressionStore;
-  readonly queue: SendQueue;
+  /** The send queue of each priority: an email goes to its own priority's queue. */
+  readonly queues: { readonly [P in Priority]: SendQueue };
   readonly auth: Authenticator;
   readonly rateLimit?: RequestRateLimiter;
   /** Where Idempotency-Key records live (Powertools persistence layer). */
@@ -97,7 +99,11 @@ export function createIngestHandler(deps: IngestDeps) {
     }
     const at = now();
     const queued = emails.map((e) => toQueuedEmail(newId(), e));
-    const entries: QueueEntry[] = queued.map((q) => ({ id: q.id, body: toQueueBody(q) }));
+    const entries: (QueueEntry & { priority: Priority })[] = queued.map((q) => ({
+      id: q.id,
+      body: toQueueBody(q),
+      priority: q.priority ?? defaultPriority(q.category),
+    }));
     const tooLarge = entries.findIndex((e) => Buffer.byteLength(e.body, 'utf8') > SQS_MAX_BYTES);
     if (tooLarge >= 0) {
       throw new DomainError('payload_too_large', `Each email must be under ${SQS_MAX_BYTES} bytes once queued.`, [
@@ -107,16 +113,25 @@ export function createIngestHandler(deps: IngestDeps) {
     // newRecord keeps addresses, subject, tags and category: never the body.
     const records = queued.map((q) => newRecord({ ...q, apiKey: caller.keyName }, at, deps.retentionDays));
     await deps.messages.createMany(records);
-    let failed: string[];
-    try {
-      failed = await deps.queue.send(entries);
-    } catch (e) {
-      failed = entries.map((x) => x.id);
-      logger.error('enqueue failed', { error: e as Error });
-    }
+    // Each email to its priority's queue; a batch of mixed priorities goes to several, at once.
+    const failed = (
+      await Promise.all(
+        PRIORITIES.map(async (priority) => {
+          const part = entries.filter((e) => e.priority === priority).map(({ priority: _, ...entry }) => entry);
+          if (part.length === 0) return [];
+          try {
+            return await deps.queues[priority].send(part);
+          } catch (e) {
+            logger.error('enqueue failed', { error: e as Error, priority });
+            return part.map((x) => x.id);
+          }
+        }),
+      )
+    ).flat();
     if (failed.length > 0) {
-      // All or nothing: drop every record of this request; a message that reached SQS anyway finds
-      // no record and is discarded by the dispatcher, so nothing is sent for a request that failed.
+      // All or nothing: drop every record of this request; a message that reached SQS anyway (on any
+      // priority's queue) finds no record and is discarded by the dispatcher, so nothing is sent for a
+      // request that failed.
       await deps.messages.deleteQueued(records.map((r) => r.id));
       throw new DomainError('unavailable', 'The email could not be queued; nothing was sent. Try again.');
     }

@@ -51,6 +51,11 @@ export interface Received {
   readonly receiveCount: number;
   /** When the API put it on the queue (for the accept-to-send latency). */
   readonly acceptedAt?: number | undefined;
+  /**
+   * The maxReceiveCount of the queue it came from (each priority's queue has its own).
+   * @default - the step's `maxReceiveCount`
+   */
+  readonly maxReceiveCount?: number | undefined;
 }
 
 /** What the messages of one batch share. */
@@ -177,7 +182,9 @@ export function createSendStep(deps: SendStepDeps): SendStep {
     return planOfConflict(conflict);
   }
 
-  return async ({ email, receiveCount, acceptedAt }, { suppressed, routing, prepare }) => {
+  return async ({ email, receiveCount, acceptedAt, maxReceiveCount: ofQueue }, { suppressed, routing, prepare }) => {
+    // Its queue's own: the last receive of a critical message may differ from a bulk one's.
+    const maxReceiveCount = ofQueue ?? deps.maxReceiveCount;
     const recipients = recipientsOf(email, suppressed);
     const dropped = recipients.dropped;
     if (noneLeft(recipients)) {
@@ -265,7 +272,7 @@ export function createSendStep(deps: SendStepDeps): SendStep {
         case 'accepted':
         case 'rejected':
           return record({
-            action: decide(outcome, receiveCount, deps.maxReceiveCount, deps.random),
+            action: decide(outcome, receiveCount, maxReceiveCount, deps.random),
             id,
             token,
             provider: c.id,
@@ -277,7 +284,7 @@ export function createSendStep(deps: SendStepDeps): SendStep {
             idempotent: c.provider.idempotent === true,
             reason: outcome.reason,
             receiveCount,
-            maxReceiveCount: deps.maxReceiveCount,
+            maxReceiveCount,
             random: deps.random,
           });
           if (decision.kind === 'ambiguous') {
@@ -320,7 +327,7 @@ export function createSendStep(deps: SendStepDeps): SendStep {
     }
     const reason =
       failures.length === 1 ? `${last.provider}: ${last.outcome.reason}` : failures.map(describe).join('; ');
-    const action = decide({ ...last.outcome, reason }, receiveCount, deps.maxReceiveCount, deps.random);
+    const action = decide({ ...last.outcome, reason }, receiveCount, maxReceiveCount, deps.random);
     if (action.kind === 'retry') {
       // Retry no sooner than a provider has room again.
       const untilMs = candidates.map((c) => routing.untilOf(c));

@@ -17,7 +17,8 @@
  * moves it after its visibility timeout, as before. A crash between the two leaves a second copy,
  * which SQS moves to the DLQ too; `dlq:redrive` sends such an email at most once (its record decides).
  *
- * Each record's queue is found by its `eventSourceARN`, so several queues can feed one dispatcher.
+ * Each record's queue is found by its `eventSourceARN`, so several queues (one per priority) feed one
+ * dispatcher; each has its own maxReceiveCount and DLQ, and a waiting message goes back on its own queue.
  * Records are independent: one that fails never fails the batch, and no error is swallowed. On the
  * last receive a message that failed before its claim is settled `failed` (never left `queued`
  * while it sits in the DLQ); a settle that fails is logged at error level and counted.
@@ -44,6 +45,11 @@ export interface QueueRoute {
    * @default - none: SQS moves it after its last receive, once its visibility timeout ends
    */
   readonly deadLetter?: SendQueue;
+  /**
+   * The queue's maxReceiveCount (its redrive policy): the receive on which a failing message is final.
+   * @default - the dispatcher's `maxReceiveCount`
+   */
+  readonly maxReceiveCount?: number;
 }
 
 /** The queues that feed the dispatcher, by the `eventSourceARN` of their records. */
@@ -108,6 +114,7 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
         email: parsed.data,
         receiveCount: receiveCountOf(rec),
         acceptedAt: Number(rec.attributes.SentTimestamp) || undefined,
+        maxReceiveCount: route.maxReceiveCount ?? deps.maxReceiveCount,
         record: rec,
         route,
       },
@@ -129,7 +136,8 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
    * moves the message to the DLQ, so its record ends `failed` with the reason, never left
    * `queued`. A record left non-final, or a settle that fails, is logged and counted.
    */
-  const isLastReceive = (rec: SQSRecord) => receiveCountOf(rec) >= deps.maxReceiveCount;
+  const isLastReceive = (rec: SQSRecord) =>
+    receiveCountOf(rec) >= (deps.queues.of(rec.eventSourceARN)?.maxReceiveCount ?? deps.maxReceiveCount);
 
   async function failOnLastReceive(rec: SQSRecord, error: unknown): Promise<void> {
     if (!isLastReceive(rec)) return;

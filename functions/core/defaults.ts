@@ -21,8 +21,16 @@ export const DEFAULTS = {
      * that stopped.
      */
     timeoutSeconds: 30,
-    /** Most concurrent dispatch invocations the send queue's event source starts (Lambda allows 2..1000). */
+    /**
+     * Most concurrent dispatch invocations the event source of the critical queue, and that of the
+     * transactional queue, each start (Lambda allows 2..1000).
+     */
     maxConcurrency: 10,
+    /**
+     * Most concurrent dispatch invocations the bulk queue's event source starts (Lambda allows 2..1000):
+     * a campaign drains at this pace, leaving the rest of the function's concurrency to the others.
+     */
+    bulkMaxConcurrency: 2,
   },
   sendQueue: {
     /** Receives before SQS moves a message to the dead-letter queue; the dispatcher marks the last one failed. */
@@ -36,8 +44,10 @@ export const DEFAULTS = {
     complaintRatePercent: 0.1,
     /** Emails sent in an hour below which the rates are not judged. */
     minimumHourlySends: 100,
-    /** Age, in seconds, of the oldest message on the send queue. */
+    /** Age, in seconds, of the oldest message on the transactional send queue. */
     oldestMessageSeconds: 300,
+    /** Age, in seconds, of the oldest message on the critical send queue. */
+    criticalOldestMessageSeconds: 60,
     /** Errors of one function within 5 minutes. */
     lambdaErrors: 5,
     /** 5xx responses of the HTTP API within 5 minutes. */

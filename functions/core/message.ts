@@ -96,6 +96,7 @@ export interface NewMessage {
 
 export function newRecord(m: NewMessage, now: Date, retentionDays: number): MessageRecord {
   const at = now.toISOString();
+  const priority = m.priority ?? defaultPriority(m.category);
   return {
     id: m.id,
     status: 'queued',
@@ -106,12 +107,13 @@ export function newRecord(m: NewMessage, now: Date, retentionDays: number): Mess
     subject: m.subject,
     tags: { ...m.tags },
     category: m.category,
-    priority: m.priority ?? defaultPriority(m.category),
+    priority,
     apiKey: m.apiKey,
     createdAt: at,
     updatedAt: at,
     attempts: 0,
-    events: [{ type: 'queued', at }],
+    // The timeline says which queue the email waits in.
+    events: [{ type: 'queued', at, detail: { priority } }],
     opens: 0,
     clicks: 0,
     machineOpens: 0,

@@ -24,7 +24,11 @@ export function ingestDeps(config: IngestConfig, clients: Pick<Clients, 'dynamod
   return {
     messages: new DynamoMessageStore(doc, config.tables.messages),
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
-    queue: new SqsSendQueue(clients.sqs, config.sendQueueUrl),
+    queues: {
+      critical: new SqsSendQueue(clients.sqs, config.priorityQueueUrls.critical),
+      transactional: new SqsSendQueue(clients.sqs, config.priorityQueueUrls.transactional),
+      bulk: new SqsSendQueue(clients.sqs, config.priorityQueueUrls.bulk),
+    },
     auth: new Authenticator(new DynamoKeyStore(doc, config.tables.settings)),
     rateLimit: new DynamoRequestRateLimiter(doc, config.tables.rateWindows),
     idempotency: new DynamoDBPersistenceLayer({

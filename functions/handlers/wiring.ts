@@ -98,13 +98,20 @@ export function dispatchDeps(config: DispatchConfig, clients: Clients, options: 
     messages: new DynamoMessageStore(doc, config.tables.messages),
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
     chain: providerChain(config, clients, options),
-    queues: queuesByName([config.sendQueueUrl], (url) => ({
-      queue: new SqsSendQueue(clients.sqs, url),
-      visibility: new SqsVisibility(clients.sqs, url),
-      ...(config.sendDeadLetterQueueUrl === undefined
-        ? {}
-        : { deadLetter: new SqsSendQueue(clients.sqs, config.sendDeadLetterQueueUrl) }),
-    })),
+    // Every send queue (one per priority), each with its own DLQ and maxReceiveCount: a message that
+    // waits goes back on the queue it came from.
+    queues: queuesByName(
+      config.sendQueues.map((q) => q.url),
+      (url) => {
+        const q = config.sendQueues.find((c) => c.url === url);
+        return {
+          queue: new SqsSendQueue(clients.sqs, url),
+          visibility: new SqsVisibility(clients.sqs, url),
+          ...(q?.deadLetterUrl === undefined ? {} : { deadLetter: new SqsSendQueue(clients.sqs, q.deadLetterUrl) }),
+          ...(q === undefined ? {} : { maxReceiveCount: q.maxReceiveCount }),
+        };
+      },
+    ),
     links: { baseUrl: config.publicBaseUrl, keys: clients.signingKeys },
     trackDefaults: config.trackDefaults,
     maxReceiveCount: config.maxReceiveCount,

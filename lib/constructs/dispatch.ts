@@ -8,9 +8,9 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS } from '../../functions/core/defaults';
 import type { ProvidersConfig } from '../../functions/core/providers';
-import { publicBaseUrlProblem } from '../context';
-import { DISPATCH_TIMEOUT_SECONDS, QUEUES, type QueueSpec } from '../resources';
-import { FUNCTIONS } from '../spec';
+import { EVENT_SOURCE_CONCURRENCY as CONCURRENCY, publicBaseUrlProblem } from '../context';
+import { DISPATCH_TIMEOUT_SECONDS, QUEUES, type QueueSpec, type SendQueueName } from '../resources';
+import { FUNCTIONS, SEND_CONCURRENCY } from '../spec';
 import type { MailrouteFunction } from './mailroute-function';
 import {
   checkedProviders,
@@ -21,6 +21,12 @@ import {
   secretResourceArn,
 } from './providers';
 import { addSpecEventSources, buildSpecFunction } from './spec-function';
+
+/** A send queue of one priority and its dead-letter queue (a `WorkQueue` is one). */
+export interface PriorityQueue {
+  readonly queue: IQueue;
+  readonly deadLetterQueue: IQueue;
+}
 
 export interface DispatchProps {
   readonly tables: {
@@ -36,7 +42,10 @@ export interface DispatchProps {
    * @default - SES alone
    */
   readonly providers?: ProvidersConfig;
-  /** The queue the function consumes (and puts messages waiting for provider capacity back on). */
+  /**
+   * The transactional send queue the function consumes (and puts messages waiting for provider
+   * capacity back on). Each priority's queue has its own event source into the function.
+   */
   readonly sendQueue: IQueue;
   /**
    * The send queue's dead-letter queue: the function moves a message there itself when it ends its
@@ -48,6 +57,10 @@ export interface DispatchProps {
    * @default QUEUES.send
    */
   readonly sendQueueSpec?: QueueSpec;
+  /** The critical send queue and its dead-letter queue (consumed as the transactional one is). */
+  readonly criticalQueue: PriorityQueue;
+  /** The bulk send queue and its dead-letter queue, consumed at `bulkMaxConcurrency`. */
+  readonly bulkQueue: PriorityQueue;
   /** The SES configuration set every email is sent with. */
   readonly configurationSet: IConfigurationSet;
   /** SES identities (domains or email addresses) the function may send from. */
@@ -70,10 +83,17 @@ export interface DispatchProps {
    */
   readonly trackClicks?: boolean;
   /**
-   * Most concurrent invocations the SQS event source starts (2..1000).
+   * Most concurrent invocations the event source of the transactional queue, and that of the critical
+   * queue, each start (2..1000).
    * @default - the spec's (`EVENT_SOURCES`, send queue): DEFAULTS.dispatch.maxConcurrency (10)
    */
   readonly maxConcurrency?: number;
+  /**
+   * Most concurrent invocations the bulk queue's event source starts (2..1000): a campaign drains at
+   * this pace whatever the other queues hold.
+   * @default - the spec's (`EVENT_SOURCES`, bulk queue): DEFAULTS.dispatch.bulkMaxConcurrency (2)
+   */
+  readonly bulkMaxConcurrency?: number;
   /**
    * Messages per invocation.
    * @default - the spec's (`EVENT_SOURCES`, send queue): DISPATCH_BATCH_SIZE
@@ -104,7 +124,10 @@ export interface DispatchProps {
  */
 export class Dispatch extends Construct {
   public readonly handler: MailrouteFunction;
+  /** The transactional queue's event source. */
   public readonly eventSource: SqsEventSource;
+  /** Each send queue's event source, by its spec name. */
+  public readonly eventSources: { readonly [K in SendQueueName]: SqsEventSource };
 
   constructor(scope: Construct, id: string, props: DispatchProps) {
     super(scope, id);
@@ -120,6 +143,17 @@ export class Dispatch extends Construct {
         `Dispatch "${this.node.path}": publicBaseUrl ${JSON.stringify(props.publicBaseUrl)}: ${urlProblem}.`,
       );
     }
+    for (const [key, value] of [
+      ['maxConcurrency', props.maxConcurrency],
+      ['bulkMaxConcurrency', props.bulkMaxConcurrency],
+    ] as const) {
+      if (value !== undefined && !(Number.isInteger(value) && value >= CONCURRENCY.min && value <= CONCURRENCY.max)) {
+        throw new Error(
+          `Dispatch "${this.node.path}": ${key} is ${value}; an SQS event source takes a whole number of ` +
+            `concurrent invocations from ${CONCURRENCY.min} to ${CONCURRENCY.max}.`,
+        );
+      }
+    }
     const spec = props.sendQueueSpec ?? QUEUES.send;
     const timeout = props.timeout ?? Duration.seconds(DISPATCH_TIMEOUT_SECONDS);
     const providers = checkedProviders(this, props.providers ?? defaultProviders());
@@ -128,13 +162,27 @@ export class Dispatch extends Construct {
       name: 'dispatch',
       resources: {
         tables: props.tables,
-        queues: { send: props.sendQueue },
-        deadLetterQueues: { send: props.sendDeadLetterQueue },
+        queues: {
+          send: props.sendQueue,
+          sendCritical: props.criticalQueue.queue,
+          sendBulk: props.bulkQueue.queue,
+        },
+        deadLetterQueues: {
+          send: props.sendDeadLetterQueue,
+          sendCritical: props.criticalQueue.deadLetterQueue,
+          sendBulk: props.bulkQueue.deadLetterQueue,
+        },
         secrets: { signingKeys: props.signingKeys },
       },
       params: {
         sesConfigurationSet: props.configurationSet.configurationSetName,
         maxReceiveCount: spec.maxReceiveCount,
+        // Each queue's own: the dispatcher decides a message's last receive by the queue it came from.
+        maxReceiveCounts: {
+          send: spec.maxReceiveCount,
+          sendCritical: QUEUES.sendCritical.maxReceiveCount,
+          sendBulk: QUEUES.sendBulk.maxReceiveCount,
+        },
         timeoutSeconds: timeout.toSeconds(),
         publicBaseUrl: props.publicBaseUrl,
         trackOpens: props.trackOpens ?? DEFAULTS.tracking.opens,
@@ -157,20 +205,24 @@ export class Dispatch extends Construct {
       );
     }
 
+    const batch = props.batchSize === undefined ? {} : { batchSize: props.batchSize };
     const sources = addSpecEventSources(
       this,
       'dispatch',
       this.handler,
-      { send: props.sendQueue },
+      { send: props.sendQueue, sendCritical: props.criticalQueue.queue, sendBulk: props.bulkQueue.queue },
       {
-        send: {
-          ...(props.batchSize === undefined ? {} : { batchSize: props.batchSize }),
-          ...(props.maxConcurrency === undefined ? {} : { maxConcurrency: props.maxConcurrency }),
-        },
+        send: { ...batch, maxConcurrency: props.maxConcurrency ?? SEND_CONCURRENCY.send },
+        sendCritical: { ...batch, maxConcurrency: props.maxConcurrency ?? SEND_CONCURRENCY.sendCritical },
+        sendBulk: { ...batch, maxConcurrency: props.bulkMaxConcurrency ?? SEND_CONCURRENCY.sendBulk },
       },
     );
-    if (!sources.send) throw new Error(`Dispatch "${this.node.path}": the spec has no event source on the send queue`);
-    this.eventSource = sources.send;
+    const { send, sendCritical, sendBulk } = sources;
+    if (!send || !sendCritical || !sendBulk) {
+      throw new Error(`Dispatch "${this.node.path}": the spec needs an event source on each send queue`);
+    }
+    this.eventSource = send;
+    this.eventSources = { send, sendCritical, sendBulk };
 
     // SES has no L2 grant: allow sending only as the configured identities, with the stack's
     // configuration set or one an SES provider definition names.

@@ -16,8 +16,12 @@ export interface IngestProps {
     readonly suppression: ITableV2;
     readonly rateWindows: ITableV2;
   };
-  /** The queue accepted messages are sent to for dispatch. */
+  /** The queue accepted transactional messages are sent to for dispatch. */
   readonly sendQueue: IQueue;
+  /** The queue accepted critical messages are sent to. */
+  readonly criticalQueue: IQueue;
+  /** The queue accepted bulk messages are sent to. */
+  readonly bulkQueue: IQueue;
   /** Days a message record is kept (sets its TTL). */
   readonly retentionDays: number;
   /**
@@ -42,7 +46,8 @@ export interface IngestProps {
  * The HTTP API's function: authenticates API keys, validates requests, records messages and enqueues
  * them, manages the suppression list and the live provider settings, and limits each API key's request
  * rate. It may write messages, idempotency records, suppressions and rate-window counters, read
- * settings and write only the live provider settings item, and send to the send queue: its grants and
+ * settings and write only the live provider settings item, and send to the send queues (one per
+ * priority): its grants and
  * environment are `FUNCTIONS.ingest` of lib/spec.ts; this construct checks the provider configuration.
  */
 export class Ingest extends Construct {
@@ -53,7 +58,11 @@ export class Ingest extends Construct {
     const providers = checkedProviders(this, props.providers ?? defaultProviders());
     this.handler = buildSpecFunction(this, {
       name: 'ingest',
-      resources: { tables: props.tables, queues: { send: props.sendQueue }, secrets: {} },
+      resources: {
+        tables: props.tables,
+        queues: { send: props.sendQueue, sendCritical: props.criticalQueue, sendBulk: props.bulkQueue },
+        secrets: {},
+      },
       params: { retentionDays: props.retentionDays, providersJson: providersJson(this, providers) },
       providers,
       timeout: props.timeout ?? Duration.seconds(FUNCTIONS.ingest.timeoutSeconds),

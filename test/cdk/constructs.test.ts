@@ -57,6 +57,8 @@ describe('Dispatch', () => {
     tables: new MailrouteTables(stack, 'Tables').tables,
     sendQueue: new Queue(stack, 'Queue'),
     sendDeadLetterQueue: new Queue(stack, 'DeadLetterQueue'),
+    criticalQueue: { queue: new Queue(stack, 'CriticalQueue'), deadLetterQueue: new Queue(stack, 'CriticalDlq') },
+    bulkQueue: { queue: new Queue(stack, 'BulkQueue'), deadLetterQueue: new Queue(stack, 'BulkDlq') },
     configurationSet: new ConfigurationSet(stack, 'ConfigurationSet'),
     senderIdentities: ['example.com'],
     signingKeys: new Secret(stack, 'SigningKeys'),

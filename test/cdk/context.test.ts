@@ -73,13 +73,14 @@ describe('parseContext', () => {
     // A function whose variable is unset behaves as a deployment that left the context field out.
     const tables = { TABLE_MESSAGES: 'm', TABLE_SUPPRESSION: 's', TABLE_SETTINGS: 'k', TABLE_RATE_WINDOWS: 'r' };
     const queue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/send';
-    expect(ingestConfig({ ...tables, TABLE_IDEMPOTENCY: 'i', QUEUE_SEND_URL: queue }).retentionDays).toBe(
+    const queues = { QUEUE_SEND_URL: queue, QUEUE_SEND_CRITICAL_URL: queue, QUEUE_SEND_BULK_URL: queue };
+    expect(ingestConfig({ ...tables, TABLE_IDEMPOTENCY: 'i', ...queues }).retentionDays).toBe(
       context.retentionDays,
     );
     expect(sesEventsConfig(tables).softBounce).toEqual(context.softBounce);
     const dispatch = dispatchConfig({
       ...tables,
-      QUEUE_SEND_URL: queue,
+      ...queues,
       SIGNING_KEYS_SECRET: 'keys',
       PUBLIC_BASE_URL: 'https://mail.example.com',
     });

@@ -19,7 +19,11 @@ it('has exactly the documented outputs', () => {
     [
       'AlarmTopicArn',
       'ApiUrl',
+      'BulkDeadLetterQueueUrl',
+      'BulkSendQueueUrl',
       'ConfigurationSetName',
+      'CriticalDeadLetterQueueUrl',
+      'CriticalSendQueueUrl',
       'DashboardUrl',
       'DeadLetterQueueUrl',
       'MessagesTableName',
@@ -57,6 +61,10 @@ it('names the resources an operator needs', () => {
     MessagesTableName: s.stack.tables.messages,
     SendQueueUrl: s.stack.sendQueue.queue,
     DeadLetterQueueUrl: s.stack.sendQueue.deadLetterQueue,
+    CriticalSendQueueUrl: s.stack.priorityQueues.critical.queue,
+    CriticalDeadLetterQueueUrl: s.stack.priorityQueues.critical.deadLetterQueue,
+    BulkSendQueueUrl: s.stack.priorityQueues.bulk.queue,
+    BulkDeadLetterQueueUrl: s.stack.priorityQueues.bulk.deadLetterQueue,
     ConfigurationSetName: s.stack.configurationSet,
     // A topic's and a secret's Ref is its ARN; a queue's is its URL.
     SesEventsTopicArn: s.stack.sesEventsTopic.topic,

@@ -217,6 +217,8 @@ describe('the dispatcher moves a message it gives up on to the DLQ itself', () =
         tables: stack.tables,
         queues: {
           send: pair,
+          sendCritical: { url: stack.queues.sendCritical, arn: '', dlqUrl: stack.queues.sendCriticalDlq },
+          sendBulk: { url: stack.queues.sendBulk, arn: '', dlqUrl: stack.queues.sendBulkDlq },
           sesEvents: { url: stack.queues.sesEvents, arn: '', dlqUrl: stack.queues.sesEventsDlq },
         },
         sesEventsTopicArn: stack.sesEventsTopicArn,

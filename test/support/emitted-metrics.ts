@@ -241,7 +241,7 @@ function ingestScenarios(): Scenario[] {
         const handler = createIngestHandler({
           messages: new MemoryMessageStore(),
           suppression: new MemorySuppression(),
-          queue: new MemoryQueue(),
+          queues: { critical: new MemoryQueue(), transactional: new MemoryQueue(), bulk: new MemoryQueue() },
           auth: new Authenticator(keysStore),
           // No request here carries an Idempotency-Key: this layer is never reached.
           idempotency: new DynamoDBPersistenceLayer({

@@ -11,6 +11,8 @@ import { DEFAULTS } from '../../functions/core/defaults';
 import type { ChainConfig } from '../../functions/core/providers';
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/send';
+const CRITICAL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/critical';
+const BULK = 'https://sqs.eu-west-1.amazonaws.com/123456789012/bulk';
 
 const INGEST = {
   TABLE_MESSAGES: 'messages',
@@ -19,6 +21,8 @@ const INGEST = {
   TABLE_SUPPRESSION: 'suppression',
   TABLE_RATE_WINDOWS: 'rate-windows',
   QUEUE_SEND_URL: QUEUE,
+  QUEUE_SEND_CRITICAL_URL: CRITICAL,
+  QUEUE_SEND_BULK_URL: BULK,
 };
 
 const DISPATCH = {
@@ -27,6 +31,8 @@ const DISPATCH = {
   TABLE_SETTINGS: 'settings',
   TABLE_RATE_WINDOWS: 'rate-windows',
   QUEUE_SEND_URL: QUEUE,
+  QUEUE_SEND_CRITICAL_URL: CRITICAL,
+  QUEUE_SEND_BULK_URL: BULK,
   SIGNING_KEYS_SECRET: 'signing-keys',
   PUBLIC_BASE_URL: 'https://mail.example.com',
 };
@@ -42,6 +48,7 @@ describe('ingestConfig', () => {
         rateWindows: 'rate-windows',
       },
       sendQueueUrl: QUEUE,
+      priorityQueueUrls: { critical: CRITICAL, transactional: QUEUE, bulk: BULK },
       retentionDays: DEFAULTS.retentionDays,
       providers: DEFAULT_PROVIDERS,
     });
@@ -97,6 +104,11 @@ describe('dispatchConfig', () => {
       tables: { messages: 'messages', suppression: 'suppression', settings: 'settings', rateWindows: 'rate-windows' },
       providers: DEFAULT_PROVIDERS,
       sendQueueUrl: QUEUE,
+      sendQueues: [
+        { url: CRITICAL, maxReceiveCount: DEFAULTS.sendQueue.maxReceiveCount },
+        { url: QUEUE, maxReceiveCount: DEFAULTS.sendQueue.maxReceiveCount },
+        { url: BULK, maxReceiveCount: DEFAULTS.sendQueue.maxReceiveCount },
+      ],
       timeoutSeconds: DEFAULTS.dispatch.timeoutSeconds,
       maxReceiveCount: DEFAULTS.sendQueue.maxReceiveCount,
       signingKeysSecret: 'signing-keys',
@@ -124,12 +136,38 @@ describe('dispatchConfig', () => {
     expect(config.maxReceiveCount).toBe(8);
   });
 
+  it("reads each send queue's own dead-letter queue and maxReceiveCount (critical, transactional, bulk)", () => {
+    const config = dispatchConfig({
+      ...DISPATCH,
+      QUEUE_SEND_CRITICAL_DLQ_URL: `${CRITICAL}-dlq`,
+      QUEUE_SEND_DLQ_URL: `${QUEUE}-dlq`,
+      QUEUE_SEND_BULK_DLQ_URL: `${BULK}-dlq`,
+      SEND_CRITICAL_MAX_RECEIVE_COUNT: '9',
+      SEND_MAX_RECEIVE_COUNT: '5',
+      SEND_BULK_MAX_RECEIVE_COUNT: '3',
+    });
+    expect(config.sendQueues).toEqual([
+      { url: CRITICAL, deadLetterUrl: `${CRITICAL}-dlq`, maxReceiveCount: 9 },
+      { url: QUEUE, deadLetterUrl: `${QUEUE}-dlq`, maxReceiveCount: 5 },
+      { url: BULK, deadLetterUrl: `${BULK}-dlq`, maxReceiveCount: 3 },
+    ]);
+  });
+
+  it.each(['QUEUE_SEND_CRITICAL_URL', 'QUEUE_SEND_BULK_URL'])(
+    'refuses an environment without the %s of a priority queue (ingest and dispatch)',
+    (variable) => {
+      expect(() => dispatchConfig({ ...DISPATCH, [variable]: undefined })).toThrow(new RegExp(`${variable}: `));
+      expect(() => ingestConfig({ ...INGEST, [variable]: undefined })).toThrow(new RegExp(`${variable}: `));
+    },
+  );
+
   it.each([
     [{ ...DISPATCH, TRACK_OPENS: 'yes' }, /TRACK_OPENS: /],
     [{ ...DISPATCH, TRACK_CLICKS: 'TRUE' }, /TRACK_CLICKS: /],
     [{ ...DISPATCH, PUBLIC_BASE_URL: 'mail.example.com' }, /PUBLIC_BASE_URL: /],
     [{ ...DISPATCH, SIGNING_KEYS_SECRET: '' }, /SIGNING_KEYS_SECRET: /],
     [{ ...DISPATCH, SEND_MAX_RECEIVE_COUNT: '-1' }, /SEND_MAX_RECEIVE_COUNT: /],
+    [{ ...DISPATCH, SEND_BULK_MAX_RECEIVE_COUNT: '0' }, /SEND_BULK_MAX_RECEIVE_COUNT: /],
   ])('names the variable that is wrong (%#)', (env, field) => {
     expect(() => dispatchConfig(env)).toThrow(field);
   });

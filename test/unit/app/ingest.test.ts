@@ -46,7 +46,7 @@ beforeEach(async () => {
   handler = createIngestHandler({
     messages,
     suppression: new MemorySuppression(),
-    queue,
+    queues: { critical: queue, transactional: queue, bulk: queue },
     auth: new Authenticator(keys),
     // Requests in this file carry no Idempotency-Key, so this layer is never reached.
     idempotency: new DynamoDBPersistenceLayer({

@@ -27,7 +27,7 @@ const queue = new MemoryQueue();
 const ingest = createIngestHandler({
   messages,
   suppression,
-  queue,
+  queues: { critical: queue, transactional: queue, bulk: queue },
   auth: new Authenticator(new MemoryKeys()),
   idempotency: new DynamoDBPersistenceLayer({
     tableName: 'unused',

@@ -26,7 +26,7 @@ import {
 const ingest = createIngestHandler({
   messages: new MemoryMessageStore(),
   suppression: new MemorySuppression(),
-  queue: new MemoryQueue(),
+  queues: { critical: new MemoryQueue(), transactional: new MemoryQueue(), bulk: new MemoryQueue() },
   auth: new Authenticator(new MemoryKeys()),
   // No request here carries an Idempotency-Key, so this layer is never reached.
   idempotency: new DynamoDBPersistenceLayer({
