@@ -74,9 +74,7 @@ describe('parseContext', () => {
     const tables = { TABLE_MESSAGES: 'm', TABLE_SUPPRESSION: 's', TABLE_SETTINGS: 'k', TABLE_RATE_WINDOWS: 'r' };
     const queue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/send';
     const queues = { QUEUE_SEND_URL: queue, QUEUE_SEND_CRITICAL_URL: queue, QUEUE_SEND_BULK_URL: queue };
-    expect(ingestConfig({ ...tables, TABLE_IDEMPOTENCY: 'i', ...queues }).retentionDays).toBe(
-      context.retentionDays,
-    );
+    expect(ingestConfig({ ...tables, TABLE_IDEMPOTENCY: 'i', ...queues }).retentionDays).toBe(context.retentionDays);
     expect(sesEventsConfig(tables).softBounce).toEqual(context.softBounce);
     const dispatch = dispatchConfig({
       ...tables,
