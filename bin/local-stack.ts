@@ -15,7 +15,7 @@ import { DEFAULT_PROVIDERS } from '../functions/config';
 import type { ChainConfig } from '../functions/core/providers';
 import type { Keyring } from '../functions/core/signing';
 import type { ChainOptions } from '../functions/handlers/wiring';
-import { eventSourcesOf, type QueueName, type TableName } from '../lib/spec';
+import { eventSourcesOf, PRIORITY_QUEUES, type QueueName, type TableName } from '../lib/spec';
 import { startApiGateway } from './local/api-gateway';
 import {
   type AwsRequestListener,
@@ -43,17 +43,23 @@ export interface LocalStackOptions {
   /** An API key to accept (stored hashed like any other). @default DEFAULT_LOCAL_API_KEY */
   readonly apiKey?: string;
   /**
-   * Concurrent pollers on the dispatcher's queues (the event source's concurrency); the other event
-   * sources get one each, and 0 starts none at all. @default 2
+   * Concurrent pollers on each of the dispatcher's queues (the event source's concurrency, never more
+   * than its maximum concurrency); the other event sources get one each, and 0 starts none at all.
+   * @default 2
    */
   readonly pollers?: number;
+  /**
+   * The bulk queue's maximum concurrency (cdk.json `dispatch.bulkMaxConcurrency`): its pollers never
+   * exceed it. @default the spec's (DEFAULTS.dispatch.bulkMaxConcurrency)
+   */
+  readonly bulkMaxConcurrency?: number;
   /** Called for every AWS request the service makes (service, operation, input), e.g. to count them. */
   readonly onAwsRequest?: AwsRequestListener;
   /** Write .local/state.json so CLIs (key:create) find this stack. @default false */
   readonly writeState?: boolean;
   /** Keys that sign links. @default a random key for this run */
   readonly signingKeys?: Keyring;
-  /** Visibility timeout of the dispatcher's queues (the send queue). @default the spec's (SEND_QUEUE_VISIBILITY_SECONDS) */
+  /** Visibility timeout of the dispatcher's queues (the send queues). @default the spec's (SEND_QUEUE_VISIBILITY_SECONDS) */
   readonly visibilityTimeoutSeconds?: number;
   /**
    * The provider definitions and chain (LOCAL_CONFIG). SES providers send through the local SES
@@ -141,6 +147,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queues: resources.queues,
       handlers: functions.sqs,
       ...(options.pollers !== undefined ? { pollers: options.pollers } : {}),
+      ...(options.bulkMaxConcurrency !== undefined
+        ? { maxConcurrency: { [PRIORITY_QUEUES.bulk]: options.bulkMaxConcurrency } }
+        : {}),
     });
     stops.push(async () => {
       await Promise.allSettled(functions.simulators.flatMap((s) => [...s.pending]));

@@ -1,8 +1,9 @@
 /** `npm start`: mailroute on this machine, on the emulators, until Ctrl-C. */
 import { readFileSync } from 'node:fs';
 import { LocalProvidersConfig } from '../functions/core/providers';
+import { CONTEXT_KEY, parseContext } from '../lib/context';
 import { startLocalStack } from './local-stack';
-import { countByStatus, watchStatus } from './local-status';
+import { countPipeline, formatPipeline, watchStatus } from './local-status';
 
 /**
  * LOCAL_CONFIG names a JSON file with the provider definitions and chain (the structure of
@@ -30,6 +31,20 @@ function localConfig(): LocalProvidersConfig | undefined {
 }
 const providers = localConfig();
 
+/**
+ * The bulk queue's maximum concurrency as cdk.json sets it (`dispatch.bulkMaxConcurrency`), so the
+ * local pollers honour the same cap as the deployed event source.
+ */
+function bulkMaxConcurrency(): number {
+  try {
+    const cdk = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context?: Record<string, unknown> };
+    return parseContext(cdk.context?.[CONTEXT_KEY]).dispatch.bulkMaxConcurrency;
+  } catch (e) {
+    process.stderr.write(`cdk.json: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
 /** An AWS CLI command against the local emulators, with the dummy credentials and region it needs. */
 const localAwsCli = (endpoint: string, command: string): string =>
   `AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${endpoint} --region us-east-1 ${command}`;
@@ -52,6 +67,7 @@ const stack = await startLocalStack({
   dynamodbPort: port('DYNAMODB_PORT', 4567),
   ...(process.env.MAILROUTE_API_KEY ? { apiKey: process.env.MAILROUTE_API_KEY } : {}),
   writeState: true,
+  bulkMaxConcurrency: bulkMaxConcurrency(),
   ...(providers ? { providers } : {}),
 }).catch((e: unknown) => {
   const err = e as NodeJS.ErrnoException;
@@ -86,10 +102,12 @@ Look at the queues with the AWS CLI (the emulators take any credentials, but the
 Ctrl-C stops everything.
 `);
 
-// One line whenever the counts by status change: the pipeline moving, at a glance.
+// One line whenever the counts by status (overall and per priority) change: the pipeline moving, at a glance.
 const stopStatus = watchStatus(
-  () => countByStatus(stack.clients.dynamodb, stack.tables.messages),
+  () => countPipeline(stack.clients.dynamodb, stack.tables.messages),
   (line) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`),
+  1000,
+  formatPipeline,
 );
 
 let stopping = false;

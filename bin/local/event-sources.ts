@@ -1,6 +1,7 @@
 /**
  * The stand-in for the Lambda SQS event source mappings: one set of pollers per event source of the
- * spec (lib/spec.ts `EVENT_SOURCES`), each long-polling its queue in batches of the mapping's size,
+ * spec (lib/spec.ts `EVENT_SOURCES`: one per priority's send queue, and the SES events queue), no more
+ * of them than the source's maximum concurrency (the bulk queue's cap), each long-polling its queue in batches of the mapping's size,
  * invoking the function, deleting what it did not report as failed (partial batch response) and
  * leaving the rest to the visibility timeout and the queue's redrive policy. A thrown error fails the
  * whole batch, as in AWS.
@@ -96,16 +97,24 @@ export interface EventSourcesOptions {
   /** The SQS-invoked functions, by name. */
   readonly handlers: Partial<Record<FunctionName, SqsHandler>>;
   /**
-   * Concurrent pollers of an event source with a `maxConcurrency` (the dispatcher's); others get one.
-   * 0 starts no poller at all.
+   * Concurrent pollers of an event source with a `maxConcurrency` (the dispatcher's, one per send
+   * queue), never more than that `maxConcurrency`; others get one. 0 starts no poller at all.
    * @default 2
    */
   readonly pollers?: number;
+  /**
+   * A `maxConcurrency` for some queues' event sources instead of the spec's (cdk.json's
+   * `dispatch.bulkMaxConcurrency`, say): their pollers never exceed it.
+   */
+  readonly maxConcurrency?: { readonly [K in QueueName]?: number };
 }
 
-/** How many pollers play an event source. */
+/**
+ * How many pollers play an event source: `pollers` for one with a `maxConcurrency`, capped by it (the
+ * bulk queue's cap holds locally too), one for the others, none when `pollers` is 0.
+ */
 export const pollersOf = (source: EventSourceSpec, pollers = 2): number =>
-  pollers === 0 ? 0 : source.maxConcurrency === undefined ? 1 : pollers;
+  pollers === 0 ? 0 : source.maxConcurrency === undefined ? 1 : Math.min(pollers, source.maxConcurrency);
 
 /** Starts the pollers of every event source of the spec; `stop` waits for them to finish their batch. */
 export function startEventSources(options: EventSourcesOptions): { stop(): Promise<void> } {
@@ -114,7 +123,9 @@ export function startEventSources(options: EventSourcesOptions): { stop(): Promi
   for (const source of EVENT_SOURCES) {
     const handler = options.handlers[source.fn];
     if (!handler) throw new Error(`local stack: the function "${source.fn}" of an event source is not wired`);
-    for (let i = 0; i < pollersOf(source, options.pollers); i++) {
+    const cap = options.maxConcurrency?.[source.queue];
+    const spec = cap === undefined ? source : { ...source, maxConcurrency: cap };
+    for (let i = 0; i < pollersOf(spec, options.pollers); i++) {
       loops.push(poll(options.sqs, options.queues[source.queue], source, handler, abort.signal));
     }
   }

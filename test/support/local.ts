@@ -99,8 +99,8 @@ export async function queueCounts(
 }
 
 /**
- * Waits until the stack has nothing left to do on its queues (by default the send queue and the
- * SES events queue): no message visible, in flight or delayed on any of them. This is the check
+ * Waits until the stack has nothing left to do on its queues (by default the send queues of every
+ * priority and the SES events queue): no message visible, in flight or delayed on any of them. This is the check
  * before asserting that nothing else happened ("sent once", "never sent"): everything accepted
  * before the call has been dispatched, and every notification published before it processed.
  *
@@ -112,7 +112,12 @@ export async function queueCounts(
  */
 export async function drained(
   stack: LocalStack,
-  urls: readonly string[] = [stack.queues.send, stack.queues.sesEvents],
+  urls: readonly string[] = [
+    stack.queues.sendCritical,
+    stack.queues.send,
+    stack.queues.sendBulk,
+    stack.queues.sesEvents,
+  ],
   timeoutMs = 30_000,
 ): Promise<void> {
   let last: unknown;
