@@ -1,6 +1,7 @@
 /**
- * `npm run dlq:redrive [-- --dry-run] [--stack Mailroute]`: moves the send queue's dead-letter
- * messages back to the send queue, still sending each email at most once. A message goes back only
+ * `npm run dlq:redrive [-- --dry-run] [--queue critical|transactional|bulk|all] [--stack Mailroute]`:
+ * moves the dead-letter messages of the send queues (every priority's by default, critical first)
+ * back to the queue each came from, still sending each email at most once. A message goes back only
  * when its record says its retries ran out (or it is still `queued`): the record returns to `queued`
  * first (one conditional write), so the dispatcher claims and sends it as any other. Ambiguous sends
  * (which may have been delivered) and emails already in a final state are not sent again; their DLQ
@@ -23,11 +24,39 @@ import {
 } from '@aws-sdk/client-sqs';
 import { RETRIES_EXHAUSTED } from '../functions/core/dispatch';
 import type { MessageRecord } from '../functions/core/message';
+import { PRIORITIES, type Priority } from '../functions/core/priority';
 import { QueuedEmail } from '../functions/core/queued-email';
 import type { MessageStore } from '../functions/ports';
 import { documentClient } from '../functions/store/dynamo';
 import { DynamoMessageStore } from '../functions/store/message-store';
-import { resolveTarget } from './target';
+import { resolveTarget, type SendQueueUrls } from './target';
+
+/** Which send DLQs a run covers: one priority's, or `all` (the default). */
+export const QUEUE_CHOICES = ['all', ...PRIORITIES] as const;
+export type QueueChoice = (typeof QUEUE_CHOICES)[number];
+
+/** A send queue and its DLQ, by priority. */
+export interface RedriveTarget {
+  readonly priority: Priority;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+}
+
+/**
+ * The DLQs a run covers, each with the queue its messages go back to, critical first (so the mail
+ * people wait for goes out first). Throws, naming the choices, for an unknown `--queue`.
+ */
+export function redriveTargets(queues: SendQueueUrls, choice: string = 'all'): RedriveTarget[] {
+  if (!(QUEUE_CHOICES as readonly string[]).includes(choice)) {
+    throw new Error(`--queue must be one of ${QUEUE_CHOICES.join(', ')} (got "${choice}")`);
+  }
+  const all: Record<Priority, RedriveTarget> = {
+    critical: { priority: 'critical', queueUrl: queues.sendCritical, dlqUrl: queues.sendCriticalDlq },
+    transactional: { priority: 'transactional', queueUrl: queues.send, dlqUrl: queues.sendDlq },
+    bulk: { priority: 'bulk', queueUrl: queues.sendBulk, dlqUrl: queues.sendBulkDlq },
+  };
+  return choice === 'all' ? PRIORITIES.map((p) => all[p]) : [all[choice as Priority]];
+}
 
 export interface RedriveReport {
   /** Email ids moved back to the send queue (record requeued first). */
@@ -208,38 +237,56 @@ async function release(sqs: SQSClient, queueUrl: string, handles: string[]): Pro
 
 async function main() {
   const { values } = parseArgs({
-    options: { 'dry-run': { type: 'boolean', default: false }, stack: { type: 'string', default: 'Mailroute' } },
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      queue: { type: 'string', default: 'all' },
+      stack: { type: 'string', default: 'Mailroute' },
+    },
   });
   const dryRun = values['dry-run'];
+  let targets: RedriveTarget[] | undefined;
+  try {
+    targets = redriveTargets(
+      { send: '', sendDlq: '', sendCritical: '', sendCriticalDlq: '', sendBulk: '', sendBulkDlq: '' },
+      values.queue,
+    );
+  } catch (e) {
+    process.stderr.write(`dlq:redrive: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
   const target = await resolveTarget(values.stack);
+  targets = redriveTargets(target.queues, values.queue);
   // Ctrl-C stops reading; the messages held so far are still made visible again.
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
+  const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    const report = await redriveDlq(
-      {
-        sqs: target.sqs,
-        messages: new DynamoMessageStore(documentClient(target.dynamodb), target.tables.messages),
-        queueUrl: target.queues.send,
-        dlqUrl: target.queues.sendDlq,
-      },
-      { dryRun, signal: abort.signal },
-    );
-    const out = (line: string) => process.stdout.write(`${line}\n`);
-    out(
-      `${target.where}${dryRun ? ' (dry run, nothing changed)' : ''}: ` +
-        `${dryRun ? 'would move' : 'moved'} ${report.moved.length} message(s) back to the send queue`,
-    );
-    for (const id of report.moved) out(`  ${dryRun ? 'would move' : 'moved'} ${id}`);
-    for (const d of report.dropped) out(`  ${dryRun ? 'would drop' : 'dropped'} ${d.id}: ${d.why}`);
-    for (const l of report.left) out(`  left ${l.id} in the DLQ: ${l.why}`);
-    if (abort.signal.aborted) out('  interrupted: the DLQ may hold messages this run did not look at');
-    if (report.unreleased > 0) {
-      process.stderr.write(
-        `dlq:redrive: ${report.unreleased} message(s) could not be made visible again; they reappear within 5 minutes\n`,
+    for (const t of targets) {
+      if (abort.signal.aborted) break;
+      const report = await redriveDlq(
+        {
+          sqs: target.sqs,
+          messages: new DynamoMessageStore(documentClient(target.dynamodb), target.tables.messages),
+          queueUrl: t.queueUrl,
+          dlqUrl: t.dlqUrl,
+        },
+        { dryRun, signal: abort.signal },
       );
-      process.exitCode = 1;
+      out(
+        `${target.where}${dryRun ? ' (dry run, nothing changed)' : ''}: ` +
+          `${dryRun ? 'would move' : 'moved'} ${report.moved.length} message(s) back to the ${t.priority} send queue`,
+      );
+      for (const id of report.moved) out(`  ${dryRun ? 'would move' : 'moved'} ${id}`);
+      for (const d of report.dropped) out(`  ${dryRun ? 'would drop' : 'dropped'} ${d.id}: ${d.why}`);
+      for (const l of report.left) out(`  left ${l.id} in the DLQ: ${l.why}`);
+      if (report.unreleased > 0) {
+        process.stderr.write(
+          `dlq:redrive: ${report.unreleased} message(s) of the ${t.priority} DLQ could not be made visible again; they reappear within 5 minutes\n`,
+        );
+        process.exitCode = 1;
+      }
     }
+    if (abort.signal.aborted) out('  interrupted: the DLQs may hold messages this run did not look at');
   } finally {
     target.destroy();
   }

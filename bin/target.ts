@@ -13,8 +13,19 @@ export interface StackTarget {
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly tables: { readonly settings: string; readonly messages: string };
-  readonly queues: { readonly send: string; readonly sendDlq: string };
+  /** The send queue of each priority and its DLQ: `send` (transactional), `sendCritical`, `sendBulk`. */
+  readonly queues: SendQueueUrls;
   destroy(): void;
+}
+
+/** The send queues and their DLQs, by the spec's queue names (`send` is the transactional one). */
+export interface SendQueueUrls {
+  readonly send: string;
+  readonly sendDlq: string;
+  readonly sendCritical: string;
+  readonly sendCriticalDlq: string;
+  readonly sendBulk: string;
+  readonly sendBulkDlq: string;
 }
 
 const LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
@@ -24,7 +35,7 @@ interface LocalState {
   awsEndpoint: string;
   dynamodbEndpoint: string;
   tables: { settings: string; messages: string };
-  queues: { send: string; sendDlq: string };
+  queues: SendQueueUrls;
 }
 
 function localTarget(): StackTarget | undefined {
@@ -67,7 +78,14 @@ async function deployedTarget(stackName: string): Promise<StackTarget> {
     dynamodb,
     sqs,
     tables: { settings: output('SettingsTableName'), messages: output('MessagesTableName') },
-    queues: { send: output('SendQueueUrl'), sendDlq: output('DeadLetterQueueUrl') },
+    queues: {
+      send: output('SendQueueUrl'),
+      sendDlq: output('DeadLetterQueueUrl'),
+      sendCritical: output('CriticalSendQueueUrl'),
+      sendCriticalDlq: output('CriticalDeadLetterQueueUrl'),
+      sendBulk: output('BulkSendQueueUrl'),
+      sendBulkDlq: output('BulkDeadLetterQueueUrl'),
+    },
     destroy: () => {
       dynamodb.destroy();
       sqs.destroy();

@@ -114,7 +114,7 @@ export const QUEUES = {
     maxReceiveCount: DEFAULTS.sendQueue.maxReceiveCount,
     retentionDays: 4,
     visibilityTimeoutSeconds: SEND_QUEUE_VISIBILITY_SECONDS,
-    label: 'send',
+    label: 'transactional send',
     deadLetterAlarm: {
       what: 'emails are in the send dead-letter queue (dispatch gave up on them after every retry)',
       runbook: 'send-dead-letter-queue-not-empty',
@@ -131,7 +131,7 @@ export const QUEUES = {
     label: 'critical send',
     deadLetterAlarm: {
       what: 'emails are in the critical send dead-letter queue (dispatch gave up on them after every retry)',
-      runbook: 'send-dead-letter-queue-not-empty',
+      runbook: 'critical-send-dead-letter-queue-not-empty',
     },
   },
   /** Accepted bulk emails (newsletters, campaigns) for the dispatch function, consumed at a capped concurrency. */
@@ -145,7 +145,7 @@ export const QUEUES = {
     label: 'bulk send',
     deadLetterAlarm: {
       what: 'emails are in the bulk send dead-letter queue (dispatch gave up on them after every retry)',
-      runbook: 'send-dead-letter-queue-not-empty',
+      runbook: 'bulk-send-dead-letter-queue-not-empty',
     },
   },
   /** SES events (SNS topic → this queue, raw message delivery) for the ses-events function. */

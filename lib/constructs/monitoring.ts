@@ -1,14 +1,11 @@
-import { Aws, Duration } from 'aws-cdk-lib';
+import { Aws } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
-  AlarmStatusWidget,
   ComparisonOperator,
-  Dashboard,
-  GraphWidget,
+  type Dashboard,
   type IMetric,
   MathExpression,
-  Metric,
   Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,17 +15,18 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  DIMENSIONS,
-  ERROR_OUTCOMES,
-  METRIC_NAMESPACE,
-  METRICS,
-  PROVIDER_METRICS,
-} from '../../functions/core/metric-names';
+import { METRICS, PROVIDER_METRICS } from '../../functions/core/metric-names';
+import { PRIORITIES } from '../../functions/core/priority';
 import { ALARM_DEFAULTS, ALARM_RANGES, type AlarmSettings, isEmailAddress } from '../context';
-import { QUEUES } from '../resources';
+import { PRIORITY_QUEUES, QUEUES } from '../resources';
 import { consumedQueues, FUNCTION_NAMES, FUNCTIONS, type FunctionName, MONITORING, type QueueName } from '../spec';
-import { SERVICE_NAME } from './mailroute-function';
+import { buildDashboard, oldest, visible } from './dashboard';
+import { type AppMetricName, appMetric, FIVE_MINUTES, ONE_HOUR, ONE_MINUTE, providerMetric } from './metrics';
+
+export { appMetric, providerMetric } from './metrics';
+
+/** How alarms name each function. */
+const labelOf = (name: FunctionName): string => FUNCTIONS[name].label;
 
 /** The key of a queue's DLQ alarm (and of its runbook anchor): `send` → `sendDeadLetterQueue`. */
 export type DeadLetterKey<K extends QueueName = QueueName> = `${K}DeadLetterQueue`;
@@ -60,6 +58,7 @@ export const RUNBOOK = {
   complaintRate: 'complaint-rate-high',
   providerCircuit: 'provider-circuit-open',
   oldestMessage: MONITORING.backlog.runbook,
+  criticalOldestMessage: MONITORING.criticalBacklog.runbook,
   functionErrors: 'function-errors',
   api5xx: 'api-5xx-errors',
 } as const;
@@ -96,74 +95,15 @@ export type DeadLetterAlarms = { readonly [K in QueueName as DeadLetterKey<K>]: 
 export interface MonitoringAlarms extends DeadLetterAlarms {
   readonly bounceRate: Alarm;
   readonly complaintRate: Alarm;
+  /** The transactional send queue's oldest message. */
   readonly oldestMessage: Alarm;
+  /** The critical send queue's oldest message (a tighter threshold). */
+  readonly criticalOldestMessage: Alarm;
   /** One per provider id. */
   readonly providerCircuits: Readonly<Record<string, Alarm>>;
   /** One per function. */
   readonly functionErrors: { readonly [K in FunctionName]: Alarm };
   readonly api5xx: Alarm;
-}
-
-type AppMetricName = (typeof METRICS)[keyof typeof METRICS];
-type ProviderMetricName = (typeof PROVIDER_METRICS)[keyof typeof PROVIDER_METRICS];
-
-const FIVE_MINUTES = Duration.minutes(5);
-const ONE_MINUTE = Duration.minutes(1);
-const ONE_HOUR = Duration.hours(1);
-
-/** How the dashboard labels each function. */
-const labelOf = (name: FunctionName): string => FUNCTIONS[name].label;
-
-/**
- * A mailroute metric with the dimensions the functions emit it with: Powertools adds `service` to
- * every metric; nothing else is added to these.
- */
-export function appMetric(
-  name: AppMetricName,
-  options: { readonly statistic?: string; readonly period?: Duration; readonly label?: string } = {},
-): Metric {
-  return new Metric({
-    namespace: METRIC_NAMESPACE,
-    metricName: name,
-    dimensionsMap: { service: SERVICE_NAME },
-    statistic: options.statistic ?? Stats.SUM,
-    period: options.period ?? FIVE_MINUTES,
-    ...(options.label === undefined ? {} : { label: options.label }),
-  });
-}
-
-/**
- * A per-provider metric with the dimensions the dispatcher emits it with: `service` and `provider`,
- * and `outcome` for `ProviderErrors` (one dimension set per metric, never a subset).
- */
-export function providerMetric(
-  name: ProviderMetricName,
-  provider: string,
-  options: {
-    readonly statistic?: string;
-    readonly period?: Duration;
-    readonly label?: string;
-    readonly outcome?: (typeof ERROR_OUTCOMES)[number];
-  } = {},
-): Metric {
-  if ((name === PROVIDER_METRICS.errors) !== (options.outcome !== undefined)) {
-    throw new Error(
-      `providerMetric(${name}): ${PROVIDER_METRICS.errors} is emitted per ${DIMENSIONS.outcome}, ` +
-        `the other provider metrics without it; give an outcome exactly for ${PROVIDER_METRICS.errors}.`,
-    );
-  }
-  return new Metric({
-    namespace: METRIC_NAMESPACE,
-    metricName: name,
-    dimensionsMap: {
-      service: SERVICE_NAME,
-      [DIMENSIONS.provider]: provider,
-      ...(options.outcome === undefined ? {} : { [DIMENSIONS.outcome]: options.outcome }),
-    },
-    statistic: options.statistic ?? Stats.SUM,
-    period: options.period ?? FIVE_MINUTES,
-    label: options.label ?? provider,
-  });
 }
 
 /** The settings with defaults filled in, checked against ALARM_RANGES. */
@@ -259,10 +199,6 @@ export class Monitoring extends Construct {
       { label: QUEUES[name].label, queue: props.queues[name].queue },
       { label: `${QUEUES[name].label} DLQ`, queue: props.queues[name].deadLetterQueue },
     ]);
-    const visible = (queue: IQueue, label: string, period = FIVE_MINUTES) =>
-      queue.metricApproximateNumberOfMessagesVisible({ statistic: Stats.MAXIMUM, period, label });
-    const oldest = (queue: IQueue, label: string, period = FIVE_MINUTES) =>
-      queue.metricApproximateAgeOfOldestMessage({ statistic: Stats.MAXIMUM, period, label });
 
     // One per queue: `SendDeadLetterQueueAlarm`, `SesEventsDeadLetterQueueAlarm`, …
     const deadLetterAlarms = Object.fromEntries(
@@ -286,6 +222,17 @@ export class Monitoring extends Construct {
       evaluationPeriods: 2,
       what: `the oldest email on the ${QUEUES[backlogQueue].label} queue has waited more than ${settings.oldestMessageSeconds} seconds (mail is late)`,
       runbook: RUNBOOK.oldestMessage,
+    });
+    const criticalQueue = MONITORING.criticalBacklog.queue;
+    const criticalOldestMessage = alarm('CriticalOldestMessageAlarm', {
+      metric: oldest(props.queues[criticalQueue].queue, QUEUES[criticalQueue].label, ONE_MINUTE),
+      threshold: settings.criticalOldestMessageSeconds,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      what:
+        `the oldest email on the ${QUEUES[criticalQueue].label} queue has waited more than ` +
+        `${settings.criticalOldestMessageSeconds} seconds (sign-in codes and alerts are late)`,
+      runbook: RUNBOOK.criticalOldestMessage,
     });
 
     // Rates over an hour's sends, judged only with enough volume: a handful of sends cannot alarm.
@@ -359,6 +306,7 @@ export class Monitoring extends Construct {
       bounceRate: bounceRateAlarm,
       complaintRate: complaintRateAlarm,
       oldestMessage,
+      criticalOldestMessage,
       providerCircuits,
       functionErrors,
       api5xx,
@@ -366,6 +314,7 @@ export class Monitoring extends Construct {
     const allAlarms = [
       ...queueNames.map((name) => deadLetterAlarms[deadLetterKey(name)]),
       oldestMessage,
+      criticalOldestMessage,
       bounceRateAlarm,
       complaintRateAlarm,
       ...Object.values(providerCircuits),
@@ -373,162 +322,24 @@ export class Monitoring extends Construct {
       api5xx,
     ];
 
-    // The dashboard, top to bottom: what is wrong, then where.
-    this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(6) });
-    const graph = (
-      title: string,
-      left: IMetric[],
-      options: { width?: number; unit?: string; max?: number; thresholds?: { value: number; label: string }[] } = {},
-    ) =>
-      new GraphWidget({
-        title,
-        left,
-        width: options.width ?? 8,
-        height: 6,
-        leftYAxis: {
-          min: 0,
-          showUnits: false,
-          ...(options.unit === undefined ? {} : { label: options.unit }),
-          ...(options.max === undefined ? {} : { max: options.max }),
-        },
-        leftAnnotations: options.thresholds?.map(({ value, label }) => ({ value, label })),
-      });
-    const perProvider = (name: ProviderMetricName, statistic: string = Stats.SUM, period = FIVE_MINUTES) =>
-      providerIds.map((provider) => providerMetric(name, provider, { statistic, period }));
-
-    this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: allAlarms, width: 24, height: 4 }));
-    this.dashboard.addWidgets(
-      graph(
-        'Emails by outcome (per 5 minutes)',
-        [
-          appMetric(METRICS.accepted, { label: 'accepted' }),
-          appMetric(METRICS.sent, { label: 'sent' }),
-          appMetric(METRICS.delivered, { label: 'delivered' }),
-          appMetric(METRICS.bounced, { label: 'bounced' }),
-          appMetric(METRICS.complained, { label: 'complained' }),
-          appMetric(METRICS.suppressed, { label: 'suppressed' }),
-          appMetric(METRICS.rejected, { label: 'rejected' }),
-          appMetric(METRICS.failed, { label: 'failed' }),
-        ],
-        { width: 12 },
-      ),
-      graph('Bounce and complaint rate (% of sends per hour)', [bounceRate, complaintRate], {
-        width: 12,
-        unit: '%',
-        thresholds: [
-          { value: settings.bounceRatePercent, label: 'bounce alarm' },
-          { value: settings.complaintRatePercent, label: 'complaint alarm' },
-        ],
-      }),
-    );
-    this.dashboard.addWidgets(
-      graph('Provider attempts', perProvider(PROVIDER_METRICS.attempts)),
-      graph('Provider successes', perProvider(PROVIDER_METRICS.successes)),
-      graph(
-        'Provider errors by outcome',
-        providerIds.flatMap((provider) =>
-          ERROR_OUTCOMES.map((outcome) =>
-            providerMetric(PROVIDER_METRICS.errors, provider, { outcome, label: `${provider} ${outcome}` }),
-          ),
-        ),
-      ),
-    );
-    this.dashboard.addWidgets(
-      graph('Provider fail-overs (emails moved to the next provider)', perProvider(PROVIDER_METRICS.failovers)),
-      graph(
-        'Provider circuit (1 = open or half-open)',
-        perProvider(PROVIDER_METRICS.circuitOpen, Stats.MAXIMUM, ONE_MINUTE),
+    this.dashboard = buildDashboard(this, 'Dashboard', {
+      alarms: allAlarms,
+      settings,
+      providerIds,
+      queues,
+      sendQueues: PRIORITIES.map((priority) => ({ priority, queue: props.queues[PRIORITY_QUEUES[priority]].queue })),
+      functions,
+      httpApi: props.httpApi,
+      bounceRate,
+      complaintRate,
+      backlogThresholds: [
+        { value: settings.oldestMessageSeconds, label: `backlog alarm (${QUEUES[backlogQueue].label} queue)` },
         {
-          max: 1,
-          thresholds: [{ value: 1, label: 'circuit alarm' }],
+          value: settings.criticalOldestMessageSeconds,
+          label: `backlog alarm (${QUEUES[criticalQueue].label} queue)`,
         },
-      ),
-      graph(
-        'Rate window utilization (%, max)',
-        perProvider(PROVIDER_METRICS.windowUtilization, Stats.MAXIMUM, ONE_MINUTE),
-        { unit: '%', max: 100 },
-      ),
-    );
-    this.dashboard.addWidgets(
-      graph(
-        'Queue depth (visible messages, max)',
-        queues.map(({ queue, label }) => visible(queue, label)),
-        {
-          width: 12,
-        },
-      ),
-      graph(
-        'Age of oldest message (seconds, max)',
-        queues.map(({ queue, label }) => oldest(queue, label)),
-        {
-          width: 12,
-          unit: 'seconds',
-          thresholds: [
-            { value: settings.oldestMessageSeconds, label: `backlog alarm (${QUEUES[backlogQueue].label} queue)` },
-          ],
-        },
-      ),
-    );
-    this.dashboard.addWidgets(
-      graph('Accept-to-send latency (ms)', [
-        appMetric(METRICS.acceptToSendMs, { statistic: Stats.p(50), label: 'p50' }),
-        appMetric(METRICS.acceptToSendMs, { statistic: Stats.p(99), label: 'p99' }),
-      ]),
-      graph('Dispatch trouble', [
-        appMetric(METRICS.ambiguous, { label: 'ambiguous sends' }),
-        appMetric(METRICS.waited, { label: 'capacity waits' }),
-        appMetric(METRICS.retried, { label: 'retries' }),
-        appMetric(METRICS.circuitOpened, { label: 'circuits opened' }),
-        appMetric(METRICS.duplicateDelivery, { label: 'duplicate deliveries' }),
-        appMetric(METRICS.settleFailures, { label: 'records not settled on the last receive' }),
-      ]),
-      graph('Suppression and SES events', [
-        appMetric(METRICS.softBounced, { label: 'soft bounces' }),
-        appMetric(METRICS.suppressionsAdded, { label: 'suppressions added' }),
-        appMetric(METRICS.unsubscribes, { label: 'unsubscribes' }),
-        appMetric(METRICS.sesEventsUnmapped, { label: 'SES events unmapped' }),
-      ]),
-    );
-    this.dashboard.addWidgets(
-      graph(
-        'Function errors',
-        functions.map(([name, fn]) =>
-          fn.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES, label: labelOf(name) }),
-        ),
-        { thresholds: [{ value: settings.lambdaErrors, label: 'errors alarm' }] },
-      ),
-      graph(
-        'Function throttles',
-        functions.map(([name, fn]) =>
-          fn.metricThrottles({ statistic: Stats.SUM, period: FIVE_MINUTES, label: labelOf(name) }),
-        ),
-      ),
-      graph(
-        'Function duration p99 (ms)',
-        functions.map(([name, fn]) =>
-          fn.metricDuration({ statistic: Stats.p(99), period: FIVE_MINUTES, label: labelOf(name) }),
-        ),
-      ),
-    );
-    this.dashboard.addWidgets(
-      graph(
-        'API errors',
-        [
-          props.httpApi.metricClientError({ statistic: Stats.SUM, period: FIVE_MINUTES, label: '4xx' }),
-          props.httpApi.metricServerError({ statistic: Stats.SUM, period: FIVE_MINUTES, label: '5xx' }),
-        ],
-        { thresholds: [{ value: settings.api5xxErrors, label: '5xx alarm' }] },
-      ),
-      graph('API latency p95 (ms)', [
-        props.httpApi.metricLatency({ statistic: Stats.p(95), period: FIVE_MINUTES, label: 'p95' }),
-      ]),
-      graph('Opens and clicks (human and machine)', [
-        appMetric(METRICS.opens, { label: 'opens' }),
-        appMetric(METRICS.machineOpens, { label: 'machine opens' }),
-        appMetric(METRICS.clicks, { label: 'clicks' }),
-        appMetric(METRICS.machineClicks, { label: 'machine clicks' }),
-      ]),
-    );
+      ],
+    });
   }
 
   /** The dashboard in the CloudWatch console (of the stack's region). */

@@ -8,7 +8,7 @@ import { cdkJsonContext, PROVIDER_CHAIN } from './stack-fixture';
 const valid = {
   senderIdentities: ['example.com'],
   retentionDays: 30,
-  dispatch: { maxConcurrency: 10 },
+  dispatch: { maxConcurrency: 10, bulkMaxConcurrency: 2 },
   softBounce: { limit: 3, windowHours: 72 },
   tracking: { opens: true, clicks: true },
 };
@@ -23,6 +23,7 @@ const DEFAULT_ALARMS = {
     complaintRatePercent: 0.1,
     minimumHourlySends: 100,
     oldestMessageSeconds: 300,
+    criticalOldestMessageSeconds: 60,
     lambdaErrors: 5,
     api5xxErrors: 5,
   },
@@ -50,7 +51,7 @@ describe('parseContext', () => {
     expect(parseContext({ senderIdentities: ['noreply@example.com'] })).toEqual({
       senderIdentities: ['noreply@example.com'],
       retentionDays: 30,
-      dispatch: { maxConcurrency: 10 },
+      dispatch: { maxConcurrency: 10, bulkMaxConcurrency: 2 },
       softBounce: { limit: 3, windowHours: 72 },
       tracking: { opens: true, clicks: true },
       ...SES_ALONE,
@@ -266,6 +267,7 @@ describe('parseContext', () => {
         complaintRatePercent: 0.01,
         minimumHourlySends: 1,
         oldestMessageSeconds: 4 * 86_400 - 1,
+        criticalOldestMessageSeconds: 60,
         lambdaErrors: 1,
         api5xxErrors: 1,
       };
@@ -297,7 +299,7 @@ describe('parseContext', () => {
 
     it('rejects an unknown alarms key, listing the keys allowed', () => {
       expect(refusal({ ...valid, alarms: { bounceRate: 5 } })).toMatch(
-        /"mailroute\.alarms\.bounceRate": unknown key \(allowed here: email, bounceRatePercent, complaintRatePercent, minimumHourlySends, oldestMessageSeconds, lambdaErrors, api5xxErrors\)/,
+        /"mailroute\.alarms\.bounceRate": unknown key \(allowed here: email, bounceRatePercent, complaintRatePercent, minimumHourlySends, oldestMessageSeconds, criticalOldestMessageSeconds, lambdaErrors, api5xxErrors\)/,
       );
     });
 
@@ -524,6 +526,24 @@ describe('parseContext', () => {
   it('rejects an unknown nested key, naming it', () => {
     expect(() => parseContext({ ...valid, dispatch: { maxConcurency: 5 } })).toThrow(
       /"mailroute\.dispatch\.maxConcurency": unknown key/,
+    );
+  });
+
+  it.each([1, 1001, 2.5, '3'])('rejects dispatch.bulkMaxConcurrency %j, naming the field and the range', (bulk) => {
+    expect(refusal({ ...valid, dispatch: { bulkMaxConcurrency: bulk } })).toMatch(
+      /"mailroute\.dispatch\.bulkMaxConcurrency": expected a whole number of concurrent invocations .* from 2 to 1000/,
+    );
+  });
+
+  it('takes dispatch.bulkMaxConcurrency to the stack props (the bulk event source)', () => {
+    const context = parseContext({ ...valid, dispatch: { bulkMaxConcurrency: 4 } });
+    expect(context.dispatch).toEqual({ maxConcurrency: DEFAULTS.dispatch.maxConcurrency, bulkMaxConcurrency: 4 });
+    expect(stackPropsFromContext(context).bulkMaxConcurrency).toBe(4);
+  });
+
+  it.each([59, 4 * 86_400])('rejects alarms.criticalOldestMessageSeconds %j, naming the field', (seconds) => {
+    expect(refusal({ ...valid, alarms: { criticalOldestMessageSeconds: seconds } })).toMatch(
+      /"mailroute\.alarms\.criticalOldestMessageSeconds": expected a whole number/,
     );
   });
 

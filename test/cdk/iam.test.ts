@@ -36,6 +36,15 @@ beforeAll(() => {
 const tableArn = (name: TableName): string => arnOf(logicalId(s.stack.tables[name]));
 const sendQueueArn = (): string => arnOf(logicalId(s.stack.sendQueue.queue));
 const sendDlqArn = (): string => arnOf(logicalId(s.stack.sendQueue.deadLetterQueue));
+/** The send queue of every priority (critical, transactional, bulk), and their DLQs. */
+const sendQueueArns = (): string[] =>
+  Object.values(s.stack.priorityQueues)
+    .map((q) => arnOf(logicalId(q.queue)))
+    .sort();
+const sendDlqArns = (): string[] =>
+  Object.values(s.stack.priorityQueues)
+    .map((q) => arnOf(logicalId(q.deadLetterQueue)))
+    .sort();
 const sesEventsQueueArn = (): string => arnOf(logicalId(s.stack.sesEventsQueue.queue));
 /** A secret's ARN is its Ref. */
 const signingKeysArn = (): string => refOf(logicalId(s.stack.signingKeys.secret));
@@ -121,8 +130,10 @@ describe('ingest role', () => {
     ]);
   });
 
-  it('sends to the send queue only', () => {
-    expect(resourcesOf(ingest, 'sqs:SendMessage')).toEqual([sendQueueArn()]);
+  it('sends to the send queues of the three priorities only', () => {
+    expect(resourcesOf(ingest, 'sqs:SendMessage').sort()).toEqual(sendQueueArns());
+    expect(sendQueueArns()).toHaveLength(3);
+    expect(sendQueueArns()).toContain(sendQueueArn());
   });
 
   it('cannot consume from any queue', () => {
@@ -152,18 +163,25 @@ describe('dispatch role', () => {
     expect([...actions].sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
   });
 
-  it('consumes the send queue (receive, delete, change visibility)', () => {
-    for (const action of SQS_CONSUME) expect(resourcesOf(dispatch, action), action).toEqual([sendQueueArn()]);
+  it('consumes the send queue of each priority (receive, delete, change visibility), and no other', () => {
+    for (const action of SQS_CONSUME) {
+      expect(resourcesOf(dispatch, action).sort(), action).toEqual(sendQueueArns());
+      expect(resourcesOf(dispatch, action), action).toContain(sendQueueArn());
+    }
   });
 
-  it('sends only to the send queue (a message waiting for provider capacity goes back as a delayed copy) and its DLQ (a message it gives up on is moved there at once)', () => {
-    expect(resourcesOf(dispatch, 'sqs:SendMessage').sort()).toEqual([sendQueueArn(), sendDlqArn()].sort());
+  it('sends only to the send queues (a message waiting for provider capacity goes back as a delayed copy) and their DLQs (a message it gives up on is moved there at once)', () => {
+    expect(resourcesOf(dispatch, 'sqs:SendMessage').sort()).toEqual([...sendQueueArns(), ...sendDlqArns()].sort());
+    expect(resourcesOf(dispatch, 'sqs:SendMessage')).toEqual(expect.arrayContaining([sendQueueArn(), sendDlqArn()]));
   });
 
-  it('may only send to the send DLQ, never read or delete from it', () => {
-    expect(actionsOn(dispatch, sendDlqArn()).sort()).toEqual(
-      ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort(),
-    );
+  it('may only send to the send DLQs, never read or delete from them', () => {
+    for (const dlq of sendDlqArns()) {
+      expect(actionsOn(dispatch, dlq).sort(), dlq).toEqual(
+        ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort(),
+      );
+    }
+    expect(sendDlqArns()).toContain(sendDlqArn());
   });
 
   it('reaches DynamoDB only on the messages, suppression, settings and rate windows tables', () => {

@@ -34,6 +34,7 @@ const CUSTOM = {
   complaintRatePercent: 0.05,
   minimumHourlySends: 500,
   oldestMessageSeconds: 600,
+  criticalOldestMessageSeconds: 120,
   lambdaErrors: 3,
   api5xxErrors: 10,
 };
@@ -217,11 +218,11 @@ describe.each([
   ['the default thresholds (SES alone)', () => s, ALARM_DEFAULTS, ['ses']],
   ['thresholds from cdk.json (a provider chain)', () => custom, CUSTOM, PROVIDER_IDS],
 ] as const)('alarms with %s', (_name, synth, thresholds, providerIds) => {
-  it('are exactly: two DLQs, the backlog, bounce and complaint rates, one circuit per provider, one per function, API 5xx', () => {
+  it('are exactly: four DLQs (three send queues, SES events), two backlogs (transactional, critical), bounce and complaint rates, one circuit per provider, one per function, API 5xx', () => {
     const { alarms } = synth().stack.monitoring;
     expect(Object.keys(alarms.providerCircuits)).toEqual([...providerIds]);
     expect(Object.keys(alarms.functionErrors).sort()).toEqual([...FUNCTIONS].sort());
-    expect(Object.keys(alarmsOf(synth()))).toHaveLength(5 + providerIds.length + FUNCTIONS.length + 1);
+    expect(Object.keys(alarmsOf(synth()))).toHaveLength(8 + providerIds.length + FUNCTIONS.length + 1);
   });
 
   it('each notify the alarm topic (alarm and OK), treat missing data as fine, and point to their runbook', () => {
@@ -241,6 +242,12 @@ describe.each([
 
   it.each([
     ['send', (st: MailrouteStack) => st.sendQueue.deadLetterQueue, 'sendDeadLetterQueue'],
+    [
+      'critical send',
+      (st: MailrouteStack) => st.priorityQueues.critical.deadLetterQueue,
+      'sendCriticalDeadLetterQueue',
+    ],
+    ['bulk send', (st: MailrouteStack) => st.priorityQueues.bulk.deadLetterQueue, 'sendBulkDeadLetterQueue'],
     ['SES events', (st: MailrouteStack) => st.sesEventsQueue.deadLetterQueue, 'sesEventsDeadLetterQueue'],
   ] as const)('fire when the %s DLQ holds any message', (_queue, dlq, key) => {
     const stack = synth().stack;
@@ -283,6 +290,38 @@ describe.each([
       DatapointsToAlarm: 2,
       AlarmDescription: expect.stringContaining(runbookLink(RUNBOOK.oldestMessage)),
     });
+  });
+
+  it('fire when the oldest message on the critical queue is older than criticalOldestMessageSeconds, two minutes running', () => {
+    const stack = synth().stack;
+    const alarm = alarmOf(synth(), stack.monitoring.alarms.criticalOldestMessage);
+    expect(alarmQueries(alarm).metrics).toEqual([
+      {
+        namespace: 'AWS/SQS',
+        name: 'ApproximateAgeOfOldestMessage',
+        dims: { QueueName: queueName(stack.priorityQueues.critical.queue) },
+        stat: 'Maximum',
+        period: 60,
+        id: 'm1',
+      },
+    ]);
+    expect(alarm.Properties).toMatchObject({
+      Threshold: thresholds.criticalOldestMessageSeconds,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      AlarmDescription: expect.stringContaining(runbookLink(RUNBOOK.criticalOldestMessage)),
+    });
+    expect(RUNBOOK.criticalOldestMessage).not.toBe(RUNBOOK.oldestMessage);
+  });
+
+  it('has no age alarm on the bulk queue: a newsletter backlog is normal', () => {
+    const stack = synth().stack;
+    const bulk = queueName(stack.priorityQueues.bulk.queue);
+    const ages = Object.values(alarmsOf(synth())).filter((a) =>
+      alarmQueries(a).metrics.some((m) => m.name === 'ApproximateAgeOfOldestMessage' && m.dims.QueueName === bulk),
+    );
+    expect(ages).toEqual([]);
   });
 
   it.each([
@@ -478,14 +517,42 @@ describe('dashboard', () => {
   it.each([
     [/^Queue depth/, 'ApproximateNumberOfMessagesVisible'],
     [/^Age of oldest message/, 'ApproximateAgeOfOldestMessage'],
-  ])('charts %s of each queue: send, send DLQ, SES events, SES events DLQ', (title, name) => {
-    const { sendQueue, sesEventsQueue } = s.stack;
-    const queues = [sendQueue.queue, sendQueue.deadLetterQueue, sesEventsQueue.queue, sesEventsQueue.deadLetterQueue];
+  ])('charts %s of each queue and its DLQ: the send queue of each priority, SES events', (title, name) => {
+    const { sendQueue, sesEventsQueue, priorityQueues } = s.stack;
+    const queues = [
+      sendQueue.queue,
+      sendQueue.deadLetterQueue,
+      priorityQueues.critical.queue,
+      priorityQueues.critical.deadLetterQueue,
+      priorityQueues.bulk.queue,
+      priorityQueues.bulk.deadLetterQueue,
+      sesEventsQueue.queue,
+      sesEventsQueue.deadLetterQueue,
+    ];
     expect(metricsIn(title)).toEqual(
       queues.map((queue) =>
         expect.objectContaining({ namespace: 'AWS/SQS', name, dims: { QueueName: queueName(queue) }, stat: 'Maximum' }),
       ),
     );
+  });
+
+  it.each([
+    [/^Send queues by priority: depth/, 'ApproximateNumberOfMessagesVisible'],
+    [/^Send queues by priority: age of oldest message/, 'ApproximateAgeOfOldestMessage'],
+  ])('charts %s of each priority queue, critical first, labelled by priority', (title, name) => {
+    const { priorityQueues } = s.stack;
+    const widget = widgetTitled(widgets, title);
+    expect(charted(widget).metrics).toEqual(
+      (['critical', 'transactional', 'bulk'] as const).map((priority) =>
+        expect.objectContaining({
+          namespace: 'AWS/SQS',
+          name,
+          dims: { QueueName: queueName(priorityQueues[priority].queue) },
+          stat: 'Maximum',
+        }),
+      ),
+    );
+    expect(JSON.stringify(widget)).toMatch(/"label":"critical".*"label":"transactional".*"label":"bulk"/);
   });
 
   it.each([

@@ -11,12 +11,14 @@ let s: Synthesized;
 
 beforeAll(() => {
   // A value other than the default shows the context reaches the event source.
-  s = synthesize({ mailroute: { dispatch: { maxConcurrency: 25 } } });
+  s = synthesize({ mailroute: { dispatch: { maxConcurrency: 25, bulkMaxConcurrency: 3 } } });
 });
 
 /** Each work queue, the function that consumes it, and the spec it was built from. */
 const WORK_QUEUES: [string, () => WorkQueue, () => MailrouteFunction, (typeof QUEUES)[keyof typeof QUEUES]][] = [
   ['send queue', () => s.stack.sendQueue, () => s.stack.dispatch.handler, QUEUES.send],
+  ['critical send queue', () => s.stack.priorityQueues.critical, () => s.stack.dispatch.handler, QUEUES.sendCritical],
+  ['bulk send queue', () => s.stack.priorityQueues.bulk, () => s.stack.dispatch.handler, QUEUES.sendBulk],
   ['SES events queue', () => s.stack.sesEventsQueue, () => s.stack.sesEvents.handler, QUEUES.sesEvents],
 ];
 
@@ -131,6 +133,42 @@ describe('dispatch event source mapping', () => {
 
   it('limits concurrency to dispatch.maxConcurrency of the context', () => {
     expect(mapping.Properties?.ScalingConfig).toEqual({ MaximumConcurrency: s.context.dispatch.maxConcurrency });
+  });
+});
+
+describe.each([
+  ['critical', () => s.stack.priorityQueues.critical, () => s.context.dispatch.maxConcurrency],
+  ['transactional', () => s.stack.priorityQueues.transactional, () => s.context.dispatch.maxConcurrency],
+  ['bulk', () => s.stack.priorityQueues.bulk, () => s.context.dispatch.bulkMaxConcurrency],
+] as const)('the %s queue', (_priority, workQueue, concurrency) => {
+  it('has its own event source into the dispatch function, reporting batch item failures', () => {
+    const mapping = mappingOf(workQueue());
+    expect(mapping.Properties?.FunctionName).toEqual({ Ref: logicalId(s.stack.dispatch.handler.function) });
+    expect(mapping.Properties?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(mapping.Properties?.BatchSize).toBe(DISPATCH_BATCH_SIZE);
+  });
+
+  it('limits its concurrency as the context says (bulk: dispatch.bulkMaxConcurrency)', () => {
+    expect(mappingOf(workQueue()).Properties?.ScalingConfig).toEqual({ MaximumConcurrency: concurrency() });
+  });
+});
+
+describe('priority queues', () => {
+  it('keep the construct id of the send queue for the transactional one, so the deployed queue is not replaced', () => {
+    expect(s.stack.priorityQueues.transactional).toBe(s.stack.sendQueue);
+    expect(s.stack.sendQueue.node.id).toBe('SendQueue');
+    expect(logicalId(s.stack.sendQueue.queue)).toMatch(/^SendQueue/);
+    expect(logicalId(s.stack.sendQueue.deadLetterQueue)).toMatch(/^SendQueueDeadLetterQueue/);
+  });
+
+  it('cap only the bulk event source below the others (the default cap is 2)', () => {
+    const d = synthesize();
+    const caps = Object.values(resourcesOfType(d.template, 'AWS::Lambda::EventSourceMapping'))
+      .map((m) => (m.Properties?.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency)
+      .sort();
+    // critical and transactional at dispatch.maxConcurrency (10), bulk at 2, SES events uncapped.
+    expect(caps).toEqual([10, 10, 2, undefined].sort());
+    expect(d.context.dispatch.bulkMaxConcurrency).toBe(2);
   });
 });
 
