@@ -159,6 +159,53 @@ describe('dlq:redrive', () => {
     }
   });
 
+  it('covers every send DLQ; --queue bulk moves only the bulk DLQ, back to the bulk queue', async () => {
+    const bulkId = '11111111-0000-0000-0000-000000000006';
+    const criticalId = '11111111-0000-0000-0000-000000000007';
+    await store().createMany([
+      { ...record(bulkId, { subject: 'redrive-bulk' }), status: 'failed', reason: 'retries exhausted (down: 503)' },
+      {
+        ...record(criticalId, { subject: 'redrive-critical' }),
+        status: 'failed',
+        reason: 'retries exhausted (down: 503)',
+      },
+    ]);
+    await stack.clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: stack.queues.sendBulkDlq, MessageBody: body(bulkId, 'redrive-bulk') }),
+    );
+    await stack.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.queues.sendCriticalDlq,
+        MessageBody: body(criticalId, 'redrive-critical'),
+      }),
+    );
+    const cwd = stateDir(stack);
+    try {
+      const dry = await runCli('dlq-redrive.ts', ['--dry-run'], cwd);
+      expect(dry.stdout).toMatch(/would move 1 message\(s\) back to the critical send queue/);
+      expect(dry.stdout).toMatch(/would move 1 message\(s\) back to the bulk send queue/);
+
+      const bulk = await runCli('dlq-redrive.ts', ['--queue', 'bulk'], cwd);
+      expect(bulk.stdout).toMatch(/moved 1 message\(s\) back to the bulk send queue/);
+      expect(bulk.stdout).not.toMatch(/critical/);
+      await statusOf(stack, bulkId, 'sent');
+      expect(await counts(stack.queues.sendBulkDlq)).toEqual({ visible: 0, inFlight: 0 });
+      expect(await counts(stack.queues.sendCriticalDlq)).toEqual({ visible: 1, inFlight: 0 });
+      expect(await store().get(criticalId)).toMatchObject({ status: 'failed' });
+
+      const critical = await runCli('dlq-redrive.ts', ['--queue', 'critical'], cwd);
+      expect(critical.stdout).toMatch(/moved 1 message\(s\) back to the critical send queue/);
+      await statusOf(stack, criticalId, 'sent');
+
+      await expect(runCli('dlq-redrive.ts', ['--queue', 'newsletters'], cwd)).rejects.toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining('--queue must be one of all, critical, transactional, bulk'),
+      });
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   it('the CLI without a local stack asks the deployed one, and fails clearly when there is none', async () => {
     await expect(
       runCli('dlq-redrive.ts', ['--stack', 'NoSuchStackHere'], import.meta.dirname, {

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { redriveDlq } from '../../../bin/dlq-redrive';
+import { redriveDlq, redriveTargets } from '../../../bin/dlq-redrive';
 import { SendEmailBody, toQueuedEmail } from '../../../functions/core/email';
 import type { Status } from '../../../functions/core/message';
 import { toQueueBody } from '../../../functions/store/sqs';
@@ -180,5 +180,38 @@ describe('redriveDlq', () => {
     expect(report.left.map((l) => l.id)).toEqual([id(3)]);
     expect(report.moved).toEqual([]);
     expect(released()).toEqual(['m1-r1', 'm3-r1']);
+  });
+});
+
+describe('redriveTargets', () => {
+  const queues = {
+    send: 'tx',
+    sendDlq: 'tx-dlq',
+    sendCritical: 'critical',
+    sendCriticalDlq: 'critical-dlq',
+    sendBulk: 'bulk',
+    sendBulkDlq: 'bulk-dlq',
+  };
+
+  it('covers every send DLQ by default, critical first, each back to the queue it came from', () => {
+    expect(redriveTargets(queues)).toEqual([
+      { priority: 'critical', queueUrl: 'critical', dlqUrl: 'critical-dlq' },
+      { priority: 'transactional', queueUrl: 'tx', dlqUrl: 'tx-dlq' },
+      { priority: 'bulk', queueUrl: 'bulk', dlqUrl: 'bulk-dlq' },
+    ]);
+    expect(redriveTargets(queues, 'all')).toEqual(redriveTargets(queues));
+  });
+
+  it('covers one priority with --queue', () => {
+    expect(redriveTargets(queues, 'bulk')).toEqual([{ priority: 'bulk', queueUrl: 'bulk', dlqUrl: 'bulk-dlq' }]);
+    expect(redriveTargets(queues, 'transactional')).toEqual([
+      { priority: 'transactional', queueUrl: 'tx', dlqUrl: 'tx-dlq' },
+    ]);
+  });
+
+  it('refuses an unknown --queue, naming the choices', () => {
+    expect(() => redriveTargets(queues, 'send')).toThrow(
+      '--queue must be one of all, critical, transactional, bulk (got "send")',
+    );
   });
 });
