@@ -97,6 +97,8 @@ export interface RequestFigures {
   itemBytes: number;
   /** ReceiveMessage calls of the idle SES-events poller during the run (fixed cost, not per email). */
   idleSesEventsPolls: number;
+  /** Idle long polls of the critical and bulk queues (these emails are transactional). */
+  idlePriorityPolls: number;
   costPerMillionUSD: number;
   costBreakdownUSD: Record<string, number>;
 }
@@ -118,6 +120,9 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
   let counting = false;
   const pending: { service: string; op: string; input: unknown }[] = [];
   let idlePolls = 0;
+  let idlePriorityPolls = 0;
+  // These emails are transactional: the critical and bulk queues stay empty, their pollers idle.
+  const idleQueues = [QUEUES.sendCritical.id, QUEUES.sendBulk.id];
   const stack = await startLocalStack({
     apiPort: 0,
     sesPort: 0,
@@ -127,8 +132,14 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
       if (!counting) return;
       // The SES-events queue's poller long-polls while idle (these emails make no SES events): a
       // fixed cost per poller, whatever the volume, so it is counted apart from the per-email figures.
-      if (service === 'sqs' && String((input as { QueueUrl?: string })?.QueueUrl ?? '').includes(QUEUES.sesEvents.id)) {
+      const queueUrl = String((input as { QueueUrl?: string })?.QueueUrl ?? '');
+      if (service === 'sqs' && queueUrl.includes(QUEUES.sesEvents.id)) {
         idlePolls += 1;
+        return;
+      }
+      // Likewise the pollers of the priority queues these emails do not use.
+      if (service === 'sqs' && idleQueues.some((id) => queueUrl.endsWith(`/${id}`))) {
+        idlePriorityPolls += 1;
         return;
       }
       pending.push({ service, op, input });
@@ -239,6 +250,7 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
       dynamodbRRU: round(rru),
       itemBytes,
       idleSesEventsPolls: idlePolls,
+      idlePriorityPolls,
       costPerMillionUSD: round(
         Object.values(breakdown).reduce((a, b) => a + b, 0),
         2,

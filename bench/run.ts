@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measureFunctions } from './bundles';
 import { measureLimiter } from './limiter';
+import { measurePriority } from './priority';
 import { ASSUMPTIONS, measureRequests, PRICES } from './requests';
 import { measureThroughput, PROVIDER_LATENCY_MS } from './throughput';
 
@@ -20,6 +21,10 @@ export const TARGETS = {
   limiterUtilization: 0.9,
   /** Emails per second per invocation, as a share of batch size / provider latency. */
   throughputRatio: 0.8,
+  /** Priority under load: accept-to-provider p99 of transactional mail behind a bulk backlog. */
+  priorityP99Ms: 2000,
+  /** Priority under load: bulk throughput while the transactional mail passes, as a share of the limit. */
+  priorityBulkShare: 0.6,
 } as const;
 
 /** Figures are compared at the precision their target is stated in, plus one digit. */
@@ -33,6 +38,8 @@ const limiter = await measureLimiter();
 const throughput = [];
 for (const storeLatencyMs of [0, 5])
   for (const n of [10, 100]) throughput.push(await measureThroughput(n, storeLatencyMs));
+// BENCH_PRIORITY_BULK scales the backlog down for a quicker run (the figures say which was used).
+const priority = await measurePriority({ bulk: Number(process.env.BENCH_PRIORITY_BULK ?? 5000) });
 
 const lines: string[] = [
   '',
@@ -67,7 +74,7 @@ for (const [op, n] of Object.entries(perEmail.byOperation)) lines.push(`  ${op.p
 lines.push(
   `  DynamoDB  ${perEmail.dynamodb.toFixed(3)} requests/email (${perEmail.dynamodbWRU} WRU, ${perEmail.dynamodbRRU} RRU; item ${perEmail.itemBytes} B)  target ≤ ${TARGETS.dynamodbPerEmail}: ${mark(met(perEmail.dynamodb, TARGETS.dynamodbPerEmail))}`,
   `  SQS       ${perEmail.sqs.toFixed(3)} requests/email (floor 0.300: send, receive, delete per 10; the rest is idle long polls)  target ≤ ${TARGETS.sqsPerEmail}: ${mark(met(perEmail.sqs, TARGETS.sqsPerEmail))}`,
-  `            (apart: ${perEmail.idleSesEventsPolls} idle long polls of the SES-events queue during the run, a fixed cost per poller)`,
+  `            (apart: ${perEmail.idleSesEventsPolls} idle long polls of the SES-events queue and ${perEmail.idlePriorityPolls} of the critical and bulk queues during the run, a fixed cost per poller)`,
   '',
   'Infrastructure cost per 1M emails (on-demand, us-east-1; provider price excluded)',
 );
@@ -106,6 +113,13 @@ lines.push(
   '  (store ms 0: the stores in memory, the dispatcher alone; 5: each store request takes 5 ms, about DynamoDB in-region)',
   '',
 );
+lines.push(
+  `Priority under load (local stack; one provider limited to ${priority.limitPerSecond}/s; ${priority.bulkBacklog} bulk emails accepted, then ${priority.transactional} transactional over 5 s once ${priority.bulkSentBefore} bulk were out; ${priority.seconds} s)`,
+  `  transactional accept-to-provider: p50 ${priority.acceptToProviderMs.p50} ms  p99 ${priority.acceptToProviderMs.p99} ms  max ${priority.acceptToProviderMs.max} ms  target p99 ≤ ${TARGETS.priorityP99Ms} ms: ${mark(priority.acceptToProviderMs.p99 <= TARGETS.priorityP99Ms)}`,
+  `  bulk while they passed (${priority.windowSeconds} s): ${priority.bulkPerSecondWhilePassing}/s = ${(priority.bulkShareOfLimit * 100).toFixed(1)}% of the limit  target ≥ ${TARGETS.priorityBulkShare * 100}%: ${mark(priority.bulkShareOfLimit >= TARGETS.priorityBulkShare)}`,
+  `  most emails the provider received in any second: ${priority.maxInAnySecond} (limit ${priority.limitPerSecond})`,
+  '',
+);
 process.stdout.write(`${lines.join('\n')}\n`);
 
 const results = {
@@ -137,6 +151,7 @@ const results = {
     dynamodbRRU: perEmail.dynamodbRRU,
     itemBytes: perEmail.itemBytes,
     idleSesEventsPolls: perEmail.idleSesEventsPolls,
+    idlePriorityPolls: perEmail.idlePriorityPolls,
     costBreakdownUSD: perEmail.costBreakdownUSD,
   },
   singleSend: single,
@@ -153,7 +168,10 @@ const results = {
     throughput: Object.fromEntries(
       throughput.filter((t) => t.storeLatencyMs === 0).map((t) => [t.batchSize, t.ratio >= TARGETS.throughputRatio]),
     ),
+    priorityP99: priority.acceptToProviderMs.p99 <= TARGETS.priorityP99Ms,
+    priorityBulkShare: priority.bulkShareOfLimit >= TARGETS.priorityBulkShare,
   },
+  priority,
   limiter,
   throughput,
   prices: PRICES,

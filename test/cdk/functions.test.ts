@@ -91,7 +91,7 @@ describe('ingest function', () => {
     fn = resource(s.template, logicalId(s.stack.ingest.handler.function));
   });
 
-  it('gets exactly its tables (suppression for the suppression API, rate windows for per-key limits), the send queue and the retention period', () => {
+  it('gets exactly its tables (suppression for the suppression API, rate windows for per-key limits), the send queue of each priority and the retention period', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
@@ -101,6 +101,8 @@ describe('ingest function', () => {
       TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
       TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
+      QUEUE_SEND_CRITICAL_URL: refOf(logicalId(s.stack.priorityQueues.critical.queue)),
+      QUEUE_SEND_BULK_URL: refOf(logicalId(s.stack.priorityQueues.bulk.queue)),
       RETENTION_DAYS: String(s.context.retentionDays),
       PROVIDERS: expect.any(String),
     });
@@ -132,7 +134,7 @@ describe('dispatch function', () => {
     fn = resource(s.template, logicalId(s.stack.dispatch.handler.function));
   });
 
-  it('gets exactly its tables, the providers (SES alone), the send queue and its DLQ, the configuration set, its timeout, the max receive count, the signing keys, the base URL of links and the tracking defaults', () => {
+  it('gets exactly its tables, the providers (SES alone), the send queue of each priority and its DLQ, the configuration set, its timeout, the max receive count of each queue, the signing keys, the base URL of links and the tracking defaults', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
@@ -143,8 +145,14 @@ describe('dispatch function', () => {
       PROVIDERS: JSON.stringify({ providers: [{ id: 'ses', type: 'ses' }], chain: ['ses'] }),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
       QUEUE_SEND_DLQ_URL: refOf(logicalId(s.stack.sendQueue.deadLetterQueue)),
+      QUEUE_SEND_CRITICAL_URL: refOf(logicalId(s.stack.priorityQueues.critical.queue)),
+      QUEUE_SEND_CRITICAL_DLQ_URL: refOf(logicalId(s.stack.priorityQueues.critical.deadLetterQueue)),
+      QUEUE_SEND_BULK_URL: refOf(logicalId(s.stack.priorityQueues.bulk.queue)),
+      QUEUE_SEND_BULK_DLQ_URL: refOf(logicalId(s.stack.priorityQueues.bulk.deadLetterQueue)),
       SES_CONFIGURATION_SET: refOf(logicalId(s.stack.configurationSet)),
       SEND_MAX_RECEIVE_COUNT: String(QUEUES.send.maxReceiveCount),
+      SEND_CRITICAL_MAX_RECEIVE_COUNT: String(QUEUES.sendCritical.maxReceiveCount),
+      SEND_BULK_MAX_RECEIVE_COUNT: String(QUEUES.sendBulk.maxReceiveCount),
       DISPATCH_TIMEOUT_SECONDS: String(fn.Properties?.Timeout),
       SIGNING_KEYS_SECRET: refOf(logicalId(s.stack.signingKeys.secret)),
       PUBLIC_BASE_URL: expect.any(String),
@@ -155,6 +163,29 @@ describe('dispatch function', () => {
 
   it("satisfies the function's environment schema (functions/config.ts)", () => {
     expect(() => dispatchConfig(deployedEnvironment(fn))).not.toThrow();
+  });
+
+  it('knows every send queue with its own DLQ and maxReceiveCount, critical first', () => {
+    // Each reference resolved to a URL that names what it refers to.
+    const env = Object.fromEntries(
+      Object.entries(environmentOf(fn)).map(([key, value]) => [
+        key,
+        value.replace(/\$\{([^}]+)\}/g, 'https://sqs.eu-west-1.amazonaws.com/123456789012/$1').replace(/[.]Arn$/, ''),
+      ]),
+    );
+    const { sendQueues } = dispatchConfig(env);
+    const { critical, transactional, bulk } = s.stack.priorityQueues;
+    expect(sendQueues).toEqual(
+      [
+        [critical, QUEUES.sendCritical],
+        [transactional, QUEUES.send],
+        [bulk, QUEUES.sendBulk],
+      ].map(([q, spec]) => ({
+        url: expect.stringContaining(logicalId((q as typeof critical).queue)),
+        deadLetterUrl: expect.stringContaining(logicalId((q as typeof critical).deadLetterQueue)),
+        maxReceiveCount: (spec as typeof QUEUES.send).maxReceiveCount,
+      })),
+    );
   });
 
   it("links to the HTTP API's endpoint by default", () => {
