@@ -171,6 +171,16 @@ const DispatchContext = z.strictObject({
   maxConcurrency: wholeNumber(2, 1000).default(DEFAULTS.dispatch.maxConcurrency),
 });
 
+/** The values `capacity.bulkReservePercent` accepts (the stack checks the same range). */
+export const BULK_RESERVE_RANGE = { min: 0, max: 90 } as const;
+
+const CapacityContext = z.strictObject({
+  /** Percent of each provider rate window held back from bulk mail while critical/transactional mail is around. */
+  bulkReservePercent: wholeNumber(BULK_RESERVE_RANGE.min, BULK_RESERVE_RANGE.max, 'percent').default(
+    DEFAULTS.capacity.bulkReservePercent,
+  ),
+});
+
 const SoftBounceContext = z.strictObject({
   /** Soft bounces of one address within the window that suppress it. */
   limit: wholeNumber(SOFT_BOUNCE_RANGES.limit.min, SOFT_BOUNCE_RANGES.limit.max).default(SOFT_BOUNCE_DEFAULTS.limit),
@@ -217,6 +227,8 @@ const ContextObject = z.strictObject({
   /** Days a message record is kept before DynamoDB TTL removes it. */
   retentionDays: wholeNumber(1, 3650, 'days').default(DEFAULTS.retentionDays),
   dispatch: DispatchContext.prefault({}),
+  /** How the providers' rate windows are shared between bulk and critical/transactional mail. */
+  capacity: CapacityContext.prefault({}),
   /** Soft bounces of one address that suppress it, and within how many hours. */
   softBounce: SoftBounceContext.prefault({}),
   /**
@@ -329,6 +341,7 @@ export type MailrouteContext = z.output<typeof MailrouteContextSchema>;
 const ALLOWED_KEYS: Readonly<Record<string, readonly string[]>> = {
   '': Object.keys(ContextObject.shape),
   dispatch: Object.keys(DispatchContext.shape),
+  capacity: Object.keys(CapacityContext.shape),
   softBounce: Object.keys(SoftBounceContext.shape),
   tracking: Object.keys(TrackingContext.shape),
   alarms: Object.keys(AlarmsContext.shape),

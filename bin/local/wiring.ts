@@ -75,6 +75,7 @@ export function localDeployment(publicBaseUrl: string, providers: ProvidersConfi
     trackOpens: DEFAULTS.tracking.opens,
     trackClicks: DEFAULTS.tracking.clicks,
     softBounce: DEFAULTS.softBounce,
+    bulkReservePercent: DEFAULTS.capacity.bulkReservePercent,
   };
 }
 

@@ -13,6 +13,7 @@ import { documentClient } from '../store/dynamo';
 import { DynamoKeyStore } from '../store/key-store';
 import { DynamoMessageStore } from '../store/message-store';
 import { DynamoProviderSettings } from '../store/provider-settings';
+import { DynamoRateWindows } from '../store/rate-windows';
 import { DynamoRequestRateLimiter } from '../store/request-rate-limiter';
 import { SqsSendQueue } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
@@ -36,6 +37,7 @@ export function ingestDeps(config: IngestConfig, clients: Pick<Clients, 'dynamod
       defs: config.providers.providers,
       chain: config.providers.chain,
       store: new DynamoProviderSettings(doc, config.tables.settings),
+      windows: new DynamoRateWindows(doc, config.tables.rateWindows),
     },
   };
 }

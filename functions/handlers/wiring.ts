@@ -51,7 +51,8 @@ export interface ChainOptions {
 
 /** The provider chain of a deployment: its definitions built into providers, live settings and health. */
 export function providerChain(
-  config: Pick<DispatchConfig, 'providers' | 'tables' | 'sesConfigurationSet'>,
+  config: Pick<DispatchConfig, 'providers' | 'tables' | 'sesConfigurationSet'> &
+    Partial<Pick<DispatchConfig, 'bulkReserve'>>,
   clients: Pick<Clients, 'dynamodb' | 'ses'>,
   options: ChainOptions = {},
 ): ProviderChain {
@@ -69,6 +70,7 @@ export function providerChain(
     providers: new Map(defs.map((d) => [d.id, createProvider(d, factory)])),
     settings: new DynamoProviderSettings(doc, config.tables.settings),
     windows: new DynamoRateWindows(doc, config.tables.rateWindows),
+    ...(config.bulkReserve !== undefined ? { bulkReserve: config.bulkReserve } : {}),
     ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}),
     ...(options.circuit ? { circuit: options.circuit } : {}),
   });

@@ -451,6 +451,13 @@ export class Monitoring extends Construct {
     );
     this.dashboard.addWidgets(
       graph(
+        'Provider effective rate (% of declared limits, min; lowered by throttles without Retry-After)',
+        perProvider(PROVIDER_METRICS.effectiveRate, Stats.MINIMUM, ONE_MINUTE),
+        { unit: '%', max: 100 },
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph(
         'Queue depth (visible messages, max)',
         queues.map(({ queue, label }) => visible(queue, label)),
         {

@@ -269,6 +269,7 @@ describe('the spec (lib/spec.ts)', () => {
     trackOpens: false,
     trackClicks: true,
     softBounce: { limit: 2, windowHours: 12 },
+    bulkReservePercent: 25,
   };
   const bound: BoundResources = {
     tables: Object.fromEntries(
