@@ -4,10 +4,11 @@
  * mail may use all of it.
  *
  * The rule, so the reserve never wastes capacity: a window holds its reserve back from bulk mail
- * only while critical or transactional mail was admitted through it within the window's length
- * (or is admitted by the same reservation). With only bulk mail around, bulk may fill every window.
- * A transactional email arriving behind a full window then waits at most one slot (1/20 of the
- * window) for room, and from its admission on the reserve stays free for the next ones.
+ * only while critical or transactional mail was admitted through it — or asked and found it full —
+ * within the window's length (or is admitted by the same reservation). With only bulk mail around,
+ * bulk may fill every window. A transactional email arriving behind a window that bulk mail filled
+ * is refused once, which marks the provider: from then on bulk mail leaves the reserve free, so the
+ * transactional email gets in as soon as the window has room (within one slot, 1/20 of the window).
  *
  * One reservation grants both classes at once (one conditional write): critical/transactional
  * first, then bulk from what is left above the reserve, and from the warm-up ramp, if any. Every
@@ -29,7 +30,7 @@ export interface Wanted {
 export interface ShareRule {
   /** The share (0-0.9) of each window held back from bulk mail while the reserve is active. */
   readonly bulkReserve: number;
-  /** When critical or transactional mail was last admitted (undefined: never). */
+  /** When critical or transactional mail was last admitted or refused for room (undefined: never). */
   readonly lastFullAtMs?: number | undefined;
   /** The warm-up ramp's bulk-only window and its counts (bulk admissions only). */
   readonly warmUp?: { readonly window: RateWindow; readonly counts: SlotCounts } | undefined;

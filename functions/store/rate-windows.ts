@@ -6,7 +6,8 @@
  * forward, so clocks a little apart cannot reopen capacity that was already counted.
  *
  * The same item carries what the shares and the adaptive throttle need, so they cost no extra
- * request per batch: when critical or transactional mail was last admitted (`pf`, core/shares.ts),
+ * request per batch: when critical or transactional mail was last admitted, or last found the
+ * windows full (`pf`, core/shares.ts; marking a refusal is the one write a refused reservation makes),
  * the bulk-only counters of the warm-up ramp (`b86400_<slot>`, core/warm-up.ts), and the throttle
  * state (`af` factor, `at` time of the last decrease, core/aimd.ts), changed only when a provider
  * throttles without a Retry-After.
@@ -58,6 +59,10 @@ function stateOf(item: Record<string, unknown> | undefined): State {
   };
 }
 
+/** Whether critical/transactional mail was marked within the last second (no need to mark it again). */
+const fullWaitingMarked = (state: State, atMs: number): boolean =>
+  state.lastFullAtMs !== undefined && atMs - state.lastFullAtMs < 1_000;
+
 const isConditionFailure = (e: unknown) => (e as { name?: string }).name === 'ConditionalCheckFailedException';
 
 export class DynamoRateWindows implements RateWindowStore {
@@ -106,7 +111,12 @@ export class DynamoRateWindows implements RateWindowStore {
       const total = g.full.granted + g.bulk.granted;
       const share = utilization(state.windows as Record<number, SlotCounts>, windows, atMs, total);
       const result = { ...g, atMs, utilization: share, rateFactor };
-      if (total === 0) return result;
+      if (total === 0) {
+        // Critical/transactional mail found the windows full: mark it, so bulk mail leaves the reserve
+        // from now on (bumping the version makes every racing dispatcher read the mark).
+        if (wanted.full > 0 && !fullWaitingMarked(state, atMs)) await this.markFullWaiting(provider, atMs);
+        return result;
+      }
       const names: Record<string, string> = {};
       const values: Record<string, unknown> = {
         ':g': total,
@@ -154,6 +164,19 @@ export class DynamoRateWindows implements RateWindowStore {
       }
     }
     throw new Error(`rate window for ${provider}: too much contention, try again`);
+  }
+
+  private async markFullWaiting(provider: string, atMs: number): Promise<void> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: providerWindowKey(provider) },
+        UpdateExpression: 'SET pf = :t, v = if_not_exists(v, :zero) + :one',
+        ExpressionAttributeValues: { ':t': atMs, ':zero': 0, ':one': 1 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    this.cache.set(provider, stateOf(out.Attributes));
   }
 
   /**

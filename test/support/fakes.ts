@@ -367,7 +367,11 @@ export class MemoryRateWindows implements RateWindowStore {
     const total = g.full.granted + g.bulk.granted;
     const share = utilization(st, windows, atMs, total);
     const result = { ...g, atMs, utilization: share, rateFactor };
-    if (total === 0) return result;
+    if (total === 0) {
+      // Critical/transactional mail found the windows full: bulk mail leaves the reserve from now on.
+      if (wanted.full > 0) this.lastFull.set(provider, atMs);
+      return result;
+    }
     this.latest.set(provider, atMs);
     if (g.full.granted > 0) this.lastFull.set(provider, atMs);
     const count = (into: Record<number, Record<number, number>>, w: RateWindow, n: number) => {
