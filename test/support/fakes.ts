@@ -17,6 +17,7 @@ import type { AnyProviderDef, LiveSettings } from '../../functions/core/provider
 import { SQS_MAX_BYTES } from '../../functions/core/queued-email';
 import { type RateWindow, slotOf, utilization } from '../../functions/core/rate-window';
 import { grantShares, type Wanted } from '../../functions/core/shares';
+import type { WarmUp } from '../../functions/core/warm-up';
 import type {
   ApiKeyRecord,
   ClaimResult,
@@ -412,6 +413,8 @@ export function memoryChain(
     now?: () => number;
     cacheMs?: number;
     circuit?: Partial<CircuitPolicy>;
+    bulkReserve?: number;
+    warmUp?: Record<string, WarmUp>;
   } = {},
 ) {
   const settings = options.settings ?? new MemoryProviderSettings();
@@ -421,6 +424,7 @@ export function memoryChain(
     type: 'http',
     url: `http://127.0.0.1/${p.id}`,
     limits: options.limits?.[p.id] ?? [],
+    ...(options.warmUp?.[p.id] ? { warmUp: options.warmUp[p.id] } : {}),
   }));
   const chain = new ProviderChain({
     defs,
@@ -431,6 +435,7 @@ export function memoryChain(
     ...(options.now ? { now: options.now } : {}),
     ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}),
     ...(options.circuit ? { circuit: options.circuit } : {}),
+    ...(options.bulkReserve !== undefined ? { bulkReserve: options.bulkReserve } : {}),
   });
   return { chain, settings, windows, defs };
 }
