@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_PROVIDERS, DEFAULTS } from '../functions/core/defaults';
-import { ProviderDef, ProvidersConfig, RateLimit } from '../functions/core/providers';
+import { ProviderDef, ProvidersConfig, RateLimit, WarmUpDef } from '../functions/core/providers';
 import { QUEUES } from './resources';
 
 /** The context key under which cdk.json holds the configuration. */
@@ -347,6 +347,7 @@ const ALLOWED_KEYS: Readonly<Record<string, readonly string[]>> = {
   alarms: Object.keys(AlarmsContext.shape),
   'tracking.domain': Object.keys(TrackingDomainContext.shape),
   'providers.*.limits.*': Object.keys(RateLimit.shape),
+  'providers.*.warmUp': Object.keys(WarmUpDef.shape),
 };
 
 /** Keys a provider definition accepts, by its type. */
