@@ -153,8 +153,11 @@ scenario('relay-a answers 429 without a Retry-After (as SES throttles)', () => {
       const views = await allTerminal(stack, ids, 15_000);
       for (const v of views) expect(v).toMatchObject({ status: 'sent', provider: 'relay-b' });
       expectEachOnce(b.sent(), ids);
-      // The decrease is written right after the throttle: the effective rate is halved (then recovering).
-      const lowered = (await relayA(stack)).throttle;
+      // The decrease is written as the throttle is seen: the effective rate is halved (then recovering).
+      const lowered = await eventually(async () => {
+        const t = (await relayA(stack)).throttle;
+        return t.lastThrottleAt !== null ? t : undefined;
+      }, 'relay-a throttled');
       expect(lowered.rateFactor).toBeLessThan(1);
       expect(lowered.rateFactor).toBeGreaterThanOrEqual(0.5);
       expect(lowered.lastThrottleAt).not.toBeNull();
