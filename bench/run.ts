@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measureFunctions } from './bundles';
-import { measureLimiter } from './limiter';
+import { measureLimiter, measureShares } from './limiter';
 import { LATENCY_MS, measurePriority } from './priority';
 import { ASSUMPTIONS, measureRequests, PRICES } from './requests';
 import { measureThroughput, PROVIDER_LATENCY_MS } from './throughput';
@@ -35,6 +35,7 @@ const functions = await measureFunctions(25);
 const perEmail = await measureRequests(1000, 'batch');
 const single = await measureRequests(1000, 'single');
 const limiter = await measureLimiter();
+const shares = await measureShares();
 const throughput = [];
 for (const storeLatencyMs of [0, 5])
   for (const n of [10, 100]) throughput.push(await measureThroughput(n, storeLatencyMs));
@@ -97,6 +98,12 @@ lines.push(
   `Rate-window limiter (${limiter.dispatchers} racing dispatchers, ${limiter.limit} per ${limiter.windowSeconds} s, ${limiter.windows} windows of backlog)`,
   `  most admissions in any ${limiter.windowSeconds} s: ${limiter.maxInAnyWindow}  over-admissions ${limiter.overAdmissions}  target ${TARGETS.limiterOverAdmissions}: ${mark(limiter.overAdmissions === 0)}`,
   `  utilization of the limit: ${(limiter.utilization * 100).toFixed(1)}%  target ≥ ${TARGETS.limiterUtilization * 100}%: ${mark(limiter.utilization >= TARGETS.limiterUtilization)}`,
+  '',
+  `Rate-window shares (${shares.dispatchers} racing dispatchers, ${shares.limit} per ${shares.windowSeconds} s, bulk reserve ${shares.bulkReservePercent}%, ${shares.windows} windows)`,
+  `  only bulk waiting: most in any ${shares.windowSeconds} s ${shares.onlyBulk.maxInAnyWindow}  over-admissions ${shares.onlyBulk.overAdmissions}  target ${TARGETS.limiterOverAdmissions}: ${mark(shares.onlyBulk.overAdmissions === 0)}`,
+  `    utilization of the limit: ${(shares.onlyBulk.utilization * 100).toFixed(1)}%  target ≥ ${TARGETS.limiterUtilization * 100}%: ${mark(shares.onlyBulk.utilization >= TARGETS.limiterUtilization)}`,
+  `  bulk backlog + ${shares.mixed.transactionalDispatchers} dispatchers of transactional mail (1 per 200 ms each): most in any ${shares.windowSeconds} s ${shares.mixed.maxInAnyWindow}  over-admissions ${shares.mixed.overAdmissions}  target ${TARGETS.limiterOverAdmissions}: ${mark(shares.mixed.overAdmissions === 0)}`,
+  `    transactional admitted ${shares.mixed.transactionalAdmitted} of ${shares.mixed.transactionalAsked}, longest wait ${shares.mixed.transactionalMaxWaitMs} ms; bulk got ${(shares.mixed.bulkShareOfLimit * 100).toFixed(1)}% of the limit, all mail ${(shares.mixed.utilization * 100).toFixed(1)}% (informational)`,
   '',
 );
 lines.push(
@@ -168,6 +175,8 @@ const results = {
     singleCost: met(single.costPerMillionUSD, TARGETS.singleCostPerMillionUSD),
     limiterOverAdmissions: limiter.overAdmissions === 0,
     limiterUtilization: limiter.utilization >= TARGETS.limiterUtilization,
+    sharesOverAdmissions: shares.onlyBulk.overAdmissions === 0 && shares.mixed.overAdmissions === 0,
+    sharesUtilizationOnlyBulk: shares.onlyBulk.utilization >= TARGETS.limiterUtilization,
     throughput: Object.fromEntries(
       throughput.filter((t) => t.storeLatencyMs === 0).map((t) => [t.batchSize, t.ratio >= TARGETS.throughputRatio]),
     ),
@@ -176,6 +185,7 @@ const results = {
   },
   priority,
   limiter,
+  shares,
   throughput,
   prices: PRICES,
   assumptions: ASSUMPTIONS,

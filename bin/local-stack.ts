@@ -70,6 +70,8 @@ export interface LocalStackOptions {
   readonly settingsCacheMs?: number;
   /** Circuit timings over the defaults (CIRCUIT in functions/core/health.ts), e.g. short ones in tests. */
   readonly circuit?: ChainOptions['circuit'];
+  /** The adaptive throttle's policy over the defaults (DEFAULTS.adaptiveThrottle), e.g. a quick recovery in tests. */
+  readonly adaptiveThrottle?: ChainOptions['adaptiveThrottle'];
 }
 
 /** Each queue's URL by its spec name, and its DLQ's as `<name>Dlq` (`send`, `sendDlq`, …). */
@@ -139,6 +141,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       providers,
       ...(options.settingsCacheMs !== undefined ? { settingsCacheMs: options.settingsCacheMs } : {}),
       ...(options.circuit ? { circuit: options.circuit } : {}),
+      ...(options.adaptiveThrottle ? { adaptiveThrottle: options.adaptiveThrottle } : {}),
     });
 
     const pollerSqs = sqsClient(emulators, options.onAwsRequest);

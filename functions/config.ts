@@ -16,6 +16,8 @@ export { DEFAULT_PROVIDERS };
 
 const name = z.string().check(z.minLength(1));
 const positiveInt = z.coerce.number().check(z.int(), z.positive());
+/** A whole percentage from 0 to 90 (the bulk reserve: bulk mail always keeps some capacity). */
+const reservePercent = z.coerce.number().check(z.int(), z.gte(0), z.lte(90));
 /** "true" or "false", `fallback` when unset. */
 const flag = (fallback: boolean) =>
   z.pipe(
@@ -130,6 +132,8 @@ const DispatchEnv = /* @__PURE__ */ (() =>
       SEND_MAX_RECEIVE_COUNT: z._default(positiveInt, DEFAULTS.sendQueue.maxReceiveCount),
       SEND_CRITICAL_MAX_RECEIVE_COUNT: z._default(positiveInt, DEFAULTS.sendQueue.maxReceiveCount),
       SEND_BULK_MAX_RECEIVE_COUNT: z._default(positiveInt, DEFAULTS.sendQueue.maxReceiveCount),
+      /** Percent of each provider rate window held back from bulk mail while critical/transactional mail is around. */
+      BULK_RESERVE_PERCENT: z._default(reservePercent, DEFAULTS.capacity.bulkReservePercent),
     }),
     z.transform((e) => ({
       tables: {
@@ -154,6 +158,7 @@ const DispatchEnv = /* @__PURE__ */ (() =>
       signingKeysSecret: e.SIGNING_KEYS_SECRET,
       publicBaseUrl: e.PUBLIC_BASE_URL,
       trackDefaults: { opens: e.TRACK_OPENS, clicks: e.TRACK_CLICKS },
+      bulkReserve: e.BULK_RESERVE_PERCENT / 100,
     })),
   ))();
 

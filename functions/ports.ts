@@ -3,12 +3,15 @@
  * store/sqs.ts, providers/ses.ts) implement them; tests pass fakes or the same adapters pointed at
  * emulators.
  */
+
+import type { ThrottleState } from './core/aimd';
 import type { SendOutcome } from './core/dispatch';
 import type { BucketCounts, CircuitState, ProviderHealth } from './core/health';
 import type { MessageEvent, MessageRecord, Status } from './core/message';
 import type { LiveSettings } from './core/providers';
 import type { QueuedEmail } from './core/queued-email';
 import type { Grant, RateWindow } from './core/rate-window';
+import type { SharesGrant, Wanted } from './core/shares';
 import type { Keyring } from './core/signing';
 import type { SuppressionReason } from './core/suppression';
 
@@ -226,8 +229,40 @@ export interface Reservation extends Grant {
   readonly utilization: number;
 }
 
+/** What one reservation granted each capacity class (core/shares.ts). */
+export interface ShareReservation extends SharesGrant {
+  /** The time the admissions count at. */
+  readonly atMs: number;
+  /** Share (0-1) of the tightest (effective) window in use after this reservation. */
+  readonly utilization: number;
+  /** The adaptive throttle's factor (0-1] of the declared limits in effect (core/aimd.ts). */
+  readonly rateFactor: number;
+}
+
+export interface ShareOptions {
+  /** The share (0-0.9) of each window held back from bulk mail while critical/transactional mail is around. */
+  readonly bulkReserve: number;
+  /** The warm-up ramp's bulk-only window at a time, if the provider warms up (core/warm-up.ts). */
+  readonly warmUp?: ((atMs: number) => RateWindow | undefined) | undefined;
+}
+
 /** Exact rate windows per provider (conditional writes; see core/rate-window.ts). */
 export interface RateWindowStore {
-  /** Reserves up to `wanted` sends of `provider` in every window at once. */
+  /** Reserves up to `wanted` sends of `provider` in every window at once (all of them critical/transactional). */
   reserve(provider: string, windows: readonly RateWindow[], wanted: number, nowMs: number): Promise<Reservation>;
+  /**
+   * Reserves sends of each capacity class in one conditional write: bulk mail only above the
+   * reserve and within the warm-up ramp, every class within the effective (throttled) limits.
+   */
+  reserveShares(
+    provider: string,
+    windows: readonly RateWindow[],
+    wanted: Wanted,
+    nowMs: number,
+    options: ShareOptions,
+  ): Promise<ShareReservation>;
+  /** The provider throttled without a Retry-After: lowers its effective rate (shared); the factor afterwards. */
+  throttled(provider: string, nowMs: number): Promise<number>;
+  /** Each provider's adaptive-throttle state (undefined: never throttled). */
+  throttleStates(providers: readonly string[]): Promise<Record<string, ThrottleState | undefined>>;
 }

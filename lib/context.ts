@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_PROVIDERS, DEFAULTS } from '../functions/core/defaults';
-import { ProviderDef, ProvidersConfig, RateLimit } from '../functions/core/providers';
+import { ProviderDef, ProvidersConfig, RateLimit, WarmUpDef } from '../functions/core/providers';
 import { QUEUES } from './resources';
 
 /** The context key under which cdk.json holds the configuration. */
@@ -197,6 +197,16 @@ const DispatchContext = z.strictObject({
   ).default(DEFAULTS.dispatch.bulkMaxConcurrency),
 });
 
+/** The values `capacity.bulkReservePercent` accepts (the stack checks the same range). */
+export const BULK_RESERVE_RANGE = { min: 0, max: 90 } as const;
+
+const CapacityContext = z.strictObject({
+  /** Percent of each provider rate window held back from bulk mail while critical/transactional mail is around. */
+  bulkReservePercent: wholeNumber(BULK_RESERVE_RANGE.min, BULK_RESERVE_RANGE.max, 'percent').default(
+    DEFAULTS.capacity.bulkReservePercent,
+  ),
+});
+
 const SoftBounceContext = z.strictObject({
   /** Soft bounces of one address within the window that suppress it. */
   limit: wholeNumber(SOFT_BOUNCE_RANGES.limit.min, SOFT_BOUNCE_RANGES.limit.max).default(SOFT_BOUNCE_DEFAULTS.limit),
@@ -243,6 +253,8 @@ const ContextObject = z.strictObject({
   /** Days a message record is kept before DynamoDB TTL removes it. */
   retentionDays: wholeNumber(1, 3650, 'days').default(DEFAULTS.retentionDays),
   dispatch: DispatchContext.prefault({}),
+  /** How the providers' rate windows are shared between bulk and critical/transactional mail. */
+  capacity: CapacityContext.prefault({}),
   /** Soft bounces of one address that suppress it, and within how many hours. */
   softBounce: SoftBounceContext.prefault({}),
   /**
@@ -355,11 +367,13 @@ export type MailrouteContext = z.output<typeof MailrouteContextSchema>;
 const ALLOWED_KEYS: Readonly<Record<string, readonly string[]>> = {
   '': Object.keys(ContextObject.shape),
   dispatch: Object.keys(DispatchContext.shape),
+  capacity: Object.keys(CapacityContext.shape),
   softBounce: Object.keys(SoftBounceContext.shape),
   tracking: Object.keys(TrackingContext.shape),
   alarms: Object.keys(AlarmsContext.shape),
   'tracking.domain': Object.keys(TrackingDomainContext.shape),
   'providers.*.limits.*': Object.keys(RateLimit.shape),
+  'providers.*.warmUp': Object.keys(WarmUpDef.shape),
 };
 
 /** Keys a provider definition accepts, by its type. */

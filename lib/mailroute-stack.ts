@@ -71,6 +71,12 @@ export interface MailrouteStackProps extends StackProps {
    */
   readonly softBounce?: SoftBounceSettings;
   /**
+   * Percent (0-90) of each provider rate window held back from bulk mail while critical or
+   * transactional mail was sent within the window (functions/core/shares.ts).
+   * @default 30
+   */
+  readonly bulkReservePercent?: number;
+  /**
    * Base URL of the links written into emails (https, no trailing slash), for a custom domain in front
    * of the HTTP API that this stack does not manage. Cannot be combined with `trackingDomain`.
    * @default - `https://<trackingDomain.name>` if `trackingDomain` is set, else the HTTP API's endpoint
@@ -117,6 +123,7 @@ export function stackPropsFromContext(context: MailrouteContext): MailrouteStack
     dispatchMaxConcurrency: context.dispatch.maxConcurrency,
     bulkMaxConcurrency: context.dispatch.bulkMaxConcurrency,
     softBounce: context.softBounce,
+    bulkReservePercent: context.capacity.bulkReservePercent,
     ...(context.publicBaseUrl ? { publicBaseUrl: context.publicBaseUrl } : {}),
     trackOpens: context.tracking.opens,
     trackClicks: context.tracking.clicks,
@@ -220,6 +227,7 @@ export class MailrouteStack extends Stack {
       trackOpens: props.trackOpens ?? DEFAULTS.tracking.opens,
       trackClicks: props.trackClicks ?? DEFAULTS.tracking.clicks,
       softBounce: props.softBounce ?? DEFAULTS.softBounce,
+      bulkReservePercent: props.bulkReservePercent ?? DEFAULTS.capacity.bulkReservePercent,
     };
     // A function with nothing but its spec entry (a new queue's consumer, say) needs no code here.
     const specFunctions: Partial<Record<FunctionName, SpecFunction>> = {};
@@ -277,6 +285,7 @@ export class MailrouteStack extends Stack {
       publicBaseUrl: publicBaseUrl(),
       trackOpens: props.trackOpens ?? DEFAULTS.tracking.opens,
       trackClicks: props.trackClicks ?? DEFAULTS.tracking.clicks,
+      ...(props.bulkReservePercent === undefined ? {} : { bulkReservePercent: props.bulkReservePercent }),
       ...(props.providers ? { providers: props.providers } : {}),
     });
 

@@ -94,6 +94,8 @@ export interface DeploymentParams {
   readonly trackOpens: boolean;
   readonly trackClicks: boolean;
   readonly softBounce: { readonly limit: number; readonly windowHours: number };
+  /** Percent of each provider rate window held back from bulk mail while critical/transactional mail is around. */
+  readonly bulkReservePercent: number;
 }
 
 /** Parameters each function gets from its own spec entry. */
@@ -176,6 +178,7 @@ export const FUNCTIONS = {
       | 'trackOpens'
       | 'trackClicks'
       | 'providersJson'
+      | 'bulkReservePercent'
     >
   >({
     entry: 'functions/handlers/dispatch.ts',
@@ -212,6 +215,8 @@ export const FUNCTIONS = {
       TRACK_OPENS: String(p.trackOpens),
       TRACK_CLICKS: String(p.trackClicks),
       PROVIDERS: p.providersJson,
+      // The share of each rate window bulk mail leaves to critical/transactional mail.
+      BULK_RESERVE_PERCENT: String(p.bulkReservePercent),
     }),
   }),
   /** The SES events queue's consumer: delivery outcomes, suppression of bouncing and complaining addresses. */

@@ -75,6 +75,7 @@ export function localDeployment(publicBaseUrl: string, providers: ProvidersConfi
     trackOpens: DEFAULTS.tracking.opens,
     trackClicks: DEFAULTS.tracking.clicks,
     softBounce: DEFAULTS.softBounce,
+    bulkReservePercent: DEFAULTS.capacity.bulkReservePercent,
   };
 }
 
@@ -104,6 +105,8 @@ export interface LocalWiringOptions {
   readonly settingsCacheMs?: number;
   /** Circuit timings over the defaults. */
   readonly circuit?: ChainOptions['circuit'];
+  /** The adaptive throttle's policy over the defaults (dispatchers and the settings API alike). */
+  readonly adaptiveThrottle?: ChainOptions['adaptiveThrottle'];
 }
 
 export interface LocalFunctions {
@@ -150,12 +153,18 @@ export function wireFunctions(options: LocalWiringOptions): LocalFunctions {
         },
         ...(options.settingsCacheMs !== undefined ? { cacheMs: options.settingsCacheMs } : {}),
         ...(options.circuit ? { circuit: options.circuit } : {}),
+        ...(options.adaptiveThrottle ? { adaptiveThrottle: options.adaptiveThrottle } : {}),
       },
     ),
   );
   return {
     http: {
-      ingest: createIngestHandler(ingestDeps(ingestConfig(environments.ingest), clients)) as unknown as HttpHandler,
+      ingest: createIngestHandler(
+        ingestDeps(ingestConfig(environments.ingest), clients, {
+          ...DEFAULTS.adaptiveThrottle,
+          ...options.adaptiveThrottle,
+        }),
+      ) as unknown as HttpHandler,
       tracking: createTrackingHandler(
         trackingDeps(trackingConfig(environments.tracking), { ...clients, signingKeys }),
       ) as unknown as HttpHandler,

@@ -9,6 +9,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { METRICS } from '../core/metric-names';
+import { defaultPriority } from '../core/priority';
+import type { QueuedEmail } from '../core/queued-email';
 import { suppressionKeys } from '../core/recipients';
 import type { MessageStore, SuppressionStore } from '../ports';
 import {
@@ -100,9 +102,15 @@ export function createDispatchHandler(deps: DispatchDeps) {
       // One suppression look-up for every recipient of the batch, in every scope that can stop it.
       const keys = suppressionKeys(records.map((r) => r.email));
       const suppressed = keys.length > 0 ? await deps.suppression.suppressedAmong(keys) : new Set<string>();
-      const batch = { suppressed, routing: deps.chain.batch(records.length), prepare: outboundPreparer(deps, now) };
+      const priorityOf = (e: QueuedEmail) => e.priority ?? defaultPriority(e.category);
+      const bulk = records.filter((r) => priorityOf(r.email) === 'bulk').length;
+      const batch = {
+        suppressed,
+        routing: deps.chain.batch(records.length, bulk),
+        prepare: outboundPreparer(deps, now),
+      };
       return {
-        step: (received) => step(received, batch).finally(() => batch.routing.done()),
+        step: (received) => step(received, batch).finally(() => batch.routing.done(priorityOf(received.email))),
         end: () => endBatch(batch.routing),
       };
     },

@@ -140,6 +140,8 @@ export interface ProviderBatchStats {
   readonly errors: Readonly<Partial<Record<string, number>>>;
   readonly failovers: number;
   readonly utilization?: number | undefined;
+  /** The adaptive throttle's factor (0-1] of the declared limits, as last seen. */
+  readonly rateFactor?: number | undefined;
 }
 
 /** A fresh metrics buffer for one provider's figures (published as one EMF record). */
@@ -168,6 +170,8 @@ export function publishProviderMetrics(
     if (stats.failovers > 0) main.addMetric(PROVIDER_METRICS.failovers, 'Count', stats.failovers);
     if (stats.utilization !== undefined)
       main.addMetric(PROVIDER_METRICS.windowUtilization, 'Percent', Math.round(stats.utilization * 1000) / 10);
+    if (stats.rateFactor !== undefined)
+      main.addMetric(PROVIDER_METRICS.effectiveRate, 'Percent', Math.round(stats.rateFactor * 1000) / 10);
   }
   main.publishStoredMetrics();
   for (const [outcome, n] of Object.entries(stats?.errors ?? {})) {

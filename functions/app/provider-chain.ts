@@ -5,9 +5,13 @@
  *
  * - The live settings and health are read together (one BatchGetItem) and cached for
  *   `cacheMs` (30 s), so a PUT /v1/settings/providers reaches every dispatcher within that time.
- * - Capacity is reserved per batch: the first message of a batch that needs a provider reserves
- *   room for every message of the batch still waiting (one conditional write), the others draw
- *   from that pool. A pool that could not be filled marks the provider full for the batch.
+ * - Capacity is reserved per batch and capacity class (core/shares.ts): the first message of a
+ *   class that needs a provider reserves room for every message of that class in the batch still
+ *   waiting (one conditional write), the others draw from that pool. Bulk mail gets only what the
+ *   windows have above the reserve (while critical/transactional mail is around) and within the
+ *   provider's warm-up ramp. A pool that could not be filled marks the provider full for that class.
+ * - A throttle without a Retry-After lowers the provider's effective rate for every dispatcher
+ *   (core/aimd.ts, kept in its rate-window item); the batch gives up what it had reserved there.
  * - Outcomes are counted in the process and written (one update per provider) after a batch with
  *   an error, or once per health bucket (10 s) otherwise; a broken configuration, or an error rate over the
  *   threshold, opens the provider's circuit for every dispatcher.
@@ -26,7 +30,10 @@ import {
   staleBuckets,
   tooManyErrors,
 } from '../core/health';
+import type { Priority } from '../core/priority';
 import { type AnyProviderDef, type ChainEntry, defaultsOf, effectiveChain, type LiveSettings } from '../core/providers';
+import { type CapacityClass, classOf } from '../core/shares';
+import { warmUpWindow } from '../core/warm-up';
 import type { EmailProvider, ProviderSettingsStore, RateWindowStore } from '../ports';
 
 export interface ProviderChainDeps {
@@ -37,6 +44,8 @@ export interface ProviderChainDeps {
   readonly providers: ReadonlyMap<string, EmailProvider>;
   readonly settings: ProviderSettingsStore;
   readonly windows: RateWindowStore;
+  /** Share (0-0.9) of each rate window held back from bulk mail while critical/transactional mail is around. @default 0 */
+  readonly bulkReserve?: number;
   /** How long live settings and health are cached. @default 30000 */
   readonly cacheMs?: number;
   /** Circuit thresholds and timings (cool-down, probe lease and re-check, bucket size). @default CIRCUIT */
@@ -110,18 +119,20 @@ export class ProviderChain {
     const provider = this.deps.providers.get(id);
     if (!def || !provider) return undefined;
     const live = this.view?.live.providers[id];
+    const warmUp = live ? live.warmUp : def.warmUp;
     return {
       id,
       type: def.type,
       enabled: live?.enabled ?? def.enabled ?? true,
       limits: live?.limits ?? def.limits ?? [],
+      ...(warmUp ? { warmUp } : {}),
       provider,
     };
   }
 
-  /** Starts the routing of one dispatch batch of `size` messages. */
-  batch(size: number): BatchRouting {
-    return new BatchRouting(this, this.deps, size, this.now);
+  /** Starts the routing of one dispatch batch of `size` messages, `bulk` of them bulk mail. */
+  batch(size: number, bulk = 0): BatchRouting {
+    return new BatchRouting(this, this.deps, size, bulk, this.now);
   }
 
   /** @internal health learnt by this process, visible at once to its next batches. */
@@ -175,10 +186,12 @@ export interface ProviderStats {
   failovers: number;
   /** Highest share (0-1) of its tightest window in use after a reservation. */
   utilization?: number;
+  /** The adaptive throttle's factor (0-1] of the declared limits, as last seen. */
+  rateFactor?: number;
 }
 
 export type Pick =
-  | { readonly ok: true; readonly probe: boolean }
+  | { readonly ok: true; readonly probe: boolean; readonly cls?: CapacityClass }
   /** Not usable now: full, circuit open, being probed, or asked us to slow down; usable again at `untilMs`. */
   | { readonly ok: false; readonly untilMs: number; readonly why: 'full' | 'circuit' | 'throttled' };
 
@@ -189,8 +202,11 @@ interface Pool {
 }
 
 export class BatchRouting {
-  private pending: number;
+  /** Messages of the batch not done yet, per capacity class. */
+  private readonly pending: Record<CapacityClass, number>;
+  /** Reserved capacity per provider and class (key `<class>:<provider>`). */
   private readonly pools = new Map<string, Pool>();
+  private readonly throttleWrites: Promise<unknown>[] = [];
   /** Probe state per provider in this batch: won (unused), used, or lost to another dispatcher. */
   private readonly probes = new Map<string, 'won' | 'used' | 'lost'>();
   private readonly circuitMoves: Promise<unknown>[] = [];
@@ -205,27 +221,33 @@ export class BatchRouting {
     private readonly chain: ProviderChain,
     private readonly deps: ProviderChainDeps,
     size: number,
+    bulk: number,
     private readonly now: () => number,
   ) {
-    this.pending = size;
+    const b = Math.min(size, Math.max(0, bulk));
+    this.pending = { full: size - b, bulk: b };
   }
 
-  /** Whether the provider might take a message now, without spending anything (before a claim). */
-  mightUse(c: Candidate): boolean {
+  private poolOf(id: string, cls: CapacityClass): Pool | undefined {
+    return this.pools.get(`${cls}:${id}`);
+  }
+
+  /** Whether the provider might take a message (of `priority`) now, without spending anything (before a claim). */
+  mightUse(c: Candidate, priority: Priority = 'transactional'): boolean {
     const nowMs = this.now();
     if (!c.enabled) return false;
     if (this.chain.throttledFor(c.id, nowMs) !== undefined) return false;
     const a = availability(this.chain.healthOf(c.id), nowMs);
     if (a.kind === 'skip') return false;
     if (a.kind === 'probe' && (this.probes.get(c.id) === 'lost' || this.probes.get(c.id) === 'used')) return false;
-    const pool = this.pools.get(c.id);
+    const pool = this.poolOf(c.id, classOf(priority));
     return !(pool && pool.left === 0 && pool.fullUntil !== undefined && pool.fullUntil > nowMs);
   }
 
-  /** The earliest time a provider that is not usable now can be tried again. */
-  untilOf(c: Candidate): number {
+  /** The earliest time a provider that is not usable now (for mail of `priority`) can be tried again. */
+  untilOf(c: Candidate, priority: Priority = 'transactional'): number {
     const nowMs = this.now();
-    const times = [this.chain.throttledFor(c.id, nowMs) ?? 0, this.pools.get(c.id)?.fullUntil ?? 0];
+    const times = [this.chain.throttledFor(c.id, nowMs) ?? 0, this.poolOf(c.id, classOf(priority))?.fullUntil ?? 0];
     const h = this.chain.healthOf(c.id);
     const a = availability(h, nowMs);
     // A probe in flight (ours or another dispatcher's) is answered within seconds, not its
@@ -236,8 +258,9 @@ export class BatchRouting {
     return Math.max(nowMs + 1000, ...times);
   }
 
-  /** Takes the right to send one message through `c` now: circuit, Retry-After, then capacity. */
-  async pick(c: Candidate): Promise<Pick> {
+  /** Takes the right to send one message (of `priority`) through `c` now: circuit, Retry-After, then capacity. */
+  async pick(c: Candidate, priority: Priority = 'transactional'): Promise<Pick> {
+    const cls = classOf(priority);
     const nowMs = this.now();
     const throttled = this.chain.throttledFor(c.id, nowMs);
     if (throttled !== undefined) return { ok: false, untilMs: throttled, why: 'throttled' };
@@ -250,12 +273,17 @@ export class BatchRouting {
       }
       probe = true;
     }
-    const room = await this.capacity(c);
+    const room = await this.capacity(c, cls);
     if (room !== true) {
       if (probe) this.probes.set(c.id, 'won'); // not used: another message of the batch may probe
       return { ok: false, untilMs: room, why: 'full' };
     }
-    return { ok: true, probe };
+    return { ok: true, probe, cls };
+  }
+
+  /** Whether sends of `cls` through `c` are counted in rate windows (declared limits, or a warm-up ramp for bulk). */
+  private limited(c: Candidate, cls: CapacityClass): boolean {
+    return c.limits.length > 0 || (cls === 'bulk' && c.warmUp !== undefined);
   }
 
   private async winProbe(c: Candidate, nowMs: number): Promise<boolean> {
@@ -276,13 +304,13 @@ export class BatchRouting {
     return won;
   }
 
-  /** true when a send may go now, else when the provider has room again. */
-  private async capacity(c: Candidate): Promise<true | number> {
-    if (c.limits.length === 0) return true;
-    let pool = this.pools.get(c.id);
+  /** true when a send of `cls` may go now, else when the provider has room again for it. */
+  private async capacity(c: Candidate, cls: CapacityClass): Promise<true | number> {
+    if (!this.limited(c, cls)) return true;
+    let pool = this.poolOf(c.id, cls);
     if (!pool) {
       pool = { left: 0 };
-      this.pools.set(c.id, pool);
+      this.pools.set(`${cls}:${c.id}`, pool);
     }
     for (;;) {
       if (pool.left > 0) {
@@ -297,11 +325,23 @@ export class BatchRouting {
       }
       const p = pool;
       p.lock = (async () => {
-        const r = await this.deps.windows.reserve(c.id, c.limits, Math.max(1, this.pending), this.now());
-        p.left += r.granted;
+        const wanted = Math.max(1, this.pending[cls]);
+        const r = await this.deps.windows.reserveShares(
+          c.id,
+          c.limits,
+          { full: cls === 'full' ? wanted : 0, bulk: cls === 'bulk' ? wanted : 0 },
+          this.now(),
+          {
+            bulkReserve: this.deps.bulkReserve ?? 0,
+            warmUp: c.warmUp ? (atMs) => warmUpWindow(c.warmUp, c.limits, atMs) : undefined,
+          },
+        );
+        const g = r[cls];
+        p.left += g.granted;
         const st = this.statsOf(c.id);
         st.utilization = Math.max(st.utilization ?? 0, r.utilization);
-        if (r.granted === 0) p.fullUntil = this.now() + Math.max(1, r.retryAfterMs);
+        st.rateFactor = r.rateFactor;
+        if (g.granted === 0) p.fullUntil = this.now() + Math.max(1, g.retryAfterMs);
       })().finally(() => {
         p.lock = undefined;
       });
@@ -320,6 +360,7 @@ export class BatchRouting {
     if (isProviderError(outcome.kind)) this.lastErrors.set(c.id, reasonOf(outcome));
     if (outcome.kind === 'throttled' && outcome.retryAfterSeconds)
       this.chain.throttle(c.id, nowMs + outcome.retryAfterSeconds * 1000);
+    else if (outcome.kind === 'throttled') this.slowDown(c, nowMs);
 
     const h = this.chain.healthOf(c.id);
     if (probe) {
@@ -334,6 +375,24 @@ export class BatchRouting {
       const to = { state: 'open', untilMs: openUntil(nowMs, this.chain.circuit), reason: reasonOf(outcome) } as const;
       this.move(c.id, { state: 'closed' }, to, { ...h, ...to });
     }
+  }
+
+  /**
+   * A throttle without a Retry-After: the provider's effective rate is lowered for every
+   * dispatcher (written in the background, awaited at flush), and what this batch reserved there is
+   * given up, so the next message reserves again at the lowered rate.
+   */
+  private slowDown(c: Candidate, nowMs: number): void {
+    if (c.limits.length === 0) return; // no declared rate to lower
+    for (const cls of ['full', 'bulk'] as const) {
+      const pool = this.poolOf(c.id, cls);
+      if (pool) pool.left = 0;
+    }
+    this.throttleWrites.push(
+      this.deps.windows.throttled(c.id, nowMs).then((factor) => {
+        this.statsOf(c.id).rateFactor = factor;
+      }),
+    );
   }
 
   private move(
@@ -369,15 +428,17 @@ export class BatchRouting {
    * provider): its capacity returns to the batch's pool, and a probe it won stays with the batch
    * (given up at flush if no message used it).
    */
-  unpick(c: Candidate, pick: { readonly probe: boolean }): void {
+  unpick(c: Candidate, pick: { readonly probe: boolean; readonly cls?: CapacityClass }): void {
     if (pick.probe) this.probes.set(c.id, 'won');
-    const pool = this.pools.get(c.id);
-    if (pool && c.limits.length > 0) pool.left += 1;
+    const cls = pick.cls ?? 'full';
+    const pool = this.poolOf(c.id, cls);
+    if (pool && this.limited(c, cls)) pool.left += 1;
   }
 
-  /** One message of the batch is done (sent, settled, or handed back to the queue). */
-  done(): void {
-    this.pending = Math.max(0, this.pending - 1);
+  /** One message (of `priority`) of the batch is done (sent, settled, or handed back to the queue). */
+  done(priority: Priority = 'transactional'): void {
+    const cls = classOf(priority);
+    this.pending[cls] = Math.max(0, this.pending[cls] - 1);
   }
 
   /**
@@ -397,7 +458,7 @@ export class BatchRouting {
       this.chain.learn(id, { ...h, ...to });
       this.circuitMoves.push(this.deps.settings.moveCircuit(id, { state: 'half-open' }, to));
     }
-    await Promise.allSettled(this.circuitMoves);
+    await Promise.allSettled([...this.circuitMoves, ...this.throttleWrites]);
     await Promise.allSettled(
       this.chain.takeDue(nowMs).map(async ([id, counts]) => {
         const before = this.chain.healthOf(id);

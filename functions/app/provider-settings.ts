@@ -1,6 +1,8 @@
 /**
  * GET/PUT /v1/settings/providers (admin keys): the live provider chain — order, enabled flags,
- * rate limits — and each provider's circuit and recent error rate. A PUT changes the live
+ * rate limits, bulk warm-up ramps — and each provider's circuit, recent error rate and adaptive
+ * throttle (the effective rate: a share of the declared limits, lowered after throttles without a
+ * Retry-After; core/aimd.ts). A PUT changes the live
  * settings item; every dispatcher picks it up within its cache time (30 s), with no redeploy.
  * Types and credentials are deploy-time only: a PUT cannot add a provider, only use the defined ones.
  *
@@ -13,6 +15,8 @@
  */
 
 import * as z from 'zod/mini';
+import { type AimdPolicy, effectiveWindows, factorAt, recoveredAt, type ThrottleState } from '../core/aimd';
+import { DEFAULTS } from '../core/defaults';
 import { DomainError, type FieldIssue } from '../core/errors';
 import { CIRCUIT, circuitView, recent } from '../core/health';
 import {
@@ -20,12 +24,15 @@ import {
   applyUpdate,
   defaultsOf,
   type LiveSettings,
+  type RateLimit,
   RateLimits,
   SettingsUpdate,
+  WarmUpUpdate,
 } from '../core/providers';
 import type { RouteKey } from '../core/routes';
+import { perDayOf, rampAt, type WarmUp } from '../core/warm-up';
 import { API_ERRORS } from '../core/zod-locale';
-import type { ProviderSettingsStore } from '../ports';
+import type { ProviderSettingsStore, RateWindowStore } from '../ports';
 import type { RouteMap } from './http';
 import { SETTINGS_CACHE_MS } from './provider-chain';
 
@@ -34,12 +41,38 @@ export interface ProviderSettingsDeps {
   /** The deployed default chain. */
   readonly chain: readonly string[];
   readonly store: ProviderSettingsStore;
+  /** The providers' rate windows, for the adaptive throttle's state (left out: shown at the full rate). */
+  readonly windows?: Pick<RateWindowStore, 'throttleStates'>;
+  /** @default DEFAULTS.adaptiveThrottle */
+  readonly aimd?: AimdPolicy;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** The effective rate of a provider: its factor, limits at that factor, and when it was last lowered. */
+function throttleView(limits: readonly RateLimit[], state: ThrottleState | undefined, nowMs: number, p: AimdPolicy) {
+  const factor = factorAt(state, nowMs, p);
+  const recovered = recoveredAt(state, p);
+  return {
+    rateFactor: Math.round(factor * 1000) / 1000,
+    effectiveLimits: effectiveWindows(limits, factor),
+    lastThrottleAt: iso(state?.atMs),
+    fullRateAt: recovered !== undefined && recovered > nowMs ? iso(recovered) : null,
+  };
+}
+
+/** A warm-up ramp with today's allowance, and whether it has reached the declared limits. */
+function warmUpView(w: WarmUp | undefined, limits: readonly RateLimit[], nowMs: number) {
+  if (!w) return null;
+  const today = rampAt(w, nowMs);
+  return { ...w, todayPerDay: today, complete: today >= perDayOf(limits) };
 }
 
 function view(
   deps: ProviderSettingsDeps,
   live: LiveSettings | undefined,
   health: Awaited<ReturnType<ProviderSettingsStore['load']>>['health'],
+  throttles: Readonly<Record<string, ThrottleState | undefined>>,
   nowMs: number,
 ) {
   const settings = live ?? defaultsOf({ providers: deps.defs, chain: deps.chain });
@@ -54,12 +87,15 @@ function view(
       const r = h ? recent(h, nowMs) : { attempts: 0, errors: 0, errorRate: 0 };
       const position = settings.chain.indexOf(d.id);
       const circuit = circuitView(h, nowMs);
+      const limits = l?.limits ?? d.limits ?? [];
       return {
         id: d.id,
         type: d.type,
         enabled: l?.enabled ?? d.enabled ?? true,
         position: position >= 0 ? position + 1 : null,
-        limits: l?.limits ?? d.limits ?? [],
+        limits,
+        warmUp: warmUpView(l ? l.warmUp : d.warmUp, limits, nowMs),
+        throttle: throttleView(limits, throttles[d.id], nowMs, deps.aimd ?? DEFAULTS.adaptiveThrottle),
         health: {
           circuit: circuit.circuit,
           openUntil: circuit.openUntilMs === undefined ? null : new Date(circuit.openUntilMs).toISOString(),
@@ -90,6 +126,16 @@ const updateFields = () => SettingsUpdate._zod.innerType.shape;
 /** A partial update (`providers` by id), with the version it was based on if the client knows it. */
 const UpdateBody = z.lazy(() => z.strictObject({ ...updateFields(), version, ...READ_ONLY }));
 
+/** A warm-up as a GET shows it: the ramp with today's allowance (read-only, ignored). */
+const WarmUpInDocument = z.lazy(() =>
+  z.strictObject({
+    ...WarmUpUpdate.shape,
+    todayPerDay: z.optional(z.unknown()),
+    complete: z.optional(z.unknown()),
+  }),
+);
+const readWarmUp = ({ todayPerDay: _t, complete: _c, ...ramp }: z.infer<typeof WarmUpInDocument>): WarmUpUpdate => ramp;
+
 /** The document a GET returned, edited: `providers` is its list, each entry with its read-only parts. */
 const DocumentBody = z.lazy(() =>
   z.strictObject({
@@ -100,8 +146,10 @@ const DocumentBody = z.lazy(() =>
         type: z.optional(z.string()),
         enabled: z.optional(z.boolean()),
         limits: z.optional(RateLimits),
+        warmUp: z.optional(z.nullable(WarmUpInDocument)),
         position: z.optional(z.nullable(z.number())),
         health: z.optional(z.unknown()),
+        throttle: z.optional(z.unknown()),
       }),
     ),
     version,
@@ -149,6 +197,7 @@ export function readSettingsBody(
     providers[p.id] = {
       ...(p.enabled === undefined ? {} : { enabled: p.enabled }),
       ...(p.limits === undefined ? {} : { limits: p.limits }),
+      ...(p.warmUp === undefined ? {} : { warmUp: p.warmUp === null ? null : readWarmUp(p.warmUp) }),
     };
   });
   if (issues.length > 0) throw invalid(issues);
@@ -164,12 +213,13 @@ export function providerSettingsRoutes(
   now: () => Date,
 ): RouteMap<ProviderSettingsRouteKey> {
   const ids = deps.defs.map((d) => d.id);
+  const throttlesOf = async () => (deps.windows ? deps.windows.throttleStates(ids) : {});
   return {
     'GET /v1/settings/providers': {
       auth: 'admin',
       handle: async () => {
-        const { live, health } = await deps.store.load(ids);
-        return { status: 200, body: view(deps, live, health, now().getTime()) };
+        const [{ live, health }, throttles] = await Promise.all([deps.store.load(ids), throttlesOf()]);
+        return { status: 200, body: view(deps, live, health, throttles, now().getTime()) };
       },
     },
 
@@ -193,8 +243,8 @@ export function providerSettingsRoutes(
           const next = applyUpdate(deps.defs, current, update, now().toISOString());
           if (!next.ok) throw invalid(next.issues);
           if (await deps.store.saveLive(next.settings, live ? current.version : 0)) {
-            const { health } = await deps.store.load(ids);
-            return { status: 200, body: view(deps, next.settings, health, now().getTime()) };
+            const [{ health }, throttles] = await Promise.all([deps.store.load(ids), throttlesOf()]);
+            return { status: 200, body: view(deps, next.settings, health, throttles, now().getTime()) };
           }
         }
         throw new DomainError('conflict', 'The settings changed while saving; read them and try again.');

@@ -15,6 +15,7 @@ import { claimConflict, claimLeaseMs } from '../core/claim';
 import { type Action, decide, type SendOutcome } from '../core/dispatch';
 import type { MessageEvent } from '../core/message';
 import { METRICS } from '../core/metric-names';
+import { defaultPriority, type Priority } from '../core/priority';
 import type { QueuedEmail } from '../core/queued-email';
 import { noneLeft, recipientsOf } from '../core/recipients';
 import {
@@ -92,10 +93,10 @@ export function createSendStep(deps: SendStepDeps): SendStep {
     at: new Date(now()).toISOString(),
     ...(detail ? { detail } : {}),
   });
-  /** The wait until the first enabled one of `candidates` has room. */
-  const waitOn = (candidates: readonly Candidate[], routing: BatchRouting): SendPlan =>
+  /** The wait until the first enabled one of `candidates` has room (for mail of `priority`). */
+  const waitOn = (candidates: readonly Candidate[], routing: BatchRouting, priority: Priority): SendPlan =>
     waitFor(
-      candidates.filter((c) => c.enabled).map((c) => routing.untilOf(c)),
+      candidates.filter((c) => c.enabled).map((c) => routing.untilOf(c, priority)),
       now(),
     );
 
@@ -199,9 +200,11 @@ export function createSendStep(deps: SendStepDeps): SendStep {
     }
 
     const view = await deps.chain.current();
+    // Bulk mail takes only its share of the providers' capacity (core/shares.ts).
+    const priority = email.priority ?? defaultPriority(email.category);
     // Nothing is spent (no claim, no capacity) when no provider could take the message now.
-    const usable = view.entries.filter((c) => routing.mightUse(c));
-    if (usable.length === 0) return waitOn(view.entries, routing);
+    const usable = view.entries.filter((c) => routing.mightUse(c, priority));
+    if (usable.length === 0) return waitOn(view.entries, routing, priority);
 
     // Prepared before the claim: a failure here (e.g. reading the signing keys) leaves the message
     // queued for a plain retry, where a failure after the claim would look like an ambiguous send.
@@ -216,7 +219,7 @@ export function createSendStep(deps: SendStepDeps): SendStep {
     let candidates: readonly Candidate[] = usable;
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[i] as Candidate;
-      const pick = await routing.pick(c);
+      const pick = await routing.pick(c, priority);
       if (!pick.ok) continue;
       if (token === undefined) {
         const t = randomUUID();
@@ -254,7 +257,7 @@ export function createSendStep(deps: SendStepDeps): SendStep {
               event('waiting', { reason: `pinned provider "${pin}" is disabled` }),
               pin,
             );
-            return waitOn([pinned], routing);
+            return waitOn([pinned], routing, priority);
           }
           if (pinned.id !== c.id) {
             routing.unpick(c, pick);
@@ -318,19 +321,19 @@ export function createSendStep(deps: SendStepDeps): SendStep {
       }
     }
 
-    if (token === undefined) return waitOn(candidates, routing);
+    if (token === undefined) return waitOn(candidates, routing, priority);
     const last = failures[failures.length - 1];
     if (!last) {
       // The pinned provider had no room after all: hand the claim back and wait.
       await deps.messages.release(id, token, event('waiting', { reason: 'no provider has room now' }), pin);
-      return waitOn(candidates, routing);
+      return waitOn(candidates, routing, priority);
     }
     const reason =
       failures.length === 1 ? `${last.provider}: ${last.outcome.reason}` : failures.map(describe).join('; ');
     const action = decide({ ...last.outcome, reason }, receiveCount, maxReceiveCount, deps.random);
     if (action.kind === 'retry') {
       // Retry no sooner than a provider has room again.
-      const untilMs = candidates.map((c) => routing.untilOf(c));
+      const untilMs = candidates.map((c) => routing.untilOf(c, priority));
       const delaySeconds = retryDelaySeconds(action.delaySeconds, untilMs, now());
       return record({
         action: { ...action, delaySeconds },

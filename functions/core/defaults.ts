@@ -36,6 +36,22 @@ export const DEFAULTS = {
     /** Receives before SQS moves a message to the dead-letter queue; the dispatcher marks the last one failed. */
     maxReceiveCount: 5,
   },
+  /** How the providers' rate windows are shared between priorities (core/shares.ts). */
+  capacity: {
+    /** Percent of each rate window held back from bulk mail while critical or transactional mail is around. */
+    bulkReservePercent: 30,
+  },
+  /** The adaptive throttle of a provider that throttles without a Retry-After (core/aimd.ts). */
+  adaptiveThrottle: {
+    /** A throttle multiplies the effective rate by this. */
+    decrease: 0.5,
+    /** The effective rate never drops below this share of the declared one. */
+    floor: 0.1,
+    /** Share of the declared rate won back per minute without a throttle. */
+    increasePerMinute: 0.1,
+    /** Throttles within this many seconds of a decrease do not decrease it again. */
+    holdSeconds: 5,
+  },
   /** Alarm thresholds (lib/constructs/monitoring.ts). */
   alarms: {
     /** Bounces as a share of the emails sent in an hour, in percent. */

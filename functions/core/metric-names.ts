@@ -57,6 +57,11 @@ export const PROVIDER_METRICS = {
   circuitOpen: 'ProviderCircuitOpen',
   /** Share of its tightest rate window in use after a reservation, in percent (use Maximum). */
   windowUtilization: 'RateWindowUtilization',
+  /**
+   * The adaptive throttle's effective rate, in percent of the declared limits (100 unless the
+   * provider throttled without a Retry-After lately; use Minimum).
+   */
+  effectiveRate: 'ProviderEffectiveRate',
 } as const;
 
 /** The error outcomes of a provider attempt (values of the `outcome` dimension). */

@@ -11,6 +11,7 @@
 import * as z from 'zod/mini';
 import './zod-locale';
 import type { RateWindow } from './rate-window';
+import type { WarmUp } from './warm-up';
 
 // Schemas are built at module load, each marked pure (`/* @__PURE__ */ (() => …)()`) so that a bundle
 // that never uses one leaves it out: the functions that do not parse provider definitions build none
@@ -50,6 +51,23 @@ export const RateLimits = /* @__PURE__ */ (() =>
     ),
   ))();
 
+const warmUpFields = /* @__PURE__ */ (() => ({
+  startPerDay: whole(1, 1_000_000_000, 'startPerDay'),
+  growth: z.number().check(z.gte(1, 'growth must be at least 1'), z.lte(10, 'growth must be at most 10')),
+}))();
+const startDate = /* @__PURE__ */ (() =>
+  z.string().check(
+    z.regex(/^\d{4}-\d{2}-\d{2}$/, 'startDate must be a date such as "2026-12-01" (UTC)'),
+    z.refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'startDate must be a real date'),
+  ))();
+
+/** A daily ramp for bulk mail (core/warm-up.ts): `startPerDay` on `startDate`, × `growth` each day after. */
+export const WarmUpDef = /* @__PURE__ */ (() => z.strictObject({ ...warmUpFields, startDate }))();
+/** The same through the settings API, where the start date defaults to the day of the change. */
+export const WarmUpUpdate = /* @__PURE__ */ (() =>
+  z.strictObject({ ...warmUpFields, startDate: z.optional(startDate) }))();
+export type WarmUpUpdate = z.infer<typeof WarmUpUpdate>;
+
 const id = /* @__PURE__ */ (() =>
   z.string().check(z.regex(PROVIDER_ID, 'ids are 1-40 of a-z, 0-9, "-" and "_", starting with a letter or digit')))();
 const secretName = /* @__PURE__ */ (() =>
@@ -60,6 +78,8 @@ const common = /* @__PURE__ */ (() => ({
   id,
   enabled: z.optional(z.boolean()),
   limits: z.optional(RateLimits),
+  /** A daily ramp for bulk mail through a provider that is warming up (off when absent). */
+  warmUp: z.optional(WarmUpDef),
 }))();
 
 const SesDef = /* @__PURE__ */ (() =>
@@ -169,10 +189,18 @@ export type ProvidersConfig = { providers: ProviderDef[]; chain: string[] };
 export const LocalProvidersConfig = /* @__PURE__ */ (() => withChain(LocalProviderDef))();
 export type LocalProvidersConfig = { providers: LocalProviderDef[]; chain: string[] };
 
+/** One provider's live settings. */
+export interface LiveProvider {
+  readonly enabled: boolean;
+  readonly limits: readonly RateLimit[];
+  /** The bulk warm-up ramp; absent: off. */
+  readonly warmUp?: WarmUp | undefined;
+}
+
 /** The live part of the configuration, as stored in the settings table. */
 export interface LiveSettings {
   readonly chain: readonly string[];
-  readonly providers: Readonly<Record<string, { readonly enabled: boolean; readonly limits: readonly RateLimit[] }>>;
+  readonly providers: Readonly<Record<string, LiveProvider>>;
   readonly updatedAt?: string;
   /** Incremented by every change (optimistic concurrency). */
   readonly version: number;
@@ -183,7 +211,15 @@ export const SettingsUpdate = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     chain: z.optional(z.array(z.string()).check(z.maxLength(10))),
     providers: z.optional(
-      z.record(z.string(), z.strictObject({ enabled: z.optional(z.boolean()), limits: z.optional(RateLimits) })),
+      z.record(
+        z.string(),
+        z.strictObject({
+          enabled: z.optional(z.boolean()),
+          limits: z.optional(RateLimits),
+          /** A ramp switches warm-up on (its start date defaults to today, UTC); null switches it off. */
+          warmUp: z.optional(z.nullable(WarmUpUpdate)),
+        }),
+      ),
     ),
   }),
 );
@@ -194,7 +230,10 @@ export function defaultsOf(config: { providers: readonly AnyProviderDef[]; chain
   return {
     chain: [...config.chain],
     providers: Object.fromEntries(
-      config.providers.map((p) => [p.id, { enabled: p.enabled ?? true, limits: p.limits ?? [] }]),
+      config.providers.map((p) => [
+        p.id,
+        { enabled: p.enabled ?? true, limits: p.limits ?? [], ...(p.warmUp ? { warmUp: p.warmUp } : {}) },
+      ]),
     ),
     version: 0,
   };
@@ -217,13 +256,20 @@ export function applyUpdate(
   for (const key of Object.keys(update.providers ?? {}))
     if (!known.has(key)) issues.push({ path: `providers.${key}`, message: `no provider is defined with id "${key}"` });
   if (issues.length > 0) return { ok: false, issues };
-  const providers: Record<string, { enabled: boolean; limits: RateLimit[] }> = {};
+  const providers: Record<string, LiveProvider> = {};
   for (const d of defs) {
-    const was = current.providers[d.id] ?? { enabled: true, limits: [] };
+    const was: LiveProvider = current.providers[d.id] ?? { enabled: true, limits: [] };
     const change = update.providers?.[d.id];
+    const warmUp =
+      change?.warmUp === undefined
+        ? was.warmUp
+        : change.warmUp === null
+          ? undefined
+          : { ...change.warmUp, startDate: change.warmUp.startDate ?? at.slice(0, 10) };
     providers[d.id] = {
       enabled: change?.enabled ?? was.enabled,
       limits: [...(change?.limits ?? was.limits)],
+      ...(warmUp ? { warmUp } : {}),
     };
   }
   return { ok: true, settings: { chain, providers, updatedAt: at, version: current.version + 1 } };
@@ -235,6 +281,8 @@ export interface ChainEntry {
   readonly type: ProviderType;
   readonly enabled: boolean;
   readonly limits: readonly RateWindow[];
+  /** The bulk warm-up ramp, if the provider warms up. */
+  readonly warmUp?: WarmUp | undefined;
 }
 
 /**
@@ -248,8 +296,15 @@ export function effectiveChain(defs: readonly AnyProviderDef[], live: LiveSettin
     const def = byId.get(cid);
     if (!def) return [];
     const l = live.providers[cid];
+    const warmUp = l ? l.warmUp : def.warmUp;
     return [
-      { id: cid, type: def.type, enabled: l?.enabled ?? def.enabled ?? true, limits: l?.limits ?? def.limits ?? [] },
+      {
+        id: cid,
+        type: def.type,
+        enabled: l?.enabled ?? def.enabled ?? true,
+        limits: l?.limits ?? def.limits ?? [],
+        ...(warmUp ? { warmUp } : {}),
+      },
     ];
   });
 }

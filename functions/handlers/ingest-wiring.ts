@@ -9,17 +9,25 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
 import type { IngestDeps } from '../app/ingest';
 import type { IngestConfig } from '../config';
+import type { AimdPolicy } from '../core/aimd';
+import { DEFAULTS } from '../core/defaults';
 import { documentClient } from '../store/dynamo';
 import { DynamoKeyStore } from '../store/key-store';
 import { DynamoMessageStore } from '../store/message-store';
 import { DynamoProviderSettings } from '../store/provider-settings';
+import { DynamoRateWindows } from '../store/rate-windows';
 import { DynamoRequestRateLimiter } from '../store/request-rate-limiter';
 import { SqsSendQueue } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
 import { startTracing, traceClient } from './tracing';
 import type { Clients } from './wiring';
 
-export function ingestDeps(config: IngestConfig, clients: Pick<Clients, 'dynamodb' | 'sqs'>): IngestDeps {
+export function ingestDeps(
+  config: IngestConfig,
+  clients: Pick<Clients, 'dynamodb' | 'sqs'>,
+  /** The adaptive throttle's policy the settings API shows the effective rate with (tests shorten it). */
+  aimd: AimdPolicy = DEFAULTS.adaptiveThrottle,
+): IngestDeps {
   const doc = documentClient(clients.dynamodb);
   return {
     messages: new DynamoMessageStore(doc, config.tables.messages),
@@ -40,6 +48,8 @@ export function ingestDeps(config: IngestConfig, clients: Pick<Clients, 'dynamod
       defs: config.providers.providers,
       chain: config.providers.chain,
       store: new DynamoProviderSettings(doc, config.tables.settings),
+      windows: new DynamoRateWindows(doc, config.tables.rateWindows, Math.random, aimd),
+      aimd,
     },
   };
 }

@@ -14,6 +14,8 @@ import { ProviderChain } from '../app/provider-chain';
 import type { SesEventsDeps } from '../app/ses-events';
 import type { TrackingDeps } from '../app/tracking';
 import type { DispatchConfig, SesEventsConfig, TrackingConfig } from '../config';
+import type { AimdPolicy } from '../core/aimd';
+import { DEFAULTS } from '../core/defaults';
 import type { CircuitPolicy } from '../core/health';
 import type { AnyProviderDef } from '../core/providers';
 import type { EmailProvider, SigningKeys } from '../ports';
@@ -47,11 +49,14 @@ export interface ChainOptions {
   readonly cacheMs?: number;
   /** Circuit thresholds and timings over the defaults (core/health.ts CIRCUIT), e.g. short ones in tests. */
   readonly circuit?: Partial<CircuitPolicy>;
+  /** The adaptive throttle's policy over the defaults (core/aimd.ts), e.g. a quick recovery in tests. */
+  readonly adaptiveThrottle?: Partial<AimdPolicy>;
 }
 
 /** The provider chain of a deployment: its definitions built into providers, live settings and health. */
 export function providerChain(
-  config: Pick<DispatchConfig, 'providers' | 'tables' | 'sesConfigurationSet'>,
+  config: Pick<DispatchConfig, 'providers' | 'tables' | 'sesConfigurationSet'> &
+    Partial<Pick<DispatchConfig, 'bulkReserve'>>,
   clients: Pick<Clients, 'dynamodb' | 'ses'>,
   options: ChainOptions = {},
 ): ProviderChain {
@@ -68,7 +73,11 @@ export function providerChain(
     chain: config.providers.chain,
     providers: new Map(defs.map((d) => [d.id, createProvider(d, factory)])),
     settings: new DynamoProviderSettings(doc, config.tables.settings),
-    windows: new DynamoRateWindows(doc, config.tables.rateWindows),
+    windows: new DynamoRateWindows(doc, config.tables.rateWindows, Math.random, {
+      ...DEFAULTS.adaptiveThrottle,
+      ...options.adaptiveThrottle,
+    }),
+    ...(config.bulkReserve !== undefined ? { bulkReserve: config.bulkReserve } : {}),
     ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}),
     ...(options.circuit ? { circuit: options.circuit } : {}),
   });

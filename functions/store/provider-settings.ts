@@ -12,7 +12,7 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { BucketCounts, CircuitState, ProviderHealth } from '../core/health';
 import { LIVE_SETTINGS_KEY, providerHealthKey } from '../core/keys';
-import type { LiveSettings, RateLimit } from '../core/providers';
+import type { LiveProvider, LiveSettings } from '../core/providers';
 import type { ProviderSettingsStore } from '../ports';
 
 const MINUTE = /^([ae])(\d+)$/;
@@ -43,7 +43,7 @@ function liveOf(item: Record<string, unknown> | undefined): LiveSettings | undef
   if (!item || !Array.isArray(item.chain)) return undefined;
   return {
     chain: (item.chain as unknown[]).filter((c): c is string => typeof c === 'string'),
-    providers: (item.providers ?? {}) as Record<string, { enabled: boolean; limits: RateLimit[] }>,
+    providers: (item.providers ?? {}) as Record<string, LiveProvider>,
     ...(typeof item.updatedAt === 'string' ? { updatedAt: item.updatedAt } : {}),
     version: Number(item.version ?? 0),
   };

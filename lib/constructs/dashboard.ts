@@ -129,6 +129,13 @@ export function buildDashboard(scope: Construct, id: string, props: DashboardPro
       { unit: '%', max: 100 },
     ),
   );
+  dashboard.addWidgets(
+    graph(
+      'Provider effective rate (% of declared limits, min; lowered by throttles without Retry-After)',
+      perProvider(PROVIDER_METRICS.effectiveRate, Stats.MINIMUM, ONE_MINUTE),
+      { unit: '%', max: 100 },
+    ),
+  );
   // Each priority's send queue on its own: a backlog of bulk mail is normal, one of critical mail is not.
   dashboard.addWidgets(
     graph(

@@ -83,6 +83,12 @@ export interface DispatchProps {
    */
   readonly trackClicks?: boolean;
   /**
+   * Percent (0-90, whole) of each provider rate window held back from bulk mail while critical or
+   * transactional mail was sent within the window (functions/core/shares.ts).
+   * @default DEFAULTS.capacity.bulkReservePercent (30)
+   */
+  readonly bulkReservePercent?: number;
+  /**
    * Most concurrent invocations the event source of the transactional queue, and that of the critical
    * queue, each start (2..1000).
    * @default - the spec's (`EVENT_SOURCES`, send queue): DEFAULTS.dispatch.maxConcurrency (10)
@@ -154,6 +160,12 @@ export class Dispatch extends Construct {
         );
       }
     }
+    const bulkReservePercent = props.bulkReservePercent ?? DEFAULTS.capacity.bulkReservePercent;
+    if (!Number.isInteger(bulkReservePercent) || bulkReservePercent < 0 || bulkReservePercent > 90) {
+      throw new Error(
+        `Dispatch "${this.node.path}": bulkReservePercent is ${bulkReservePercent}; expected a whole number from 0 to 90.`,
+      );
+    }
     const spec = props.sendQueueSpec ?? QUEUES.send;
     const timeout = props.timeout ?? Duration.seconds(DISPATCH_TIMEOUT_SECONDS);
     const providers = checkedProviders(this, props.providers ?? defaultProviders());
@@ -188,6 +200,7 @@ export class Dispatch extends Construct {
         trackOpens: props.trackOpens ?? DEFAULTS.tracking.opens,
         trackClicks: props.trackClicks ?? DEFAULTS.tracking.clicks,
         providersJson: providersJson(this, providers),
+        bulkReservePercent,
       },
       providers,
       timeout,

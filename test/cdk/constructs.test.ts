@@ -112,6 +112,7 @@ describe('SpecFunction', () => {
         trackOpens: true,
         trackClicks: true,
         softBounce: { limit: 4, windowHours: 48 },
+        bulkReservePercent: 30,
       }),
     });
     const template = Template.fromStack(stack);

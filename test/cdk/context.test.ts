@@ -9,6 +9,7 @@ const valid = {
   senderIdentities: ['example.com'],
   retentionDays: 30,
   dispatch: { maxConcurrency: 10, bulkMaxConcurrency: 2 },
+  capacity: { bulkReservePercent: 30 },
   softBounce: { limit: 3, windowHours: 72 },
   tracking: { opens: true, clicks: true },
 };
@@ -52,6 +53,7 @@ describe('parseContext', () => {
       senderIdentities: ['noreply@example.com'],
       retentionDays: 30,
       dispatch: { maxConcurrency: 10, bulkMaxConcurrency: 2 },
+      capacity: { bulkReservePercent: 30 },
       softBounce: { limit: 3, windowHours: 72 },
       tracking: { opens: true, clicks: true },
       ...SES_ALONE,
@@ -64,6 +66,7 @@ describe('parseContext', () => {
     expect(context).toMatchObject({
       retentionDays: DEFAULTS.retentionDays,
       dispatch: { maxConcurrency: DEFAULTS.dispatch.maxConcurrency },
+      capacity: DEFAULTS.capacity,
       softBounce: DEFAULTS.softBounce,
       tracking: DEFAULTS.tracking,
       providers: DEFAULT_PROVIDERS.providers,
@@ -421,7 +424,25 @@ describe('parseContext', () => {
 
     it("rejects a key of another type's definition, listing the keys of this type", () => {
       expect(refusal(withChain([{ id: 'ses', type: 'ses', url: 'https://relay.example.com' }]))).toMatch(
-        /"mailroute\.providers\[0\]\.url": unknown key \(allowed here: id, enabled, limits, type, configurationSet\)/,
+        /"mailroute\.providers\[0\]\.url": unknown key \(allowed here: id, enabled, limits, warmUp, type, configurationSet\)/,
+      );
+    });
+
+    it('takes a warm-up ramp for bulk mail, and names what is wrong with one', () => {
+      const warmUp = { startPerDay: 500, growth: 1.5, startDate: '2026-12-01' };
+      expect(parseContext(withChain([{ id: 'ses', type: 'ses', warmUp }])).providers[0]).toEqual({
+        id: 'ses',
+        type: 'ses',
+        warmUp,
+      });
+      expect(refusal(withChain([{ id: 'ses', type: 'ses', warmUp: { ...warmUp, growth: 20 } }]))).toMatch(
+        /"mailroute\.providers\[0\]\.warmUp\.growth": growth must be at most 10/,
+      );
+      expect(refusal(withChain([{ id: 'ses', type: 'ses', warmUp: { startPerDay: 500, growth: 1.5 } }]))).toMatch(
+        /"mailroute\.providers\[0\]\.warmUp\.startDate"/,
+      );
+      expect(refusal(withChain([{ id: 'ses', type: 'ses', warmUp: { ...warmUp, perHour: 1 } }]))).toMatch(
+        /"mailroute\.providers\[0\]\.warmUp\.perHour": unknown key \(allowed here: startPerDay, growth, startDate\)/,
       );
     });
 
@@ -550,6 +571,20 @@ describe('parseContext', () => {
   it.each([1, 1001])('rejects dispatch.maxConcurrency %j, naming the field', (maxConcurrency) => {
     expect(() => parseContext({ ...valid, dispatch: { maxConcurrency } })).toThrow(
       /"mailroute\.dispatch\.maxConcurrency": expected/,
+    );
+  });
+
+  it.each([-1, 91, 12.5, '30'])('rejects capacity.bulkReservePercent %j, naming the field and its range', (value) => {
+    expect(refusal({ ...valid, capacity: { bulkReservePercent: value } })).toMatch(
+      /"mailroute\.capacity\.bulkReservePercent": expected a whole number of percent from 0 to 90/,
+    );
+  });
+
+  it('takes capacity.bulkReservePercent into the stack props, and the dispatcher parses it as a share', () => {
+    const context = parseContext({ ...valid, capacity: { bulkReservePercent: 45 } });
+    expect(stackPropsFromContext(context).bulkReservePercent).toBe(45);
+    expect(() => parseContext({ ...valid, capacity: { reserve: 45 } })).toThrow(
+      /"mailroute\.capacity\.reserve": unknown key \(allowed here: bulkReservePercent\)/,
     );
   });
 

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dispatchConfig, ingestConfig, sesEventsConfig, trackingConfig } from '../../functions/config';
+import { DEFAULTS } from '../../functions/core/defaults';
 import { DISPATCH_TIMEOUT_SECONDS, QUEUES, SES_EVENTS_TIMEOUT_SECONDS } from '../../lib/resources';
 import { type BoundResources, FUNCTION_NAMES, functionEnvironment, paramsFor, SPEC } from '../../lib/spec';
 import {
@@ -134,7 +135,7 @@ describe('dispatch function', () => {
     fn = resource(s.template, logicalId(s.stack.dispatch.handler.function));
   });
 
-  it('gets exactly its tables, the providers (SES alone), the send queue of each priority and its DLQ, the configuration set, its timeout, the max receive count of each queue, the signing keys, the base URL of links and the tracking defaults', () => {
+  it('gets exactly its tables, the providers (SES alone), the send queue of each priority and its DLQ, the configuration set, its timeout, the max receive count of each queue, the signing keys, the base URL of links, the tracking defaults and the bulk reserve', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
@@ -158,6 +159,7 @@ describe('dispatch function', () => {
       PUBLIC_BASE_URL: expect.any(String),
       TRACK_OPENS: expect.any(String),
       TRACK_CLICKS: expect.any(String),
+      BULK_RESERVE_PERCENT: String(DEFAULTS.capacity.bulkReservePercent),
     });
   });
 
@@ -186,6 +188,13 @@ describe('dispatch function', () => {
         maxReceiveCount: (spec as typeof QUEUES.send).maxReceiveCount,
       })),
     );
+  });
+
+  it("takes the context's capacity.bulkReservePercent, which the dispatcher reads as a share", () => {
+    const custom = synthesize({ mailroute: { capacity: { bulkReservePercent: 45 } } });
+    const customFn = resource(custom.template, logicalId(custom.stack.dispatch.handler.function));
+    expect(environmentOf(customFn).BULK_RESERVE_PERCENT).toBe('45');
+    expect(dispatchConfig(deployedEnvironment(customFn)).bulkReserve).toBe(0.45);
   });
 
   it("links to the HTTP API's endpoint by default", () => {
@@ -300,6 +309,7 @@ describe('the spec (lib/spec.ts)', () => {
     trackOpens: false,
     trackClicks: true,
     softBounce: { limit: 2, windowHours: 12 },
+    bulkReservePercent: 25,
   };
   const bound: BoundResources = {
     tables: Object.fromEntries(
@@ -333,6 +343,7 @@ describe('the spec (lib/spec.ts)', () => {
       maxReceiveCount: QUEUES.send.maxReceiveCount,
       timeoutSeconds: DISPATCH_TIMEOUT_SECONDS,
       trackDefaults: { opens: false, clicks: true },
+      bulkReserve: 0.25,
       signingKeysSecret: 'signing-keys',
       sendQueueUrl: bound.queues.send,
       sendDeadLetterQueueUrl: bound.deadLetterQueues.send,

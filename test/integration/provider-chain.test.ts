@@ -133,6 +133,58 @@ scenario('relay-a answers 429', () => {
   );
 });
 
+scenario('relay-a answers 429 without a Retry-After (as SES throttles)', () => {
+  // Recovery at 10 % of the declared rate per second (instead of per minute) keeps the scenario short.
+  const ctx = useChainStack({
+    a: { limits: [{ limit: 20, windowSeconds: 1 }] },
+    adaptiveThrottle: { increasePerMinute: 6 },
+  });
+  const relayA = async (stack: ChainStack['stack']) =>
+    (await api(stack, 'GET', '/v1/settings/providers')).body.providers.find((p: { id: string }) => p.id === 'relay-a');
+
+  step(
+    'lowers relay-a’s effective rate, visible in GET /v1/settings/providers; the emails go out through relay-b',
+    async () => {
+      const { stack, a, b } = ctx.s;
+      expect((await relayA(stack)).throttle).toMatchObject({ rateFactor: 1, lastThrottleAt: null });
+      a.behave('throttle-bare');
+      const emails = await sendMany(stack, 'bare-throttle', 2);
+      const ids = emails.map((e) => e.id);
+      const views = await allTerminal(stack, ids, 15_000);
+      for (const v of views) expect(v).toMatchObject({ status: 'sent', provider: 'relay-b' });
+      expectEachOnce(b.sent(), ids);
+      // The decrease is written as the throttle is seen: the effective rate is halved (then recovering).
+      const lowered = await eventually(async () => {
+        const t = (await relayA(stack)).throttle;
+        return t.lastThrottleAt !== null ? t : undefined;
+      }, 'relay-a throttled');
+      expect(lowered.rateFactor).toBeLessThan(1);
+      expect(lowered.rateFactor).toBeGreaterThanOrEqual(0.5);
+      expect(lowered.lastThrottleAt).not.toBeNull();
+      expect(lowered.effectiveLimits[0].limit).toBeLessThan(20);
+      expect(lowered.fullRateAt).not.toBeNull();
+    },
+  );
+
+  step('recovers to the declared rate while relay-a takes emails again', async () => {
+    const { stack, a } = ctx.s;
+    a.behave('accept');
+    const emails = await sendMany(stack, 'recovering', 4);
+    const views = await allTerminal(
+      stack,
+      emails.map((e) => e.id),
+      15_000,
+    );
+    for (const v of views) expect(v).toMatchObject({ status: 'sent', provider: 'relay-a' });
+    const back = await eventually(async () => {
+      const t = (await relayA(stack)).throttle;
+      return t.rateFactor === 1 ? t : undefined;
+    }, 'relay-a back at its declared rate');
+    expect(back).toMatchObject({ effectiveLimits: [{ limit: 20, windowSeconds: 1 }], fullRateAt: null });
+    expect(back.lastThrottleAt).not.toBeNull();
+  });
+});
+
 scenario('relay-a answers 401', () => {
   const ctx = useChainStack();
 

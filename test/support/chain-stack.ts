@@ -24,6 +24,8 @@ export interface ChainStackOptions {
   readonly settingsCacheMs?: number;
   /** Circuit timings over the defaults (short ones keep a scenario from waiting out production cool-downs). */
   readonly circuit?: LocalStackOptions['circuit'];
+  /** The adaptive throttle's policy over the defaults (a quick recovery keeps a scenario short). */
+  readonly adaptiveThrottle?: LocalStackOptions['adaptiveThrottle'];
 }
 
 export interface ChainStack {
@@ -66,6 +68,7 @@ export async function startChainStack(options: ChainStackOptions = {}): Promise<
       dynamodbPort: 0,
       settingsCacheMs: cacheMs,
       ...(options.circuit ? { circuit: options.circuit } : {}),
+      ...(options.adaptiveThrottle ? { adaptiveThrottle: options.adaptiveThrottle } : {}),
       providers: {
         providers: [relayDef('relay-a', a, options.a), relayDef('relay-b', b, options.b), { id: 'ses', type: 'ses' }],
         chain: ['relay-a', 'relay-b', 'ses'],

@@ -16,6 +16,7 @@ import type { CircuitPolicy } from '../../functions/core/health';
 import { newRecord } from '../../functions/core/message';
 import type { QueuedEmail } from '../../functions/core/queued-email';
 import type { RateWindow } from '../../functions/core/rate-window';
+import type { WarmUp } from '../../functions/core/warm-up';
 import type { EmailProvider, SigningKeys } from '../../functions/ports';
 import { StaticSigningKeys } from '../../functions/store/secrets';
 import { lambdaContext, sqsEvent, sqsRecord } from './events';
@@ -83,6 +84,10 @@ export interface DispatcherOptions {
   readonly windows?: MemoryRateWindows;
   readonly cacheMs?: number;
   readonly circuit?: Partial<CircuitPolicy>;
+  /** Share of each window held back from bulk mail. @default 0 */
+  readonly bulkReserve?: number;
+  /** Warm-up ramps by provider id. */
+  readonly warmUp?: Record<string, WarmUp>;
   /** @default opens and clicks tracked */
   readonly trackDefaults?: DispatchDeps['trackDefaults'];
   /** @default StaticSigningKeys(KEYRING) */
@@ -105,6 +110,8 @@ export function dispatcher(
     ...(options.windows ? { windows: options.windows } : {}),
     ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}),
     ...(options.circuit ? { circuit: options.circuit } : {}),
+    ...(options.bulkReserve !== undefined ? { bulkReserve: options.bulkReserve } : {}),
+    ...(options.warmUp ? { warmUp: options.warmUp } : {}),
   });
   const handler = createDispatchHandler({
     messages: world.messages,

@@ -1,6 +1,8 @@
 /** In-memory implementations of the ports, with the same conditions as the DynamoDB adapters. */
 
 import { ProviderChain } from '../../functions/app/provider-chain';
+import { type AimdPolicy, decreased, effectiveWindows, factorAt, type ThrottleState } from '../../functions/core/aimd';
+import { DEFAULTS } from '../../functions/core/defaults';
 import type { SendOutcome } from '../../functions/core/dispatch';
 import { RETRIES_EXHAUSTED } from '../../functions/core/dispatch';
 import {
@@ -13,7 +15,9 @@ import {
 import { MAX_EVENTS, type MessageEvent, type MessageRecord, type Status } from '../../functions/core/message';
 import type { AnyProviderDef, LiveSettings } from '../../functions/core/providers';
 import { SQS_MAX_BYTES } from '../../functions/core/queued-email';
-import { grant, type RateWindow, slotOf, utilization } from '../../functions/core/rate-window';
+import { type RateWindow, slotOf, utilization } from '../../functions/core/rate-window';
+import { grantShares, type Wanted } from '../../functions/core/shares';
+import type { WarmUp } from '../../functions/core/warm-up';
 import type {
   ApiKeyRecord,
   ClaimResult,
@@ -26,6 +30,8 @@ import type {
   QueueEntry,
   RateWindowStore,
   SendQueue,
+  ShareOptions,
+  ShareReservation,
   SuppressionEntry,
   SuppressionKey,
   SuppressionRecord,
@@ -321,26 +327,79 @@ export class MemoryProviderSettings implements ProviderSettingsStore {
 /** Exact rate windows in memory (the same slot arithmetic as the DynamoDB adapter), recording admissions. */
 export class MemoryRateWindows implements RateWindowStore {
   readonly state = new Map<string, Record<number, Record<number, number>>>();
+  /** Provider → bulk-only counts (the warm-up ramp's window). */
+  readonly bulkState = new Map<string, Record<number, Record<number, number>>>();
   /** Provider → the times of every admission granted. */
   readonly admitted = new Map<string, number[]>();
+  /** Provider → the times of every bulk admission granted. */
+  readonly admittedBulk = new Map<string, number[]>();
+  /** Provider → the adaptive throttle's state. */
+  readonly throttles = new Map<string, ThrottleState>();
+  /** Provider → when critical/transactional mail was last admitted. */
+  private readonly lastFull = new Map<string, number>();
   /** Provider → the latest time a reservation counted at (it only moves forward, as in the adapter). */
   private readonly latest = new Map<string, number>();
+
+  constructor(private readonly aimd: AimdPolicy = DEFAULTS.adaptiveThrottle) {}
+
   async reserve(provider: string, windows: readonly RateWindow[], wanted: number, nowMs: number) {
+    const r = await this.reserveShares(provider, windows, { full: wanted, bulk: 0 }, nowMs, { bulkReserve: 0 });
+    return { ...r.full, atMs: r.atMs, utilization: r.utilization };
+  }
+
+  async reserveShares(
+    provider: string,
+    declared: readonly RateWindow[],
+    wanted: Wanted,
+    nowMs: number,
+    options: ShareOptions,
+  ): Promise<ShareReservation> {
     const st = this.state.get(provider) ?? {};
+    const bulkSt = this.bulkState.get(provider) ?? {};
     const atMs = Math.max(nowMs, this.latest.get(provider) ?? 0);
-    const g = grant(st, windows, wanted, atMs);
-    const share = utilization(st, windows, atMs, g.granted);
-    if (g.granted === 0) return { ...g, atMs, utilization: share };
-    this.latest.set(provider, atMs);
-    for (const w of windows) {
-      const slots = st[w.windowSeconds] ?? {};
-      st[w.windowSeconds] = slots;
-      const k = slotOf(w, atMs);
-      slots[k] = (slots[k] ?? 0) + g.granted;
+    const rateFactor = factorAt(this.throttles.get(provider), atMs, this.aimd);
+    const windows = effectiveWindows(declared, rateFactor);
+    const ramp = options.warmUp?.(atMs);
+    const g = grantShares(st, windows, wanted, atMs, {
+      bulkReserve: options.bulkReserve,
+      lastFullAtMs: this.lastFull.get(provider),
+      ...(ramp ? { warmUp: { window: ramp, counts: bulkSt[ramp.windowSeconds] ?? {} } } : {}),
+    });
+    const total = g.full.granted + g.bulk.granted;
+    const share = utilization(st, windows, atMs, total);
+    const result = { ...g, atMs, utilization: share, rateFactor };
+    if (total === 0) {
+      // Critical/transactional mail found the windows full: bulk mail leaves the reserve from now on.
+      if (wanted.full > 0) this.lastFull.set(provider, atMs);
+      return result;
     }
+    this.latest.set(provider, atMs);
+    if (g.full.granted > 0) this.lastFull.set(provider, atMs);
+    const count = (into: Record<number, Record<number, number>>, w: RateWindow, n: number) => {
+      const slots = into[w.windowSeconds] ?? {};
+      into[w.windowSeconds] = slots;
+      const k = slotOf(w, atMs);
+      slots[k] = (slots[k] ?? 0) + n;
+    };
+    for (const w of declared) count(st, w, total);
+    if (ramp && g.bulk.granted > 0) count(bulkSt, ramp, g.bulk.granted);
     this.state.set(provider, st);
-    this.admitted.set(provider, [...(this.admitted.get(provider) ?? []), ...Array(g.granted).fill(atMs)]);
-    return { ...g, atMs, utilization: share };
+    this.bulkState.set(provider, bulkSt);
+    this.admitted.set(provider, [...(this.admitted.get(provider) ?? []), ...Array(total).fill(atMs)]);
+    this.admittedBulk.set(provider, [...(this.admittedBulk.get(provider) ?? []), ...Array(g.bulk.granted).fill(atMs)]);
+    return result;
+  }
+
+  async throttled(provider: string, nowMs: number): Promise<number> {
+    const atMs = Math.max(nowMs, this.latest.get(provider) ?? 0);
+    const next = decreased(this.throttles.get(provider), atMs, this.aimd);
+    if (!next) return factorAt(this.throttles.get(provider), atMs, this.aimd);
+    this.throttles.set(provider, next);
+    return next.factor;
+  }
+
+  async throttleStates(providers: readonly string[]) {
+    return Object.fromEntries(providers.map((p) => [p, this.throttles.get(p)]));
   }
 }
 
@@ -354,6 +413,8 @@ export function memoryChain(
     now?: () => number;
     cacheMs?: number;
     circuit?: Partial<CircuitPolicy>;
+    bulkReserve?: number;
+    warmUp?: Record<string, WarmUp>;
   } = {},
 ) {
   const settings = options.settings ?? new MemoryProviderSettings();
@@ -363,6 +424,7 @@ export function memoryChain(
     type: 'http',
     url: `http://127.0.0.1/${p.id}`,
     limits: options.limits?.[p.id] ?? [],
+    ...(options.warmUp?.[p.id] ? { warmUp: options.warmUp[p.id] } : {}),
   }));
   const chain = new ProviderChain({
     defs,
@@ -373,6 +435,7 @@ export function memoryChain(
     ...(options.now ? { now: options.now } : {}),
     ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}),
     ...(options.circuit ? { circuit: options.circuit } : {}),
+    ...(options.bulkReserve !== undefined ? { bulkReserve: options.bulkReserve } : {}),
   });
   return { chain, settings, windows, defs };
 }

@@ -5,7 +5,8 @@
  *
  * - `accept`: 202 `{"id"}`; a repeat of a key it already took gets the same answer and is not
  *   sent again.
- * - `error`: 500. `throttle`: 429 with Retry-After. `unauthorized`: 401. Nothing is taken.
+ * - `error`: 500. `throttle`: 429 with Retry-After; `throttle-bare`: 429 without one (as SES throttles).
+ *   `unauthorized`: 401. Nothing is taken.
  * - `hang`: the relay takes the message, then never answers (the client times out after the
  *   request left: an ambiguous outcome). `reset`: takes it, then drops the connection.
  * - `refuse()`: nothing listens on the port until `listen()` (connection refused: nothing left
@@ -17,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type RelayMode = 'accept' | 'error' | 'throttle' | 'hang' | 'reset' | 'unauthorized';
+export type RelayMode = 'accept' | 'error' | 'throttle' | 'throttle-bare' | 'hang' | 'reset' | 'unauthorized';
 
 export interface RelayRequest {
   /** The Idempotency-Key (the mailroute message id). */
@@ -111,6 +112,8 @@ export async function startRelay(): Promise<Relay> {
         return json(500, '{"error":"relay unavailable"}');
       case 'throttle':
         return json(429, '{"error":"slow down"}', { 'Retry-After': String(retryAfterSeconds) });
+      case 'throttle-bare':
+        return json(429, '{"error":"slow down"}');
       case 'unauthorized':
         return json(401, '{"error":"bad token"}');
       case 'hang':

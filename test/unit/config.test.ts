@@ -114,6 +114,7 @@ describe('dispatchConfig', () => {
       signingKeysSecret: 'signing-keys',
       publicBaseUrl: 'https://mail.example.com',
       trackDefaults: { opens: true, clicks: true },
+      bulkReserve: DEFAULTS.capacity.bulkReservePercent / 100,
     });
     expect(DEFAULTS.tracking).toEqual({ opens: true, clicks: true });
   });

@@ -87,9 +87,105 @@ describe.each([
     expect(admitted).toHaveLength(35);
     expect(maxInAnyInterval(admitted, 1_000)).toBeLessThanOrEqual(7);
   });
+  it('grants bulk mail only above the reserve while critical/transactional mail is around, all of it otherwise', async () => {
+    const store = make();
+    const p = provider();
+    const w: RateWindow[] = [{ limit: 10, windowSeconds: 1 }];
+    const opts = { bulkReserve: 0.3 };
+    // Only bulk mail: no reserve held, it may take everything.
+    const onlyBulk = await store.reserveShares(p, w, { full: 0, bulk: 20 }, T, opts);
+    expect(onlyBulk).toMatchObject({ full: { granted: 0 }, bulk: { granted: 10 }, rateFactor: 1, utilization: 1 });
+    // A window later transactional mail takes 2; from then on bulk leaves 3 of each window free.
+    expect((await store.reserveShares(p, w, { full: 2, bulk: 0 }, T + 1_100, opts)).full.granted).toBe(2);
+    const held = await store.reserveShares(p, w, { full: 0, bulk: 20 }, T + 1_200, opts);
+    expect(held.bulk.granted).toBe(5);
+    const none = await store.reserveShares(p, w, { full: 0, bulk: 1 }, T + 1_300, opts);
+    expect(none.bulk.granted).toBe(0);
+    expect(none.bulk.retryAfterMs).toBeGreaterThan(0);
+    // The reserve is there for transactional mail.
+    expect((await store.reserveShares(p, w, { full: 5, bulk: 0 }, T + 1_400, opts)).full.granted).toBe(3);
+  });
+
+  it('keeps bulk mail within the warm-up ramp (bulk admissions only), deferring the rest', async () => {
+    const store = make();
+    const p = provider();
+    const w: RateWindow[] = [{ limit: 100, windowSeconds: 1 }];
+    const opts = { bulkReserve: 0, warmUp: () => ({ limit: 5, windowSeconds: 86_400 }) };
+    expect((await store.reserveShares(p, w, { full: 50, bulk: 0 }, T, opts)).full.granted).toBe(50);
+    expect((await store.reserveShares(p, w, { full: 0, bulk: 4 }, T + 2_000, opts)).bulk.granted).toBe(4);
+    const rest = await store.reserveShares(p, w, { full: 0, bulk: 4 }, T + 4_000, opts);
+    expect(rest.bulk.granted).toBe(1);
+    const over = await store.reserveShares(p, w, { full: 0, bulk: 4 }, T + 6_000, opts);
+    expect(over.bulk).toMatchObject({ granted: 0 });
+    expect(over.bulk.retryAfterMs).toBeGreaterThan(3_600_000);
+  });
+
+  it('lowers the effective rate on a throttle, once per hold time, and counts reservations against it', async () => {
+    const store = make();
+    const p = provider();
+    const w: RateWindow[] = [{ limit: 10, windowSeconds: 1 }];
+    expect(await store.throttled(p, T)).toBe(0.5);
+    // A second throttle within the hold time (5 s) is the same episode.
+    expect(await store.throttled(p, T + 1_000)).toBeCloseTo(0.5, 2);
+    const r = await store.reserveShares(p, w, { full: 10, bulk: 0 }, T + 1_000, { bulkReserve: 0 });
+    expect(r.full.granted).toBe(5);
+    expect(r.rateFactor).toBeCloseTo(0.5, 2);
+    expect(await store.throttleStates([p])).toEqual({ [p]: { factor: 0.5, atMs: T } });
+    // Recovering 10 % a minute: full rate five minutes later.
+    const back = await store.reserveShares(p, w, { full: 10, bulk: 0 }, T + 300_000, { bulkReserve: 0 });
+    expect(back).toMatchObject({ full: { granted: 10 }, rateFactor: 1 });
+  });
 });
 
 describe('DynamoRateWindows (DynamoDB only)', () => {
+  it('shares the throttle state between dispatchers: one lowers it, the other reserves at the lowered rate', async () => {
+    const a = new DynamoRateWindows(dynalite.db.doc, dynalite.db.tables.rateWindows);
+    const b = new DynamoRateWindows(dynalite.db.doc, dynalite.db.tables.rateWindows);
+    const p = provider();
+    const w: RateWindow[] = [{ limit: 20, windowSeconds: 1 }];
+    // b has the item cached from an earlier reservation, before a saw the throttle.
+    expect((await b.reserveShares(p, w, { full: 1, bulk: 0 }, T, { bulkReserve: 0 })).rateFactor).toBe(1);
+    expect(await a.throttled(p, T + 10)).toBe(0.5);
+    // b's cached version is stale: its write fails, it reads the lowered rate and decides again.
+    const r = await b.reserveShares(p, w, { full: 20, bulk: 0 }, T + 20, { bulkReserve: 0 });
+    expect(r.full.granted).toBe(9);
+    expect(r.rateFactor).toBeCloseTo(0.5, 2);
+    // Both throttling at once halve it once: the second sees the first's decrease within the hold time.
+    expect(await Promise.all([a.throttled(p, T + 6_000), b.throttled(p, T + 6_001)])).toSatisfy((fs: number[]) =>
+      fs.every((f) => Math.abs(f - 0.25) < 0.01),
+    );
+    expect((await a.throttleStates([p]))[p]?.factor).toBeCloseTo(0.25, 2);
+  });
+
+  it('8 racing dispatchers with bulk and transactional mail never over-admit, and bulk leaves the reserve', async () => {
+    const windows: RateWindow[] = [{ limit: 20, windowSeconds: 1 }];
+    const full: number[] = [];
+    const bulk: number[] = [];
+    const until = Date.now() + 4_000;
+    const p = provider();
+    const dispatchers = Array.from(
+      { length: 8 },
+      () => new DynamoRateWindows(dynalite.db.doc, dynalite.db.tables.rateWindows),
+    );
+    await Promise.all(
+      dispatchers.map(async (limiter, i) => {
+        while (Date.now() < until) {
+          const wanted = i % 4 === 0 ? { full: 1, bulk: 0 } : { full: 0, bulk: 3 };
+          const r = await limiter.reserveShares(p, windows, wanted, Date.now(), { bulkReserve: 0.3 });
+          for (let k = 0; k < r.full.granted; k++) full.push(r.atMs);
+          for (let k = 0; k < r.bulk.granted; k++) bulk.push(r.atMs);
+          const wait = Math.max(r.full.retryAfterMs, r.bulk.retryAfterMs);
+          // Sending what was granted takes a moment; nothing granted waits until there may be room.
+          const pause = r.full.granted + r.bulk.granted === 0 ? Math.min(wait, 50) : 20;
+          await new Promise((res) => setTimeout(res, pause));
+        }
+      }),
+    );
+    expect(full.length).toBeGreaterThan(0);
+    expect(bulk.length).toBeGreaterThan(0);
+    expect(maxInAnyInterval([...full, ...bulk], 1_000)).toBeLessThanOrEqual(20);
+  });
+
   it('8 racing dispatchers never over-admit, in any window of a provider', async () => {
     const windows: RateWindow[] = [
       { limit: 15, windowSeconds: 1 },

@@ -86,6 +86,19 @@ describe('metrics on each path', () => {
     expect(got.find((m) => m.name === METRICS.acceptToSendMs)?.dims).toEqual({});
   });
 
+  it('a throttle without Retry-After: the provider’s effective rate, in percent of its declared limits', async () => {
+    const world = new DispatchWorld();
+    const slow = new ScriptedProvider(() => ({ kind: 'throttled', reason: 'Maximum sending rate exceeded' }), 'ses');
+    const relay = new ScriptedProvider(undefined, 'relay', true);
+    const handler = dispatchHandler(world, [slow, relay], {
+      trackDefaults: { opens: false, clicks: false },
+      limits: { ses: [{ limit: 14, windowSeconds: 1 }] },
+      metrics: new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'mailroute' }),
+    }).handler;
+    await handler(sqsEvent(queued(world, 'm1')), lambdaContext());
+    expect(emitted()).toContainEqual({ name: PROVIDER_METRICS.effectiveRate, value: 50, dims: { provider: 'ses' } });
+  });
+
   it('suppressed: counted, and no provider is attempted', async () => {
     const world = new DispatchWorld();
     world.suppression.add('gone@example.org');

@@ -8,6 +8,7 @@ import type { SendOutcome } from '../../../functions/core/dispatch';
 import { CIRCUIT, type CircuitPolicy } from '../../../functions/core/health';
 import type { QueuedEmail } from '../../../functions/core/queued-email';
 import { maxInAnyInterval, type RateWindow } from '../../../functions/core/rate-window';
+import type { WarmUp } from '../../../functions/core/warm-up';
 import type { EmailProvider } from '../../../functions/ports';
 import { DispatchWorld, dispatcher as dispatchHandler, run } from '../../support/dispatch';
 import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
@@ -47,6 +48,8 @@ function dispatcher(
     settings?: MemoryProviderSettings;
     windows?: MemoryRateWindows;
     circuit?: Partial<CircuitPolicy>;
+    bulkReserve?: number;
+    warmUp?: Record<string, WarmUp>;
   } = {},
 ) {
   return dispatchHandler(world, providers, {
@@ -206,6 +209,93 @@ describe('waiting for capacity', () => {
     expect(maxInAnyInterval(sendTimes, 2000)).toBeLessThanOrEqual(5);
     // 10 s at 5 per 2 s is at most 25; the slotted limiter admits at least 20/21 of that.
     expect(sendTimes.length).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe('capacity shares, the adaptive throttle and warm-up', () => {
+  const bulk = (id: string) => world.queued(id, { priority: 'bulk' }, { at: clock });
+  const statusOf = (id: string) => messages.items.get(id)?.status;
+
+  it('lets bulk mail fill a window when no critical/transactional mail is around (no capacity wasted)', async () => {
+    const a = ok('a');
+    const { handler } = dispatcher([a], { limits: { a: [{ limit: 10, windowSeconds: 60 }] }, bulkReserve: 0.3 });
+    await run(handler, ...Array.from({ length: 10 }, (_, i) => bulk(`b${i}`)));
+    expect(a.calls).toHaveLength(10);
+  });
+
+  it('keeps the reserve from bulk mail once transactional mail is around; the rest waits, unclaimed', async () => {
+    const a = ok('a');
+    const { handler } = dispatcher([a], { limits: { a: [{ limit: 10, windowSeconds: 60 }] }, bulkReserve: 0.3 });
+    await run(handler, queued('t1'));
+    const bulks = Array.from({ length: 9 }, (_, i) => bulk(`b${i}`));
+    const res = await run(handler, ...bulks);
+    expect(res.batchItemFailures).toEqual([]);
+    // 10 − 1 transactional − 3 reserved: 6 bulk emails now, 3 wait (delayed, never claimed).
+    expect(a.calls).toHaveLength(7);
+    const waiting = bulks.filter((b) => statusOf(b.id) === 'queued');
+    expect(waiting).toHaveLength(3);
+    expect(waiting.every((b) => messages.items.get(b.id)?.attempts === 0)).toBe(true);
+    expect(queue.sent.map((e) => JSON.parse(e.body).id).sort()).toEqual(waiting.map((b) => b.id).sort());
+    // The reserve is there for transactional mail.
+    await run(handler, queued('t2'), queued('t3'), queued('t4'));
+    expect(['t2', 't3', 't4'].map(statusOf)).toEqual(['sent', 'sent', 'sent']);
+  });
+
+  it('a mixed batch reserves per class: transactional mail first, bulk above the reserve', async () => {
+    const a = ok('a');
+    const { handler } = dispatcher([a], { limits: { a: [{ limit: 10, windowSeconds: 60 }] }, bulkReserve: 0.3 });
+    const batch = [queued('t1'), ...Array.from({ length: 8 }, (_, i) => bulk(`b${i}`)), queued('t2')];
+    await run(handler, ...batch);
+    expect(['t1', 't2'].map(statusOf)).toEqual(['sent', 'sent']);
+    const sentBulk = batch.filter((m) => m.id.startsWith('b') && statusOf(m.id) === 'sent');
+    expect(sentBulk.length).toBeLessThanOrEqual(10 - 2 - 3);
+  });
+
+  it('a throttle without Retry-After halves the provider’s effective rate for every dispatcher, and fails over', async () => {
+    const a = provider('a', (n) =>
+      n === 1
+        ? { kind: 'throttled', reason: 'Maximum sending rate exceeded' }
+        : { kind: 'accepted', providerMessageId: `a-${n}` },
+    );
+    const b = ok('b');
+    const windows = new MemoryRateWindows();
+    const { handler } = dispatcher([a, b], { limits: { a: [{ limit: 10, windowSeconds: 1 }] }, windows });
+    await run(handler, queued('m1'));
+    expect(b.calls).toHaveLength(1);
+    expect(statusOf('m1')).toBe('sent');
+    expect(windows.throttles.get('a')).toEqual({ factor: 0.5, atMs: clock });
+    // The next reservations count against 5 per second, not 10.
+    clock += 2_000;
+    await run(handler, ...Array.from({ length: 8 }, (_, i) => queued(`n${i}`)));
+    expect(a.calls).toHaveLength(1 + 5);
+    expect(b.calls).toHaveLength(1 + 3);
+  });
+
+  it('a throttle with a Retry-After leaves the effective rate alone (the provider said how long to wait)', async () => {
+    const a = provider('a', () => ({ kind: 'throttled', reason: 'slow down', retryAfterSeconds: 2 }));
+    const windows = new MemoryRateWindows();
+    const { handler } = dispatcher([a, ok('b')], { limits: { a: [{ limit: 10, windowSeconds: 1 }] }, windows });
+    await run(handler, queued('m1'));
+    expect(windows.throttles.get('a')).toBeUndefined();
+  });
+
+  it('holds bulk mail to the warm-up ramp (deferred, not failed); transactional mail ignores it', async () => {
+    const a = ok('a');
+    const { handler } = dispatcher([a], {
+      warmUp: { a: { startPerDay: 3, growth: 2, startDate: '2026-11-22' } },
+    });
+    const bulks = Array.from({ length: 5 }, (_, i) => bulk(`b${i}`));
+    await run(handler, ...bulks);
+    expect(bulks.map((b) => statusOf(b.id)).filter((s) => s === 'sent')).toHaveLength(3);
+    expect(bulks.map((b) => statusOf(b.id)).filter((s) => s === 'queued')).toHaveLength(2);
+    for (const e of queue.sent) expect(e.delaySeconds).toBeGreaterThan(0);
+    await run(handler, queued('t1'), queued('t2'));
+    expect(['t1', 't2'].map(statusOf)).toEqual(['sent', 'sent']);
+    // The next day allows 6 in a rolling day (once the first day's admissions have left it: a slot is 72 min).
+    clock += 86_400_000 + 2 * 72 * 60_000;
+    const more = Array.from({ length: 8 }, (_, i) => bulk(`c${i}`));
+    await run(handler, ...more);
+    expect(more.filter((m) => statusOf(m.id) === 'sent')).toHaveLength(6);
   });
 });
 

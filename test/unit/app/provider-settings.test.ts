@@ -7,7 +7,7 @@ import { logger, metrics } from '../../../functions/app/observability';
 import { providerSettingsRoutes } from '../../../functions/app/provider-settings';
 import type { AnyProviderDef } from '../../../functions/core/providers';
 import { httpEvent, lambdaContext } from '../../support/events';
-import { MemoryKeys, MemoryProviderSettings } from '../../support/fakes';
+import { MemoryKeys, MemoryProviderSettings, MemoryRateWindows } from '../../support/fakes';
 
 const ADMIN = 'mr_admin_key_0123456789';
 const SENDER = 'mr_send_key_0123456789';
@@ -59,6 +59,13 @@ describe('GET /v1/settings/providers', () => {
         enabled: true,
         position: 1,
         limits: [{ limit: 10, windowSeconds: 1 }],
+        warmUp: null,
+        throttle: {
+          rateFactor: 1,
+          effectiveLimits: [{ limit: 10, windowSeconds: 1 }],
+          lastThrottleAt: null,
+          fullRateAt: null,
+        },
         health: {
           circuit: 'open',
           openUntil: new Date(NOW + 20_000).toISOString(),
@@ -237,5 +244,85 @@ describe('PUT /v1/settings/providers', () => {
     expect(store.live).toMatchObject({ version: 3 });
     expect(store.live?.providers.azure?.enabled).toBe(false);
     expect(store.live?.providers.relay?.enabled).toBe(false);
+  });
+});
+
+describe('the adaptive throttle and warm-up in the provider settings', () => {
+  let windows: MemoryRateWindows;
+  const callWith = async (routeKey: string, body?: unknown) => {
+    const keys = new MemoryKeys();
+    await keys.put(hashKey(ADMIN), {
+      createdAt: '',
+      senderDomains: ['*'],
+      ratePerSecond: 100,
+      name: 'ops',
+      scopes: ['read', 'admin'],
+    });
+    const h = createHttpHandler(
+      providerSettingsRoutes({ defs: DEFS, chain: ['relay', 'ses'], store, windows }, () => new Date(NOW)),
+      { auth: new Authenticator(keys), logger, metrics },
+    );
+    const event = httpEvent(routeKey, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const res = (await h(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
+  };
+  const provider = (body: { providers: { id: string }[] }, id: string) =>
+    body.providers.find((p) => p.id === id) as Record<string, unknown>;
+
+  beforeEach(() => {
+    windows = new MemoryRateWindows();
+  });
+
+  it('shows the effective rate a throttle without Retry-After lowered, and when it is back at full rate', async () => {
+    await windows.throttled('relay', NOW - 60_000);
+    const res = await callWith('GET /v1/settings/providers');
+    expect(res.status).toBe(200);
+    // Halved a minute ago, 10 % of the declared rate won back since.
+    expect(provider(res.body, 'relay').throttle).toEqual({
+      rateFactor: 0.6,
+      effectiveLimits: [{ limit: 6, windowSeconds: 1 }],
+      lastThrottleAt: new Date(NOW - 60_000).toISOString(),
+      fullRateAt: new Date(NOW - 60_000 + 5 * 60_000).toISOString(),
+    });
+    expect(provider(res.body, 'ses').throttle).toMatchObject({ rateFactor: 1, lastThrottleAt: null });
+  });
+
+  it('switches warm-up on with a start date of today, shows the day’s allowance, and off with null', async () => {
+    const on = await callWith('PUT /v1/settings/providers', {
+      providers: { ses: { warmUp: { startPerDay: 500, growth: 1.5 } } },
+    });
+    expect(on.status).toBe(200);
+    expect(store.live?.providers.ses?.warmUp).toEqual({ startPerDay: 500, growth: 1.5, startDate: '2026-11-22' });
+    expect(provider(on.body, 'ses').warmUp).toEqual({
+      startPerDay: 500,
+      growth: 1.5,
+      startDate: '2026-11-22',
+      todayPerDay: 500,
+      complete: false,
+    });
+    // The GET document sent back as it is keeps the ramp (its read-only parts are ignored).
+    const doc = (await callWith('GET /v1/settings/providers')).body;
+    const again = await callWith('PUT /v1/settings/providers', doc);
+    expect(again.status).toBe(200);
+    expect(store.live?.providers.ses?.warmUp).toEqual({ startPerDay: 500, growth: 1.5, startDate: '2026-11-22' });
+    const off = await callWith('PUT /v1/settings/providers', { providers: { ses: { warmUp: null } } });
+    expect(off.status).toBe(200);
+    expect(store.live?.providers.ses?.warmUp).toBeUndefined();
+    expect(provider(off.body, 'ses').warmUp).toBeNull();
+  });
+
+  it.each([
+    [{ startPerDay: 0, growth: 1.5 }, 'providers.ses.warmUp.startPerDay'],
+    [{ startPerDay: 500, growth: 0.5 }, 'providers.ses.warmUp.growth'],
+    [{ startPerDay: 500, growth: 1.5, startDate: '2026-13-45' }, 'providers.ses.warmUp.startDate'],
+    [{ startPerDay: 500, growth: 1.5, perHour: 3 }, 'providers.ses.warmUp'],
+  ])('refuses the warm-up %j with a 422 naming the field, and saves nothing', async (warmUp, path) => {
+    const res = await callWith('PUT /v1/settings/providers', { providers: { ses: { warmUp } } });
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(res.body)).toContain(path);
+    expect(store.live).toBeUndefined();
   });
 });
