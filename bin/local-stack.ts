@@ -15,7 +15,7 @@ import { DEFAULT_PROVIDERS } from '../functions/config';
 import type { ChainConfig } from '../functions/core/providers';
 import type { Keyring } from '../functions/core/signing';
 import type { ChainOptions } from '../functions/handlers/wiring';
-import { eventSourcesOf, type QueueName, type TableName } from '../lib/spec';
+import { eventSourcesOf, type GuardParams, type QueueName, type TableName } from '../lib/spec';
 import { startApiGateway } from './local/api-gateway';
 import {
   type AwsRequestListener,
@@ -64,6 +64,8 @@ export interface LocalStackOptions {
   readonly settingsCacheMs?: number;
   /** Circuit timings over the defaults (CIRCUIT in functions/core/health.ts), e.g. short ones in tests. */
   readonly circuit?: ChainOptions['circuit'];
+  /** The reputation guard's settings over the defaults (DEFAULTS.guard), e.g. a small minimum volume in tests. */
+  readonly guard?: Partial<GuardParams>;
 }
 
 /** Each queue's URL by its spec name, and its DLQ's as `<name>Dlq` (`send`, `sendDlq`, …). */
@@ -133,6 +135,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       providers,
       ...(options.settingsCacheMs !== undefined ? { settingsCacheMs: options.settingsCacheMs } : {}),
       ...(options.circuit ? { circuit: options.circuit } : {}),
+      ...(options.guard ? { guard: options.guard } : {}),
     });
 
     const pollerSqs = sqsClient(emulators, options.onAwsRequest);

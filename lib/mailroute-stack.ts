@@ -29,6 +29,7 @@ import {
   FUNCTION_NAMES,
   FUNCTIONS,
   type FunctionName,
+  type GuardParams,
   paramsFor,
   type QueueName,
   visibilityTimeoutSeconds,
@@ -63,6 +64,12 @@ export interface MailrouteStackProps extends StackProps {
    * @default SOFT_BOUNCE_DEFAULTS (3 within 72 hours)
    */
   readonly softBounce?: SoftBounceSettings;
+  /**
+   * The reputation guard: the window and minimum volume of the per-priority bounce and complaint
+   * rates, their warn and pause thresholds, and how long a paused stream's mail waits between looks.
+   * @default DEFAULTS.guard (24 hours, 500 sends, bounces 4 % / 8 %, complaints 0.08 % / 0.3 %, 300 s)
+   */
+  readonly guard?: GuardParams;
   /**
    * Base URL of the links written into emails (https, no trailing slash), for a custom domain in front
    * of the HTTP API that this stack does not manage. Cannot be combined with `trackingDomain`.
@@ -109,6 +116,7 @@ export function stackPropsFromContext(context: MailrouteContext): MailrouteStack
     retentionDays: context.retentionDays,
     dispatchMaxConcurrency: context.dispatch.maxConcurrency,
     softBounce: context.softBounce,
+    guard: context.guard,
     ...(context.publicBaseUrl ? { publicBaseUrl: context.publicBaseUrl } : {}),
     trackOpens: context.tracking.opens,
     trackClicks: context.tracking.clicks,
@@ -186,6 +194,7 @@ export class MailrouteStack extends Stack {
       sendQueue: this.sendQueue.queue,
       retentionDays: props.retentionDays ?? DEFAULTS.retentionDays,
       ...(props.providers ? { providers: props.providers } : {}),
+      ...(props.guard ? { guard: props.guard } : {}),
     });
 
     this.tracking = new Tracking(this, 'Tracking', {
@@ -206,6 +215,7 @@ export class MailrouteStack extends Stack {
       trackOpens: props.trackOpens ?? DEFAULTS.tracking.opens,
       trackClicks: props.trackClicks ?? DEFAULTS.tracking.clicks,
       softBounce: props.softBounce ?? DEFAULTS.softBounce,
+      guard: props.guard ?? DEFAULTS.guard,
     };
     // A function with nothing but its spec entry (a new queue's consumer, say) needs no code here.
     const specFunctions: Partial<Record<FunctionName, SpecFunction>> = {};
@@ -261,12 +271,14 @@ export class MailrouteStack extends Stack {
       trackOpens: props.trackOpens ?? DEFAULTS.tracking.opens,
       trackClicks: props.trackClicks ?? DEFAULTS.tracking.clicks,
       ...(props.providers ? { providers: props.providers } : {}),
+      ...(props.guard ? { guard: props.guard } : {}),
     });
 
     this.sesEvents = new SesEvents(this, 'SesEvents', {
       tables: this.tables,
       queue: this.sesEventsQueue.queue,
       softBounce: props.softBounce,
+      ...(props.guard ? { guard: props.guard } : {}),
       timeout: Duration.seconds(FUNCTIONS.sesEvents.timeoutSeconds),
     });
     this.functions = { ...built, dispatch: this.dispatch, sesEvents: this.sesEvents } as Record<

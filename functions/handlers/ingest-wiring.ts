@@ -8,11 +8,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
 import type { IngestDeps } from '../app/ingest';
+import { SETTINGS_CACHE_MS } from '../app/provider-chain';
 import type { IngestConfig } from '../config';
 import { documentClient } from '../store/dynamo';
 import { DynamoKeyStore } from '../store/key-store';
 import { DynamoMessageStore } from '../store/message-store';
 import { DynamoProviderSettings } from '../store/provider-settings';
+import { DynamoReputationStore } from '../store/reputation-store';
 import { DynamoRequestRateLimiter } from '../store/request-rate-limiter';
 import { SqsSendQueue } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
@@ -36,6 +38,12 @@ export function ingestDeps(config: IngestConfig, clients: Pick<Clients, 'dynamod
       defs: config.providers.providers,
       chain: config.providers.chain,
       store: new DynamoProviderSettings(doc, config.tables.settings),
+    },
+    streams: {
+      store: new DynamoReputationStore(doc, config.tables.reputation),
+      settings: config.guard,
+      // Dispatchers read the streams' states as often as the provider settings.
+      cacheMs: SETTINGS_CACHE_MS,
     },
   };
 }

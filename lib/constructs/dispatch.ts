@@ -10,7 +10,7 @@ import { DEFAULTS } from '../../functions/core/defaults';
 import type { ProvidersConfig } from '../../functions/core/providers';
 import { publicBaseUrlProblem } from '../context';
 import { DISPATCH_TIMEOUT_SECONDS, QUEUES, type QueueSpec } from '../resources';
-import { FUNCTIONS } from '../spec';
+import { FUNCTIONS, type GuardParams } from '../spec';
 import type { MailrouteFunction } from './mailroute-function';
 import {
   checkedProviders,
@@ -30,6 +30,8 @@ export interface DispatchProps {
     readonly settings: ITableV2;
     /** Rate-window counters of the providers. */
     readonly rateWindows: ITableV2;
+    /** The reputation guard: the streams' states and the send counters. */
+    readonly reputation: ITableV2;
   };
   /**
    * The providers the function may send through and the order it tries them in (secrets by name).
@@ -38,6 +40,11 @@ export interface DispatchProps {
   readonly providers?: ProvidersConfig;
   /** The queue the function consumes (and puts messages waiting for provider capacity back on). */
   readonly sendQueue: IQueue;
+  /**
+   * The reputation guard's window, minimum volume, thresholds and held-mail wait.
+   * @default DEFAULTS.guard
+   */
+  readonly guard?: GuardParams;
   /**
    * The send queue's dead-letter queue: the function moves a message there itself when it ends its
    * record `failed` (sends a copy, then acknowledges the original), so it is there at once.
@@ -140,6 +147,7 @@ export class Dispatch extends Construct {
         trackOpens: props.trackOpens ?? DEFAULTS.tracking.opens,
         trackClicks: props.trackClicks ?? DEFAULTS.tracking.clicks,
         providersJson: providersJson(this, providers),
+        guard: props.guard ?? DEFAULTS.guard,
       },
       providers,
       timeout,

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dispatchConfig, ingestConfig, sesEventsConfig, trackingConfig } from '../../functions/config';
+import { DEFAULTS } from '../../functions/core/defaults';
 import { DISPATCH_TIMEOUT_SECONDS, QUEUES, SES_EVENTS_TIMEOUT_SECONDS } from '../../lib/resources';
 import { type BoundResources, FUNCTION_NAMES, functionEnvironment, paramsFor, SPEC } from '../../lib/spec';
 import {
@@ -269,6 +270,7 @@ describe('the spec (lib/spec.ts)', () => {
     trackOpens: false,
     trackClicks: true,
     softBounce: { limit: 2, windowHours: 12 },
+    guard: { ...DEFAULTS.guard, minVolume: 50 },
   };
   const bound: BoundResources = {
     tables: Object.fromEntries(

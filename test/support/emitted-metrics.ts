@@ -32,6 +32,7 @@ import {
   MemorySuppression,
   MemoryVisibility,
   memoryChain,
+  memoryStreams,
   ScriptedProvider,
 } from './fakes';
 import { sesFixture } from './fixtures';
@@ -250,6 +251,7 @@ function ingestScenarios(): Scenario[] {
           }),
           retentionDays: 30,
           providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
+          streams: memoryStreams(),
           newId: () => `id-${++n}`,
           now: () => new Date(NOW),
           metrics: newMetrics(),
