@@ -24,6 +24,7 @@ import {
   METRIC_NAMESPACE,
   METRICS,
   PROVIDER_METRICS,
+  STREAM_METRICS,
 } from '../../functions/core/metric-names';
 import { ALARM_DEFAULTS, ALARM_RANGES, type AlarmSettings, isEmailAddress } from '../context';
 import { QUEUES } from '../resources';
@@ -62,6 +63,7 @@ export const RUNBOOK = {
   oldestMessage: MONITORING.backlog.runbook,
   functionErrors: 'function-errors',
   api5xx: 'api-5xx-errors',
+  streamPaused: MONITORING.pausedStreams.runbook,
 } as const;
 
 /** Where a runbook section is, as an alarm description gives it. */
@@ -102,6 +104,8 @@ export interface MonitoringAlarms extends DeadLetterAlarms {
   /** One per function. */
   readonly functionErrors: { readonly [K in FunctionName]: Alarm };
   readonly api5xx: Alarm;
+  /** One per priority stream: the reputation guard paused it. */
+  readonly streamPaused: Readonly<Record<string, Alarm>>;
 }
 
 type AppMetricName = (typeof METRICS)[keyof typeof METRICS];
@@ -110,6 +114,7 @@ type ProviderMetricName = (typeof PROVIDER_METRICS)[keyof typeof PROVIDER_METRIC
 const FIVE_MINUTES = Duration.minutes(5);
 const ONE_MINUTE = Duration.minutes(1);
 const ONE_HOUR = Duration.hours(1);
+const FIFTEEN_MINUTES = Duration.minutes(15);
 
 /** How the dashboard labels each function. */
 const labelOf = (name: FunctionName): string => FUNCTIONS[name].label;
@@ -163,6 +168,22 @@ export function providerMetric(
     statistic: options.statistic ?? Stats.SUM,
     period: options.period ?? FIVE_MINUTES,
     label: options.label ?? provider,
+  });
+}
+
+/** A per-stream metric with the dimensions the functions emit it with: `service` and `priority`. */
+export function streamMetric(
+  name: (typeof STREAM_METRICS)[keyof typeof STREAM_METRICS],
+  priority: string,
+  options: { readonly statistic?: string; readonly period?: Duration; readonly label?: string } = {},
+): Metric {
+  return new Metric({
+    namespace: METRIC_NAMESPACE,
+    metricName: name,
+    dimensionsMap: { service: SERVICE_NAME, [DIMENSIONS.priority]: priority },
+    statistic: options.statistic ?? Stats.SUM,
+    period: options.period ?? FIVE_MINUTES,
+    label: options.label ?? priority,
   });
 }
 
@@ -354,6 +375,21 @@ export class Monitoring extends Construct {
       runbook: RUNBOOK.api5xx,
     });
 
+    // Streams: the gauge is 1 when the guard pauses a stream (repeated while dispatchers hold its mail)
+    // and 0 when it is resumed.
+    const streamPaused: Record<string, Alarm> = {};
+    for (const priority of MONITORING.pausedStreams.priorities) {
+      streamPaused[priority] = alarm(`StreamPausedAlarm-${priority}`, {
+        // 15 minutes: held mail is looked at again at least that often (heldWaitSeconds ≤ 900), so
+        // the gauge is repeated while paused mail waits.
+        metric: streamMetric(STREAM_METRICS.paused, priority, { statistic: Stats.MAXIMUM, period: FIFTEEN_MINUTES }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        what: `the reputation guard paused the ${priority} stream (its bounce or complaint rate crossed the pause line); its mail waits until it is resumed`,
+        runbook: RUNBOOK.streamPaused,
+      });
+    }
+
     this.alarms = {
       ...deadLetterAlarms,
       bounceRate: bounceRateAlarm,
@@ -362,6 +398,7 @@ export class Monitoring extends Construct {
       providerCircuits,
       functionErrors,
       api5xx,
+      streamPaused,
     };
     const allAlarms = [
       ...queueNames.map((name) => deadLetterAlarms[deadLetterKey(name)]),
@@ -370,6 +407,7 @@ export class Monitoring extends Construct {
       complaintRateAlarm,
       ...Object.values(providerCircuits),
       ...Object.values(functionErrors),
+      ...Object.values(streamPaused),
       api5xx,
     ];
 
@@ -488,6 +526,30 @@ export class Monitoring extends Construct {
         appMetric(METRICS.unsubscribes, { label: 'unsubscribes' }),
         appMetric(METRICS.sesEventsUnmapped, { label: 'SES events unmapped' }),
       ]),
+    );
+    // The reputation guard, per priority stream.
+    const perStream = (name: (typeof STREAM_METRICS)[keyof typeof STREAM_METRICS], what: string, statistic?: string) =>
+      MONITORING.pausedStreams.priorities.map((p) =>
+        streamMetric(name, p, { label: `${p} ${what}`, ...(statistic ? { statistic } : {}) }),
+      );
+    this.dashboard.addWidgets(
+      graph('Streams paused (1 = paused)', perStream(STREAM_METRICS.paused, 'paused', Stats.MAXIMUM), {
+        max: 1,
+        thresholds: [{ value: 1, label: 'stream paused alarm' }],
+      }),
+      graph('Streams: held emails, warnings, resumes', [
+        ...perStream(STREAM_METRICS.held, 'held'),
+        ...perStream(STREAM_METRICS.warnings, 'warnings'),
+        ...perStream(STREAM_METRICS.resumes, 'resumes'),
+      ]),
+      graph(
+        'Stream bounce and complaint rates (% of sends over the guard window, max)',
+        [
+          ...perStream(STREAM_METRICS.bounceRate, 'bounces', Stats.MAXIMUM),
+          ...perStream(STREAM_METRICS.complaintRate, 'complaints', Stats.MAXIMUM),
+        ],
+        { unit: '%' },
+      ),
     );
     this.dashboard.addWidgets(
       graph(
