@@ -11,7 +11,6 @@ import { logger, metrics, newMetrics } from '../../../functions/app/observabilit
 import { createSesEventsHandler } from '../../../functions/app/ses-events';
 import { recordFeedback, streamGate, streamRoutes } from '../../../functions/app/streams';
 import { DEFAULTS } from '../../../functions/core/defaults';
-import { MESSAGE_ID_TAG } from '../../../functions/core/message';
 import type { Priority } from '../../../functions/core/priority';
 import { hourBucket } from '../../../functions/core/reputation';
 import { initialStream } from '../../../functions/core/stream';
@@ -133,8 +132,9 @@ describe('SES events with the guard', () => {
   };
   /** A hard bounce of `id` to `to`, as SES publishes it. */
   const bounce = (id: string, n: number, to = 'user@example.org') => {
-    const b = sesFixture('event-bounce-permanent.json') as Record<string, any>;
-    b.mail.tags[MESSAGE_ID_TAG] = [id];
+    const b = sesFixture('event-bounce-permanent.json', id) as {
+      bounce: { feedbackId: string; bouncedRecipients: unknown[] };
+    };
     b.bounce.feedbackId = `fb-${id}-${n}`;
     b.bounce.bouncedRecipients = [{ emailAddress: to, action: 'failed', status: '5.1.1' }];
     return b;
@@ -158,10 +158,8 @@ describe('SES events with the guard', () => {
   it('never counts the simulator, a soft bounce or a not-spam report', async () => {
     sentMessage('n1', 'newsletter');
     await deliver(NOW, bounce('n1', 1, 'bounce@simulator.amazonses.com'));
-    const soft = sesFixture('event-bounce-transient.json') as Record<string, any>;
-    soft.mail.tags[MESSAGE_ID_TAG] = ['n1'];
-    const notSpam = sesFixture('event-complaint-not-spam.json') as Record<string, any>;
-    notSpam.mail.tags[MESSAGE_ID_TAG] = ['n1'];
+    const soft = sesFixture('event-bounce-transient.json', 'n1');
+    const notSpam = sesFixture('event-complaint-not-spam.json', 'n1');
     await deliver(NOW, soft, notSpam);
     expect(store.adds).toBe(0);
   });
