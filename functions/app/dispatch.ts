@@ -8,11 +8,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { METRICS, STREAM_METRICS } from '../core/metric-names';
-import type { Priority } from '../core/priority';
-import type { QueuedEmail } from '../core/queued-email';
+import { METRICS } from '../core/metric-names';
 import { suppressionKeys } from '../core/recipients';
-import { countedRecipients } from '../core/reputation';
 import type { MessageStore, SuppressionStore } from '../ports';
 import {
   logger as defaultLogger,
@@ -28,7 +25,7 @@ import { type OutboundDeps, outboundPreparer } from './outbound';
 import type { BatchRouting, ProviderChain } from './provider-chain';
 import { createSendStep } from './send-step';
 import { type QueueRoutes, sqsBatch } from './sqs-batch';
-import { priorityOf, publishStreamMetric, type StreamGate } from './streams';
+import { guardBatch, type StreamGate } from './streams';
 
 export type { QueueRoute, QueueRoutes } from './sqs-batch';
 
@@ -108,40 +105,16 @@ export function createDispatchHandler(deps: DispatchDeps) {
     },
     async (all) => {
       // The reputation guard: mail of a paused stream waits; the rest goes on (one cached read per batch).
-      const paused = deps.streams ? await deps.streams.paused() : new Set<Priority>();
-      const held = (r: (typeof all)[number]) => paused.has(priorityOf(r.email));
-      const records = paused.size > 0 ? all.filter((r) => !held(r)) : all;
-      const sends = new Map<Priority, number>();
+      const guard = await guardBatch(deps.streams, all, deps.providerMetrics ?? newMetrics);
+      const records = guard.sendable;
       // One suppression look-up for every recipient of the batch, in every scope that can stop it.
       const keys = suppressionKeys(records.map((r) => r.email));
       const suppressed = keys.length > 0 ? await deps.suppression.suppressedAmong(keys) : new Set<string>();
-      const batch = {
-        suppressed,
-        routing: deps.chain.batch(records.length),
-        prepare: outboundPreparer(deps, now),
-        sent: (email: QueuedEmail) => {
-          const p = priorityOf(email);
-          sends.set(p, (sends.get(p) ?? 0) + countedRecipients(email));
-        },
-      };
-      const holding = new Map<Priority, number>();
+      const routing = deps.chain.batch(records.length);
+      const batch = { suppressed, routing, prepare: outboundPreparer(deps, now), sent: guard.sent };
       return {
-        step: async (received) => {
-          if (held(received)) {
-            const p = priorityOf(received.email);
-            holding.set(p, (holding.get(p) ?? 0) + 1);
-            return (deps.streams as StreamGate).hold(p);
-          }
-          return step(received, batch).finally(() => batch.routing.done());
-        },
-        end: async () => {
-          await endBatch(batch.routing);
-          await deps.streams?.countSends(sends);
-          for (const [p, n] of holding) {
-            publishStreamMetric(deps.providerMetrics ?? newMetrics, p, STREAM_METRICS.held, n);
-            publishStreamMetric(deps.providerMetrics ?? newMetrics, p, STREAM_METRICS.paused, 1);
-          }
-        },
+        step: async (received) => guard.hold(received) ?? step(received, batch).finally(() => routing.done()),
+        end: () => endBatch(routing).then(guard.end),
       };
     },
   );

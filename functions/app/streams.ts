@@ -14,9 +14,11 @@
 import { DomainError } from '../core/errors';
 import { DIMENSIONS, STREAM_METRICS } from '../core/metric-names';
 import { defaultPriority, PRIORITIES, type Priority } from '../core/priority';
+import type { QueuedEmail } from '../core/queued-email';
 import {
   bucketExpiresAt,
   type Counts,
+  countedRecipients,
   type GuardSettings,
   hourBucket,
   type Judgement,
@@ -117,6 +119,54 @@ export function streamGate(deps: StreamGateDeps): StreamGate {
             }),
           ),
       );
+    },
+  };
+}
+
+/** The guard's side of one dispatch batch. */
+export interface GuardedBatch<R> {
+  /** The records that may be sent now (those of paused streams left out). */
+  readonly sendable: readonly R[];
+  /** The wait plan of a record held back (its stream is paused), else undefined. */
+  hold(record: R): WaitPlan | undefined;
+  /** Told of each email a provider took: its recipients are counted against its priority. */
+  sent(email: QueuedEmail): void;
+  /** After the batch: the sends counted (one write per priority), held mail in the metrics. */
+  end(): Promise<void>;
+}
+
+/**
+ * Starts the guard's side of a dispatch batch: one (cached) read of the paused streams. Without a
+ * gate every record may be sent and nothing is counted.
+ */
+export async function guardBatch<R extends { readonly email: QueuedEmail }>(
+  gate: StreamGate | undefined,
+  records: readonly R[],
+  metrics: MetricsFactory,
+): Promise<GuardedBatch<R>> {
+  const paused = gate ? await gate.paused() : new Set<Priority>();
+  const sends = new Map<Priority, number>();
+  const held = new Map<Priority, number>();
+  const isHeld = (r: R) => paused.has(priorityOf(r.email));
+  return {
+    sendable: paused.size > 0 ? records.filter((r) => !isHeld(r)) : records,
+    hold: (r) => {
+      if (!gate || !isHeld(r)) return undefined;
+      const p = priorityOf(r.email);
+      held.set(p, (held.get(p) ?? 0) + 1);
+      return gate.hold(p);
+    },
+    sent: (email) => {
+      const p = priorityOf(email);
+      sends.set(p, (sends.get(p) ?? 0) + countedRecipients(email));
+    },
+    end: async () => {
+      await gate?.countSends(sends);
+      for (const [p, n] of held) {
+        publishStreamMetric(metrics, p, STREAM_METRICS.held, n);
+        // Repeated while paused mail waits: the stream's alarm stays on.
+        publishStreamMetric(metrics, p, STREAM_METRICS.paused, 1);
+      }
     },
   };
 }
