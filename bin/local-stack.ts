@@ -15,7 +15,7 @@ import { DEFAULT_PROVIDERS } from '../functions/config';
 import type { ChainConfig } from '../functions/core/providers';
 import type { Keyring } from '../functions/core/signing';
 import type { ChainOptions } from '../functions/handlers/wiring';
-import { eventSourcesOf, PRIORITY_QUEUES, type QueueName, type TableName } from '../lib/spec';
+import { eventSourcesOf, type GuardParams, PRIORITY_QUEUES, type QueueName, type TableName } from '../lib/spec';
 import { startApiGateway } from './local/api-gateway';
 import {
   type AwsRequestListener,
@@ -72,6 +72,8 @@ export interface LocalStackOptions {
   readonly circuit?: ChainOptions['circuit'];
   /** The adaptive throttle's policy over the defaults (DEFAULTS.adaptiveThrottle), e.g. a quick recovery in tests. */
   readonly adaptiveThrottle?: ChainOptions['adaptiveThrottle'];
+  /** The reputation guard's settings over the defaults (DEFAULTS.guard), e.g. a small minimum volume in tests. */
+  readonly guard?: Partial<GuardParams>;
 }
 
 /** Each queue's URL by its spec name, and its DLQ's as `<name>Dlq` (`send`, `sendDlq`, …). */
@@ -142,6 +144,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.settingsCacheMs !== undefined ? { settingsCacheMs: options.settingsCacheMs } : {}),
       ...(options.circuit ? { circuit: options.circuit } : {}),
       ...(options.adaptiveThrottle ? { adaptiveThrottle: options.adaptiveThrottle } : {}),
+      ...(options.guard ? { guard: options.guard } : {}),
     });
 
     const pollerSqs = sqsClient(emulators, options.onAwsRequest);

@@ -27,6 +27,28 @@ const flag = (fallback: boolean) =>
 /** The provider definitions and default chain, as JSON (secrets by name only). SES alone when unset. */
 const PROVIDERS = z._default(z.string(), '');
 
+/** A percentage above 0 and at most 100 (fractions allowed). */
+const percent = z.coerce.number().check(z.gt(0), z.lte(100));
+
+/** The reputation guard's thresholds and window (ingest shows them, ses-events judges by them). */
+const GUARD_VARS = {
+  GUARD_WINDOW_HOURS: z._default(positiveInt, DEFAULTS.guard.windowHours),
+  GUARD_MIN_VOLUME: z._default(positiveInt, DEFAULTS.guard.minVolume),
+  GUARD_BOUNCE_WARN_PERCENT: z._default(percent, DEFAULTS.guard.bounce.warnPercent),
+  GUARD_BOUNCE_PAUSE_PERCENT: z._default(percent, DEFAULTS.guard.bounce.pausePercent),
+  GUARD_COMPLAINT_WARN_PERCENT: z._default(percent, DEFAULTS.guard.complaint.warnPercent),
+  GUARD_COMPLAINT_PAUSE_PERCENT: z._default(percent, DEFAULTS.guard.complaint.pausePercent),
+};
+
+type GuardVars = { readonly [K in keyof typeof GUARD_VARS]: number };
+
+const guardFrom = (e: GuardVars) => ({
+  windowHours: e.GUARD_WINDOW_HOURS,
+  minVolume: e.GUARD_MIN_VOLUME,
+  bounce: { warnPercent: e.GUARD_BOUNCE_WARN_PERCENT, pausePercent: e.GUARD_BOUNCE_PAUSE_PERCENT },
+  complaint: { warnPercent: e.GUARD_COMPLAINT_WARN_PERCENT, pausePercent: e.GUARD_COMPLAINT_PAUSE_PERCENT },
+});
+
 /** Parses the PROVIDERS variable; the message names what is wrong. */
 export function providersFrom(raw: string): ProvidersConfig {
   if (raw.trim() === '') return DEFAULT_PROVIDERS;
@@ -72,12 +94,15 @@ const IngestEnv = /* @__PURE__ */ (() =>
       TABLE_SUPPRESSION: name,
       /** Per-API-key request counters (one-second windows). */
       TABLE_RATE_WINDOWS: name,
+      /** The reputation guard's counters and streams (GET /v1/settings/streams, resume). */
+      TABLE_REPUTATION: name,
       /** The send queue of each priority: transactional, critical, bulk. */
       QUEUE_SEND_URL: z.url(),
       QUEUE_SEND_CRITICAL_URL: z.url(),
       QUEUE_SEND_BULK_URL: z.url(),
       RETENTION_DAYS: z._default(positiveInt, DEFAULTS.retentionDays),
       PROVIDERS,
+      ...GUARD_VARS,
     }),
     z.transform((e) => ({
       tables: {
@@ -86,6 +111,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
         settings: e.TABLE_SETTINGS,
         suppression: e.TABLE_SUPPRESSION,
         rateWindows: e.TABLE_RATE_WINDOWS,
+        reputation: e.TABLE_REPUTATION,
       },
       sendQueueUrl: e.QUEUE_SEND_URL,
       /** Where an email of each priority is queued. */
@@ -96,6 +122,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
       },
       retentionDays: e.RETENTION_DAYS,
       providers: chainFrom(e.PROVIDERS),
+      guard: guardFrom(e),
     })),
   ))();
 
@@ -106,6 +133,13 @@ const DispatchEnv = /* @__PURE__ */ (() =>
       TABLE_SUPPRESSION: name,
       TABLE_SETTINGS: name,
       TABLE_RATE_WINDOWS: name,
+      /** The reputation guard: streams' states (read per batch, cached) and send counters. */
+      TABLE_REPUTATION: name,
+      /** Seconds an email of a paused stream waits before it is looked at again. */
+      GUARD_HELD_WAIT_SECONDS: z._default(
+        z.coerce.number().check(z.int(), z.gte(1), z.lte(900)),
+        DEFAULTS.guard.heldWaitSeconds,
+      ),
       PROVIDERS,
       /** The send queues it consumes (one per priority): transactional, critical, bulk. */
       QUEUE_SEND_URL: z.url(),
@@ -141,7 +175,9 @@ const DispatchEnv = /* @__PURE__ */ (() =>
         suppression: e.TABLE_SUPPRESSION,
         settings: e.TABLE_SETTINGS,
         rateWindows: e.TABLE_RATE_WINDOWS,
+        reputation: e.TABLE_REPUTATION,
       },
+      heldWaitSeconds: e.GUARD_HELD_WAIT_SECONDS,
       providers: chainFrom(e.PROVIDERS),
       sendQueueUrl: e.QUEUE_SEND_URL,
       ...(e.QUEUE_SEND_DLQ_URL === undefined ? {} : { sendDeadLetterQueueUrl: e.QUEUE_SEND_DLQ_URL }),
@@ -167,13 +203,17 @@ const SesEventsEnv = /* @__PURE__ */ (() =>
     z.object({
       TABLE_MESSAGES: name,
       TABLE_SUPPRESSION: name,
+      /** The reputation guard: hard bounces and complaints counted per priority, streams paused. */
+      TABLE_REPUTATION: name,
       /** Transient bounces of one address within the window that convert to a suppression. */
       SOFT_BOUNCE_LIMIT: z._default(positiveInt, DEFAULTS.softBounce.limit),
       SOFT_BOUNCE_WINDOW_HOURS: z._default(positiveInt, DEFAULTS.softBounce.windowHours),
+      ...GUARD_VARS,
     }),
     z.transform((e) => ({
-      tables: { messages: e.TABLE_MESSAGES, suppression: e.TABLE_SUPPRESSION },
+      tables: { messages: e.TABLE_MESSAGES, suppression: e.TABLE_SUPPRESSION, reputation: e.TABLE_REPUTATION },
       softBounce: { limit: e.SOFT_BOUNCE_LIMIT, windowHours: e.SOFT_BOUNCE_WINDOW_HOURS },
+      guard: guardFrom(e),
     })),
   ))();
 

@@ -8,11 +8,14 @@ import type { ThrottleState } from './core/aimd';
 import type { SendOutcome } from './core/dispatch';
 import type { BucketCounts, CircuitState, ProviderHealth } from './core/health';
 import type { MessageEvent, MessageRecord, Status } from './core/message';
+import type { Priority } from './core/priority';
 import type { LiveSettings } from './core/providers';
 import type { QueuedEmail } from './core/queued-email';
 import type { Grant, RateWindow } from './core/rate-window';
+import type { Counts } from './core/reputation';
 import type { SharesGrant, Wanted } from './core/shares';
 import type { Keyring } from './core/signing';
+import type { StreamRecord } from './core/stream';
 import type { SuppressionReason } from './core/suppression';
 
 export type ClaimResult =
@@ -265,4 +268,23 @@ export interface RateWindowStore {
   throttled(provider: string, nowMs: number): Promise<number>;
   /** Each provider's adaptive-throttle state (undefined: never throttled). */
   throttleStates(providers: readonly string[]): Promise<Record<string, ThrottleState | undefined>>;
+}
+
+/**
+ * The reputation guard's shared state (core/reputation.ts, core/stream.ts): counters per priority
+ * and hour bucket, and each priority's stream. Shared by every dispatcher, the SES events function
+ * and the API.
+ */
+export interface ReputationStore {
+  /** Adds to one bucket's counters (one write); `expiresAt` in epoch seconds. */
+  add(priority: Priority, bucket: number, counts: Partial<Counts>, expiresAt: number): Promise<void>;
+  /** The counters of the given buckets (missing ones left out). */
+  counts(priority: Priority, buckets: readonly number[]): Promise<Map<number, Counts>>;
+  /** Each priority's stream (a stream never changed is its initial state). */
+  streams(): Promise<Record<Priority, StreamRecord>>;
+  /**
+   * Writes a stream's next state if it is still at `expectedVersion` (0: never written). False when
+   * another writer changed it first: re-read and decide again.
+   */
+  saveStream(next: StreamRecord, expectedVersion: number): Promise<boolean>;
 }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DEFAULT_PROVIDERS, DEFAULTS } from '../functions/core/defaults';
 import { ProviderDef, ProvidersConfig, RateLimit, WarmUpDef } from '../functions/core/providers';
+import { MAX_WINDOW_HOURS } from '../functions/core/reputation';
 import { QUEUES } from './resources';
 
 /** The context key under which cdk.json holds the configuration. */
@@ -216,6 +217,64 @@ const SoftBounceContext = z.strictObject({
   ),
 });
 
+/** SES's own pause levels (it may pause an account there): the guard's pause lines must be below them. */
+export const SES_PAUSE_PERCENT = { bounce: 10, complaint: 0.5 } as const;
+
+/** The values the reputation guard's settings accept. */
+export const GUARD_RANGES = {
+  windowHours: { min: 1, max: MAX_WINDOW_HOURS },
+  minVolume: { min: 1, max: 10_000_000 },
+  heldWaitSeconds: { min: 1, max: 900 },
+} as const;
+
+/** A warn and a pause line, each a percentage, the warn below the pause and the pause below SES's. */
+const rateThresholds = (kind: 'bounce' | 'complaint') => {
+  const ses = SES_PAUSE_PERCENT[kind];
+  const defaults = DEFAULTS.guard[kind];
+  return z
+    .strictObject({
+      /** The rate at which the stream gets a warning (an event and a metric). */
+      warnPercent: percentage(0, 100).default(defaults.warnPercent),
+      /** The rate at which the stream is paused. */
+      pausePercent: percentage(0, 100)
+        .refine((v) => v < ses, {
+          error: `expected a pause line below SES's own (${ses}%, where SES may pause the whole account)`,
+        })
+        .default(defaults.pausePercent),
+    })
+    .superRefine((v, ctx) => {
+      if (v.warnPercent >= v.pausePercent) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['warnPercent'],
+          message: `expected the warn line below the pause line (${v.pausePercent}%)`,
+        });
+      }
+    });
+};
+
+const BounceThresholds = rateThresholds('bounce');
+const ComplaintThresholds = rateThresholds('complaint');
+
+const GuardContext = z.strictObject({
+  /** The rolling window of the rates, in hours. */
+  windowHours: wholeNumber(GUARD_RANGES.windowHours.min, GUARD_RANGES.windowHours.max, 'hours').default(
+    DEFAULTS.guard.windowHours,
+  ),
+  /** Sends of a stream within the window below which its rates decide nothing. */
+  minVolume: wholeNumber(GUARD_RANGES.minVolume.min, GUARD_RANGES.minVolume.max, 'emails').default(
+    DEFAULTS.guard.minVolume,
+  ),
+  /** Hard bounces, in percent of a stream's sends: warn and pause lines. */
+  bounce: BounceThresholds.prefault({}),
+  /** Complaints, in percent of a stream's sends: warn and pause lines. */
+  complaint: ComplaintThresholds.prefault({}),
+  /** Seconds a paused stream's email waits on its queue before the dispatcher looks at it again. */
+  heldWaitSeconds: wholeNumber(GUARD_RANGES.heldWaitSeconds.min, GUARD_RANGES.heldWaitSeconds.max, 'seconds').default(
+    DEFAULTS.guard.heldWaitSeconds,
+  ),
+});
+
 const boolean = z.boolean({ error: 'expected true or false' });
 
 const TrackingDomainContext = z.strictObject({
@@ -275,6 +334,8 @@ const ContextObject = z.strictObject({
   chain: z.unknown().optional(),
   /** Alarm thresholds, and an email address the alarm topic notifies. */
   alarms: AlarmsContext.prefault({}),
+  /** The reputation guard: per-priority bounce and complaint rates, and when they warn or pause a stream. */
+  guard: GuardContext.prefault({}),
 });
 
 /** Keys whose inline value is a credential, and the key that names a secret holding it instead. */
@@ -371,6 +432,9 @@ const ALLOWED_KEYS: Readonly<Record<string, readonly string[]>> = {
   softBounce: Object.keys(SoftBounceContext.shape),
   tracking: Object.keys(TrackingContext.shape),
   alarms: Object.keys(AlarmsContext.shape),
+  guard: Object.keys(GuardContext.shape),
+  'guard.bounce': ['warnPercent', 'pausePercent'],
+  'guard.complaint': ['warnPercent', 'pausePercent'],
   'tracking.domain': Object.keys(TrackingDomainContext.shape),
   'providers.*.limits.*': Object.keys(RateLimit.shape),
   'providers.*.warmUp': Object.keys(WarmUpDef.shape),

@@ -30,6 +30,7 @@ import {
   FUNCTION_NAMES,
   FUNCTIONS,
   type FunctionName,
+  type GuardParams,
   paramsFor,
   type QueueName,
   visibilityTimeoutSeconds,
@@ -76,6 +77,12 @@ export interface MailrouteStackProps extends StackProps {
    * @default 30
    */
   readonly bulkReservePercent?: number;
+  /**
+   * The reputation guard: the window and minimum volume of the per-priority bounce and complaint
+   * rates, their warn and pause thresholds, and how long a paused stream's mail waits between looks.
+   * @default DEFAULTS.guard (24 hours, 500 sends, bounces 4 % / 8 %, complaints 0.08 % / 0.3 %, 300 s)
+   */
+  readonly guard?: GuardParams;
   /**
    * Base URL of the links written into emails (https, no trailing slash), for a custom domain in front
    * of the HTTP API that this stack does not manage. Cannot be combined with `trackingDomain`.
@@ -124,6 +131,7 @@ export function stackPropsFromContext(context: MailrouteContext): MailrouteStack
     bulkMaxConcurrency: context.dispatch.bulkMaxConcurrency,
     softBounce: context.softBounce,
     bulkReservePercent: context.capacity.bulkReservePercent,
+    guard: context.guard,
     ...(context.publicBaseUrl ? { publicBaseUrl: context.publicBaseUrl } : {}),
     trackOpens: context.tracking.opens,
     trackClicks: context.tracking.clicks,
@@ -207,6 +215,7 @@ export class MailrouteStack extends Stack {
       bulkQueue: this.priorityQueues.bulk.queue,
       retentionDays: props.retentionDays ?? DEFAULTS.retentionDays,
       ...(props.providers ? { providers: props.providers } : {}),
+      ...(props.guard ? { guard: props.guard } : {}),
     });
 
     this.tracking = new Tracking(this, 'Tracking', {
@@ -228,6 +237,7 @@ export class MailrouteStack extends Stack {
       trackClicks: props.trackClicks ?? DEFAULTS.tracking.clicks,
       softBounce: props.softBounce ?? DEFAULTS.softBounce,
       bulkReservePercent: props.bulkReservePercent ?? DEFAULTS.capacity.bulkReservePercent,
+      guard: props.guard ?? DEFAULTS.guard,
     };
     // A function with nothing but its spec entry (a new queue's consumer, say) needs no code here.
     const specFunctions: Partial<Record<FunctionName, SpecFunction>> = {};
@@ -287,12 +297,14 @@ export class MailrouteStack extends Stack {
       trackClicks: props.trackClicks ?? DEFAULTS.tracking.clicks,
       ...(props.bulkReservePercent === undefined ? {} : { bulkReservePercent: props.bulkReservePercent }),
       ...(props.providers ? { providers: props.providers } : {}),
+      ...(props.guard ? { guard: props.guard } : {}),
     });
 
     this.sesEvents = new SesEvents(this, 'SesEvents', {
       tables: this.tables,
       queue: this.sesEventsQueue.queue,
       softBounce: props.softBounce,
+      ...(props.guard ? { guard: props.guard } : {}),
       timeout: Duration.seconds(FUNCTIONS.sesEvents.timeoutSeconds),
     });
     this.functions = { ...built, dispatch: this.dispatch, sesEvents: this.sesEvents } as Record<

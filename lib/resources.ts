@@ -58,6 +58,14 @@ export const TABLES = {
     partitionKey: { name: 'pk', type: 'S' },
     description: 'API keys (hashed) and run-time settings.',
   },
+  reputation: {
+    id: 'Reputation',
+    env: 'TABLE_REPUTATION',
+    partitionKey: { name: 'pk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    description:
+      'The reputation guard: sends, hard bounces and complaints per priority and hour (expiring), and the state and timeline of each stream (one per priority).',
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableName = keyof typeof TABLES;

@@ -9,6 +9,8 @@
  * - functions, secrets and event sources: below.
  */
 import { DEFAULTS } from '../functions/core/defaults';
+import { PRIORITIES } from '../functions/core/priority';
+import type { GuardSettings } from '../functions/core/reputation';
 import { API_ROUTES, type ApiFunction, type ApiRoute } from './api-routes';
 import {
   DISPATCH_BATCH_SIZE,
@@ -38,9 +40,14 @@ export type ItemAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' |
  * from the deployment's provider definitions.
  * - `liveProviderSettings`: the live provider settings item;
  * - `providerSettingsAndHealth`: that item and one health item per defined provider;
- * - `providerRateWindows`: one rate-window item per defined provider.
+ * - `providerRateWindows`: one rate-window item per defined provider;
+ * - `reputationStreamsAndCounts`: each priority's stream item and its hourly counter items.
  */
-export type ItemKeySet = 'liveProviderSettings' | 'providerSettingsAndHealth' | 'providerRateWindows';
+export type ItemKeySet =
+  | 'liveProviderSettings'
+  | 'providerSettingsAndHealth'
+  | 'providerRateWindows'
+  | 'reputationStreamsAndCounts';
 
 /** Only some item actions, on only the items a key set names. */
 export interface ItemGrant {
@@ -96,7 +103,25 @@ export interface DeploymentParams {
   readonly softBounce: { readonly limit: number; readonly windowHours: number };
   /** Percent of each provider rate window held back from bulk mail while critical/transactional mail is around. */
   readonly bulkReservePercent: number;
+  /** The reputation guard: window, minimum volume, thresholds, and how long held mail waits. */
+  readonly guard: GuardParams;
 }
+
+/** The reputation guard's settings as a deployment gives them (cdk.json `guard`). */
+export interface GuardParams extends GuardSettings {
+  /** Seconds an email of a paused stream waits on its queue before the dispatcher looks at it again. */
+  readonly heldWaitSeconds: number;
+}
+
+/** The guard's variables (functions/config.ts parses them). */
+const guardEnv = (g: GuardSettings): Record<string, string> => ({
+  GUARD_WINDOW_HOURS: String(g.windowHours),
+  GUARD_MIN_VOLUME: String(g.minVolume),
+  GUARD_BOUNCE_WARN_PERCENT: String(g.bounce.warnPercent),
+  GUARD_BOUNCE_PAUSE_PERCENT: String(g.bounce.pausePercent),
+  GUARD_COMPLAINT_WARN_PERCENT: String(g.complaint.warnPercent),
+  GUARD_COMPLAINT_PAUSE_PERCENT: String(g.complaint.pausePercent),
+});
 
 /** Parameters each function gets from its own spec entry. */
 export interface FunctionContext {
@@ -143,7 +168,7 @@ const fn = <P extends Partial<Params> = Record<never, never>>(spec: FunctionSpec
 
 export const FUNCTIONS = {
   /** The keyed /v1 API and /health. */
-  ingest: fn<Pick<Params, 'retentionDays' | 'providersJson'>>({
+  ingest: fn<Pick<Params, 'retentionDays' | 'providersJson' | 'guard'>>({
     entry: 'functions/handlers/ingest.ts',
     label: 'ingest',
     description: 'mailroute HTTP API: accepts, records and enqueues emails',
@@ -160,11 +185,13 @@ export const FUNCTIONS = {
       { table: 'suppression', access: 'readWrite' },
       // Per-API-key request counters: the function counts each key's requests per one-second window.
       { table: 'rateWindows', access: 'readWrite' },
+      // The streams' states and rates (GET /v1/settings/streams); a resume writes the stream's item.
+      { table: 'reputation', access: 'readWrite' },
     ],
     // Each email goes to its priority's queue (PRIORITY_QUEUES).
     queues: SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })),
     secrets: [],
-    env: (p) => ({ RETENTION_DAYS: String(p.retentionDays), PROVIDERS: p.providersJson }),
+    env: (p) => ({ RETENTION_DAYS: String(p.retentionDays), PROVIDERS: p.providersJson, ...guardEnv(p.guard) }),
   }),
   /** The send queues' consumer (one event source per priority): suppression check, claim, provider chain, record. */
   dispatch: fn<
@@ -179,6 +206,7 @@ export const FUNCTIONS = {
       | 'trackClicks'
       | 'providersJson'
       | 'bulkReservePercent'
+      | 'guard'
     >
   >({
     entry: 'functions/handlers/dispatch.ts',
@@ -194,6 +222,8 @@ export const FUNCTIONS = {
       { table: 'settings', access: { actions: ['BatchGetItem', 'UpdateItem'], keys: 'providerSettingsAndHealth' } },
       // The rate-windows table also holds the API's per-key request counters: only the providers' windows.
       { table: 'rateWindows', access: { actions: ['GetItem', 'UpdateItem'], keys: 'providerRateWindows' } },
+      // The reputation guard: the streams' states (read once per batch, cached) and the send counters.
+      { table: 'reputation', access: { actions: ['BatchGetItem', 'UpdateItem'], keys: 'reputationStreamsAndCounts' } },
     ],
     // It changes the visibility of messages it retries later (so it needs the URL), and puts a message
     // waiting for provider capacity back on the queue it came from as a delayed copy.
@@ -217,10 +247,11 @@ export const FUNCTIONS = {
       PROVIDERS: p.providersJson,
       // The share of each rate window bulk mail leaves to critical/transactional mail.
       BULK_RESERVE_PERCENT: String(p.bulkReservePercent),
+      GUARD_HELD_WAIT_SECONDS: String(p.guard.heldWaitSeconds),
     }),
   }),
   /** The SES events queue's consumer: delivery outcomes, suppression of bouncing and complaining addresses. */
-  sesEvents: fn<Pick<Params, 'softBounce'>>({
+  sesEvents: fn<Pick<Params, 'softBounce' | 'guard'>>({
     entry: 'functions/handlers/ses-events.ts',
     label: 'ses-events',
     description: 'mailroute SES events: records delivery outcomes, suppresses bouncing and complaining addresses',
@@ -229,12 +260,15 @@ export const FUNCTIONS = {
     tables: [
       { table: 'messages', access: 'readWrite' },
       { table: 'suppression', access: 'readWrite' },
+      // The reputation guard: bounces and complaints counted per priority; a stream paused or warned.
+      { table: 'reputation', access: 'readWrite' },
     ],
     queues: [],
     secrets: [],
     env: (p) => ({
       SOFT_BOUNCE_LIMIT: String(p.softBounce.limit),
       SOFT_BOUNCE_WINDOW_HOURS: String(p.softBounce.windowHours),
+      ...guardEnv(p.guard),
     }),
   }),
   /** The public links in emails: unsubscribe, open pixel, click redirect. */
@@ -308,7 +342,13 @@ export const MONITORING = {
   backlog: { queue: PRIORITY_QUEUES.transactional, runbook: 'send-queue-backlog' },
   /** The critical queue, whose oldest message says a sign-in code or alert is late (a tighter threshold). */
   criticalBacklog: { queue: PRIORITY_QUEUES.critical, runbook: 'critical-queue-backlog' },
-} as const satisfies Record<string, { readonly queue: QueueName; readonly runbook: string }>;
+  /** One alarm per priority stream while the reputation guard holds it paused, and its runbook section. */
+  pausedStreams: { priorities: PRIORITIES, runbook: 'stream-paused' },
+} as const satisfies {
+  readonly backlog: { readonly queue: QueueName; readonly runbook: string };
+  readonly criticalBacklog: { readonly queue: QueueName; readonly runbook: string };
+  readonly pausedStreams: { readonly priorities: readonly string[]; readonly runbook: string };
+};
 
 /** The whole spec, for code that walks all of it. */
 export const SPEC = {

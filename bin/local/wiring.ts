@@ -28,6 +28,7 @@ import {
   FUNCTION_NAMES,
   type FunctionName,
   functionEnvironment,
+  type GuardParams,
   paramsFor,
 } from '../../lib/spec';
 import { SimulatedSesProvider } from '../ses-simulator';
@@ -65,7 +66,11 @@ export function deployableProviders(config: ChainConfig): {
 }
 
 /** What cdk.json's defaults give a deployment, with the local API's URL for the links in emails. */
-export function localDeployment(publicBaseUrl: string, providers: ProvidersConfig): DeploymentParams {
+export function localDeployment(
+  publicBaseUrl: string,
+  providers: ProvidersConfig,
+  guard: Partial<GuardParams> = {},
+): DeploymentParams {
   return {
     retentionDays: DEFAULTS.retentionDays,
     providersJson: JSON.stringify(providers),
@@ -76,6 +81,7 @@ export function localDeployment(publicBaseUrl: string, providers: ProvidersConfi
     trackClicks: DEFAULTS.tracking.clicks,
     softBounce: DEFAULTS.softBounce,
     bulkReservePercent: DEFAULTS.capacity.bulkReservePercent,
+    guard: { ...DEFAULTS.guard, ...guard },
   };
 }
 
@@ -107,6 +113,8 @@ export interface LocalWiringOptions {
   readonly circuit?: ChainOptions['circuit'];
   /** The adaptive throttle's policy over the defaults (dispatchers and the settings API alike). */
   readonly adaptiveThrottle?: ChainOptions['adaptiveThrottle'];
+  /** The reputation guard's settings over cdk.json's defaults (e.g. a small minimum volume in tests). */
+  readonly guard?: Partial<GuardParams>;
 }
 
 export interface LocalFunctions {
@@ -123,7 +131,7 @@ export interface LocalFunctions {
 /** Builds every function of the spec, each from its spec environment through its config parser. */
 export function wireFunctions(options: LocalWiringOptions): LocalFunctions {
   const { providers, secrets } = deployableProviders(options.providers);
-  const deployment = localDeployment(options.apiUrl, providers);
+  const deployment = localDeployment(options.apiUrl, providers, options.guard);
   const bound = boundResources(options.resources);
   const environmentOf = (name: FunctionName) => functionEnvironment(name, paramsFor(name, deployment), bound);
   const environments = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, environmentOf(name)])) as {

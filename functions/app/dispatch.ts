@@ -27,6 +27,7 @@ import { type OutboundDeps, outboundPreparer } from './outbound';
 import type { BatchRouting, ProviderChain } from './provider-chain';
 import { createSendStep } from './send-step';
 import { type QueueRoutes, sqsBatch } from './sqs-batch';
+import { guardBatch, type StreamGate } from './streams';
 
 export type { QueueRoute, QueueRoutes } from './sqs-batch';
 
@@ -41,6 +42,12 @@ export interface DispatchDeps extends OutboundDeps {
    */
   readonly queues: QueueRoutes;
   readonly maxReceiveCount: number;
+  /**
+   * The reputation guard: an email of a paused stream waits on its queue (not failed, no receive
+   * used up); the recipients of each batch's sends are counted per priority.
+   * @default - no guard
+   */
+  readonly streams?: StreamGate;
   /** The dispatch function's timeout; a claim older than this (plus a margin) is stale. */
   readonly timeoutSeconds: number;
   readonly now?: () => number;
@@ -98,7 +105,10 @@ export function createDispatchHandler(deps: DispatchDeps) {
       logger,
       metrics,
     },
-    async (records) => {
+    async (all) => {
+      // The reputation guard: mail of a paused stream waits; the rest goes on (one cached read per batch).
+      const guard = await guardBatch(deps.streams, all, deps.providerMetrics ?? newMetrics);
+      const records = guard.sendable;
       // One suppression look-up for every recipient of the batch, in every scope that can stop it.
       const keys = suppressionKeys(records.map((r) => r.email));
       const suppressed = keys.length > 0 ? await deps.suppression.suppressedAmong(keys) : new Set<string>();
@@ -108,10 +118,12 @@ export function createDispatchHandler(deps: DispatchDeps) {
         suppressed,
         routing: deps.chain.batch(records.length, bulk),
         prepare: outboundPreparer(deps, now),
+        sent: guard.sent,
       };
       return {
-        step: (received) => step(received, batch).finally(() => batch.routing.done(priorityOf(received.email))),
-        end: () => endBatch(batch.routing),
+        step: async (received) =>
+          guard.hold(received) ?? step(received, batch).finally(() => batch.routing.done(priorityOf(received.email))),
+        end: () => endBatch(batch.routing).then(guard.end),
       };
     },
   );

@@ -23,8 +23,9 @@ import { API_ERRORS } from '../core/zod-locale';
 import type { MessageStore, QueueEntry, RequestRateLimiter, SendQueue, SuppressionStore } from '../ports';
 import { type Authenticator, type Caller, maySendFrom } from './auth';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
-import { logger as defaultLogger, metrics as defaultMetrics } from './observability';
+import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
 import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-settings';
+import { type StreamApiDeps, streamRoutes } from './streams';
 import { suppressionRoutes } from './suppressions';
 
 export interface IngestDeps {
@@ -39,6 +40,8 @@ export interface IngestDeps {
   readonly retentionDays: number;
   /** The provider chain's definitions and live settings (GET/PUT /v1/settings/providers). */
   readonly providerSettings: ProviderSettingsDeps;
+  /** The reputation guard's streams (GET /v1/settings/streams, POST …/{priority}/resume). */
+  readonly streams: StreamApiDeps;
   readonly now?: () => Date;
   readonly newId?: () => string;
   readonly logger?: typeof defaultLogger;
@@ -231,6 +234,7 @@ export function createIngestHandler(deps: IngestDeps) {
 
     ...suppressionRoutes(deps.suppression, now),
     ...providerSettingsRoutes(deps.providerSettings, now),
+    ...streamRoutes({ metrics: newMetrics, ...deps.streams, now: () => now().getTime(), logger }),
   };
 
   return createHttpHandler(routes, {

@@ -27,7 +27,7 @@ import {
   type SendPlan,
   waitFor,
 } from '../core/send-plan';
-import type { ClaimResult, MessageStore } from '../ports';
+import type { ClaimResult, MessageStore, OutboundEmail } from '../ports';
 import { type AppLogger, type AppMetrics, maskAddresses } from './observability';
 import type { PrepareOutbound } from './outbound';
 import type { BatchRouting, Candidate, ProviderChain } from './provider-chain';
@@ -65,6 +65,8 @@ export interface BatchScope {
   readonly suppressed: ReadonlySet<string>;
   readonly routing: BatchRouting;
   readonly prepare: PrepareOutbound;
+  /** Told of each email a provider took (the reputation guard counts its recipients). */
+  readonly sent?: (email: OutboundEmail) => void;
 }
 
 type Failure = { provider: string; outcome: Extract<SendOutcome, { kind: 'throttled' | 'down' | 'broken' }> };
@@ -183,7 +185,10 @@ export function createSendStep(deps: SendStepDeps): SendStep {
     return planOfConflict(conflict);
   }
 
-  return async ({ email, receiveCount, acceptedAt, maxReceiveCount: ofQueue }, { suppressed, routing, prepare }) => {
+  return async (
+    { email, receiveCount, acceptedAt, maxReceiveCount: ofQueue },
+    { suppressed, routing, prepare, sent },
+  ) => {
     // Its queue's own: the last receive of a critical message may differ from a bulk one's.
     const maxReceiveCount = ofQueue ?? deps.maxReceiveCount;
     const recipients = recipientsOf(email, suppressed);
@@ -270,6 +275,7 @@ export function createSendStep(deps: SendStepDeps): SendStep {
       }
       const outcome = await c.provider.send(outbound);
       routing.note(c, outcome, pick.probe);
+      if (outcome.kind === 'accepted') sent?.(outbound);
       const sentDetail = failures.length > 0 ? { ...detail, failedOver: failures.map(describe) } : detail;
       switch (outcome.kind) {
         case 'accepted':

@@ -9,18 +9,35 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { METRICS } from '../core/metric-names';
+import { countedBounces, countedComplaints } from '../core/reputation';
 import { FORWARD_FROM, interpret, SesNotification, unwrap } from '../core/ses-events';
 import { ALL_MAIL } from '../core/suppression';
 import type { MessageStore, SuppressionStore } from '../ports';
-import { logger as defaultLogger, metrics as defaultMetrics, publishMetrics, traceInvocation } from './observability';
+import type { AppMetrics } from './observability';
+import {
+  logger as defaultLogger,
+  metrics as defaultMetrics,
+  newMetrics,
+  publishMetrics,
+  traceInvocation,
+} from './observability';
+import { type GuardSettings, priorityOf, recordFeedback, type StreamGuardDeps } from './streams';
 
 export interface SesEventsDeps {
   readonly messages: MessageStore;
   readonly suppression: SuppressionStore;
   readonly softBounce: { readonly limit: number; readonly windowHours: number };
+  /**
+   * The reputation guard: hard bounces and complaints counted against their email's priority, whose
+   * stream is then judged (warned, paused).
+   * @default - no guard
+   */
+  readonly guard?: { readonly store: StreamGuardDeps['store']; readonly settings: GuardSettings };
   readonly now?: () => number;
   readonly logger?: typeof defaultLogger;
   readonly metrics?: typeof defaultMetrics;
+  /** A fresh metrics buffer per stream figure (the `priority` dimension). @default newMetrics */
+  readonly streamMetrics?: () => AppMetrics;
 }
 
 const STATUS_METRIC = {
@@ -29,6 +46,28 @@ const STATUS_METRIC = {
   complained: METRICS.complained,
   rejected: METRICS.rejected,
 } as const;
+
+/** The hard bounces and complaints a notification adds to its email's stream (core/reputation.ts). */
+function reputationCounts(n: SesNotification): { bounces: number; complaints: number } {
+  const type = n.eventType ?? n.notificationType;
+  const bounces =
+    type === 'Bounce' && n.bounce
+      ? countedBounces({
+          bounceType: n.bounce.bounceType,
+          bounceSubType: n.bounce.bounceSubType,
+          recipients: n.bounce.bouncedRecipients.map((r) => r.emailAddress),
+        })
+      : 0;
+  const complaints =
+    type === 'Complaint' && n.complaint
+      ? countedComplaints({
+          feedbackType: n.complaint.complaintFeedbackType,
+          subType: n.complaint.complaintSubType,
+          recipients: n.complaint.complainedRecipients.map((r) => r.emailAddress),
+        })
+      : 0;
+  return { bounces, complaints };
+}
 
 /** A short, fixed-size form of a notification key, stored on the message. */
 const digest = (key: string) => createHash('sha256').update(key).digest('base64url').slice(0, 22);
@@ -89,6 +128,25 @@ export function createSesEventsHandler(deps: SesEventsDeps) {
     }
     if (result === 'applied' && fb.status)
       metrics.addMetric(STATUS_METRIC[fb.status as keyof typeof STATUS_METRIC], 'Count', 1);
+    // Counted once (the first time the notification applies), against its email's priority.
+    if (result === 'applied' && deps.guard) await countForGuard(deps.guard, fb.messageId, parsed.data);
+  }
+
+  async function countForGuard(guard: NonNullable<SesEventsDeps['guard']>, id: string, n: SesNotification) {
+    const counts = reputationCounts(n);
+    if (counts.bounces === 0 && counts.complaints === 0) return;
+    try {
+      const record = await deps.messages.get(id);
+      if (!record) return;
+      await recordFeedback(
+        { ...guard, now, logger, metrics: deps.streamMetrics ?? newMetrics },
+        priorityOf(record),
+        counts,
+      );
+    } catch (error) {
+      // The notification itself is recorded; a count that could not be written is logged, not retried.
+      logger.warn('could not count the notification for the reputation guard', { error, messageId: id });
+    }
   }
 
   const core = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>

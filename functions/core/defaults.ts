@@ -52,6 +52,23 @@ export const DEFAULTS = {
     /** Throttles within this many seconds of a decrease do not decrease it again. */
     holdSeconds: 5,
   },
+  /**
+   * The reputation guard (core/reputation.ts): rolling hard-bounce and complaint rates per priority,
+   * with a warn and a pause line each, below SES's own (SES reviews an account at 5 % bounces or
+   * 0.1 % complaints and may pause it at 10 % or 0.5 %).
+   */
+  guard: {
+    /** The rolling window of the rates, in hours. */
+    windowHours: 24,
+    /** Sends of a stream within the window below which its rates decide nothing. */
+    minVolume: 500,
+    /** Hard bounces, in percent of the sends. */
+    bounce: { warnPercent: 4, pausePercent: 8 },
+    /** Complaints, in percent of the sends. */
+    complaint: { warnPercent: 0.08, pausePercent: 0.3 },
+    /** Seconds an email of a paused stream waits on its queue before the dispatcher looks at it again. */
+    heldWaitSeconds: 300,
+  },
   /** Alarm thresholds (lib/constructs/monitoring.ts). */
   alarms: {
     /** Bounces as a share of the emails sent in an hour, in percent. */

@@ -36,3 +36,14 @@ export const SOFT_BOUNCE_SCOPE_PREFIX = '#soft#';
 
 /** The scope of one transient bounce of an address, by the SES feedback id (one item per bounce). */
 export const softBounceScope = (feedbackId: string): string => `${SOFT_BOUNCE_SCOPE_PREFIX}${feedbackId}`;
+
+// Reputation table (partition key `pk`).
+
+/** One priority's stream: its state (active, paused), warning and timeline. */
+export const streamStateKey = (priority: string): string => `stream#${priority}`;
+
+/** One priority's reputation counters for one hour bucket (hours since the epoch). */
+export const reputationCountsKey = (priority: string, hourBucket: number): string => `counts#${priority}#${hourBucket}`;
+
+/** Every counter item of one priority, as an IAM `StringLike` pattern (`*`: any hour bucket). */
+export const reputationCountsPattern = (priority: string): string => `counts#${priority}#*`;

@@ -42,6 +42,8 @@ export const DIMENSIONS = {
   provider: 'provider',
   /** How a provider attempt ended: throttled, down, broken, ambiguous. */
   outcome: 'outcome',
+  /** A priority stream: critical, transactional, bulk. */
+  priority: 'priority',
 } as const;
 
 /** Per provider: emitted with the `provider` dimension (errors also with `outcome`). */
@@ -64,9 +66,26 @@ export const PROVIDER_METRICS = {
   effectiveRate: 'ProviderEffectiveRate',
 } as const;
 
+/** Per priority stream (the reputation guard): emitted with the `priority` dimension. */
+export const STREAM_METRICS = {
+  /** 1 when the stream is paused, 0 when it is resumed; dispatchers holding its mail repeat the 1 (use Maximum). */
+  paused: 'StreamPaused',
+  /** A rate of the stream crossed a warn threshold. */
+  warnings: 'StreamWarnings',
+  /** The stream was resumed. */
+  resumes: 'StreamResumes',
+  /** Emails of the paused stream put back on their queue to wait (not failures). */
+  held: 'StreamHeld',
+  /** Hard bounces, in percent of the stream's sends over the guard's window, when judged (use Maximum). */
+  bounceRate: 'StreamBounceRate',
+  /** Complaints, in percent of the stream's sends over the guard's window, when judged (use Maximum). */
+  complaintRate: 'StreamComplaintRate',
+} as const;
+
 /** The error outcomes of a provider attempt (values of the `outcome` dimension). */
 export const ERROR_OUTCOMES = ['throttled', 'down', 'broken', 'ambiguous'] as const;
 
 export type MetricName =
   | (typeof METRICS)[keyof typeof METRICS]
-  | (typeof PROVIDER_METRICS)[keyof typeof PROVIDER_METRICS];
+  | (typeof PROVIDER_METRICS)[keyof typeof PROVIDER_METRICS]
+  | (typeof STREAM_METRICS)[keyof typeof STREAM_METRICS];

@@ -31,6 +31,8 @@ export const API_ROUTES = [
   { method: 'DELETE', path: '/v1/suppressions/{email}', fn: 'ingest' },
   { method: 'GET', path: '/v1/settings/providers', fn: 'ingest' },
   { method: 'PUT', path: '/v1/settings/providers', fn: 'ingest' },
+  { method: 'GET', path: '/v1/settings/streams', fn: 'ingest' },
+  { method: 'POST', path: '/v1/settings/streams/{priority}/resume', fn: 'ingest' },
   { method: 'GET', path: '/u/{token}', fn: 'tracking' },
   { method: 'POST', path: '/u/{token}', fn: 'tracking' },
   { method: 'GET', path: '/o/{token}', fn: 'tracking' },

@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
 import type { IngestDeps } from '../app/ingest';
+import { SETTINGS_CACHE_MS } from '../app/provider-chain';
 import type { IngestConfig } from '../config';
 import type { AimdPolicy } from '../core/aimd';
 import { DEFAULTS } from '../core/defaults';
@@ -16,6 +17,7 @@ import { DynamoKeyStore } from '../store/key-store';
 import { DynamoMessageStore } from '../store/message-store';
 import { DynamoProviderSettings } from '../store/provider-settings';
 import { DynamoRateWindows } from '../store/rate-windows';
+import { DynamoReputationStore } from '../store/reputation-store';
 import { DynamoRequestRateLimiter } from '../store/request-rate-limiter';
 import { SqsSendQueue } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
@@ -50,6 +52,12 @@ export function ingestDeps(
       store: new DynamoProviderSettings(doc, config.tables.settings),
       windows: new DynamoRateWindows(doc, config.tables.rateWindows, Math.random, aimd),
       aimd,
+    },
+    streams: {
+      store: new DynamoReputationStore(doc, config.tables.reputation),
+      settings: config.guard,
+      // Dispatchers read the streams' states as often as the provider settings.
+      cacheMs: SETTINGS_CACHE_MS,
     },
   };
 }

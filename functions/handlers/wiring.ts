@@ -10,8 +10,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DispatchDeps, QueueRoute, QueueRoutes } from '../app/dispatch';
-import { ProviderChain } from '../app/provider-chain';
+import { logger } from '../app/observability';
+import { ProviderChain, SETTINGS_CACHE_MS } from '../app/provider-chain';
 import type { SesEventsDeps } from '../app/ses-events';
+import { streamGate } from '../app/streams';
 import type { TrackingDeps } from '../app/tracking';
 import type { DispatchConfig, SesEventsConfig, TrackingConfig } from '../config';
 import type { AimdPolicy } from '../core/aimd';
@@ -24,6 +26,7 @@ import { documentClient } from '../store/dynamo';
 import { DynamoMessageStore } from '../store/message-store';
 import { DynamoProviderSettings } from '../store/provider-settings';
 import { DynamoRateWindows } from '../store/rate-windows';
+import { DynamoReputationStore } from '../store/reputation-store';
 import { SecretsManagerSigningKeys } from '../store/secrets';
 import { SqsSendQueue, SqsVisibility } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
@@ -46,6 +49,7 @@ export interface ChainOptions {
   readonly secret?: (name: string) => Promise<string>;
   /** Wraps each provider (the local stack's SES simulator). */
   readonly wrap?: (provider: EmailProvider, def: AnyProviderDef) => EmailProvider;
+  /** How long a dispatcher uses a read of the live provider settings and of the streams' states. */
   readonly cacheMs?: number;
   /** Circuit thresholds and timings over the defaults (core/health.ts CIRCUIT), e.g. short ones in tests. */
   readonly circuit?: Partial<CircuitPolicy>;
@@ -125,6 +129,13 @@ export function dispatchDeps(config: DispatchConfig, clients: Clients, options: 
     trackDefaults: config.trackDefaults,
     maxReceiveCount: config.maxReceiveCount,
     timeoutSeconds: config.timeoutSeconds,
+    streams: streamGate({
+      store: new DynamoReputationStore(doc, config.tables.reputation),
+      cacheMs: options.cacheMs ?? SETTINGS_CACHE_MS,
+      waitSeconds: config.heldWaitSeconds,
+      now: Date.now,
+      logger,
+    }),
   };
 }
 
@@ -134,6 +145,7 @@ export function sesEventsDeps(config: SesEventsConfig, clients: Pick<Clients, 'd
     messages: new DynamoMessageStore(doc, config.tables.messages),
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
     softBounce: config.softBounce,
+    guard: { store: new DynamoReputationStore(doc, config.tables.reputation), settings: config.guard },
   };
 }
 

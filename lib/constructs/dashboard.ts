@@ -10,11 +10,11 @@ import { type Alarm, AlarmStatusWidget, Dashboard, GraphWidget, type IMetric, St
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ERROR_OUTCOMES, METRICS, PROVIDER_METRICS } from '../../functions/core/metric-names';
+import { ERROR_OUTCOMES, METRICS, PROVIDER_METRICS, STREAM_METRICS } from '../../functions/core/metric-names';
 import type { Priority } from '../../functions/core/priority';
 import type { AlarmSettings } from '../context';
-import { FUNCTIONS, type FunctionName } from '../spec';
-import { appMetric, FIVE_MINUTES, ONE_MINUTE, type ProviderMetricName, providerMetric } from './metrics';
+import { FUNCTIONS, type FunctionName, MONITORING } from '../spec';
+import { appMetric, FIVE_MINUTES, ONE_MINUTE, type ProviderMetricName, providerMetric, streamMetric } from './metrics';
 
 /** A queue as the dashboard charts it. */
 export interface ChartedQueue {
@@ -180,6 +180,30 @@ export function buildDashboard(scope: Construct, id: string, props: DashboardPro
       appMetric(METRICS.unsubscribes, { label: 'unsubscribes' }),
       appMetric(METRICS.sesEventsUnmapped, { label: 'SES events unmapped' }),
     ]),
+  );
+  // The reputation guard, per priority stream.
+  const perStream = (name: (typeof STREAM_METRICS)[keyof typeof STREAM_METRICS], what: string, statistic?: string) =>
+    MONITORING.pausedStreams.priorities.map((p) =>
+      streamMetric(name, p, { label: `${p} ${what}`, ...(statistic ? { statistic } : {}) }),
+    );
+  dashboard.addWidgets(
+    graph('Streams paused (1 = paused)', perStream(STREAM_METRICS.paused, 'paused', Stats.MAXIMUM), {
+      max: 1,
+      thresholds: [{ value: 1, label: 'stream paused alarm' }],
+    }),
+    graph('Streams: held emails, warnings, resumes', [
+      ...perStream(STREAM_METRICS.held, 'held'),
+      ...perStream(STREAM_METRICS.warnings, 'warnings'),
+      ...perStream(STREAM_METRICS.resumes, 'resumes'),
+    ]),
+    graph(
+      'Stream bounce and complaint rates (% of sends over the guard window, max)',
+      [
+        ...perStream(STREAM_METRICS.bounceRate, 'bounces', Stats.MAXIMUM),
+        ...perStream(STREAM_METRICS.complaintRate, 'complaints', Stats.MAXIMUM),
+      ],
+      { unit: '%' },
+    ),
   );
   dashboard.addWidgets(
     graph(

@@ -10,7 +10,7 @@ import { DEFAULTS } from '../../functions/core/defaults';
 import type { ProvidersConfig } from '../../functions/core/providers';
 import { EVENT_SOURCE_CONCURRENCY as CONCURRENCY, publicBaseUrlProblem } from '../context';
 import { DISPATCH_TIMEOUT_SECONDS, QUEUES, type QueueSpec, type SendQueueName } from '../resources';
-import { FUNCTIONS, SEND_CONCURRENCY } from '../spec';
+import { FUNCTIONS, type GuardParams, SEND_CONCURRENCY } from '../spec';
 import type { MailrouteFunction } from './mailroute-function';
 import {
   checkedProviders,
@@ -36,6 +36,8 @@ export interface DispatchProps {
     readonly settings: ITableV2;
     /** Rate-window counters of the providers. */
     readonly rateWindows: ITableV2;
+    /** The reputation guard: the streams' states and the send counters. */
+    readonly reputation: ITableV2;
   };
   /**
    * The providers the function may send through and the order it tries them in (secrets by name).
@@ -47,6 +49,11 @@ export interface DispatchProps {
    * capacity back on). Each priority's queue has its own event source into the function.
    */
   readonly sendQueue: IQueue;
+  /**
+   * The reputation guard's window, minimum volume, thresholds and held-mail wait.
+   * @default DEFAULTS.guard
+   */
+  readonly guard?: GuardParams;
   /**
    * The send queue's dead-letter queue: the function moves a message there itself when it ends its
    * record `failed` (sends a copy, then acknowledges the original), so it is there at once.
@@ -201,6 +208,7 @@ export class Dispatch extends Construct {
         trackClicks: props.trackClicks ?? DEFAULTS.tracking.clicks,
         providersJson: providersJson(this, providers),
         bulkReservePercent,
+        guard: props.guard ?? DEFAULTS.guard,
       },
       providers,
       timeout,

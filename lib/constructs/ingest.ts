@@ -2,8 +2,9 @@ import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULTS } from '../../functions/core/defaults';
 import type { ProvidersConfig } from '../../functions/core/providers';
-import { FUNCTIONS } from '../spec';
+import { FUNCTIONS, type GuardParams } from '../spec';
 import type { MailrouteFunction } from './mailroute-function';
 import { checkedProviders, defaultProviders, providersJson } from './providers';
 import { buildSpecFunction } from './spec-function';
@@ -15,6 +16,8 @@ export interface IngestProps {
     readonly settings: ITableV2;
     readonly suppression: ITableV2;
     readonly rateWindows: ITableV2;
+    /** The reputation guard's counters and streams. */
+    readonly reputation: ITableV2;
   };
   /** The queue accepted transactional messages are sent to for dispatch. */
   readonly sendQueue: IQueue;
@@ -24,6 +27,11 @@ export interface IngestProps {
   readonly bulkQueue: IQueue;
   /** Days a message record is kept (sets its TTL). */
   readonly retentionDays: number;
+  /**
+   * The reputation guard's window, minimum volume, thresholds and held-mail wait.
+   * @default DEFAULTS.guard
+   */
+  readonly guard?: GuardParams;
   /**
    * The provider definitions and default chain, as the dispatcher gets them: GET/PUT
    * /v1/settings/providers show and change the live settings over them.
@@ -63,7 +71,11 @@ export class Ingest extends Construct {
         queues: { send: props.sendQueue, sendCritical: props.criticalQueue, sendBulk: props.bulkQueue },
         secrets: {},
       },
-      params: { retentionDays: props.retentionDays, providersJson: providersJson(this, providers) },
+      params: {
+        retentionDays: props.retentionDays,
+        providersJson: providersJson(this, providers),
+        guard: props.guard ?? DEFAULTS.guard,
+      },
       providers,
       timeout: props.timeout ?? Duration.seconds(FUNCTIONS.ingest.timeoutSeconds),
       memorySize: props.memorySize ?? FUNCTIONS.ingest.memorySize,

@@ -3,7 +3,8 @@
  * the stores use, for the deployment's provider definitions.
  */
 
-import { LIVE_SETTINGS_KEY } from '../../functions/core/keys';
+import { LIVE_SETTINGS_KEY, reputationCountsPattern, streamStateKey } from '../../functions/core/keys';
+import { PRIORITIES } from '../../functions/core/priority';
 import type { ProvidersConfig } from '../../functions/core/providers';
 import type { ItemKeySet } from '../spec';
 import { dispatchRateWindowKeys, dispatchSettingsKeys } from './providers';
@@ -16,5 +17,7 @@ export function itemKeys(set: ItemKeySet, providers: ProvidersConfig): string[] 
       return dispatchSettingsKeys(providers);
     case 'providerRateWindows':
       return dispatchRateWindowKeys(providers);
+    case 'reputationStreamsAndCounts':
+      return PRIORITIES.flatMap((p) => [streamStateKey(p), reputationCountsPattern(p)]);
   }
 }

@@ -10,6 +10,7 @@ import {
   METRIC_NAMESPACE,
   type METRICS,
   PROVIDER_METRICS,
+  type STREAM_METRICS,
 } from '../../functions/core/metric-names';
 import { SERVICE_NAME } from './mailroute-function';
 
@@ -19,6 +20,7 @@ export type ProviderMetricName = (typeof PROVIDER_METRICS)[keyof typeof PROVIDER
 export const FIVE_MINUTES = Duration.minutes(5);
 export const ONE_MINUTE = Duration.minutes(1);
 export const ONE_HOUR = Duration.hours(1);
+export const FIFTEEN_MINUTES = Duration.minutes(15);
 
 /**
  * A mailroute metric with the dimensions the functions emit it with: Powertools adds `service` to
@@ -69,5 +71,21 @@ export function providerMetric(
     statistic: options.statistic ?? Stats.SUM,
     period: options.period ?? FIVE_MINUTES,
     label: options.label ?? provider,
+  });
+}
+
+/** A per-stream metric with the dimensions the functions emit it with: `service` and `priority`. */
+export function streamMetric(
+  name: (typeof STREAM_METRICS)[keyof typeof STREAM_METRICS],
+  priority: string,
+  options: { readonly statistic?: string; readonly period?: Duration; readonly label?: string } = {},
+): Metric {
+  return new Metric({
+    namespace: METRIC_NAMESPACE,
+    metricName: name,
+    dimensionsMap: { service: SERVICE_NAME, [DIMENSIONS.priority]: priority },
+    statistic: options.statistic ?? Stats.SUM,
+    period: options.period ?? FIVE_MINUTES,
+    label: options.label ?? priority,
   });
 }

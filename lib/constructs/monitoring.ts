@@ -15,13 +15,22 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS, PROVIDER_METRICS } from '../../functions/core/metric-names';
+import { METRICS, PROVIDER_METRICS, STREAM_METRICS } from '../../functions/core/metric-names';
 import { PRIORITIES } from '../../functions/core/priority';
 import { ALARM_DEFAULTS, ALARM_RANGES, type AlarmSettings, isEmailAddress } from '../context';
 import { PRIORITY_QUEUES, QUEUES } from '../resources';
 import { consumedQueues, FUNCTION_NAMES, FUNCTIONS, type FunctionName, MONITORING, type QueueName } from '../spec';
 import { buildDashboard, oldest, visible } from './dashboard';
-import { type AppMetricName, appMetric, FIVE_MINUTES, ONE_HOUR, ONE_MINUTE, providerMetric } from './metrics';
+import {
+  type AppMetricName,
+  appMetric,
+  FIFTEEN_MINUTES,
+  FIVE_MINUTES,
+  ONE_HOUR,
+  ONE_MINUTE,
+  providerMetric,
+  streamMetric,
+} from './metrics';
 
 export { appMetric, providerMetric } from './metrics';
 
@@ -61,6 +70,7 @@ export const RUNBOOK = {
   criticalOldestMessage: MONITORING.criticalBacklog.runbook,
   functionErrors: 'function-errors',
   api5xx: 'api-5xx-errors',
+  streamPaused: MONITORING.pausedStreams.runbook,
 } as const;
 
 /** Where a runbook section is, as an alarm description gives it. */
@@ -104,6 +114,8 @@ export interface MonitoringAlarms extends DeadLetterAlarms {
   /** One per function. */
   readonly functionErrors: { readonly [K in FunctionName]: Alarm };
   readonly api5xx: Alarm;
+  /** One per priority stream: the reputation guard paused it. */
+  readonly streamPaused: Readonly<Record<string, Alarm>>;
 }
 
 /** The settings with defaults filled in, checked against ALARM_RANGES. */
@@ -301,6 +313,21 @@ export class Monitoring extends Construct {
       runbook: RUNBOOK.api5xx,
     });
 
+    // Streams: the gauge is 1 when the guard pauses a stream (repeated while dispatchers hold its mail)
+    // and 0 when it is resumed.
+    const streamPaused: Record<string, Alarm> = {};
+    for (const priority of MONITORING.pausedStreams.priorities) {
+      streamPaused[priority] = alarm(`StreamPausedAlarm-${priority}`, {
+        // 15 minutes: held mail is looked at again at least that often (heldWaitSeconds ≤ 900), so
+        // the gauge is repeated while paused mail waits.
+        metric: streamMetric(STREAM_METRICS.paused, priority, { statistic: Stats.MAXIMUM, period: FIFTEEN_MINUTES }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        what: `the reputation guard paused the ${priority} stream (its bounce or complaint rate crossed the pause line); its mail waits until it is resumed`,
+        runbook: RUNBOOK.streamPaused,
+      });
+    }
+
     this.alarms = {
       ...deadLetterAlarms,
       bounceRate: bounceRateAlarm,
@@ -310,6 +337,7 @@ export class Monitoring extends Construct {
       providerCircuits,
       functionErrors,
       api5xx,
+      streamPaused,
     };
     const allAlarms = [
       ...queueNames.map((name) => deadLetterAlarms[deadLetterKey(name)]),
@@ -319,6 +347,7 @@ export class Monitoring extends Construct {
       complaintRateAlarm,
       ...Object.values(providerCircuits),
       ...Object.values(functionErrors),
+      ...Object.values(streamPaused),
       api5xx,
     ];
 

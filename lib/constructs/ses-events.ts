@@ -3,9 +3,10 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULTS } from '../../functions/core/defaults';
 import { SOFT_BOUNCE_DEFAULTS, SOFT_BOUNCE_RANGES, type SoftBounceSettings } from '../context';
 import { SES_EVENTS_TIMEOUT_SECONDS } from '../resources';
-import { FUNCTIONS } from '../spec';
+import { FUNCTIONS, type GuardParams } from '../spec';
 import type { MailrouteFunction } from './mailroute-function';
 import { addSpecEventSources, buildSpecFunction } from './spec-function';
 
@@ -13,6 +14,8 @@ export interface SesEventsProps {
   readonly tables: {
     readonly messages: ITableV2;
     readonly suppression: ITableV2;
+    /** The reputation guard's counters and streams. */
+    readonly reputation: ITableV2;
   };
   /** The queue of SES events (the SES events topic's subscriber) the function consumes. */
   readonly queue: IQueue;
@@ -21,6 +24,11 @@ export interface SesEventsProps {
    * @default SOFT_BOUNCE_DEFAULTS (3 within 72 hours)
    */
   readonly softBounce?: SoftBounceSettings;
+  /**
+   * The reputation guard's window, minimum volume, thresholds and held-mail wait.
+   * @default DEFAULTS.guard
+   */
+  readonly guard?: GuardParams;
   /**
    * Messages per invocation.
    * @default - the spec's (`EVENT_SOURCES`, SES events queue): SES_EVENTS_BATCH_SIZE
@@ -65,7 +73,7 @@ export class SesEvents extends Construct {
     this.handler = buildSpecFunction(this, {
       name: 'sesEvents',
       resources: { tables: props.tables, queues: { sesEvents: props.queue }, secrets: {} },
-      params: { softBounce },
+      params: { softBounce, guard: props.guard ?? DEFAULTS.guard },
       timeout: props.timeout ?? Duration.seconds(SES_EVENTS_TIMEOUT_SECONDS),
       memorySize: props.memorySize ?? FUNCTIONS.sesEvents.memorySize,
     });

@@ -6,6 +6,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { ConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../functions/core/defaults';
 import { Dispatch, type DispatchProps } from '../../lib/constructs/dispatch';
 import { SesEvents } from '../../lib/constructs/ses-events';
 import { SesEventsTopic } from '../../lib/constructs/ses-events-topic';
@@ -113,6 +114,7 @@ describe('SpecFunction', () => {
         trackClicks: true,
         softBounce: { limit: 4, windowHours: 48 },
         bulkReservePercent: 30,
+        guard: DEFAULTS.guard,
       }),
     });
     const template = Template.fromStack(stack);

@@ -12,6 +12,13 @@ const valid = {
   capacity: { bulkReservePercent: 30 },
   softBounce: { limit: 3, windowHours: 72 },
   tracking: { opens: true, clicks: true },
+  guard: {
+    windowHours: 24,
+    minVolume: 500,
+    bounce: { warnPercent: 4, pausePercent: 8 },
+    complaint: { warnPercent: 0.08, pausePercent: 0.3 },
+    heldWaitSeconds: 300,
+  },
 };
 
 /** What a context without `providers` and `chain` sends through: SES alone. */
@@ -56,6 +63,7 @@ describe('parseContext', () => {
       capacity: { bulkReservePercent: 30 },
       softBounce: { limit: 3, windowHours: 72 },
       tracking: { opens: true, clicks: true },
+      guard: valid.guard,
       ...SES_ALONE,
       ...DEFAULT_ALARMS,
     });
@@ -72,14 +80,23 @@ describe('parseContext', () => {
       providers: DEFAULT_PROVIDERS.providers,
       chain: DEFAULT_PROVIDERS.chain,
       alarms: DEFAULTS.alarms,
+      guard: DEFAULTS.guard,
     });
     expect(ALARM_DEFAULTS).toEqual(DEFAULTS.alarms);
     // A function whose variable is unset behaves as a deployment that left the context field out.
-    const tables = { TABLE_MESSAGES: 'm', TABLE_SUPPRESSION: 's', TABLE_SETTINGS: 'k', TABLE_RATE_WINDOWS: 'r' };
+    const tables = {
+      TABLE_MESSAGES: 'm',
+      TABLE_SUPPRESSION: 's',
+      TABLE_SETTINGS: 'k',
+      TABLE_RATE_WINDOWS: 'r',
+      TABLE_REPUTATION: 'g',
+    };
     const queue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/send';
     const queues = { QUEUE_SEND_URL: queue, QUEUE_SEND_CRITICAL_URL: queue, QUEUE_SEND_BULK_URL: queue };
     expect(ingestConfig({ ...tables, TABLE_IDEMPOTENCY: 'i', ...queues }).retentionDays).toBe(context.retentionDays);
     expect(sesEventsConfig(tables).softBounce).toEqual(context.softBounce);
+    const { heldWaitSeconds, ...judging } = context.guard;
+    expect(sesEventsConfig(tables).guard).toEqual(judging);
     const dispatch = dispatchConfig({
       ...tables,
       ...queues,
@@ -596,5 +613,57 @@ describe('parseContext', () => {
 
   it('rejects a missing mailroute object', () => {
     expect(() => parseContext(undefined)).toThrow(/cdk\.json context "mailroute": expected an object/);
+  });
+});
+
+describe('the reputation guard settings', () => {
+  const withGuard = (guard: unknown) => ({ senderIdentities: ['example.com'], guard });
+
+  it('fills in the default of each field left out', () => {
+    expect(parseContext(withGuard({ minVolume: 50, bounce: { pausePercent: 6 } })).guard).toEqual({
+      ...DEFAULTS.guard,
+      minVolume: 50,
+      bounce: { warnPercent: 4, pausePercent: 6 },
+    });
+  });
+
+  it('takes fractions of a percent', () => {
+    const guard = parseContext(withGuard({ complaint: { warnPercent: 0.05, pausePercent: 0.1 } })).guard;
+    expect(guard.complaint).toEqual({ warnPercent: 0.05, pausePercent: 0.1 });
+  });
+
+  it.each([
+    [
+      { bounce: { warnPercent: 8, pausePercent: 8 } },
+      'mailroute.guard.bounce.warnPercent": expected the warn line below the pause line (8%)',
+    ],
+    [
+      { bounce: { warnPercent: 9 } },
+      'mailroute.guard.bounce.warnPercent": expected the warn line below the pause line (8%)',
+    ],
+    [
+      { bounce: { pausePercent: 10 } },
+      `mailroute.guard.bounce.pausePercent": expected a pause line below SES's own (10%`,
+    ],
+    [
+      { complaint: { pausePercent: 0.5 } },
+      `mailroute.guard.complaint.pausePercent": expected a pause line below SES's own (0.5%`,
+    ],
+    [{ complaint: { warnPercent: 0 } }, 'mailroute.guard.complaint.warnPercent": expected a percentage above 0'],
+    [{ windowHours: 169 }, 'mailroute.guard.windowHours": expected a whole number of hours from 1 to 168'],
+    [{ minVolume: 0 }, 'mailroute.guard.minVolume": expected a whole number of emails from 1 to 10000000'],
+    [{ heldWaitSeconds: 901 }, 'mailroute.guard.heldWaitSeconds": expected a whole number of seconds from 1 to 900'],
+    [
+      { minimumVolume: 5 },
+      'mailroute.guard.minimumVolume": unknown key (allowed here: windowHours, minVolume, bounce, complaint, heldWaitSeconds)',
+    ],
+    [{ bounce: { pause: 5 } }, 'mailroute.guard.bounce.pause": unknown key (allowed here: warnPercent, pausePercent)'],
+  ])('refuses %j, naming the field', (guard, message) => {
+    expect(refusal(withGuard(guard))).toContain(message);
+  });
+
+  it('reaches the stack props unchanged', () => {
+    const context = parseContext(withGuard({ minVolume: 42 }));
+    expect(stackPropsFromContext(context).guard).toEqual({ ...DEFAULTS.guard, minVolume: 42 });
   });
 });

@@ -310,6 +310,7 @@ describe('the spec (lib/spec.ts)', () => {
     trackClicks: true,
     softBounce: { limit: 2, windowHours: 12 },
     bulkReservePercent: 25,
+    guard: { ...DEFAULTS.guard, minVolume: 50 },
   };
   const bound: BoundResources = {
     tables: Object.fromEntries(

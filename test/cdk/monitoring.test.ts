@@ -7,7 +7,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_OUTCOMES, METRIC_NAMESPACE, METRICS, PROVIDER_METRICS } from '../../functions/core/metric-names';
+import {
+  ERROR_OUTCOMES,
+  METRIC_NAMESPACE,
+  METRICS,
+  PROVIDER_METRICS,
+  STREAM_METRICS,
+} from '../../functions/core/metric-names';
+import { PRIORITIES } from '../../functions/core/priority';
 import type { FunctionName } from '../../lib/bundling';
 import { FUNCTION_ENTRIES } from '../../lib/bundling';
 import { REPO_ROOT } from '../../lib/constructs/mailroute-function';
@@ -218,11 +225,14 @@ describe.each([
   ['the default thresholds (SES alone)', () => s, ALARM_DEFAULTS, ['ses']],
   ['thresholds from cdk.json (a provider chain)', () => custom, CUSTOM, PROVIDER_IDS],
 ] as const)('alarms with %s', (_name, synth, thresholds, providerIds) => {
-  it('are exactly: four DLQs (three send queues, SES events), two backlogs (transactional, critical), bounce and complaint rates, one circuit per provider, one per function, API 5xx', () => {
+  it('are exactly: four DLQs (three send queues, SES events), two backlogs (transactional, critical), bounce and complaint rates, one circuit per provider, one per function, API 5xx, one per paused stream', () => {
     const { alarms } = synth().stack.monitoring;
     expect(Object.keys(alarms.providerCircuits)).toEqual([...providerIds]);
     expect(Object.keys(alarms.functionErrors).sort()).toEqual([...FUNCTIONS].sort());
-    expect(Object.keys(alarmsOf(synth()))).toHaveLength(8 + providerIds.length + FUNCTIONS.length + 1);
+    expect(Object.keys(alarms.streamPaused)).toEqual([...PRIORITIES]);
+    expect(Object.keys(alarmsOf(synth()))).toHaveLength(
+      8 + providerIds.length + FUNCTIONS.length + 1 + PRIORITIES.length,
+    );
   });
 
   it('each notify the alarm topic (alarm and OK), treat missing data as fine, and point to their runbook', () => {
@@ -637,7 +647,9 @@ describe('metric names and dimensions cannot drift', () => {
   it("the handlers emit every name in METRICS and PROVIDER_METRICS, in the functions' namespace and service", () => {
     expect(printed.length).toBeGreaterThan(0);
     expect([...new Set(printed.map((m) => m.namespace))]).toEqual([METRIC_NAMESPACE]);
-    expect([...emitted.keys()].sort()).toEqual([...Object.values(METRICS), ...Object.values(PROVIDER_METRICS)].sort());
+    expect([...emitted.keys()].sort()).toEqual(
+      [...Object.values(METRICS), ...Object.values(PROVIDER_METRICS), ...Object.values(STREAM_METRICS)].sort(),
+    );
     for (const m of printed) expect(m.values.service, m.name).toBe('mailroute');
     // Each name with one dimension set: the one the dashboard and the alarms must ask for.
     for (const [name, sets] of emitted) expect(sets.size, name).toBe(1);
@@ -646,8 +658,12 @@ describe('metric names and dimensions cannot drift', () => {
     expect([...new Set(outcomes)].sort()).toEqual([...ERROR_OUTCOMES].sort());
   });
 
-  it('every mailroute metric charted or alarmed on is named in METRICS or PROVIDER_METRICS', () => {
-    const known = new Set<string>([...Object.values(METRICS), ...Object.values(PROVIDER_METRICS)]);
+  it('every mailroute metric charted or alarmed on is named in METRICS, PROVIDER_METRICS or STREAM_METRICS', () => {
+    const known = new Set<string>([
+      ...Object.values(METRICS),
+      ...Object.values(PROVIDER_METRICS),
+      ...Object.values(STREAM_METRICS),
+    ]);
     expect(ours().length).toBeGreaterThan(0);
     expect(ours().filter((m) => !known.has(m.name))).toEqual([]);
     // Only mailroute's namespace and the AWS services' own.
@@ -664,6 +680,7 @@ describe('metric names and dimensions cannot drift', () => {
       expect(m.dims.service, m.name).toBe('mailroute');
       if (m.dims.provider !== undefined) expect(providers, m.name).toContain(m.dims.provider);
       if (m.dims.outcome !== undefined) expect(ERROR_OUTCOMES, m.name).toContain(m.dims.outcome);
+      if (m.dims.priority !== undefined) expect(PRIORITIES, m.name).toContain(m.dims.priority);
     }
   });
 
@@ -675,7 +692,11 @@ describe('metric names and dimensions cannot drift', () => {
         .map((m) => `${m.name} [${dimensionSet(m.dims)}]`),
     );
     const chartedNames = new Set([...chartedSets].map((k) => k.split(' ')[0]));
-    for (const name of [...Object.values(PROVIDER_METRICS), ...Object.values(METRICS)]) {
+    for (const name of [
+      ...Object.values(PROVIDER_METRICS),
+      ...Object.values(METRICS),
+      ...Object.values(STREAM_METRICS),
+    ]) {
       expect(chartedNames, name).toContain(name);
       for (const dims of emitted.get(name) ?? []) expect(chartedSets, name).toContain(`${name} [${dims}]`);
     }

@@ -94,6 +94,8 @@ export interface DispatcherOptions {
   readonly keys?: SigningKeys;
   /** @default the world's send queue, by SEND_QUEUE */
   readonly queues?: QueueRoutes;
+  /** The reputation guard's gate. @default none */
+  readonly streams?: DispatchDeps['streams'];
 }
 
 /** A dispatch handler over `providers` (in chain order) and the world's stores. */
@@ -126,6 +128,7 @@ export function dispatcher(
     random: options.random ?? (() => 0),
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.streams ? { streams: options.streams } : {}),
   });
   return { handler, ...wiring };
 }

@@ -11,15 +11,20 @@ import { vi } from 'vitest';
 import { Authenticator, hashKey } from '../../functions/app/auth';
 import { createDispatchHandler } from '../../functions/app/dispatch';
 import { createIngestHandler } from '../../functions/app/ingest';
-import { newMetrics } from '../../functions/app/observability';
+import { logger, newMetrics } from '../../functions/app/observability';
 import { createSesEventsHandler } from '../../functions/app/ses-events';
+import { type StreamGate, streamGate } from '../../functions/app/streams';
 import { createTrackingHandler } from '../../functions/app/tracking';
+import { DEFAULTS } from '../../functions/core/defaults';
 import type { SendOutcome } from '../../functions/core/dispatch';
 import { SendEmailBody, toQueuedEmail } from '../../functions/core/email';
 import { MACHINE_CLICK_WINDOW_SECONDS } from '../../functions/core/engagement';
 import { newRecord } from '../../functions/core/message';
+import type { Priority } from '../../functions/core/priority';
 import type { RateWindow } from '../../functions/core/rate-window';
+import { hourBucket } from '../../functions/core/reputation';
 import { sign } from '../../functions/core/signing';
+import { initialStream } from '../../functions/core/stream';
 import type { EmailProvider, SigningKeys } from '../../functions/ports';
 import { StaticSigningKeys } from '../../functions/store/secrets';
 import { queuesByName, SEND_QUEUE } from './dispatch';
@@ -29,9 +34,11 @@ import {
   MemoryMessageStore,
   MemoryProviderSettings,
   MemoryQueue,
+  MemoryReputationStore,
   MemorySuppression,
   MemoryVisibility,
   memoryChain,
+  memoryStreams,
   ScriptedProvider,
 } from './fakes';
 import { sesFixture } from './fixtures';
@@ -90,6 +97,7 @@ function dispatcher(
     suppression?: MemorySuppression;
     limits?: Record<string, RateWindow[]>;
     keys?: SigningKeys;
+    streams?: StreamGate;
   },
 ) {
   return createDispatchHandler({
@@ -104,7 +112,96 @@ function dispatcher(
     now: () => NOW,
     random: () => 0.5,
     metrics: newMetrics(),
+    ...(options.streams ? { streams: options.streams } : {}),
   });
+}
+
+/** A reputation store whose `priority` stream is paused (as the guard leaves it). */
+async function pausedStore(priority: Priority): Promise<MemoryReputationStore> {
+  const store = new MemoryReputationStore();
+  const at = new Date(NOW).toISOString();
+  await store.saveStream(
+    { ...initialStream(priority), state: 'paused', version: 1, since: at, timeline: [{ type: 'paused', at }] },
+    0,
+  );
+  return store;
+}
+
+function guardScenarios(): Scenario[] {
+  const guard = { ...DEFAULTS.guard, minVolume: 10 };
+  /** SES events on a stream that sent `sends` emails this hour, with the guard judging it. */
+  const judged = async (sends: number, fixture: string) => {
+    const store = new MemoryReputationStore();
+    await store.add('transactional', hourBucket(NOW), { sends }, 0);
+    const messages = new MemoryMessageStore();
+    const r = record('msg-1');
+    r.status = 'sent';
+    messages.items.set('msg-1', r);
+    const handler = createSesEventsHandler({
+      messages,
+      suppression: new MemorySuppression(),
+      softBounce: { limit: 1, windowHours: 72 },
+      guard: { store, settings: guard },
+      now: () => NOW,
+      metrics: newMetrics(),
+    });
+    return handler(sqsEvent(sqsRecord(sesFixture(fixture))), lambdaContext());
+  };
+  return [
+    [
+      'mail of a paused stream held',
+      async () => {
+        const messages = new MemoryMessageStore();
+        const streams = streamGate({
+          store: await pausedStore('transactional'),
+          cacheMs: 0,
+          waitSeconds: 60,
+          now: () => NOW,
+          logger,
+        });
+        return dispatcher([ses()], { messages, streams })(sqsEvent(queued(messages, 'h1')), lambdaContext());
+      },
+    ],
+    // One hard bounce in 20 sends (5 %): over the warn line (4 %), under the pause line (8 %).
+    ['a stream warned', () => judged(20, 'event-bounce-permanent.json')],
+    // One hard bounce in 10 sends (10 %): over the pause line.
+    ['a stream paused', () => judged(10, 'event-bounce-permanent.json')],
+    [
+      'a stream resumed',
+      async () => {
+        const keysStore = new MemoryKeys();
+        await keysStore.put(hashKey('mr_metrics_admin_123456'), {
+          name: 'ops',
+          createdAt: '2026-01-01T00:00:00Z',
+          scopes: ['admin'],
+          senderDomains: ['*'],
+          ratePerSecond: 100,
+        });
+        const handler = createIngestHandler({
+          messages: new MemoryMessageStore(),
+          suppression: new MemorySuppression(),
+          queues: { critical: new MemoryQueue(), transactional: new MemoryQueue(), bulk: new MemoryQueue() },
+          auth: new Authenticator(keysStore),
+          idempotency: new DynamoDBPersistenceLayer({
+            tableName: 'unused',
+            awsSdkV3Client: new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 }),
+          }),
+          retentionDays: 30,
+          providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
+          streams: memoryStreams(await pausedStore('bulk')),
+          now: () => new Date(NOW),
+          metrics: newMetrics(),
+        });
+        return handler(
+          httpEvent('POST /v1/settings/streams/{priority}/resume', {
+            path: { priority: 'bulk' },
+            headers: { authorization: 'Bearer mr_metrics_admin_123456' },
+          }),
+          lambdaContext(),
+        );
+      },
+    ],
+  ];
 }
 
 const provider = (id: string, outcome: SendOutcome, idempotent = false) =>
@@ -250,6 +347,7 @@ function ingestScenarios(): Scenario[] {
           }),
           retentionDays: 30,
           providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
+          streams: memoryStreams(),
           newId: () => `id-${++n}`,
           now: () => new Date(NOW),
           metrics: newMetrics(),
@@ -303,7 +401,13 @@ function trackingScenarios(): Scenario[] {
  * name is kept with its metrics, so a failure says which path stopped emitting what.
  */
 export async function emittedMetrics(): Promise<EmittedMetric[]> {
-  const scenarios = [...ingestScenarios(), ...dispatchScenarios(), ...sesEventScenarios(), ...trackingScenarios()];
+  const scenarios = [
+    ...ingestScenarios(),
+    ...dispatchScenarios(),
+    ...sesEventScenarios(),
+    ...trackingScenarios(),
+    ...guardScenarios(),
+  ];
   const out: EmittedMetric[] = [];
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
   let chunks: string[] = [];

@@ -13,10 +13,13 @@ import {
   type ProviderHealth,
 } from '../../functions/core/health';
 import { MAX_EVENTS, type MessageEvent, type MessageRecord, type Status } from '../../functions/core/message';
+import { PRIORITIES, type Priority } from '../../functions/core/priority';
 import type { AnyProviderDef, LiveSettings } from '../../functions/core/providers';
 import { SQS_MAX_BYTES } from '../../functions/core/queued-email';
 import { type RateWindow, slotOf, utilization } from '../../functions/core/rate-window';
+import type { Counts } from '../../functions/core/reputation';
 import { grantShares, type Wanted } from '../../functions/core/shares';
+import { initialStream, type StreamRecord } from '../../functions/core/stream';
 import type { WarmUp } from '../../functions/core/warm-up';
 import type {
   ApiKeyRecord,
@@ -29,6 +32,7 @@ import type {
   ProviderSettingsStore,
   QueueEntry,
   RateWindowStore,
+  ReputationStore,
   SendQueue,
   ShareOptions,
   ShareReservation,
@@ -439,3 +443,53 @@ export function memoryChain(
   });
   return { chain, settings, windows, defs };
 }
+
+/** The reputation guard's counters and streams in memory, with the adapter's version condition. */
+export class MemoryReputationStore implements ReputationStore {
+  readonly buckets = new Map<string, Counts & { expiresAt: number }>();
+  readonly stored = new Map<Priority, StreamRecord>();
+  /** Writes of counters (one per call). */
+  adds = 0;
+
+  async add(priority: Priority, bucket: number, counts: Partial<Counts>, expiresAt: number): Promise<void> {
+    if (!(counts.sends || counts.bounces || counts.complaints)) return;
+    this.adds++;
+    const key = `${priority}#${bucket}`;
+    const c = this.buckets.get(key) ?? { sends: 0, bounces: 0, complaints: 0, expiresAt };
+    this.buckets.set(key, {
+      sends: c.sends + (counts.sends ?? 0),
+      bounces: c.bounces + (counts.bounces ?? 0),
+      complaints: c.complaints + (counts.complaints ?? 0),
+      expiresAt,
+    });
+  }
+
+  async counts(priority: Priority, buckets: readonly number[]): Promise<Map<number, Counts>> {
+    const out = new Map<number, Counts>();
+    for (const b of buckets) {
+      const c = this.buckets.get(`${priority}#${b}`);
+      if (c) out.set(b, { sends: c.sends, bounces: c.bounces, complaints: c.complaints });
+    }
+    return out;
+  }
+
+  async streams(): Promise<Record<Priority, StreamRecord>> {
+    return Object.fromEntries(
+      PRIORITIES.map((p) => [p, structuredClone(this.stored.get(p) ?? initialStream(p))]),
+    ) as Record<Priority, StreamRecord>;
+  }
+
+  async saveStream(next: StreamRecord, expectedVersion: number): Promise<boolean> {
+    const current = this.stored.get(next.priority)?.version ?? 0;
+    if (current !== expectedVersion) return false;
+    this.stored.set(next.priority, structuredClone(next));
+    return true;
+  }
+}
+
+/** What the API's stream routes need, on a fresh in-memory store with the default thresholds. */
+export const memoryStreams = (store: ReputationStore = new MemoryReputationStore()) => ({
+  store,
+  settings: DEFAULTS.guard,
+  cacheMs: 30_000,
+});

@@ -20,6 +20,7 @@ const INGEST = {
   TABLE_SETTINGS: 'settings',
   TABLE_SUPPRESSION: 'suppression',
   TABLE_RATE_WINDOWS: 'rate-windows',
+  TABLE_REPUTATION: 'reputation',
   QUEUE_SEND_URL: QUEUE,
   QUEUE_SEND_CRITICAL_URL: CRITICAL,
   QUEUE_SEND_BULK_URL: BULK,
@@ -30,6 +31,7 @@ const DISPATCH = {
   TABLE_SUPPRESSION: 'suppression',
   TABLE_SETTINGS: 'settings',
   TABLE_RATE_WINDOWS: 'rate-windows',
+  TABLE_REPUTATION: 'reputation',
   QUEUE_SEND_URL: QUEUE,
   QUEUE_SEND_CRITICAL_URL: CRITICAL,
   QUEUE_SEND_BULK_URL: BULK,
@@ -46,11 +48,18 @@ describe('ingestConfig', () => {
         settings: 'settings',
         suppression: 'suppression',
         rateWindows: 'rate-windows',
+        reputation: 'reputation',
       },
       sendQueueUrl: QUEUE,
       priorityQueueUrls: { critical: CRITICAL, transactional: QUEUE, bulk: BULK },
       retentionDays: DEFAULTS.retentionDays,
       providers: DEFAULT_PROVIDERS,
+      guard: {
+        windowHours: DEFAULTS.guard.windowHours,
+        minVolume: DEFAULTS.guard.minVolume,
+        bounce: DEFAULTS.guard.bounce,
+        complaint: DEFAULTS.guard.complaint,
+      },
     });
     expect(DEFAULTS.retentionDays).toBe(30);
     expect(DEFAULT_PROVIDERS).toEqual({ providers: [{ id: 'ses', type: 'ses' }], chain: ['ses'] });
@@ -101,7 +110,14 @@ describe('ingestConfig', () => {
 describe('dispatchConfig', () => {
   it('maps the variables into the config object, with the defaults of core/defaults.ts', () => {
     expect(dispatchConfig(DISPATCH)).toEqual({
-      tables: { messages: 'messages', suppression: 'suppression', settings: 'settings', rateWindows: 'rate-windows' },
+      tables: {
+        messages: 'messages',
+        suppression: 'suppression',
+        settings: 'settings',
+        rateWindows: 'rate-windows',
+        reputation: 'reputation',
+      },
+      heldWaitSeconds: DEFAULTS.guard.heldWaitSeconds,
       providers: DEFAULT_PROVIDERS,
       sendQueueUrl: QUEUE,
       sendQueues: [
@@ -182,12 +198,18 @@ describe('dispatchConfig', () => {
 });
 
 describe('sesEventsConfig', () => {
-  const env = { TABLE_MESSAGES: 'messages', TABLE_SUPPRESSION: 'suppression' };
+  const env = { TABLE_MESSAGES: 'messages', TABLE_SUPPRESSION: 'suppression', TABLE_REPUTATION: 'reputation' };
 
   it('takes the soft-bounce defaults of core/defaults.ts (3 within 72 hours)', () => {
     expect(sesEventsConfig(env)).toEqual({
-      tables: { messages: 'messages', suppression: 'suppression' },
+      tables: { messages: 'messages', suppression: 'suppression', reputation: 'reputation' },
       softBounce: DEFAULTS.softBounce,
+      guard: {
+        windowHours: DEFAULTS.guard.windowHours,
+        minVolume: DEFAULTS.guard.minVolume,
+        bounce: DEFAULTS.guard.bounce,
+        complaint: DEFAULTS.guard.complaint,
+      },
     });
     expect(DEFAULTS.softBounce).toEqual({ limit: 3, windowHours: 72 });
   });
@@ -209,5 +231,52 @@ describe('trackingConfig', () => {
     expect(() => trackingConfig({ TABLE_MESSAGES: 'messages', TABLE_SUPPRESSION: 'suppression' })).toThrow(
       /Invalid function environment: SIGNING_KEYS_SECRET: /,
     );
+  });
+});
+
+describe('the reputation guard variables', () => {
+  const env = { TABLE_MESSAGES: 'messages', TABLE_SUPPRESSION: 'suppression', TABLE_REPUTATION: 'reputation' };
+
+  it('defaults to bounces 4 % / 8 % and complaints 0.08 % / 0.3 % over 24 hours with 500 sends', () => {
+    expect(DEFAULTS.guard).toEqual({
+      windowHours: 24,
+      minVolume: 500,
+      bounce: { warnPercent: 4, pausePercent: 8 },
+      complaint: { warnPercent: 0.08, pausePercent: 0.3 },
+      heldWaitSeconds: 300,
+    });
+  });
+
+  it('reads the window, minimum volume and thresholds (fractions of a percent too)', () => {
+    const config = sesEventsConfig({
+      ...env,
+      GUARD_WINDOW_HOURS: '6',
+      GUARD_MIN_VOLUME: '50',
+      GUARD_BOUNCE_WARN_PERCENT: '2.5',
+      GUARD_BOUNCE_PAUSE_PERCENT: '5',
+      GUARD_COMPLAINT_WARN_PERCENT: '0.05',
+      GUARD_COMPLAINT_PAUSE_PERCENT: '0.1',
+    });
+    expect(config.guard).toEqual({
+      windowHours: 6,
+      minVolume: 50,
+      bounce: { warnPercent: 2.5, pausePercent: 5 },
+      complaint: { warnPercent: 0.05, pausePercent: 0.1 },
+    });
+    expect(ingestConfig({ ...INGEST, GUARD_MIN_VOLUME: '7' }).guard.minVolume).toBe(7);
+    expect(dispatchConfig({ ...DISPATCH, GUARD_HELD_WAIT_SECONDS: '2' }).heldWaitSeconds).toBe(2);
+  });
+
+  it.each([
+    [{ GUARD_BOUNCE_PAUSE_PERCENT: '0' }, /GUARD_BOUNCE_PAUSE_PERCENT: /],
+    [{ GUARD_COMPLAINT_WARN_PERCENT: '101' }, /GUARD_COMPLAINT_WARN_PERCENT: /],
+    [{ GUARD_MIN_VOLUME: '0' }, /GUARD_MIN_VOLUME: /],
+    [{ TABLE_REPUTATION: '' }, /TABLE_REPUTATION: /],
+  ])('names the variable that is wrong (%#)', (bad, field) => {
+    expect(() => sesEventsConfig({ ...env, ...bad })).toThrow(field);
+  });
+
+  it('keeps a held email waiting at most as long as SQS can delay it', () => {
+    expect(() => dispatchConfig({ ...DISPATCH, GUARD_HELD_WAIT_SECONDS: '901' })).toThrow(/GUARD_HELD_WAIT_SECONDS: /);
   });
 });

@@ -14,6 +14,7 @@ import {
   MemoryProviderSettings,
   MemoryQueue,
   MemorySuppression,
+  memoryStreams,
 } from '../../support/fakes';
 
 const KEY = 'mr_test_key_123456';
@@ -46,6 +47,7 @@ beforeEach(async () => {
     }),
     retentionDays: 30,
     providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
+    streams: memoryStreams(),
     newId: () => `id-${++ids}`,
     now: () => new Date('2026-11-22T10:00:00Z'),
   });

@@ -13,6 +13,7 @@ import {
   MemoryQueue,
   MemoryRateLimiter,
   MemorySuppression,
+  memoryStreams,
 } from '../../support/fakes';
 
 const KEY = 'mr_test_key_123456';
@@ -55,6 +56,7 @@ beforeEach(async () => {
     }),
     retentionDays: 30,
     providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
+    streams: memoryStreams(),
     rateLimit: limiter,
     newId: () => `id-${++ids}`,
     now: () => new Date('2026-11-22T10:00:00Z'),

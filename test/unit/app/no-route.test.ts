@@ -19,6 +19,7 @@ import {
   MemoryQueue,
   MemoryRateLimiter,
   MemorySuppression,
+  memoryStreams,
 } from '../../support/fakes';
 
 const messages = new MemoryMessageStore();
@@ -35,6 +36,7 @@ const ingest = createIngestHandler({
   }),
   retentionDays: 30,
   providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
+  streams: memoryStreams(),
   rateLimit: new MemoryRateLimiter(),
 });
 
