@@ -35,6 +35,7 @@ import type { SendPlan } from '../core/send-plan';
 import type { MessageStore, SendQueue, VisibilityControl } from '../ports';
 import { limiter } from './limiter';
 import { type AppLogger, type AppMetrics, maskAddresses } from './observability';
+import { retrying } from './retrying';
 import type { Received } from './send-step';
 
 /** What the adapter needs of the queue a record came from. */
@@ -104,23 +105,8 @@ function safeJson(s: string): unknown {
 
 const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** Attempts of a settle on the last receive, and the pause before the second (doubled after). */
-const SETTLE_ATTEMPTS = 3;
-const SETTLE_PAUSE_MS = 50;
 /** When a message whose record could not be settled is received again. */
 export const UNSETTLED_REQUEUE_SECONDS = 60;
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function attempt<T>(op: () => Promise<T>): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await op();
-    } catch (e) {
-      if (i >= SETTLE_ATTEMPTS) throw e;
-      await pause(SETTLE_PAUSE_MS * 2 ** (i - 1));
-    }
-  }
-}
 
 export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent) => Promise<SQSBatchResponse> {
   const { logger, metrics } = deps;
@@ -172,12 +158,12 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
     const reason = `${RETRIES_EXHAUSTED}: ${errorMessage(error)}`.slice(0, 500);
     const event: MessageEvent = { type: 'failed', at: new Date(deps.now()).toISOString(), detail: { reason } };
     try {
-      if (await attempt(() => deps.messages.settleQueued(id, { status: 'failed', reason, event }))) {
+      if (await retrying(() => deps.messages.settleQueued(id, { status: 'failed', reason, event }))) {
         metrics.addMetric(METRICS.failed, 'Count', 1);
         return undefined;
       }
       // Not queued: final already, or left `sending` by a write that failed after the claim.
-      const current = await attempt(() => deps.messages.get(id));
+      const current = await retrying(() => deps.messages.get(id));
       if (current && !TERMINAL.has(current.status))
         return { messageId: id, reason: `left ${current.status}: ${reason}` };
       return undefined;
