@@ -27,6 +27,7 @@ import {
   startEmulators,
 } from './local/emulators';
 import { startEventSources } from './local/event-sources';
+import type { HttpHandler } from './local/lambda';
 import { provision, putLocalApiKey } from './local/provisioning';
 import { wireFunctions } from './local/wiring';
 
@@ -52,6 +53,8 @@ export interface LocalStackOptions {
   readonly onAwsRequest?: AwsRequestListener;
   /** Called once for every AWS client the stack creates, e.g. to inject faults (bin/local/aws-faults.ts). */
   readonly instrumentAws?: AwsClientInstrument;
+  /** Wraps each HTTP function as the API stand-in calls it, e.g. to time it (bin/soak.ts --load). */
+  readonly wrapHttp?: (fn: string, handler: HttpHandler) => HttpHandler;
   /** Write .local/state.json so CLIs (key:create) find this stack. @default false */
   readonly writeState?: boolean;
   /** Keys that sign links. @default a random key for this run */
@@ -148,7 +151,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await eventSources.stop();
       pollerSqs.destroy();
     });
-    Object.assign(api.handlers, functions.http);
+    const wrap = options.wrapHttp;
+    Object.assign(
+      api.handlers,
+      wrap ? Object.fromEntries(Object.entries(functions.http).map(([fn, h]) => [fn, wrap(fn, h)])) : functions.http,
+    );
 
     const queues = Object.fromEntries(
       Object.entries(resources.queues).flatMap(([name, queue]) => [

@@ -25,6 +25,7 @@ import { AwsFaults } from '../../bin/local/aws-faults';
 import { type LocalStack, startLocalStack } from '../../bin/local-stack';
 import { logger, metrics } from '../../functions/app/observability';
 import { TERMINAL } from '../../functions/core/message';
+import { METRICS } from '../../functions/core/metric-names';
 import { documentClient } from '../../functions/store/dynamo';
 import { DynamoMessageStore } from '../../functions/store/message-store';
 import { type InboxEmail, inbox } from '../support/local';
@@ -262,12 +263,12 @@ describe(`every AWS call may fail (AWS_FAULT_SEED=${SEED})`, () => {
       if (res.status !== 200) problems.push(`a bounce was recorded but ${BOUNCE} is not suppressed (${res.status})`);
     }
 
-    // Counted: every failed message in Failed or Ambiguous, every unsettled record in SettleFailures.
+    // Counted: every failed message in EmailsFailed or AmbiguousSends, every unsettled record in SettleFailures.
     const failedRecords = records.filter((r) => r?.status === 'failed').length;
-    const failureCount = (counted.get('Failed') ?? 0) + (counted.get('Ambiguous') ?? 0);
+    const failureCount = (counted.get(METRICS.failed) ?? 0) + (counted.get(METRICS.ambiguous) ?? 0);
     if (failureCount < failedRecords) problems.push(`${failedRecords} failed records, ${failureCount} counted`);
     const unsettled = logged.filter((l) => l.message.startsWith('message record not settled')).length;
-    if ((counted.get('SettleFailures') ?? 0) < unsettled) problems.push('a settle failure was not counted');
+    if ((counted.get(METRICS.settleFailures) ?? 0) < unsettled) problems.push('a settle failure was not counted');
     // Every error logged about a message names it.
     for (const l of logged.filter((x) => x.level === 'error')) {
       const named = ['messageId', 'messageIds', 'sqsMessageId', 'code'].some((k) => l.extra[k] !== undefined);
