@@ -15,9 +15,10 @@ import { DEFAULT_PROVIDERS } from '../functions/config';
 import type { ChainConfig } from '../functions/core/providers';
 import type { Keyring } from '../functions/core/signing';
 import type { ChainOptions } from '../functions/handlers/wiring';
-import { eventSourcesOf, type GuardParams, PRIORITY_QUEUES, type QueueName, type TableName } from '../lib/spec';
+import { EVENT_SOURCES, type GuardParams, PRIORITY_QUEUES, type QueueName, type TableName } from '../lib/spec';
 import { startApiGateway } from './local/api-gateway';
 import {
+  type AwsClientInstrument,
   type AwsRequestListener,
   destroyClients,
   type EmulatorClients,
@@ -26,6 +27,7 @@ import {
   startEmulators,
 } from './local/emulators';
 import { startEventSources } from './local/event-sources';
+import type { HttpHandler } from './local/lambda';
 import { provision, putLocalApiKey } from './local/provisioning';
 import { wireFunctions } from './local/wiring';
 
@@ -55,11 +57,15 @@ export interface LocalStackOptions {
   readonly bulkMaxConcurrency?: number;
   /** Called for every AWS request the service makes (service, operation, input), e.g. to count them. */
   readonly onAwsRequest?: AwsRequestListener;
+  /** Called once for every AWS client the stack creates, e.g. to inject faults (bin/local/aws-faults.ts). */
+  readonly instrumentAws?: AwsClientInstrument;
+  /** Wraps each HTTP function as the API stand-in calls it, e.g. to time it (bin/soak.ts --load). */
+  readonly wrapHttp?: (fn: string, handler: HttpHandler) => HttpHandler;
   /** Write .local/state.json so CLIs (key:create) find this stack. @default false */
   readonly writeState?: boolean;
   /** Keys that sign links. @default a random key for this run */
   readonly signingKeys?: Keyring;
-  /** Visibility timeout of the dispatcher's queues (the send queues). @default the spec's (SEND_QUEUE_VISIBILITY_SECONDS) */
+  /** Visibility timeout of every queue a function consumes (the send queues, SES events). @default the spec's */
   readonly visibilityTimeoutSeconds?: number;
   /**
    * The provider definitions and chain (LOCAL_CONFIG). SES providers send through the local SES
@@ -118,7 +124,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const api = await startApiGateway({ host, ...(options.apiPort !== undefined ? { port: options.apiPort } : {}) });
     stops.push(() => api.stop());
 
-    const clients = emulatorClients(emulators, options.onAwsRequest);
+    const clients = emulatorClients(emulators, options.onAwsRequest, options.instrumentAws);
     stops.push(async () => destroyClients(clients));
 
     const visibility = options.visibilityTimeoutSeconds;
@@ -127,9 +133,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(visibility === undefined
         ? {}
         : {
-            visibilityTimeoutSeconds: Object.fromEntries(
-              eventSourcesOf('dispatch').map((source) => [source.queue, visibility]),
-            ),
+            visibilityTimeoutSeconds: Object.fromEntries(EVENT_SOURCES.map((source) => [source.queue, visibility])),
           }),
     });
     await putLocalApiKey(clients.dynamodb, resources.tables.settings, apiKey);
@@ -147,7 +151,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.guard ? { guard: options.guard } : {}),
     });
 
-    const pollerSqs = sqsClient(emulators, options.onAwsRequest);
+    const pollerSqs = sqsClient(emulators, options.onAwsRequest, options.instrumentAws);
     const eventSources = startEventSources({
       sqs: pollerSqs,
       queues: resources.queues,
@@ -162,7 +166,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await eventSources.stop();
       pollerSqs.destroy();
     });
-    Object.assign(api.handlers, functions.http);
+    const wrap = options.wrapHttp;
+    Object.assign(
+      api.handlers,
+      wrap ? Object.fromEntries(Object.entries(functions.http).map(([fn, h]) => [fn, wrap(fn, h)])) : functions.http,
+    );
 
     const queues = Object.fromEntries(
       Object.entries(resources.queues).flatMap(([name, queue]) => [

@@ -93,6 +93,9 @@ export function simulatedEvents(email: OutboundEmail, sesMessageId: string, reci
   }
 }
 
+/** Publishes of one event tried before it is given up (SES retries its event destinations too). */
+const PUBLISH_ATTEMPTS = 8;
+
 export class SimulatedSesProvider implements EmailProvider {
   readonly id: string;
   /** Publishes still under way (tests and shutdown can wait for them). */
@@ -117,7 +120,16 @@ export class SimulatedSesProvider implements EmailProvider {
       // Like SES, the events follow the send a little later, not inside it.
       const publish = new Promise((r) => setTimeout(r, this.delayMs)).then(async () => {
         for (const e of events) {
-          await this.sns.send(new PublishCommand({ TopicArn: this.topicArn, Message: JSON.stringify(e) }));
+          // SES retries an event destination that fails; so does the simulator, a few times.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await this.sns.send(new PublishCommand({ TopicArn: this.topicArn, Message: JSON.stringify(e) }));
+              break;
+            } catch (error) {
+              if (attempt >= PUBLISH_ATTEMPTS) throw error;
+              await new Promise((r) => setTimeout(r, 50 * attempt));
+            }
+          }
         }
       });
       const tracked = publish.catch(() => undefined).finally(() => this.pending.delete(tracked));

@@ -82,6 +82,9 @@ export async function startEmulators(ports: EmulatorPorts): Promise<Emulators> {
 /** Called for every AWS request (service, operation, input), e.g. to count them. */
 export type AwsRequestListener = (service: string, operation: string, input: unknown) => void;
 
+/** Called once for every AWS client the stack creates, e.g. to add middleware (bin/local/aws-faults.ts). */
+export type AwsClientInstrument = (client: { readonly middlewareStack: unknown }, service: string) => void;
+
 export interface EmulatorClients {
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
@@ -107,20 +110,30 @@ export function countRequests(
 }
 
 /** An SQS client of the emulator (the event sources have their own: their requests are billed too). */
-export function sqsClient(emulators: Pick<Emulators, 'awsEndpoint'>, onAwsRequest?: AwsRequestListener): SQSClient {
+export function sqsClient(
+  emulators: Pick<Emulators, 'awsEndpoint'>,
+  onAwsRequest?: AwsRequestListener,
+  instrument?: AwsClientInstrument,
+): SQSClient {
   const sqs = new SQSClient({ endpoint: emulators.awsEndpoint, region: REGION, credentials: CREDENTIALS });
   countRequests(sqs, 'sqs', onAwsRequest);
+  instrument?.(sqs, 'sqs');
   return sqs;
 }
 
 /** The clients the functions use, with their requests counted (SNS, the simulator's, is not). */
-export function emulatorClients(emulators: Emulators, onAwsRequest?: AwsRequestListener): EmulatorClients {
+export function emulatorClients(
+  emulators: Emulators,
+  onAwsRequest?: AwsRequestListener,
+  instrument?: AwsClientInstrument,
+): EmulatorClients {
   const dynamodb = new DynamoDBClient({
     endpoint: emulators.dynamodbEndpoint,
     region: REGION,
     credentials: CREDENTIALS,
   });
   countRequests(dynamodb, 'dynamodb', onAwsRequest);
+  instrument?.(dynamodb, 'dynamodb');
   const ses = new SESv2Client({
     ...SES_CLIENT_OPTIONS,
     endpoint: emulators.sesUrl,
@@ -128,12 +141,10 @@ export function emulatorClients(emulators: Emulators, onAwsRequest?: AwsRequestL
     credentials: CREDENTIALS,
   });
   countRequests(ses, 'ses', onAwsRequest);
-  return {
-    dynamodb,
-    sqs: sqsClient(emulators, onAwsRequest),
-    sns: new SNSClient({ endpoint: emulators.awsEndpoint, region: REGION, credentials: CREDENTIALS }),
-    ses,
-  };
+  instrument?.(ses, 'ses');
+  const sns = new SNSClient({ endpoint: emulators.awsEndpoint, region: REGION, credentials: CREDENTIALS });
+  instrument?.(sns, 'sns');
+  return { dynamodb, sqs: sqsClient(emulators, onAwsRequest, instrument), sns, ses };
 }
 
 /** Closes the clients' connections. */

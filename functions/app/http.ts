@@ -9,7 +9,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { DomainError, isDomainError } from '../core/errors';
+import { DomainError, isDomainError, isTransient, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../core/errors';
 import { API_ROUTES, type ApiRoute, CATCH_ALL } from '../core/routes';
 import type { RequestRateLimiter, Scope } from '../ports';
 import type { Authenticator, Caller } from './auth';
@@ -85,8 +85,9 @@ export function errorResponse(e: DomainError): APIGatewayProxyStructuredResultV2
   const response = json(e.status, {
     error: { code: e.code, message: e.message, ...(e.details && e.details.length > 0 ? { details: e.details } : {}) },
   });
-  if (e.retryAfterSeconds !== undefined)
-    response.headers = { ...response.headers, 'retry-after': String(e.retryAfterSeconds) };
+  // A 503 always says when to try again.
+  const retryAfter = e.retryAfterSeconds ?? (e.code === 'unavailable' ? UNAVAILABLE_RETRY_AFTER_SECONDS : undefined);
+  if (retryAfter !== undefined) response.headers = { ...response.headers, 'retry-after': String(retryAfter) };
   return response;
 }
 
@@ -214,6 +215,16 @@ export function createHttpHandler<K extends string>(routes: RouteMap<K>, deps: H
         if (isDomainError(error)) {
           if (error.status >= 500) logger.error('request failed', { code: error.code, error: error.cause ?? error });
           request.response = errorResponse(error);
+          return;
+        }
+        if (isTransient(error)) {
+          // A dependency failed for now: a 503 the client may retry (the request created nothing).
+          logger.error('request failed', { code: 'unavailable', error: error as Error });
+          request.response = errorResponse(
+            new DomainError('unavailable', 'A service mailroute depends on did not answer; try again.', undefined, {
+              retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
+            }),
+          );
           return;
         }
         logger.error('unexpected error', { error: error as Error });

@@ -25,6 +25,7 @@ import { type Authenticator, type Caller, maySendFrom } from './auth';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
 import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-settings';
+import { retrying } from './retrying';
 import { type StreamApiDeps, streamRoutes } from './streams';
 import { suppressionRoutes } from './suppressions';
 
@@ -81,6 +82,13 @@ export function createIngestHandler(deps: IngestDeps) {
   const metrics = deps.metrics ?? defaultMetrics;
 
   /** Records, then enqueues, a validated set of emails. Returns their ids, in order. */
+  /** Removes the records of a request that failed, retried; what still fails is logged with the ids. */
+  async function removeRecords(ids: readonly string[]): Promise<void> {
+    await retrying(() => deps.messages.deleteQueued(ids)).catch((error) =>
+      logger.error('could not remove the records of a request that failed', { messageIds: ids, error }),
+    );
+  }
+
   async function accept(caller: Caller, emails: readonly SendEmail[]): Promise<string[]> {
     // A key sends only as its own application: `from` must be in one of its sender domains.
     const foreign = emails.flatMap((e, i) =>
@@ -115,7 +123,14 @@ export function createIngestHandler(deps: IngestDeps) {
     }
     // newRecord keeps addresses, subject, tags and category: never the body.
     const records = queued.map((q) => newRecord({ ...q, apiKey: caller.keyName }, at, deps.retentionDays));
-    await deps.messages.createMany(records);
+    const ids = records.map((r) => r.id);
+    try {
+      await deps.messages.createMany(records);
+    } catch (e) {
+      // Some records may be written: none stays (a 503 creates nothing).
+      await removeRecords(ids);
+      throw e;
+    }
     // Each email to its priority's queue; a batch of mixed priorities goes to several, at once.
     const failed = (
       await Promise.all(
@@ -135,7 +150,7 @@ export function createIngestHandler(deps: IngestDeps) {
       // All or nothing: drop every record of this request; a message that reached SQS anyway (on any
       // priority's queue) finds no record and is discarded by the dispatcher, so nothing is sent for a
       // request that failed.
-      await deps.messages.deleteQueued(records.map((r) => r.id));
+      await removeRecords(ids);
       throw new DomainError('unavailable', 'The email could not be queued; nothing was sent. Try again.');
     }
     metrics.addMetric(METRICS.accepted, 'Count', records.length);
@@ -149,9 +164,16 @@ export function createIngestHandler(deps: IngestDeps) {
     throwOnNoIdempotencyKey: true,
   });
   const acceptOnce = makeIdempotent(
-    async (input: { key: string; payload: unknown; caller: Caller; emails: SendEmail[] }) => ({
-      ids: await accept(input.caller, input.emails),
-    }),
+    async (input: {
+      key: string;
+      payload: unknown;
+      caller: Caller;
+      emails: SendEmail[];
+      accepted: { ids?: string[] };
+    }) => {
+      input.accepted.ids = await accept(input.caller, input.emails);
+      return { ids: input.accepted.ids };
+    },
     { persistenceStore: deps.idempotency, config: idempotencyConfig, keyPrefix: 'api' },
   );
 
@@ -161,15 +183,23 @@ export function createIngestHandler(deps: IngestDeps) {
     const key = idempotencyKeyOf(req);
     if (key === undefined) return accept(caller, emails);
     idempotencyConfig.registerLambdaContext(req.context);
+    const accepted: { ids?: string[] } = {};
     try {
       const out = await acceptOnce({
         key: `${caller.keyName}|${req.event.routeKey}|${key}`,
         payload: req.body,
         caller,
         emails,
+        accepted,
       });
       return out.ids;
     } catch (e) {
+      // The emails are accepted (recorded and queued) but their idempotency record was not saved:
+      // the answer is still the success, never a 503 for a request that created them.
+      if (accepted.ids) {
+        logger.error('accepted, but the idempotency record was not saved', { messageIds: accepted.ids, error: e });
+        return accepted.ids;
+      }
       if (e instanceof IdempotencyValidationError) {
         throw new DomainError('idempotency_conflict', 'This Idempotency-Key was used with a different request body.');
       }

@@ -31,6 +31,7 @@ import type { ClaimResult, MessageStore, OutboundEmail } from '../ports';
 import { type AppLogger, type AppMetrics, maskAddresses } from './observability';
 import type { PrepareOutbound } from './outbound';
 import type { BatchRouting, Candidate, ProviderChain } from './provider-chain';
+import { retrying } from './retrying';
 
 export interface SendStepDeps {
   readonly messages: MessageStore;
@@ -110,46 +111,65 @@ export function createSendStep(deps: SendStepDeps): SendStep {
     else logger.warn(`message ${action.kind}`, { messageId: id, provider, reason });
     switch (action.kind) {
       case 'sent':
-        await deps.messages.finish(id, token, {
-          status: 'sent',
-          provider,
-          providerMessageId: action.providerMessageId,
-          event: event('sent', { provider, providerMessageId: action.providerMessageId, ...detail }),
-        });
+        await retrying(() =>
+          deps.messages.finish(id, token, {
+            status: 'sent',
+            provider,
+            providerMessageId: action.providerMessageId,
+            event: event('sent', { provider, providerMessageId: action.providerMessageId, ...detail }),
+          }),
+        );
         metrics.addMetric(METRICS.sent, 'Count', 1);
         if (r.acceptedAt) metrics.addMetric(METRICS.acceptToSendMs, 'Milliseconds', now() - r.acceptedAt);
         break;
       case 'rejected':
-        await deps.messages.finish(id, token, {
-          status: 'rejected',
-          provider,
-          reason: action.reason,
-          event: event('rejected', { provider, reason: action.reason, ...detail }),
-        });
+        await retrying(() =>
+          deps.messages.finish(id, token, {
+            status: 'rejected',
+            provider,
+            reason: action.reason,
+            event: event('rejected', { provider, reason: action.reason, ...detail }),
+          }),
+        );
         metrics.addMetric(METRICS.rejected, 'Count', 1);
         break;
       case 'failed':
       case 'ambiguous':
-        await deps.messages.finish(id, token, {
-          status: 'failed',
-          provider,
-          reason: action.kind === 'ambiguous' ? `ambiguous: ${action.reason}` : action.reason,
-          event: event(action.kind, { provider, reason: action.reason, ...detail }),
-        });
+        await retrying(() =>
+          deps.messages.finish(id, token, {
+            status: 'failed',
+            provider,
+            reason: action.kind === 'ambiguous' ? `ambiguous: ${action.reason}` : action.reason,
+            event: event(action.kind, { provider, reason: action.reason, ...detail }),
+          }),
+        );
         metrics.addMetric(action.kind === 'ambiguous' ? METRICS.ambiguous : METRICS.failed, 'Count', 1);
         break;
       case 'retry': {
-        const released = await deps.messages.release(
-          id,
-          token,
-          event('retry', { provider, reason: action.reason, ...detail }),
-          r.pin,
+        const released = await retrying(() =>
+          deps.messages.release(id, token, event('retry', { provider, reason: action.reason, ...detail }), r.pin),
         );
         if (released) metrics.addMetric(METRICS.retried, 'Count', 1);
         break;
       }
     }
     return planOf(action);
+  }
+
+  /**
+   * The conditional claim. When the call fails, the write may still have happened (a timeout after
+   * the request left): the record says whose claim it is, so a claim of ours is not mistaken for
+   * another dispatcher's (which would leave the message `sending` until it went stale).
+   */
+  async function claimOrReadBack(id: string, token: string): Promise<ClaimResult> {
+    try {
+      return await deps.messages.claim(id, token, now());
+    } catch (e) {
+      const current = await retrying(() => deps.messages.get(id)).catch(() => undefined);
+      if (current?.status !== 'sending' || current.claimToken !== token) throw e;
+      logger.warn('claim answered with an error but was written; going on with it', { messageId: id });
+      return { ok: true, attempts: current.attempts, ...(current.pin ? { pin: current.pin } : {}) };
+    }
   }
 
   /** The claim did not take: decide from the record's current state (DESIGN §2.2). */
@@ -228,7 +248,7 @@ export function createSendStep(deps: SendStepDeps): SendStep {
       if (!pick.ok) continue;
       if (token === undefined) {
         const t = randomUUID();
-        const claim = await deps.messages.claim(id, t, now());
+        const claim = await claimOrReadBack(id, t);
         if (!claim.ok) {
           routing.unpick(c, pick);
           return resolveConflict(id, claim.current);

@@ -21,7 +21,11 @@
  * dispatcher; each has its own maxReceiveCount and DLQ, and a waiting message goes back on its own queue.
  * Records are independent: one that fails never fails the batch, and no error is swallowed. On the
  * last receive a message that failed before its claim is settled `failed` (never left `queued`
- * while it sits in the DLQ); a settle that fails is logged at error level and counted.
+ * while it sits in the DLQ). The settle is tried a few times; one that still fails (or a record a
+ * failed write left `sending`) is logged at error level with the message id and counted, and the
+ * message is not moved to the DLQ behind an unsettled record: where the dispatcher moves messages
+ * itself, a fresh copy goes back on the record's queue for a later receive (and the original is
+ * acknowledged), else it stays reported failed for SQS.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { RETRIES_EXHAUSTED } from '../core/dispatch';
@@ -32,6 +36,7 @@ import type { SendPlan } from '../core/send-plan';
 import type { MessageStore, SendQueue, VisibilityControl } from '../ports';
 import { limiter } from './limiter';
 import { type AppLogger, type AppMetrics, maskAddresses } from './observability';
+import { retrying } from './retrying';
 import type { Received } from './send-step';
 
 /** What the adapter needs of the queue a record came from. */
@@ -56,6 +61,12 @@ export interface QueueRoute {
 export interface QueueRoutes {
   /** The queue of a record's source, or undefined for a source the dispatcher does not know. */
   of(sourceArn: string): QueueRoute | undefined;
+}
+
+/** A record the last receive could not settle. */
+interface Unsettled {
+  readonly messageId: string;
+  readonly reason: string;
 }
 
 export interface SqsBatchDeps {
@@ -100,6 +111,9 @@ function safeJson(s: string): unknown {
 
 const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** When a message whose record could not be settled is received again. */
+export const UNSETTLED_REQUEUE_SECONDS = 60;
+
 export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent) => Promise<SQSBatchResponse> {
   const { logger, metrics } = deps;
 
@@ -121,14 +135,18 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
     };
   }
 
-  /** A settle (or an earlier write) that did not happen on the last receive: never silent. */
-  function unsettled(rec: SQSRecord, messageId: string, reason: string): void {
+  /**
+   * A settle (or an earlier write) that did not happen on the last receive: never silent. `requeued`:
+   * its message goes back on its queue for a later receive, instead of to the dead-letter queue.
+   */
+  function unsettled(rec: SQSRecord, u: Unsettled, requeued: boolean): void {
     metrics.addMetric(METRICS.settleFailures, 'Count', 1);
-    logger.error('message record not settled on its last receive; its message goes to the dead-letter queue', {
-      messageId,
-      sqsMessageId: rec.messageId,
-      reason: maskAddresses(reason),
-    });
+    logger.error(
+      requeued
+        ? 'message record not settled on its last receive; its message is queued again for a later receive'
+        : 'message record not settled on its last receive; its message goes to the dead-letter queue',
+      { messageId: u.messageId, sqsMessageId: rec.messageId, reason: maskAddresses(u.reason) },
+    );
   }
 
   /**
@@ -139,41 +157,39 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
   const isLastReceive = (rec: SQSRecord) =>
     receiveCountOf(rec) >= (deps.queues.of(rec.eventSourceARN)?.maxReceiveCount ?? deps.maxReceiveCount);
 
-  async function failOnLastReceive(rec: SQSRecord, error: unknown): Promise<void> {
-    if (!isLastReceive(rec)) return;
+  /** Settles the record on the last receive; what could not be settled, or undefined. */
+  async function failOnLastReceive(rec: SQSRecord, error: unknown): Promise<Unsettled | undefined> {
+    if (!isLastReceive(rec)) return undefined;
     const parsed = QueuedEmail.safeParse(safeJson(rec.body));
-    if (!parsed.success) return;
+    if (!parsed.success) return undefined;
     const id = parsed.data.id;
     const reason = `${RETRIES_EXHAUSTED}: ${errorMessage(error)}`.slice(0, 500);
     const event: MessageEvent = { type: 'failed', at: new Date(deps.now()).toISOString(), detail: { reason } };
     try {
-      if (await deps.messages.settleQueued(id, { status: 'failed', reason, event })) {
+      if (await retrying(() => deps.messages.settleQueued(id, { status: 'failed', reason, event }))) {
         metrics.addMetric(METRICS.failed, 'Count', 1);
-        return;
+        return undefined;
       }
       // Not queued: final already, or left `sending` by a write that failed after the claim.
-      const current = await deps.messages.get(id);
-      if (current && !TERMINAL.has(current.status)) unsettled(rec, id, `left ${current.status}: ${reason}`);
+      const current = await retrying(() => deps.messages.get(id));
+      if (current && !TERMINAL.has(current.status))
+        return { messageId: id, reason: `left ${current.status}: ${reason}` };
+      return undefined;
     } catch (e) {
-      unsettled(rec, id, `${errorMessage(e)} (after: ${reason})`);
+      return { messageId: id, reason: `${errorMessage(e)} (after: ${reason})` };
     }
   }
 
   return async (event) => {
     const failed = new Set<string>();
-    const fail = (rec: SQSRecord, reason: string, details: Record<string, unknown> = {}) => {
-      failed.add(rec.messageId);
-      logger.error('message failed', { reason: maskAddresses(reason), sqsMessageId: rec.messageId, ...details });
-    };
-
-    /** Per source queue: delayed copies to send, visibility changes to make, messages to dead-letter. */
-    type Delayed = { rec: SQSRecord; seconds: number };
+    type Delayed = { rec: SQSRecord; seconds: number; messageId?: string };
     type Dead = { rec: SQSRecord; messageId?: string | undefined };
-    const byRoute = new Map<QueueRoute, { waits: Delayed[]; delays: Delayed[]; dead: Dead[] }>();
+    type OnRoute = { waits: Delayed[]; delays: Delayed[]; dead: Dead[]; unsettled: Delayed[] };
+    const byRoute = new Map<QueueRoute, OnRoute>();
     const onRoute = (route: QueueRoute) => {
       let r = byRoute.get(route);
       if (!r) {
-        r = { waits: [], delays: [], dead: [] };
+        r = { waits: [], delays: [], dead: [], unsettled: [] };
         byRoute.set(route, r);
       }
       return r;
@@ -182,6 +198,25 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
     const toDeadLetter = (route: QueueRoute | undefined, rec: SQSRecord, messageId?: string) => {
       failed.add(rec.messageId);
       if (route?.deadLetter) onRoute(route).dead.push({ rec, messageId });
+    };
+
+    /**
+     * After an error on the last receive: a settled message moves to the DLQ; an unsettled one goes
+     * back on its queue (when the dispatcher moves messages itself) or stays reported failed.
+     */
+    async function afterError(rec: SQSRecord, error: unknown, route: QueueRoute | undefined, messageId?: string) {
+      const u = await failOnLastReceive(rec, error);
+      if (!isLastReceive(rec)) return;
+      if (!u) return toDeadLetter(route, rec, messageId);
+      const requeue = route?.deadLetter !== undefined;
+      unsettled(rec, u, requeue);
+      if (requeue && route)
+        onRoute(route).unsettled.push({ rec, seconds: UNSETTLED_REQUEUE_SECONDS, messageId: u.messageId });
+    }
+
+    const fail = (rec: SQSRecord, reason: string, details: Record<string, unknown> = {}) => {
+      failed.add(rec.messageId);
+      logger.error('message failed', { reason: maskAddresses(reason), sqsMessageId: rec.messageId, ...details });
     };
 
     const readable: ReceivedRecord[] = [];
@@ -193,8 +228,7 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
     }
     for (const { rec, reason, route } of unreadable) {
       fail(rec, reason);
-      await failOnLastReceive(rec, new Error(reason));
-      if (isLastReceive(rec)) toDeadLetter(route, rec);
+      await afterError(rec, new Error(reason), route);
     }
 
     if (readable.length > 0) {
@@ -208,8 +242,7 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
             plan = await slots(() => step(received));
           } catch (e) {
             fail(rec, errorMessage(e), { messageId: received.email.id });
-            await failOnLastReceive(rec, e);
-            if (isLastReceive(rec)) toDeadLetter(received.route, rec, received.email.id);
+            await afterError(rec, e, received.route, received.email.id);
             return;
           }
           switch (plan.kind) {
@@ -234,7 +267,24 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
     }
 
     await Promise.all(
-      [...byRoute].map(async ([route, { waits, delays, dead }]) => {
+      [...byRoute].map(async ([route, { waits, delays, dead, unsettled: again }]) => {
+        if (again.length > 0) {
+          // A fresh copy (a fresh receive count) first, then the original is acknowledged; if the
+          // copy cannot be sent, the original stays reported failed and SQS moves it later.
+          const notSent = new Set(
+            await route.queue
+              .send(again.map((u) => ({ id: u.rec.messageId, body: u.rec.body, delaySeconds: u.seconds })))
+              .catch(() => again.map((u) => u.rec.messageId)),
+          );
+          for (const u of again) {
+            if (notSent.has(u.rec.messageId)) {
+              logger.error('could not queue again a message whose record is not settled; SQS moves it to the DLQ', {
+                messageId: u.messageId,
+                sqsMessageId: u.rec.messageId,
+              });
+            } else failed.delete(u.rec.messageId);
+          }
+        }
         if (dead.length > 0 && route.deadLetter) {
           // The copy first, then the original is acknowledged (left out of the failures): never
           // lost. What could not be copied stays reported failed, for SQS to move later.

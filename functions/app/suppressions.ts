@@ -5,7 +5,7 @@
  * or complaint does not suppress it again.
  */
 import * as z from 'zod/mini';
-import { normaliseAddress } from '../core/address';
+import { normaliseAddress, parseAddress } from '../core/address';
 import { DomainError } from '../core/errors';
 import type { RouteKey } from '../core/routes';
 import { ALL_MAIL, SCOPE_PATTERN } from '../core/suppression';
@@ -41,8 +41,10 @@ function addressParam(req: ApiRequest): string {
   }
   const address = normaliseAddress(decoded);
   if (!address) {
+    const parsed = parseAddress(decoded);
+    const why = parsed.ok ? 'is not an email address' : parsed.message;
     throw new DomainError('validation_failed', 'The path must name an email address.', [
-      { path: 'email', message: `"${decoded.slice(0, 100)}" is not an email address` },
+      { path: 'email', message: `"${decoded.slice(0, 100)}": ${why}` },
     ]);
   }
   return address;

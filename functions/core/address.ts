@@ -1,9 +1,13 @@
 /**
  * Email addresses as SES can send them: an ASCII local part (SES does not support SMTPUTF8), a
- * domain converted to punycode, and an optional display name. Parsing refuses anything that
- * could inject a header (CR, LF, NUL) with a message that says why.
+ * host-name domain converted to punycode (core/host-name.ts), and an optional display name.
+ *
+ * An address is never changed silently: the address sent to differs from the one written only in
+ * the domain's case and punycode form. Spaces (U+0020) around the whole value are trimmed; nothing
+ * else is. Control characters (CR, LF, NUL, tab, DEL, C1) and line separators are refused wherever
+ * they are, with a message that says why, so they can never inject a header.
  */
-import { domainToASCII } from 'node:url';
+import { hostName } from './host-name';
 
 export interface Mailbox {
   /** local@domain, domain lower-cased and in punycode. */
@@ -13,17 +17,19 @@ export interface Mailbox {
 
 export type ParseResult = { ok: true; value: Mailbox } | { ok: false; message: string };
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+/** Only spaces are trimmed: a CR, LF or tab at either end is refused like one inside. */
+const trimSpaces = (s: string) => s.replace(/^ +| +$/g, '');
 // RFC 5322 atext plus dots (dot-atom), checked separately for leading/trailing/double dots.
 const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$/;
 const QUOTED = /^"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"$/;
-const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 function parseLocal(local: string): string | undefined {
   if (local.length === 0 || local.length > 64) return 'the part before @ must be 1 to 64 characters';
   if (/[^\x20-\x7e]/.test(local)) {
     return 'the part before @ must be ASCII (non-ASCII local parts cannot be sent through SES)';
   }
+  if (local === '""') return 'the part before @ must not be empty (`""` is an empty quoted local part)';
   if (local.startsWith('"')) return QUOTED.test(local) ? undefined : 'the quoted part before @ is malformed';
   if (!DOT_ATOM.test(local) || local.startsWith('.') || local.endsWith('.') || local.includes('..')) {
     return 'the part before @ has characters that are not allowed';
@@ -31,25 +37,16 @@ function parseLocal(local: string): string | undefined {
   return undefined;
 }
 
-function parseDomain(domain: string): { ok: true; value: string } | { ok: false; message: string } {
-  const ascii = domainToASCII(domain.toLowerCase());
-  if (!ascii || ascii.length > 253) return { ok: false, message: 'the domain is not valid' };
-  const labels = ascii.split('.');
-  if (labels.length < 2 || !labels.every((l) => LABEL.test(l)))
-    return { ok: false, message: 'the domain is not valid' };
-  return { ok: true, value: ascii };
-}
-
 /** Parses "local@domain" (no display name). */
 export function parseAddress(input: string): ParseResult {
-  const s = input.trim();
+  const s = trimSpaces(input);
   if (CONTROL.test(s)) return { ok: false, message: 'must not contain control characters such as CR or LF' };
   const at = s.lastIndexOf('@');
   if (at <= 0 || at === s.length - 1) return { ok: false, message: 'must be an email address like name@example.com' };
   const local = s.slice(0, at);
   const localError = parseLocal(local);
   if (localError) return { ok: false, message: localError };
-  const domain = parseDomain(s.slice(at + 1));
+  const domain = hostName(s.slice(at + 1));
   if (!domain.ok) return domain;
   const address = `${local}@${domain.value}`;
   if (address.length > 254) return { ok: false, message: 'is longer than 254 characters' };
@@ -58,11 +55,11 @@ export function parseAddress(input: string): ParseResult {
 
 /** Parses "local@domain", "<local@domain>", "Name <local@domain>" or "\"Doe, Jane\" <local@domain>". */
 export function parseMailbox(input: string): ParseResult {
-  const s = input.trim();
+  const s = trimSpaces(input);
   if (CONTROL.test(s)) return { ok: false, message: 'must not contain control characters such as CR or LF' };
-  const angle = /^(.*?)\s*<([^<>]*)>$/.exec(s);
+  const angle = /^(.*?) *<([^<>]*)>$/.exec(s);
   if (!angle) return parseAddress(s);
-  const rawName = (angle[1] ?? '').trim();
+  const rawName = trimSpaces(angle[1] ?? '');
   const parsed = parseAddress(angle[2] ?? '');
   if (!parsed.ok) return parsed;
   let name = rawName;
@@ -86,7 +83,10 @@ export function formatMailbox(m: Mailbox): string {
   return `=?UTF-8?B?${Buffer.from(m.name, 'utf8').toString('base64')}?= <${m.address}>`;
 }
 
-/** The key under which an address is suppressed: trimmed, domain in lower case and punycode. */
+/**
+ * The key under which an address is suppressed: the address as it is sent to (core/host-name.ts),
+ * case-folded, so that `Jane@…` and `jane@…` share one suppression.
+ */
 export function normaliseAddress(input: string): string | undefined {
   const parsed = parseAddress(input);
   if (!parsed.ok) return undefined;

@@ -51,7 +51,10 @@ export interface TrackableLink {
 export interface TrackingPlan {
   /** The trackable links in document (tree) order, each href of the source once. */
   readonly links: readonly TrackableLink[];
-  /** Where the pixel goes: just before </body>, or the very end when the document has none. */
+  /**
+   * Where the pixel goes: just before the first `</body>` (or `</html>`) that leaves it inside the
+   * body, or the very end when the document has neither; never after `</html>`.
+   */
   readonly pixelAt: number;
 }
 
@@ -71,7 +74,6 @@ export function planTracking(html: string): TrackingPlan {
   // The parser may build two elements from one tag (a link left open across a block is
   // reconstructed after it): each href written in the source is one link, edited once.
   const seen = new Set<number>();
-  let bodyEnd: number | undefined;
 
   const visit = (node: Node) => {
     if (node.tagName === 'a' || node.tagName === 'area') {
@@ -83,13 +85,48 @@ export function planTracking(html: string): TrackingPlan {
         links.push({ start: loc.startOffset, end: loc.endOffset, name, target: href.value.trim() });
       }
     }
-    if (node.tagName === 'body' && node.sourceCodeLocation?.endTag)
-      bodyEnd = node.sourceCodeLocation.endTag.startOffset;
     for (const child of node.childNodes ?? []) visit(child);
     if (node.content) visit(node.content); // <template>
   };
   visit(doc);
-  return { links, pixelAt: bodyEnd ?? html.length };
+  return { links, pixelAt: pixelPlace(html) };
+}
+
+const PROBE = 'data-mailroute-pixel-probe';
+/** At most this many candidate places are tried; documents with more `</body>` tags get the last resort. */
+const MAX_CANDIDATES = 8;
+
+/** Whether an `<img>` written at `at` is parsed as an element inside the document's body. */
+function insideBody(html: string, at: number): boolean {
+  const doc = parse(`${html.slice(0, at)}<img ${PROBE}>${html.slice(at)}`) as unknown as Node;
+  const find = (node: Node, inBody: boolean): boolean | undefined => {
+    if (node.tagName === 'img' && node.attrs?.some((a) => a.name === PROBE)) return inBody;
+    const below = inBody || node.tagName === 'body';
+    for (const child of node.childNodes ?? []) {
+      const found = find(child, below);
+      if (found !== undefined) return found;
+    }
+    // <template> content is never rendered: a pixel there does not count as inside the body.
+    if (node.content) return find(node.content, false) === undefined ? undefined : false;
+    return undefined;
+  };
+  return find(doc, false) === true;
+}
+
+/**
+ * The pixel's place. The markup may leave `</body>` unparsed (text after `</html>`, a missing or
+ * duplicated `</body>`, an end tag the parser ignores inside a table), so the place is not read off
+ * the tree: each `</body>` or `</html>` written in the source is a candidate, in order, and the
+ * first where a parse puts an `<img>` inside the body wins (an end tag inside a comment, script or
+ * attribute fails that test). Without one, the end of the document (where an unclosed body ends).
+ */
+function pixelPlace(html: string): number {
+  const candidates: number[] = [];
+  for (const m of html.matchAll(/<\/(?:body|html)(?=[\s/>]|$)/gi)) {
+    if (candidates.length === MAX_CANDIDATES) break;
+    candidates.push(m.index);
+  }
+  return candidates.find((at) => insideBody(html, at)) ?? html.length;
 }
 
 /** Writes one email's tracking into `html` at the places `plan` (made from the same HTML) notes. */

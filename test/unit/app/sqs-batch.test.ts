@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it, vi } from 'vitest';
-import { type ReceivedRecord, sqsBatch } from '../../../functions/app/sqs-batch';
+import { type ReceivedRecord, sqsBatch, UNSETTLED_REQUEUE_SECONDS } from '../../../functions/app/sqs-batch';
 import { METRICS } from '../../../functions/core/metric-names';
 import type { SendPlan } from '../../../functions/core/send-plan';
 import { DispatchWorld, NOW, queuesByName, recordFrom } from '../../support/dispatch';
@@ -235,6 +235,71 @@ describe('sqsBatch: moving a message it gives up on to the dead-letter queue at 
     );
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'early' }]);
     expect(t.dlq.sent).toEqual([{ id: 'last', body: 'not an email' }]);
+  });
+
+  it('retries a settle that fails on the last receive, and moves the message once it is settled', async () => {
+    const t = withDlq({});
+    const q = t.world.queued('c1', { subject: 'boom' });
+    const settle = t.world.messages.settleQueued.bind(t.world.messages);
+    let calls = 0;
+    t.world.messages.settleQueued = async (...args) => {
+      calls += 1;
+      if (calls < 3) throw new Error('ProvisionedThroughputExceededException');
+      return settle(...args);
+    };
+    const res = await t.handle(sqsEvent(recordFrom('critical', q, { messageId: 'm1', receiveCount: 5 })));
+    expect(calls).toBe(3);
+    expect(t.world.messages.items.get('c1')).toMatchObject({ status: 'failed' });
+    expect(res.batchItemFailures).toEqual([]);
+    expect(dlqIds(t.dlq)).toEqual(['m1']);
+    expect(t.obs.counted).toEqual([METRICS.failed]);
+  });
+
+  it('never moves a message behind a record it could not settle: queued again, counted and logged with its id', async () => {
+    const t = withDlq({});
+    const q = t.world.queued('c1', { subject: 'boom' });
+    t.world.messages.settleQueued = async () => Promise.reject(new Error('DynamoDB unavailable'));
+    const rec = recordFrom('critical', q, { messageId: 'm1', receiveCount: 5 });
+    const res = await t.handle(sqsEvent(rec));
+    // Not in the DLQ while its record says `queued`: a fresh copy waits on its queue for a later receive.
+    expect(t.dlq.sent).toEqual([]);
+    expect(t.world.queue.sent).toEqual([{ id: 'm1', body: rec.body, delaySeconds: UNSETTLED_REQUEUE_SECONDS }]);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(t.world.messages.items.get('c1')?.status).toBe('queued');
+    expect(t.obs.counted).toEqual([METRICS.settleFailures]);
+    expect(t.obs.errors.find((e) => e.message.startsWith('message record not settled'))).toEqual({
+      message: 'message record not settled on its last receive; its message is queued again for a later receive',
+      extra: expect.objectContaining({
+        messageId: 'c1',
+        sqsMessageId: 'm1',
+        reason: expect.stringMatching(/DynamoDB unavailable/),
+      }),
+    });
+  });
+
+  it('queues again a message whose record a failed write left `sending` (a later receive settles it)', async () => {
+    const t = withDlq({});
+    const q = t.world.queued('c1', { subject: 'boom' });
+    await t.world.messages.claim('c1', 'ours', NOW);
+    const res = await t.handle(sqsEvent(recordFrom('critical', q, { messageId: 'm1', receiveCount: 5 })));
+    expect(t.dlq.sent).toEqual([]);
+    expect(t.world.queue.sent.map((e) => e.id)).toEqual(['m1']);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(t.obs.counted).toEqual([METRICS.settleFailures]);
+  });
+
+  it('keeps an unsettled message reported failed when its copy cannot be queued again, and says so', async () => {
+    const t = withDlq({});
+    const q = t.world.queued('c1', { subject: 'boom' });
+    t.world.messages.settleQueued = async () => Promise.reject(new Error('DynamoDB unavailable'));
+    t.world.queue.failAll = true;
+    const res = await t.handle(sqsEvent(recordFrom('critical', q, { messageId: 'm1', receiveCount: 5 })));
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(t.dlq.sent).toEqual([]);
+    expect(t.obs.counted).toEqual([METRICS.settleFailures]);
+    expect(t.obs.errors.map((e) => e.message)).toContain(
+      'could not queue again a message whose record is not settled; SQS moves it to the DLQ',
+    );
   });
 
   it('keeps a message reported failed when its copy cannot be sent (never lost: SQS moves it later)', async () => {

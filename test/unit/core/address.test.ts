@@ -68,3 +68,50 @@ describe('normaliseAddress', () => {
     expect(normaliseAddress('nope')).toBeUndefined();
   });
 });
+
+describe('addresses are never changed silently (issue examples)', () => {
+  it.each([
+    ['user@192.168.0.1', /host name, not an IP address/],
+    ['a@1.2.3', /host name, not an IP address/],
+    ['a@0x7f.1', /host name, not an IP address/],
+    ['a@[127.0.0.1]', /IP address literal/],
+    ['a@ex%61mple.com', /not a valid host name/],
+    ['user@domain.com©', /IDNA2008 does not allow/],
+    ['u@☃.com', /IDNA2008 does not allow/],
+    ['u@ｅｘａｍｐｌｅ.com', /would have to be changed to "example"/],
+    ['u@a·b.cat', /IDNA2008 does not allow/],
+    ['""@example.org', /must not be empty/],
+  ])('refuses %j and says why', (input, why) => {
+    const r = parseMailbox(input);
+    expect(r.ok).toBe(false);
+    expect(r.ok === false && r.message).toMatch(why);
+  });
+
+  it.each([
+    '\r\na@example.com',
+    'a@example.com\r\n',
+    '\na@example.com',
+    'a@example.com\n',
+    '\ta@example.com',
+    'a@example.com\u0085',
+    'a@example.com\u2028',
+    'Jane\u0000 <a@example.com>',
+  ])('refuses a control character at the edge as well as inside, never trims it: %j', (input) => {
+    const r = parseMailbox(input);
+    expect(r).toEqual({ ok: false, message: 'must not contain control characters such as CR or LF' });
+  });
+
+  it('trims only spaces around the value', () => {
+    expect(parseMailbox('   a@example.com  ')).toEqual({ ok: true, value: { address: 'a@example.com' } });
+    expect(parseMailbox('\u00a0a@example.com').ok).toBe(false);
+  });
+
+  it.each([
+    ['user@XN--BCHER-KVA.example', 'user@xn--bcher-kva.example'],
+    ['u@faß.de', 'u@xn--fa-hia.de'],
+    ['u@l·l.cat', 'u@xn--ll-0ea.cat'],
+    ['u@例え.テスト', 'u@xn--r8jz45g.xn--zckzah'],
+  ])('accepts %j as %j (case and punycode only)', (input, address) => {
+    expect(parseMailbox(input)).toEqual({ ok: true, value: { address } });
+  });
+});

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { parse } from 'parse5';
 import { describe, expect, it } from 'vitest';
 import { applyTracking, pixelTag, planTracking, rewriteHtml } from '../../../functions/core/html-tracking';
 
@@ -112,5 +113,47 @@ describe('links the parser builds twice', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('the open pixel goes inside the body, even when the markup leaves </body> unparsed', () => {
+  /** The elements the pixel sits in, from the document down (undefined: it is not an element of the tree). */
+  function ancestorsOfPixel(html: string): string[] | undefined {
+    interface N {
+      nodeName: string;
+      attrs?: { name: string; value: string }[];
+      childNodes?: N[];
+    }
+    const walk = (node: N, path: string[]): string[] | undefined => {
+      if (node.nodeName === 'img' && node.attrs?.some((a) => a.name === 'src' && a.value === 'P')) return path;
+      for (const c of node.childNodes ?? []) {
+        const found = walk(c, [...path, node.nodeName]);
+        if (found) return found;
+      }
+      return undefined;
+    };
+    return walk(parse(html) as unknown as N, []);
+  }
+
+  it.each([
+    ['text after </html>', '<html><body><p>Hi</p></body></html>\ntrailing text', '<p>Hi</p>[PX]</body>'],
+    ['markup after </html>', '<html><body><p>Hi</p></body></html><p>late</p>', '<p>Hi</p>[PX]</body>'],
+    ['no </body>, text after </html>', '<html><body><p>Hi</p></html>tail', '<p>Hi</p>[PX]</html>tail'],
+    ['a duplicated </body>', '<html><body><p>Hi</p></body></body></html>', '<p>Hi</p>[PX]</body></body>'],
+    ['a second body after </html>', '<html><body>x</body></html><body>y</body>', 'x[PX]</body></html><body>y'],
+    ['</body> ignored in a table', '<body><table><tr><td>x</td></tr></body></html>', '</tr>[PX]</body>'],
+    ['</body> ignored in a cell', '<body><table><tr><td>x</body></html>', '<td>x[PX]</body>'],
+    ['</body> in a comment first', '<body>x<!-- </body> --></body></html>', '-->[PX]</body>'],
+    ['</body> in a script first', '<body><script>s="</body>"</script>y</body></html>', 'y[PX]</body>'],
+    ['</body> in a template first', '<body><template></body></template>y</body></html>', 'y[PX]</body>'],
+    ['no </body>, no </html>', '<html><body><p>Hi</p>', '<p>Hi</p>[PX]'],
+  ])('%s', (_what, html, around) => {
+    const out = rewriteHtml(html, { pixelUrl: 'P' }).html;
+    expect(out.replace(pixelTag('P'), '[PX]')).toContain(around);
+    expect(out.replace(pixelTag('P'), '')).toBe(html);
+    const at = out.indexOf(pixelTag('P'));
+    const htmlEnd = html.search(/<\/html/i);
+    if (htmlEnd >= 0) expect(at).toBeLessThanOrEqual(htmlEnd);
+    expect(ancestorsOfPixel(out)).toContain('body');
   });
 });
