@@ -110,10 +110,11 @@ describe('render: strict, escaped, bounded', () => {
       tpl({ subject: 's', text: '{% for i in (1..100000) %}{% for j in (1..100000) %}{% endfor %}{% endfor %}' }),
     );
     expect(renderOf(slow, {}).parts.text?.ok).toBe(false);
-    const big = compiled(
-      tpl({ subject: 's', text: '{% for i in (1..30000) %}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{% endfor %}' }),
-    );
-    expect(renderOf(big, {}).parts.text).toEqual({ ok: false, error: expect.stringContaining('KB') });
+    const big = compiled(tpl({ subject: 's', text: '{{ v }}{{ v }}', variables: [decl('v')] }));
+    expect(renderOf(big, { v: 'x'.repeat(300 * 1024) }).parts.text).toEqual({
+      ok: false,
+      error: expect.stringContaining('KB'),
+    });
   });
 
   it('wraps html and text in the layout, and fills slots (escaped unless the slot is raw)', () => {
