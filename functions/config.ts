@@ -57,6 +57,8 @@ const IngestEnv = /* @__PURE__ */ (() =>
       TABLE_SUPPRESSION: name,
       /** Per-API-key request counters (one-second windows). */
       TABLE_RATE_WINDOWS: name,
+      /** Templates: drafts, published versions and their counters. */
+      TABLE_TEMPLATES: name,
       QUEUE_SEND_URL: z.url(),
       RETENTION_DAYS: z._default(positiveInt, DEFAULTS.retentionDays),
       PROVIDERS,
@@ -68,6 +70,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
         settings: e.TABLE_SETTINGS,
         suppression: e.TABLE_SUPPRESSION,
         rateWindows: e.TABLE_RATE_WINDOWS,
+        templates: e.TABLE_TEMPLATES,
       },
       sendQueueUrl: e.QUEUE_SEND_URL,
       retentionDays: e.RETENTION_DAYS,
@@ -127,12 +130,14 @@ const SesEventsEnv = /* @__PURE__ */ (() =>
     z.object({
       TABLE_MESSAGES: name,
       TABLE_SUPPRESSION: name,
+      /** Bounces and complaints are counted per template version there. */
+      TABLE_TEMPLATES: name,
       /** Transient bounces of one address within the window that convert to a suppression. */
       SOFT_BOUNCE_LIMIT: z._default(positiveInt, DEFAULTS.softBounce.limit),
       SOFT_BOUNCE_WINDOW_HOURS: z._default(positiveInt, DEFAULTS.softBounce.windowHours),
     }),
     z.transform((e) => ({
-      tables: { messages: e.TABLE_MESSAGES, suppression: e.TABLE_SUPPRESSION },
+      tables: { messages: e.TABLE_MESSAGES, suppression: e.TABLE_SUPPRESSION, templates: e.TABLE_TEMPLATES },
       softBounce: { limit: e.SOFT_BOUNCE_LIMIT, windowHours: e.SOFT_BOUNCE_WINDOW_HOURS },
     })),
   ))();

@@ -57,6 +57,14 @@ export const TABLES = {
     partitionKey: { name: 'pk', type: 'S' },
     description: 'API keys (hashed) and run-time settings.',
   },
+  templates: {
+    id: 'Templates',
+    env: 'TABLE_TEMPLATES',
+    partitionKey: { name: 'slug', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    description:
+      'Email templates per slug: the head (draft, latest and active version, canary), each published version (immutable) and its counters.',
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableName = keyof typeof TABLES;

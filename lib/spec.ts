@@ -150,6 +150,8 @@ export const FUNCTIONS = {
       { table: 'suppression', access: 'readWrite' },
       // Per-API-key request counters: the function counts each key's requests per one-second window.
       { table: 'rateWindows', access: 'readWrite' },
+      // The template API, and the templates rendered at accept time (with their per-version counters).
+      { table: 'templates', access: 'readWrite' },
     ],
     queues: [{ queue: 'send', access: ['send'] }],
     secrets: [],
@@ -212,6 +214,8 @@ export const FUNCTIONS = {
     tables: [
       { table: 'messages', access: 'readWrite' },
       { table: 'suppression', access: 'readWrite' },
+      // Bounces, complaints and rejections counted per template version; a failing canary rolled back.
+      { table: 'templates', access: 'readWrite' },
     ],
     queues: [],
     secrets: [],

@@ -19,12 +19,21 @@ import { METRICS } from '../core/metric-names';
 import { SQS_MAX_BYTES, toQueueBody } from '../core/queued-email';
 import type { RouteKey } from '../core/routes';
 import { API_ERRORS } from '../core/zod-locale';
-import type { MessageStore, QueueEntry, RequestRateLimiter, SendQueue, SuppressionStore } from '../ports';
+import type {
+  MessageStore,
+  QueueEntry,
+  RequestRateLimiter,
+  SendQueue,
+  SuppressionStore,
+  TemplateStore,
+} from '../ports';
 import { type Authenticator, type Caller, maySendFrom } from './auth';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics } from './observability';
 import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-settings';
 import { suppressionRoutes } from './suppressions';
+import { countSends, renderTemplates } from './template-send';
+import { templateRoutes } from './templates';
 
 export interface IngestDeps {
   readonly messages: MessageStore;
@@ -37,6 +46,10 @@ export interface IngestDeps {
   readonly retentionDays: number;
   /** The provider chain's definitions and live settings (GET/PUT /v1/settings/providers). */
   readonly providerSettings: ProviderSettingsDeps;
+  /** Templates: the template API, and emails sent with a `template` rendered at accept time. */
+  readonly templates: TemplateStore;
+  /** The draw that splits a canary's sends (in [0, 1)). @default Math.random */
+  readonly random?: () => number;
   readonly now?: () => Date;
   readonly newId?: () => string;
   readonly logger?: typeof defaultLogger;
@@ -75,8 +88,12 @@ export function createIngestHandler(deps: IngestDeps) {
   const logger = deps.logger ?? defaultLogger;
   const metrics = deps.metrics ?? defaultMetrics;
 
+  const templateDeps = { store: deps.templates, ...(deps.random ? { random: deps.random } : {}) };
+
   /** Records, then enqueues, a validated set of emails. Returns their ids, in order. */
-  async function accept(caller: Caller, emails: readonly SendEmail[]): Promise<string[]> {
+  async function accept(caller: Caller, given: readonly SendEmail[]): Promise<string[]> {
+    // Emails sent with a template are rendered first: any problem refuses the whole request (422).
+    const { emails, refs } = await renderTemplates(templateDeps, given, logger);
     // A key sends only as its own application: `from` must be in one of its sender domains.
     const foreign = emails.flatMap((e, i) =>
       maySendFrom(caller, e.from.address)
@@ -105,7 +122,9 @@ export function createIngestHandler(deps: IngestDeps) {
       ]);
     }
     // newRecord keeps addresses, subject, tags and category: never the body.
-    const records = queued.map((q) => newRecord({ ...q, apiKey: caller.keyName }, at, deps.retentionDays));
+    const records = queued.map((q, i) =>
+      newRecord({ ...q, apiKey: caller.keyName, template: refs[i] }, at, deps.retentionDays),
+    );
     await deps.messages.createMany(records);
     let failed: string[];
     try {
@@ -121,6 +140,7 @@ export function createIngestHandler(deps: IngestDeps) {
       throw new DomainError('unavailable', 'The email could not be queued; nothing was sent. Try again.');
     }
     metrics.addMetric(METRICS.accepted, 'Count', records.length);
+    await countSends(templateDeps, refs, logger);
     return records.map((r) => r.id);
   }
 
@@ -215,6 +235,7 @@ export function createIngestHandler(deps: IngestDeps) {
     },
 
     ...suppressionRoutes(deps.suppression, now),
+    ...templateRoutes(templateDeps, now),
     ...providerSettingsRoutes(deps.providerSettings, now),
   };
 

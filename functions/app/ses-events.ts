@@ -11,13 +11,16 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { METRICS } from '../core/metric-names';
 import { FORWARD_FROM, interpret, SesNotification, unwrap } from '../core/ses-events';
 import { ALL_MAIL } from '../core/suppression';
-import type { MessageStore, SuppressionStore } from '../ports';
+import type { MessageStore, SuppressionStore, TemplateStore } from '../ports';
 import { logger as defaultLogger, metrics as defaultMetrics, publishMetrics, traceInvocation } from './observability';
+import { countTemplateFeedback } from './template-feedback';
 
 export interface SesEventsDeps {
   readonly messages: MessageStore;
   readonly suppression: SuppressionStore;
   readonly softBounce: { readonly limit: number; readonly windowHours: number };
+  /** Where bounces, complaints and rejections of templated mail are counted per template version. */
+  readonly templates?: TemplateStore;
   readonly now?: () => number;
   readonly logger?: typeof defaultLogger;
   readonly metrics?: typeof defaultMetrics;
@@ -89,6 +92,10 @@ export function createSesEventsHandler(deps: SesEventsDeps) {
     }
     if (result === 'applied' && fb.status)
       metrics.addMetric(STATUS_METRIC[fb.status as keyof typeof STATUS_METRIC], 'Count', 1);
+    if (result === 'applied' && fb.status && deps.templates) {
+      const templates = { messages: deps.messages, templates: deps.templates };
+      await countTemplateFeedback(templates, fb.messageId, fb.status, () => new Date(now()), logger);
+    }
   }
 
   const core = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>

@@ -36,3 +36,22 @@ export const SOFT_BOUNCE_SCOPE_PREFIX = '#soft#';
 
 /** The scope of one transient bounce of an address, by the SES feedback id (one item per bounce). */
 export const softBounceScope = (feedbackId: string): string => `${SOFT_BOUNCE_SCOPE_PREFIX}${feedbackId}`;
+
+// Templates table (partition key `slug`, sort key `sk`).
+
+/** A template's head: kind, name, draft, latest and active version, canary. */
+export const TEMPLATE_HEAD_KEY = 'head';
+
+const pad = (version: number): string => String(version).padStart(10, '0');
+
+/** What the sort key of every published version starts with. */
+export const TEMPLATE_VERSION_PREFIX = 'v#';
+
+/** One published (immutable) version of a template. */
+export const templateVersionKey = (version: number): string => `${TEMPLATE_VERSION_PREFIX}${pad(version)}`;
+
+/** What the sort key of every version's counters starts with. */
+export const TEMPLATE_STATS_PREFIX = 'stats#';
+
+/** The counters of one version: sends, render failures, rejections, bounces, complaints. */
+export const templateStatsKey = (version: number): string => `${TEMPLATE_STATS_PREFIX}${pad(version)}`;

@@ -127,45 +127,58 @@ const message = (e: unknown): string => {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 };
 
+/** Parses every part of a template; issues: a part that does not parse, a layout without `{% content %}`. */
+export function parseTemplate(
+  content: TemplateContent,
+): { ok: true; compiled: Compiled } | { ok: false; issues: FieldIssue[] } {
+  const issues: FieldIssue[] = [];
+  const parts: Partial<Record<Part, CompiledPart>> = {};
+  for (const part of PARTS) {
+    const source = content[part];
+    if (source === undefined) continue;
+    try {
+      const engine = engineFor(part);
+      const templates = engine.parse(source);
+      const uses = engine.globalVariablesSync(templates);
+      const slots = [...new Set([...source.matchAll(SLOT_NAMES)].map((m) => m[1] as string))];
+      parts[part] = { templates, uses, slots };
+    } catch (e) {
+      issues.push({ path: part, message: `does not parse: ${message(e)}` });
+      continue;
+    }
+    if (content.kind === 'layout' && part !== 'subject' && !/\{%-?\s*content\s*-?%\}/.test(source)) {
+      issues.push({ path: part, message: 'a layout shows the wrapped template with {% content %}' });
+    }
+  }
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, compiled: { content, parts } };
+}
+
+/** The variables a template reads that neither it nor its layout declares, each named (paths under `path`). */
+export function undeclared(compiled: Compiled, layoutVariables: readonly VariableDecl[] = [], path = ''): FieldIssue[] {
+  const declared = new Set([...compiled.content.variables, ...layoutVariables].map((d) => d.name));
+  const prefix = path ? `${path}.` : '';
+  return PARTS.flatMap((part) =>
+    (compiled.parts[part]?.uses ?? [])
+      .filter((name) => !declared.has(name))
+      .map((name) => ({
+        path: `${prefix}${part}`,
+        message: `uses the variable "${name}", which is not declared: add it to \`variables\``,
+      })),
+  );
+}
+
 /**
- * Parses every part of a template. Issues: a part that does not parse, a variable that is not
- * declared (by the template, or by its layout when it has one), a layout without `{% content %}`.
+ * Parses a template and checks that it declares every variable it reads (its own declarations and
+ * its layout's): what a save and a publish check.
  */
 export function compile(
   content: TemplateContent,
   layoutVariables: readonly VariableDecl[] = [],
 ): { ok: true; compiled: Compiled } | { ok: false; issues: FieldIssue[] } {
-  const issues: FieldIssue[] = [];
-  const parts: Partial<Record<Part, CompiledPart>> = {};
-  const declared = new Set([...content.variables, ...layoutVariables].map((d) => d.name));
-  for (const part of PARTS) {
-    const source = content[part];
-    if (source === undefined) continue;
-    let templates: Template[];
-    let uses: string[];
-    try {
-      const engine = engineFor(part);
-      templates = engine.parse(source);
-      uses = engine.globalVariablesSync(templates);
-    } catch (e) {
-      issues.push({ path: part, message: `does not parse: ${message(e)}` });
-      continue;
-    }
-    for (const name of uses) {
-      if (!declared.has(name)) {
-        issues.push({
-          path: part,
-          message: `uses the variable "${name}", which is not declared: add it to \`variables\``,
-        });
-      }
-    }
-    if (content.kind === 'layout' && part !== 'subject' && !/\{%-?\s*content\s*-?%\}/.test(source)) {
-      issues.push({ path: part, message: 'a layout shows the wrapped template with {% content %}' });
-    }
-    const slots = [...new Set([...source.matchAll(SLOT_NAMES)].map((m) => m[1] as string))];
-    parts[part] = { templates, uses, slots };
-  }
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, compiled: { content, parts } };
+  const parsed = parseTemplate(content);
+  if (!parsed.ok) return parsed;
+  const issues = undeclared(parsed.compiled, layoutVariables);
+  return issues.length > 0 ? { ok: false, issues } : parsed;
 }
 
 /** Every variable a template reads (its layout's included), and its slots. */

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import type { FieldIssue } from './errors';
+import { DEFAULT_CANARY_MARGIN } from './template-canary';
 import './zod-locale';
 
 export const TEMPLATE_LIMITS = {
@@ -166,6 +167,8 @@ export const ActivateBody = /* @__PURE__ */ z.lazy(() =>
         percent: z.number().check(z.minimum(1), z.maximum(99)),
         /** Sends of the new version before the automatic rollback judges it. */
         minSends: z._default(z.int().check(z.minimum(1), z.maximum(1_000_000)), 100),
+        /** How much higher (0-1) its rejection or bounce rate may be than the active version's before it is rolled back. */
+        margin: z._default(z.number().check(z.minimum(0), z.maximum(1)), DEFAULT_CANARY_MARGIN),
       }),
     ),
   }),
@@ -241,3 +244,8 @@ export interface TemplateRef {
   readonly slug: string;
   readonly version: number;
 }
+
+/** What is counted per template version. */
+export const TEMPLATE_COUNTERS = ['sends', 'renderFailures', 'rejections', 'bounces', 'complaints'] as const;
+export type TemplateCounter = (typeof TEMPLATE_COUNTERS)[number];
+export type TemplateCounts = Readonly<Record<TemplateCounter, number>>;

@@ -16,6 +16,7 @@ import { DynamoProviderSettings } from '../store/provider-settings';
 import { DynamoRequestRateLimiter } from '../store/request-rate-limiter';
 import { SqsSendQueue } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
+import { DynamoTemplateStore } from '../store/template-store';
 import { startTracing, traceClient } from './tracing';
 import type { Clients } from './wiring';
 
@@ -37,6 +38,7 @@ export function ingestDeps(config: IngestConfig, clients: Pick<Clients, 'dynamod
       chain: config.providers.chain,
       store: new DynamoProviderSettings(doc, config.tables.settings),
     },
+    templates: new DynamoTemplateStore(doc, config.tables.templates),
   };
 }
 

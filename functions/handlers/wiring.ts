@@ -25,6 +25,7 @@ import { DynamoRateWindows } from '../store/rate-windows';
 import { SecretsManagerSigningKeys } from '../store/secrets';
 import { SqsSendQueue, SqsVisibility } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
+import { DynamoTemplateStore } from '../store/template-store';
 import { startTracing, traceClient } from './tracing';
 
 export interface Clients {
@@ -118,6 +119,7 @@ export function sesEventsDeps(config: SesEventsConfig, clients: Pick<Clients, 'd
     messages: new DynamoMessageStore(doc, config.tables.messages),
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
     softBounce: config.softBounce,
+    templates: new DynamoTemplateStore(doc, config.tables.templates),
   };
 }
 

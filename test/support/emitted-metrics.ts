@@ -36,6 +36,7 @@ import {
 } from './fakes';
 import { sesFixture } from './fixtures';
 import { record } from './records';
+import { MemoryTemplateStore } from './template-fakes';
 
 /** One metric of one EMF line. */
 export interface EmittedMetric {
@@ -250,6 +251,7 @@ function ingestScenarios(): Scenario[] {
           }),
           retentionDays: 30,
           providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
+          templates: new MemoryTemplateStore(),
           newId: () => `id-${++n}`,
           now: () => new Date(NOW),
           metrics: newMetrics(),

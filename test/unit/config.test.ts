@@ -18,6 +18,7 @@ const INGEST = {
   TABLE_SETTINGS: 'settings',
   TABLE_SUPPRESSION: 'suppression',
   TABLE_RATE_WINDOWS: 'rate-windows',
+  TABLE_TEMPLATES: 'templates',
   QUEUE_SEND_URL: QUEUE,
 };
 
@@ -40,6 +41,7 @@ describe('ingestConfig', () => {
         settings: 'settings',
         suppression: 'suppression',
         rateWindows: 'rate-windows',
+        templates: 'templates',
       },
       sendQueueUrl: QUEUE,
       retentionDays: DEFAULTS.retentionDays,
@@ -143,11 +145,11 @@ describe('dispatchConfig', () => {
 });
 
 describe('sesEventsConfig', () => {
-  const env = { TABLE_MESSAGES: 'messages', TABLE_SUPPRESSION: 'suppression' };
+  const env = { TABLE_MESSAGES: 'messages', TABLE_SUPPRESSION: 'suppression', TABLE_TEMPLATES: 'templates' };
 
   it('takes the soft-bounce defaults of core/defaults.ts (3 within 72 hours)', () => {
     expect(sesEventsConfig(env)).toEqual({
-      tables: { messages: 'messages', suppression: 'suppression' },
+      tables: { messages: 'messages', suppression: 'suppression', templates: 'templates' },
       softBounce: DEFAULTS.softBounce,
     });
     expect(DEFAULTS.softBounce).toEqual({ limit: 3, windowHours: 72 });

@@ -14,6 +14,7 @@ import {
   MemoryRateLimiter,
   MemorySuppression,
 } from '../../support/fakes';
+import { MemoryTemplateStore } from '../../support/template-fakes';
 
 const KEY = 'mr_test_key_123456';
 const READER = 'mr_test_reader_123456';
@@ -55,6 +56,7 @@ beforeEach(async () => {
     }),
     retentionDays: 30,
     providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
+    templates: new MemoryTemplateStore(),
     rateLimit: limiter,
     newId: () => `id-${++ids}`,
     now: () => new Date('2026-11-22T10:00:00Z'),

@@ -20,6 +20,7 @@ import {
   MemoryRateLimiter,
   MemorySuppression,
 } from '../../support/fakes';
+import { MemoryTemplateStore } from '../../support/template-fakes';
 
 const messages = new MemoryMessageStore();
 const suppression = new MemorySuppression();
@@ -35,6 +36,7 @@ const ingest = createIngestHandler({
   }),
   retentionDays: 30,
   providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
+  templates: new MemoryTemplateStore(),
   rateLimit: new MemoryRateLimiter(),
 });
 

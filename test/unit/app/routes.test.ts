@@ -22,6 +22,7 @@ import {
   MemoryRateLimiter,
   MemorySuppression,
 } from '../../support/fakes';
+import { MemoryTemplateStore } from '../../support/template-fakes';
 
 const ingest = createIngestHandler({
   messages: new MemoryMessageStore(),
@@ -35,6 +36,7 @@ const ingest = createIngestHandler({
   }),
   retentionDays: 30,
   providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
+  templates: new MemoryTemplateStore(),
   rateLimit: new MemoryRateLimiter(),
 });
 

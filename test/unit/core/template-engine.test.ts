@@ -180,7 +180,7 @@ describe('properties', () => {
 
   it('bindVariables refuses any value of another type, naming the variable', () => {
     const types = ['string', 'number', 'boolean', 'object', 'array'] as const;
-    const valueOf: Record<(typeof types)[number], fc.Arbitrary<unknown>> = {
+    const valuesOf: Record<(typeof types)[number], fc.Arbitrary<unknown>> = {
       string: fc.string(),
       number: fc.double({ noNaN: true }),
       boolean: fc.boolean(),
@@ -194,7 +194,7 @@ describe('properties', () => {
         fc.constantFrom(...types),
         fc.gen(),
         (name, declared, given, gen) => {
-          const value = gen(() => valueOf[given]);
+          const value = gen(() => valuesOf[given]);
           const r = bindVariables([decl(name, declared)], { [name]: value }, 'template.variables');
           if (declared === given) expect(r).toEqual({ ok: true, values: { [name]: value } });
           else
