@@ -27,6 +27,7 @@ import {
 } from './local/emulators';
 import { startEventSources } from './local/event-sources';
 import { provision, putLocalApiKey } from './local/provisioning';
+import { seedTemplates } from './local/templates';
 import { wireFunctions } from './local/wiring';
 
 export { matchPath } from './local/api-gateway';
@@ -64,6 +65,10 @@ export interface LocalStackOptions {
   readonly settingsCacheMs?: number;
   /** Circuit timings over the defaults (CIRCUIT in functions/core/health.ts), e.g. short ones in tests. */
   readonly circuit?: ChainOptions['circuit'];
+  /** Create and publish the example templates (bin/local/templates.ts). @default false */
+  readonly seedTemplates?: boolean;
+  /** The draw that splits template canaries, for deterministic tests. @default Math.random */
+  readonly templateRandom?: () => number;
 }
 
 /** Each queue's URL by its spec name, and its DLQ's as `<name>Dlq` (`send`, `sendDlq`, …). */
@@ -133,6 +138,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       providers,
       ...(options.settingsCacheMs !== undefined ? { settingsCacheMs: options.settingsCacheMs } : {}),
       ...(options.circuit ? { circuit: options.circuit } : {}),
+      ...(options.templateRandom ? { templateRandom: options.templateRandom } : {}),
     });
 
     const pollerSqs = sqsClient(emulators, options.onAwsRequest);
@@ -169,6 +175,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       clients,
       stop,
     };
+    if (options.seedTemplates) await seedTemplates(api.url, apiKey);
     if (options.writeState) stops.push(writeState(stack));
     return stack;
   } catch (e) {

@@ -104,6 +104,8 @@ export interface LocalWiringOptions {
   readonly settingsCacheMs?: number;
   /** Circuit timings over the defaults. */
   readonly circuit?: ChainOptions['circuit'];
+  /** The draw that splits template canaries. @default Math.random */
+  readonly templateRandom?: () => number;
 }
 
 export interface LocalFunctions {
@@ -155,7 +157,10 @@ export function wireFunctions(options: LocalWiringOptions): LocalFunctions {
   );
   return {
     http: {
-      ingest: createIngestHandler(ingestDeps(ingestConfig(environments.ingest), clients)) as unknown as HttpHandler,
+      ingest: createIngestHandler({
+        ...ingestDeps(ingestConfig(environments.ingest), clients),
+        ...(options.templateRandom ? { random: options.templateRandom } : {}),
+      }) as unknown as HttpHandler,
       tracking: createTrackingHandler(
         trackingDeps(trackingConfig(environments.tracking), { ...clients, signingKeys }),
       ) as unknown as HttpHandler,

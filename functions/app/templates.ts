@@ -221,6 +221,7 @@ export function templateRoutes(deps: TemplateRenderDeps, now: () => Date): Route
 
     'POST /v1/templates/{slug}/activate': {
       auth: 'admin',
+      maxBodyBytes: 4096,
       handle: async (req) => {
         const slug = slugParam(req);
         const body = parse(ActivateBody, req.body, 'activation');
