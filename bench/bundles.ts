@@ -42,7 +42,7 @@ export const clients = [DynamoDBDocumentClient.from(new DynamoDBClient({})), new
 };
 
 /** What the functions read at cold start, with placeholder values (no request is made at init). */
-const FUNCTION_ENV = {
+export const FUNCTION_ENV = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',
@@ -52,6 +52,7 @@ const FUNCTION_ENV = {
   TABLE_SETTINGS: 'Settings',
   TABLE_SUPPRESSION: 'Suppression',
   TABLE_RATE_WINDOWS: 'RateWindows',
+  TABLE_TEMPLATES: 'Templates',
   SIGNING_KEYS_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
   PUBLIC_BASE_URL: 'https://mail.example.com',
   QUEUE_SEND_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send',

@@ -157,6 +157,7 @@ export async function startFirstInvocationBackends(): Promise<FirstInvocationBac
       TABLE_SETTINGS: TABLES.settings.id,
       TABLE_SUPPRESSION: TABLES.suppression.id,
       TABLE_RATE_WINDOWS: TABLES.rateWindows.id,
+      TABLE_TEMPLATES: TABLES.templates.id,
       _X_AMZN_TRACE_ID: TRACE_HEADER,
     },
     async event(name) {

@@ -29,6 +29,7 @@ import {
 import { startEventSources } from './local/event-sources';
 import type { HttpHandler } from './local/lambda';
 import { provision, putLocalApiKey } from './local/provisioning';
+import { seedTemplates } from './local/templates';
 import { wireFunctions } from './local/wiring';
 
 export { matchPath } from './local/api-gateway';
@@ -80,6 +81,10 @@ export interface LocalStackOptions {
   readonly adaptiveThrottle?: ChainOptions['adaptiveThrottle'];
   /** The reputation guard's settings over the defaults (DEFAULTS.guard), e.g. a small minimum volume in tests. */
   readonly guard?: Partial<GuardParams>;
+  /** Create and publish the example templates (bin/local/templates.ts). @default false */
+  readonly seedTemplates?: boolean;
+  /** The draw that splits template canaries, for deterministic tests. @default Math.random */
+  readonly templateRandom?: () => number;
 }
 
 /** Each queue's URL by its spec name, and its DLQ's as `<name>Dlq` (`send`, `sendDlq`, …). */
@@ -149,6 +154,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.circuit ? { circuit: options.circuit } : {}),
       ...(options.adaptiveThrottle ? { adaptiveThrottle: options.adaptiveThrottle } : {}),
       ...(options.guard ? { guard: options.guard } : {}),
+      ...(options.templateRandom ? { templateRandom: options.templateRandom } : {}),
     });
 
     const pollerSqs = sqsClient(emulators, options.onAwsRequest, options.instrumentAws);
@@ -192,6 +198,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       clients,
       stop,
     };
+    if (options.seedTemplates) await seedTemplates(api.url, apiKey);
     if (options.writeState) stops.push(writeState(stack));
     return stack;
   } catch (e) {

@@ -68,6 +68,7 @@ const stack = await startLocalStack({
   ...(process.env.MAILROUTE_API_KEY ? { apiKey: process.env.MAILROUTE_API_KEY } : {}),
   writeState: true,
   bulkMaxConcurrency: bulkMaxConcurrency(),
+  seedTemplates: true,
   ...(providers ? { providers } : {}),
 }).catch((e: unknown) => {
   const err = e as NodeJS.ErrnoException;
@@ -85,6 +86,7 @@ mailroute is running on this machine
   SQS / SNS    ${stack.awsEndpoint}
   DynamoDB     ${stack.dynamodbEndpoint}
   API key      ${stack.apiKey}
+  Templates    receipt, password-reset (layout: brand)     (GET ${stack.apiUrl}/v1/templates)
   Providers    ${stack.providers.chain.join(' → ')}${process.env.LOCAL_CONFIG ? `        (from ${process.env.LOCAL_CONFIG})` : ''}
 
 Send an email:

@@ -97,6 +97,8 @@ const IngestEnv = /* @__PURE__ */ (() =>
       /** The reputation guard's counters and streams (GET /v1/settings/streams, resume). */
       TABLE_REPUTATION: name,
       /** The send queue of each priority: transactional, critical, bulk. */
+      /** Templates: drafts, published versions and their counters. */
+      TABLE_TEMPLATES: name,
       QUEUE_SEND_URL: z.url(),
       QUEUE_SEND_CRITICAL_URL: z.url(),
       QUEUE_SEND_BULK_URL: z.url(),
@@ -112,6 +114,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
         suppression: e.TABLE_SUPPRESSION,
         rateWindows: e.TABLE_RATE_WINDOWS,
         reputation: e.TABLE_REPUTATION,
+        templates: e.TABLE_TEMPLATES,
       },
       sendQueueUrl: e.QUEUE_SEND_URL,
       /** Where an email of each priority is queued. */
@@ -205,13 +208,20 @@ const SesEventsEnv = /* @__PURE__ */ (() =>
       TABLE_SUPPRESSION: name,
       /** The reputation guard: hard bounces and complaints counted per priority, streams paused. */
       TABLE_REPUTATION: name,
+      /** Bounces and complaints are counted per template version there. */
+      TABLE_TEMPLATES: name,
       /** Transient bounces of one address within the window that convert to a suppression. */
       SOFT_BOUNCE_LIMIT: z._default(positiveInt, DEFAULTS.softBounce.limit),
       SOFT_BOUNCE_WINDOW_HOURS: z._default(positiveInt, DEFAULTS.softBounce.windowHours),
       ...GUARD_VARS,
     }),
     z.transform((e) => ({
-      tables: { messages: e.TABLE_MESSAGES, suppression: e.TABLE_SUPPRESSION, reputation: e.TABLE_REPUTATION },
+      tables: {
+        messages: e.TABLE_MESSAGES,
+        suppression: e.TABLE_SUPPRESSION,
+        reputation: e.TABLE_REPUTATION,
+        templates: e.TABLE_TEMPLATES,
+      },
       softBounce: { limit: e.SOFT_BOUNCE_LIMIT, windowHours: e.SOFT_BOUNCE_WINDOW_HOURS },
       guard: guardFrom(e),
     })),

@@ -17,6 +17,7 @@ import type { SharesGrant, Wanted } from './core/shares';
 import type { Keyring } from './core/signing';
 import type { StreamRecord } from './core/stream';
 import type { SuppressionReason } from './core/suppression';
+import type { TemplateContent, TemplateCounts, TemplateKind } from './core/template';
 
 export type ClaimResult =
   | {
@@ -287,4 +288,74 @@ export interface ReputationStore {
    * another writer changed it first: re-read and decide again.
    */
   saveStream(next: StreamRecord, expectedVersion: number): Promise<boolean>;
+}
+
+/** A canary: a share of sends gets `version`, the rest the template's active version. */
+export interface TemplateCanary {
+  readonly version: number;
+  readonly percent: number;
+  readonly minSends: number;
+  /** How much higher (0-1) the canary's rejection or bounce rate may be than the active version's. */
+  readonly margin: number;
+  readonly startedAt: string;
+}
+
+/** A template's head item: what it is, its draft, and which version sends use. */
+export interface TemplateHead {
+  readonly slug: string;
+  readonly kind: TemplateKind;
+  readonly draft: TemplateContent;
+  /** Bumped by every draft edit (optimistic concurrency). */
+  readonly revision: number;
+  /** The newest published version (0: none yet). */
+  readonly latestVersion: number;
+  /** The version sends use (0: none active). */
+  readonly activeVersion: number;
+  readonly canary?: TemplateCanary | undefined;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface TemplateVersion {
+  readonly slug: string;
+  readonly version: number;
+  readonly content: TemplateContent;
+  readonly publishedAt: string;
+}
+
+export interface TemplateStore {
+  /** Writes a new template's head; false when the slug is taken. */
+  create(head: TemplateHead): Promise<boolean>;
+  head(slug: string): Promise<TemplateHead | undefined>;
+  /** Several heads in one round trip (a batch's templates and their layouts). */
+  heads(slugs: readonly string[]): Promise<Map<string, TemplateHead>>;
+  list(limit: number, cursor?: string): Promise<{ items: TemplateHead[]; next?: string }>;
+  /** Replaces the draft if the head's revision is still `revision`. */
+  saveDraft(slug: string, draft: TemplateContent, revision: number, at: string): Promise<boolean>;
+  /**
+   * Publishes `content` as version `latestVersion + 1`: claims the number on the head (conditional on
+   * `latestVersion`), then writes the immutable version. False when another publish came first.
+   */
+  publish(slug: string, latestVersion: number, content: TemplateContent, at: string): Promise<boolean>;
+  version(slug: string, version: number): Promise<TemplateVersion | undefined>;
+  /** Published versions, newest first, without their content. */
+  versions(
+    slug: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: Omit<TemplateVersion, 'content'>[]; next?: string }>;
+  /**
+   * Sets the active version and the canary if the head still has `expected` (its active version and
+   * canary version, 0 for none). False when another change came first.
+   */
+  activate(
+    slug: string,
+    next: { readonly activeVersion: number; readonly canary?: TemplateCanary | undefined },
+    expected: { readonly activeVersion: number; readonly canaryVersion: number },
+    at: string,
+  ): Promise<boolean>;
+  /** Adds to a version's counters. */
+  count(slug: string, version: number, add: Partial<TemplateCounts>): Promise<void>;
+  /** The counters of every version that has any. */
+  stats(slug: string): Promise<Map<number, TemplateCounts>>;
 }

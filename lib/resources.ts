@@ -66,6 +66,14 @@ export const TABLES = {
     description:
       'The reputation guard: sends, hard bounces and complaints per priority and hour (expiring), and the state and timeline of each stream (one per priority).',
   },
+  templates: {
+    id: 'Templates',
+    env: 'TABLE_TEMPLATES',
+    partitionKey: { name: 'slug', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    description:
+      'Email templates per slug: the head (draft, latest and active version, canary), each published version (immutable) and its counters.',
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableName = keyof typeof TABLES;

@@ -187,6 +187,8 @@ export const FUNCTIONS = {
       { table: 'rateWindows', access: 'readWrite' },
       // The streams' states and rates (GET /v1/settings/streams); a resume writes the stream's item.
       { table: 'reputation', access: 'readWrite' },
+      // The template API, and the templates rendered at accept time (with their per-version counters).
+      { table: 'templates', access: 'readWrite' },
     ],
     // Each email goes to its priority's queue (PRIORITY_QUEUES).
     queues: SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })),
@@ -262,6 +264,8 @@ export const FUNCTIONS = {
       { table: 'suppression', access: 'readWrite' },
       // The reputation guard: bounces and complaints counted per priority; a stream paused or warned.
       { table: 'reputation', access: 'readWrite' },
+      // Bounces, complaints and rejections counted per template version; a failing canary rolled back.
+      { table: 'templates', access: 'readWrite' },
     ],
     queues: [],
     secrets: [],

@@ -115,6 +115,8 @@ export interface LocalWiringOptions {
   readonly adaptiveThrottle?: ChainOptions['adaptiveThrottle'];
   /** The reputation guard's settings over cdk.json's defaults (e.g. a small minimum volume in tests). */
   readonly guard?: Partial<GuardParams>;
+  /** The draw that splits template canaries. @default Math.random */
+  readonly templateRandom?: () => number;
 }
 
 export interface LocalFunctions {
@@ -167,12 +169,13 @@ export function wireFunctions(options: LocalWiringOptions): LocalFunctions {
   );
   return {
     http: {
-      ingest: createIngestHandler(
-        ingestDeps(ingestConfig(environments.ingest), clients, {
+      ingest: createIngestHandler({
+        ...ingestDeps(ingestConfig(environments.ingest), clients, {
           ...DEFAULTS.adaptiveThrottle,
           ...options.adaptiveThrottle,
         }),
-      ) as unknown as HttpHandler,
+        ...(options.templateRandom ? { random: options.templateRandom } : {}),
+      }) as unknown as HttpHandler,
       tracking: createTrackingHandler(
         trackingDeps(trackingConfig(environments.tracking), { ...clients, signingKeys }),
       ) as unknown as HttpHandler,

@@ -20,7 +20,14 @@ import { defaultPriority, PRIORITIES, type Priority } from '../core/priority';
 import { SQS_MAX_BYTES, toQueueBody } from '../core/queued-email';
 import type { RouteKey } from '../core/routes';
 import { API_ERRORS } from '../core/zod-locale';
-import type { MessageStore, QueueEntry, RequestRateLimiter, SendQueue, SuppressionStore } from '../ports';
+import type {
+  MessageStore,
+  QueueEntry,
+  RequestRateLimiter,
+  SendQueue,
+  SuppressionStore,
+  TemplateStore,
+} from '../ports';
 import { type Authenticator, type Caller, maySendFrom } from './auth';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
@@ -28,6 +35,8 @@ import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-se
 import { retrying } from './retrying';
 import { type StreamApiDeps, streamRoutes } from './streams';
 import { suppressionRoutes } from './suppressions';
+import { countSends, renderTemplates } from './template-send';
+import { templateRoutes } from './templates';
 
 export interface IngestDeps {
   readonly messages: MessageStore;
@@ -43,6 +52,10 @@ export interface IngestDeps {
   readonly providerSettings: ProviderSettingsDeps;
   /** The reputation guard's streams (GET /v1/settings/streams, POST …/{priority}/resume). */
   readonly streams: StreamApiDeps;
+  /** Templates: the template API, and emails sent with a `template` rendered at accept time. */
+  readonly templates: TemplateStore;
+  /** The draw that splits a canary's sends (in [0, 1)). @default Math.random */
+  readonly random?: () => number;
   readonly now?: () => Date;
   readonly newId?: () => string;
   readonly logger?: typeof defaultLogger;
@@ -81,6 +94,8 @@ export function createIngestHandler(deps: IngestDeps) {
   const logger = deps.logger ?? defaultLogger;
   const metrics = deps.metrics ?? defaultMetrics;
 
+  const templateDeps = { store: deps.templates, ...(deps.random ? { random: deps.random } : {}) };
+
   /** Records, then enqueues, a validated set of emails. Returns their ids, in order. */
   /** Removes the records of a request that failed, retried; what still fails is logged with the ids. */
   async function removeRecords(ids: readonly string[]): Promise<void> {
@@ -89,7 +104,9 @@ export function createIngestHandler(deps: IngestDeps) {
     );
   }
 
-  async function accept(caller: Caller, emails: readonly SendEmail[]): Promise<string[]> {
+  async function accept(caller: Caller, given: readonly SendEmail[]): Promise<string[]> {
+    // Emails sent with a template are rendered first: any problem refuses the whole request (422).
+    const { emails, refs } = await renderTemplates(templateDeps, given, logger);
     // A key sends only as its own application: `from` must be in one of its sender domains.
     const foreign = emails.flatMap((e, i) =>
       maySendFrom(caller, e.from.address)
@@ -122,7 +139,9 @@ export function createIngestHandler(deps: IngestDeps) {
       ]);
     }
     // newRecord keeps addresses, subject, tags and category: never the body.
-    const records = queued.map((q) => newRecord({ ...q, apiKey: caller.keyName }, at, deps.retentionDays));
+    const records = queued.map((q, i) =>
+      newRecord({ ...q, apiKey: caller.keyName, template: refs[i] }, at, deps.retentionDays),
+    );
     const ids = records.map((r) => r.id);
     try {
       await deps.messages.createMany(records);
@@ -154,6 +173,7 @@ export function createIngestHandler(deps: IngestDeps) {
       throw new DomainError('unavailable', 'The email could not be queued; nothing was sent. Try again.');
     }
     metrics.addMetric(METRICS.accepted, 'Count', records.length);
+    await countSends(templateDeps, refs, logger);
     return records.map((r) => r.id);
   }
 
@@ -263,6 +283,7 @@ export function createIngestHandler(deps: IngestDeps) {
     },
 
     ...suppressionRoutes(deps.suppression, now),
+    ...templateRoutes(templateDeps, now),
     ...providerSettingsRoutes(deps.providerSettings, now),
     ...streamRoutes({ metrics: newMetrics, ...deps.streams, now: () => now().getTime(), logger }),
   };

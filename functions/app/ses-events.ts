@@ -12,7 +12,7 @@ import { METRICS } from '../core/metric-names';
 import { countedBounces, countedComplaints } from '../core/reputation';
 import { FORWARD_FROM, interpret, SesNotification, unwrap } from '../core/ses-events';
 import { ALL_MAIL } from '../core/suppression';
-import type { MessageStore, SuppressionStore } from '../ports';
+import type { MessageStore, SuppressionStore, TemplateStore } from '../ports';
 import type { AppMetrics } from './observability';
 import {
   logger as defaultLogger,
@@ -22,6 +22,7 @@ import {
   traceInvocation,
 } from './observability';
 import { type GuardSettings, priorityOf, recordFeedback, type StreamGuardDeps } from './streams';
+import { countTemplateFeedback } from './template-feedback';
 
 export interface SesEventsDeps {
   readonly messages: MessageStore;
@@ -33,6 +34,8 @@ export interface SesEventsDeps {
    * @default - no guard
    */
   readonly guard?: { readonly store: StreamGuardDeps['store']; readonly settings: GuardSettings };
+  /** Where bounces, complaints and rejections of templated mail are counted per template version. */
+  readonly templates?: TemplateStore;
   readonly now?: () => number;
   readonly logger?: typeof defaultLogger;
   readonly metrics?: typeof defaultMetrics;
@@ -130,6 +133,10 @@ export function createSesEventsHandler(deps: SesEventsDeps) {
       metrics.addMetric(STATUS_METRIC[fb.status as keyof typeof STATUS_METRIC], 'Count', 1);
     // Counted once (the first time the notification applies), against its email's priority.
     if (result === 'applied' && deps.guard) await countForGuard(deps.guard, fb.messageId, parsed.data);
+    if (result === 'applied' && fb.status && deps.templates) {
+      const templates = { messages: deps.messages, templates: deps.templates };
+      await countTemplateFeedback(templates, fb.messageId, fb.status, () => new Date(now()), logger);
+    }
   }
 
   async function countForGuard(guard: NonNullable<SesEventsDeps['guard']>, id: string, n: SesNotification) {

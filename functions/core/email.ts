@@ -7,6 +7,7 @@ import * as z from 'zod/mini';
 import { formatMailbox, type Mailbox, parseMailbox } from './address';
 import { defaultPriority, PRIORITIES, TRANSACTIONAL } from './priority';
 import type { QueuedEmail } from './queued-email';
+import { SendTemplate } from './template';
 import { fieldName } from './zod-locale';
 
 export const LIMITS = {
@@ -145,13 +146,18 @@ export const SendEmailBody = z
     cc: z.optional(mailboxList),
     bcc: z.optional(mailboxList),
     replyTo: z.optional(mailboxList),
-    subject: z.string().check(
-      z.minLength(1),
-      z.maxLength(LIMITS.subject),
-      z.refine((s) => !/[\r\n\0]/.test(s), 'subject must not contain CR, LF or NUL'),
+    /** Required unless the email is sent with a `template`. */
+    subject: z.optional(
+      z.string().check(
+        z.minLength(1),
+        z.maxLength(LIMITS.subject),
+        z.refine((s) => !/[\r\n\0]/.test(s), 'subject must not contain CR, LF or NUL'),
+      ),
     ),
     html: z.optional(z.string().check(z.minLength(1))),
     text: z.optional(z.string().check(z.minLength(1))),
+    /** A stored template rendered at accept time, instead of subject, html and text. */
+    template: z.optional(SendTemplate),
     headers: z.optional(headers),
     tags: z.optional(tags),
     /** Open and click tracking of the HTML part; unset fields take the deployment's defaults. */
@@ -174,8 +180,23 @@ export const SendEmailBody = z
     z.superRefine(
       (e, ctx) => {
         const v: Readonly<Record<string, unknown>> = e;
-        if (v.html === undefined && v.text === undefined) {
-          ctx.addIssue({ code: 'custom', path: ['html'], message: 'give html, text or both' });
+        if (v.template !== undefined) {
+          const given = ['subject', 'html', 'text'].filter((f) => v[f] !== undefined);
+          if (given.length > 0) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['template'],
+              message: `give either a template or ${given.join(' and ')}, not both`,
+            });
+          }
+        } else {
+          if (v.subject === undefined) {
+            // Phrased by the API's error map, with the field's full path (`emails.3.subject`).
+            ctx.addIssue({ code: 'invalid_type', expected: 'string', input: undefined, path: ['subject'] });
+          }
+          if (v.html === undefined && v.text === undefined) {
+            ctx.addIssue({ code: 'custom', path: ['html'], message: 'give html, text or both' });
+          }
         }
         const length = (list: unknown) => (Array.isArray(list) ? list.length : 0);
         if (!Array.isArray(v.to)) return; // `to` is missing or not a list: reported as such
@@ -227,7 +248,10 @@ export const BatchBody = /* @__PURE__ */ z.lazy(() =>
 /** The emails of a batch whose shape `BatchBody` has checked, each validated on its own (paths `emails.3.to`). */
 export const BatchEmails = z.object({ emails: z.array(SendEmailBody) });
 
+/** An email with a template is queued once rendered: its subject and body then come from the template. */
 export function toQueuedEmail(id: string, e: SendEmail): QueuedEmail {
+  if (e.subject === undefined || e.template !== undefined)
+    throw new Error("render the email's template before queuing it");
   return {
     v: 1,
     id,

@@ -47,3 +47,22 @@ export const reputationCountsKey = (priority: string, hourBucket: number): strin
 
 /** Every counter item of one priority, as an IAM `StringLike` pattern (`*`: any hour bucket). */
 export const reputationCountsPattern = (priority: string): string => `counts#${priority}#*`;
+
+// Templates table (partition key `slug`, sort key `sk`).
+
+/** A template's head: kind, name, draft, latest and active version, canary. */
+export const TEMPLATE_HEAD_KEY = 'head';
+
+const pad = (version: number): string => String(version).padStart(10, '0');
+
+/** What the sort key of every published version starts with. */
+export const TEMPLATE_VERSION_PREFIX = 'v#';
+
+/** One published (immutable) version of a template. */
+export const templateVersionKey = (version: number): string => `${TEMPLATE_VERSION_PREFIX}${pad(version)}`;
+
+/** What the sort key of every version's counters starts with. */
+export const TEMPLATE_STATS_PREFIX = 'stats#';
+
+/** The counters of one version: sends, render failures, rejections, bounces, complaints. */
+export const templateStatsKey = (version: number): string => `${TEMPLATE_STATS_PREFIX}${pad(version)}`;

@@ -56,6 +56,8 @@ export const MessageRecord = /* @__PURE__ */ z.lazy(() =>
     /** Absent on records written before priorities existed. */
     priority: z.optional(z.enum(PRIORITIES)),
     apiKey: z.optional(z.string()),
+    /** The template version the email was rendered from, if any. */
+    template: z.optional(z.object({ slug: z.string(), version: z.number() })),
     createdAt: z.string(),
     updatedAt: z.string(),
     attempts: z._default(z.number(), 0),
@@ -92,6 +94,8 @@ export interface NewMessage {
   /** Defaults from the category. */
   readonly priority?: Priority | undefined;
   readonly apiKey: string;
+  /** The template version the email was rendered from. */
+  readonly template?: { readonly slug: string; readonly version: number } | undefined;
 }
 
 export function newRecord(m: NewMessage, now: Date, retentionDays: number): MessageRecord {
@@ -109,6 +113,7 @@ export function newRecord(m: NewMessage, now: Date, retentionDays: number): Mess
     category: m.category,
     priority,
     apiKey: m.apiKey,
+    ...(m.template ? { template: { slug: m.template.slug, version: m.template.version } } : {}),
     createdAt: at,
     updatedAt: at,
     attempts: 0,
@@ -136,6 +141,7 @@ export function toView(r: MessageRecord) {
     tags: r.tags,
     category: r.category,
     priority: r.priority ?? defaultPriority(r.category),
+    ...(r.template ? { template: r.template } : {}),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     attempts: r.attempts,

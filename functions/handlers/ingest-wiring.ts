@@ -21,6 +21,7 @@ import { DynamoReputationStore } from '../store/reputation-store';
 import { DynamoRequestRateLimiter } from '../store/request-rate-limiter';
 import { SqsSendQueue } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
+import { DynamoTemplateStore } from '../store/template-store';
 import { startTracing, traceClient } from './tracing';
 import type { Clients } from './wiring';
 
@@ -59,6 +60,7 @@ export function ingestDeps(
       // Dispatchers read the streams' states as often as the provider settings.
       cacheMs: SETTINGS_CACHE_MS,
     },
+    templates: new DynamoTemplateStore(doc, config.tables.templates),
   };
 }
 

@@ -30,6 +30,7 @@ import { DynamoReputationStore } from '../store/reputation-store';
 import { SecretsManagerSigningKeys } from '../store/secrets';
 import { SqsSendQueue, SqsVisibility } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
+import { DynamoTemplateStore } from '../store/template-store';
 import { startTracing, traceClient } from './tracing';
 
 export interface Clients {
@@ -146,6 +147,7 @@ export function sesEventsDeps(config: SesEventsConfig, clients: Pick<Clients, 'd
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
     softBounce: config.softBounce,
     guard: { store: new DynamoReputationStore(doc, config.tables.reputation), settings: config.guard },
+    templates: new DynamoTemplateStore(doc, config.tables.templates),
   };
 }
 

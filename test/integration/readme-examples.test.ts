@@ -11,7 +11,7 @@
  * start's literal `http://127.0.0.1:3000` and `5b0c8f0e-…` are the stack's URL and that id.
  *
  * One local stack for the file, started as `LOCAL_CONFIG=providers.local.json npm start` starts it
- * (the provider settings examples name its relay), with `npm start`'s API key.
+ * (the provider settings examples name its relay), with `npm start`'s API key and example templates.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -124,7 +124,7 @@ useLocalStack(
   (s) => {
     stack = s;
   },
-  { providers: config, apiKey: DEFAULT_LOCAL_API_KEY },
+  { providers: config, apiKey: DEFAULT_LOCAL_API_KEY, seedTemplates: true },
 );
 
 /** Runs one example as pasted (with the stack's URL), returning the status and the parsed body. */

@@ -43,6 +43,7 @@ import {
 } from './fakes';
 import { sesFixture } from './fixtures';
 import { record } from './records';
+import { MemoryTemplateStore } from './template-fakes';
 
 /** One metric of one EMF line. */
 export interface EmittedMetric {
@@ -189,6 +190,7 @@ function guardScenarios(): Scenario[] {
           retentionDays: 30,
           providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
           streams: memoryStreams(await pausedStore('bulk')),
+          templates: new MemoryTemplateStore(),
           now: () => new Date(NOW),
           metrics: newMetrics(),
         });
@@ -348,6 +350,7 @@ function ingestScenarios(): Scenario[] {
           retentionDays: 30,
           providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
           streams: memoryStreams(),
+          templates: new MemoryTemplateStore(),
           newId: () => `id-${++n}`,
           now: () => new Date(NOW),
           metrics: newMetrics(),

@@ -21,6 +21,7 @@ const INGEST = {
   TABLE_SUPPRESSION: 'suppression',
   TABLE_RATE_WINDOWS: 'rate-windows',
   TABLE_REPUTATION: 'reputation',
+  TABLE_TEMPLATES: 'templates',
   QUEUE_SEND_URL: QUEUE,
   QUEUE_SEND_CRITICAL_URL: CRITICAL,
   QUEUE_SEND_BULK_URL: BULK,
@@ -49,6 +50,7 @@ describe('ingestConfig', () => {
         suppression: 'suppression',
         rateWindows: 'rate-windows',
         reputation: 'reputation',
+        templates: 'templates',
       },
       sendQueueUrl: QUEUE,
       priorityQueueUrls: { critical: CRITICAL, transactional: QUEUE, bulk: BULK },
@@ -198,11 +200,16 @@ describe('dispatchConfig', () => {
 });
 
 describe('sesEventsConfig', () => {
-  const env = { TABLE_MESSAGES: 'messages', TABLE_SUPPRESSION: 'suppression', TABLE_REPUTATION: 'reputation' };
+  const env = {
+    TABLE_MESSAGES: 'messages',
+    TABLE_SUPPRESSION: 'suppression',
+    TABLE_REPUTATION: 'reputation',
+    TABLE_TEMPLATES: 'templates',
+  };
 
   it('takes the soft-bounce defaults of core/defaults.ts (3 within 72 hours)', () => {
     expect(sesEventsConfig(env)).toEqual({
-      tables: { messages: 'messages', suppression: 'suppression', reputation: 'reputation' },
+      tables: { messages: 'messages', suppression: 'suppression', reputation: 'reputation', templates: 'templates' },
       softBounce: DEFAULTS.softBounce,
       guard: {
         windowHours: DEFAULTS.guard.windowHours,

@@ -20,6 +20,7 @@ import { SesProvider } from '../../../functions/providers/ses';
 import { DispatchWorld, dispatcher, NOW } from '../../support/dispatch';
 import { httpEvent, lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
 import { MemoryKeys, MemoryProviderSettings, MemorySuppression, memoryStreams } from '../../support/fakes';
+import { MemoryTemplateStore } from '../../support/template-fakes';
 
 const ses = mockClient(SESv2Client);
 afterEach(() => ses.reset());
@@ -53,6 +54,7 @@ async function world() {
     // Every priority on one queue: the dispatcher here reads them all from it.
     queues: { critical: w.queue, transactional: w.queue, bulk: w.queue },
     streams: memoryStreams(),
+    templates: new MemoryTemplateStore(),
     auth: new Authenticator(keys),
     idempotency: new DynamoDBPersistenceLayer({
       tableName: 'unused',

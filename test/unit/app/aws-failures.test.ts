@@ -21,6 +21,7 @@ import {
   memoryStreams,
   ScriptedProvider,
 } from '../../support/fakes';
+import { MemoryTemplateStore } from '../../support/template-fakes';
 
 const timeout = () => Object.assign(new Error('Socket timed out'), { name: 'TimeoutError', $metadata: {} });
 
@@ -100,6 +101,7 @@ async function ingest(options: { failCreate?: boolean; idempotency?: BasePersist
     // Every priority on one queue: the dispatcher here reads them all from it.
     queues: { critical: queue, transactional: queue, bulk: queue },
     streams: memoryStreams(),
+    templates: new MemoryTemplateStore(),
     auth: new Authenticator(keys),
     idempotency:
       options.idempotency ??

@@ -16,6 +16,7 @@ import {
   MemorySuppression,
   memoryStreams,
 } from '../../support/fakes';
+import { MemoryTemplateStore } from '../../support/template-fakes';
 
 const KEY = 'mr_test_key_123456';
 const email = { from: 'app@example.com', to: 'user@example.org', subject: 'Hi', html: '<p>Hello</p>' };
@@ -48,6 +49,7 @@ beforeEach(async () => {
     retentionDays: 30,
     providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
     streams: memoryStreams(),
+    templates: new MemoryTemplateStore(),
     newId: () => `id-${++ids}`,
     now: () => new Date('2026-11-22T10:00:00Z'),
   });

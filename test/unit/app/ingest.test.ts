@@ -15,6 +15,7 @@ import {
   MemorySuppression,
   memoryStreams,
 } from '../../support/fakes';
+import { MemoryTemplateStore } from '../../support/template-fakes';
 
 const KEY = 'mr_test_key_123456';
 const READER = 'mr_test_reader_123456';
@@ -57,6 +58,7 @@ beforeEach(async () => {
     retentionDays: 30,
     providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
     streams: memoryStreams(),
+    templates: new MemoryTemplateStore(),
     rateLimit: limiter,
     newId: () => `id-${++ids}`,
     now: () => new Date('2026-11-22T10:00:00Z'),

@@ -21,6 +21,7 @@ import {
   MemorySuppression,
   memoryStreams,
 } from '../../support/fakes';
+import { MemoryTemplateStore } from '../../support/template-fakes';
 
 const messages = new MemoryMessageStore();
 const suppression = new MemorySuppression();
@@ -37,6 +38,7 @@ const ingest = createIngestHandler({
   retentionDays: 30,
   providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
   streams: memoryStreams(),
+  templates: new MemoryTemplateStore(),
   rateLimit: new MemoryRateLimiter(),
 });
 

@@ -23,6 +23,7 @@ import {
   MemorySuppression,
   memoryStreams,
 } from '../../support/fakes';
+import { MemoryTemplateStore } from '../../support/template-fakes';
 
 const ingest = createIngestHandler({
   messages: new MemoryMessageStore(),
@@ -37,6 +38,7 @@ const ingest = createIngestHandler({
   retentionDays: 30,
   providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
   streams: memoryStreams(),
+  templates: new MemoryTemplateStore(),
   rateLimit: new MemoryRateLimiter(),
 });
 
