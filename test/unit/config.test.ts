@@ -242,7 +242,12 @@ describe('trackingConfig', () => {
 });
 
 describe('the reputation guard variables', () => {
-  const env = { TABLE_MESSAGES: 'messages', TABLE_SUPPRESSION: 'suppression', TABLE_REPUTATION: 'reputation' };
+  const env = {
+    TABLE_MESSAGES: 'messages',
+    TABLE_SUPPRESSION: 'suppression',
+    TABLE_REPUTATION: 'reputation',
+    TABLE_TEMPLATES: 'templates',
+  };
 
   it('defaults to bounces 4 % / 8 % and complaints 0.08 % / 0.3 % over 24 hours with 500 sends', () => {
     expect(DEFAULTS.guard).toEqual({
