@@ -33,7 +33,7 @@ import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
 import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-settings';
 import { retrying } from './retrying';
-import { type StreamApiDeps, streamRoutes } from './streams';
+import { type StreamApiDeps, streamRoutes } from './stream-settings';
 import { suppressionRoutes } from './suppressions';
 import { countSends, renderTemplates } from './template-send';
 import { templateRoutes } from './templates';

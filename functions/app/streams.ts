@@ -5,13 +5,11 @@
  *   provider settings are), and the sends of a batch counted per priority (one write per priority);
  * - the SES events side: a hard bounce or complaint counted, then the stream judged over its window
  *   and, when a line is crossed, warned or paused (a conditional write: racing functions apply it once);
- * - the API: GET /v1/settings/streams (state, rates, thresholds, timeline of each stream) and
- *   POST /v1/settings/streams/{priority}/resume (admin keys).
+ * - the API's side is stream-settings.ts (GET /v1/settings/streams, POST …/{priority}/resume).
  *
  * Each change (warned, cleared, paused, resumed) is an event on the stream's timeline, a log line
  * and a metric with the `priority` dimension; `StreamPaused` drives one alarm per stream.
  */
-import { DomainError } from '../core/errors';
 import { DIMENSIONS, STREAM_METRICS } from '../core/metric-names';
 import { defaultPriority, PRIORITIES, type Priority } from '../core/priority';
 import type { QueuedEmail } from '../core/queued-email';
@@ -23,17 +21,12 @@ import {
   hourBucket,
   type Judgement,
   judge,
-  roundRate,
   windowBuckets,
   windowCounts,
-  ZERO,
 } from '../core/reputation';
-import type { RouteKey } from '../core/routes';
 import type { WaitPlan } from '../core/send-plan';
-import { afterJudgement, resumed, type StreamEvent, type StreamRecord } from '../core/stream';
+import { afterJudgement, type StreamEvent, type StreamRecord } from '../core/stream';
 import type { ReputationStore } from '../ports';
-import type { Caller } from './auth';
-import type { RouteMap } from './http';
 import type { AppLogger, AppMetrics } from './observability';
 
 /** The priority of a queued email or record: its own, else the one its category implies. */
@@ -183,7 +176,7 @@ export interface StreamGuardDeps {
 }
 
 /** The stream's counts over its window (since its resume, if that is later) and their judgement. */
-async function judged(
+export async function judged(
   deps: Pick<StreamGuardDeps, 'store' | 'settings'>,
   s: StreamRecord,
   nowMs: number,
@@ -198,7 +191,7 @@ async function judged(
   return judge(counts, deps.settings);
 }
 
-function announce(deps: StreamGuardDeps, priority: Priority, e: StreamEvent): void {
+export function announce(deps: StreamGuardDeps, priority: Priority, e: StreamEvent): void {
   const detail = { priority, ...(e.detail ?? {}) };
   switch (e.type) {
     case 'paused':
@@ -256,118 +249,4 @@ export async function recordFeedback(
     priority,
   });
   return undefined;
-}
-
-// ---- The API ---------------------------------------------------------------------------------
-
-/** The stream routes of the ingest function (/v1/settings/streams…). */
-export type StreamRouteKey = Extract<RouteKey<'ingest'>, `${string} /v1/settings/streams${string}`>;
-
-/** What the API's stream routes need of a deployment. */
-export interface StreamApiDeps {
-  readonly store: ReputationStore;
-  readonly settings: GuardSettings;
-  /** How long dispatchers use a read of the streams' states (shown, so a client knows when a resume applies). */
-  readonly cacheMs: number;
-  /** A fresh metrics buffer per figure. @default newMetrics */
-  readonly metrics?: MetricsFactory;
-}
-
-export type StreamRoutesDeps = StreamApiDeps & StreamGuardDeps;
-
-function streamView(s: StreamRecord, j: Judgement, settings: GuardSettings, nowMs: number) {
-  // After a resume the stream is judged on mail sent since then, until the window has moved past it.
-  const since = s.countFrom && windowBuckets(nowMs, settings.windowHours, s.countFrom)[0] === s.countFrom.bucket;
-  return {
-    priority: s.priority,
-    state: s.state,
-    since: s.since ?? null,
-    warning: s.warned && s.state === 'active',
-    rates: {
-      windowHours: settings.windowHours,
-      countingSince: since ? (s.countFrom?.at ?? null) : null,
-      sends: j.counts.sends,
-      bounces: j.counts.bounces,
-      complaints: j.counts.complaints,
-      bounceRatePercent: roundRate(j.rates.bouncePercent),
-      complaintRatePercent: roundRate(j.rates.complaintPercent),
-      judged: j.judged,
-      level: j.level,
-    },
-    timeline: [...s.timeline].reverse(),
-  };
-}
-
-/** The guard's settings as the API shows them. */
-const thresholdsView = (settings: GuardSettings) => ({
-  windowHours: settings.windowHours,
-  minVolume: settings.minVolume,
-  bounceRatePercent: { warn: settings.bounce.warnPercent, pause: settings.bounce.pausePercent },
-  complaintRatePercent: { warn: settings.complaint.warnPercent, pause: settings.complaint.pausePercent },
-});
-
-function priorityParam(raw: string | undefined): Priority {
-  let value = raw ?? '';
-  try {
-    value = decodeURIComponent(value);
-  } catch {
-    // shown as given
-  }
-  const p = PRIORITIES.find((x) => x === value);
-  if (!p) {
-    throw new DomainError(
-      'not_found',
-      `No stream "${value.slice(0, 64)}": the streams are ${PRIORITIES.map((x) => `"${x}"`).join(', ')}.`,
-    );
-  }
-  return p;
-}
-
-export function streamRoutes(deps: StreamRoutesDeps): RouteMap<StreamRouteKey> {
-  const view = async (s: StreamRecord, nowMs: number) =>
-    streamView(s, await judged(deps, s, nowMs), deps.settings, nowMs);
-  const document = async (streams: Record<Priority, StreamRecord>, nowMs: number) => ({
-    thresholds: thresholdsView(deps.settings),
-    streams: await Promise.all(PRIORITIES.map((p) => view(streams[p], nowMs))),
-    cacheSeconds: deps.cacheMs / 1000,
-  });
-
-  return {
-    'GET /v1/settings/streams': {
-      auth: 'admin',
-      handle: async () => {
-        const nowMs = deps.now();
-        return { status: 200, body: await document(await deps.store.streams(), nowMs) };
-      },
-    },
-
-    'POST /v1/settings/streams/{priority}/resume': {
-      auth: 'admin',
-      handle: async (req) => {
-        const priority = priorityParam(req.param('priority'));
-        for (let attempt = 0; attempt < 3; attempt++) {
-          const nowMs = deps.now();
-          const s = (await deps.store.streams())[priority];
-          if (s.state !== 'paused') {
-            throw new DomainError(
-              'conflict',
-              `The ${priority} stream is not paused (it is ${s.state}${s.since ? ` since ${s.since}` : ''}); there is nothing to resume.`,
-              [{ path: 'state', message: s.state }],
-            );
-          }
-          // Counting starts afresh: what the current hour had counted by now is its baseline.
-          const bucket = hourBucket(nowMs);
-          const baseline = (await deps.store.counts(priority, [bucket])).get(bucket) ?? ZERO;
-          const by = (req.caller as Caller | undefined)?.keyName;
-          const at = new Date(nowMs).toISOString();
-          const next = resumed(s, at, { bucket, baseline, at }, by) as StreamRecord;
-          if (await deps.store.saveStream(next, s.version)) {
-            announce(deps, priority, next.timeline[next.timeline.length - 1] as StreamEvent);
-            return { status: 200, body: { ...(await view(next, nowMs)), cacheSeconds: deps.cacheMs / 1000 } };
-          }
-        }
-        throw new DomainError('conflict', `The ${priority} stream changed while resuming it; read it and try again.`);
-      },
-    },
-  };
 }

@@ -86,13 +86,23 @@ describe('every Lambda function', () => {
   });
 });
 
+/** The reputation guard's thresholds as cdk.json's defaults give them to ingest and ses-events. */
+const GUARD_VARIABLES = {
+  GUARD_WINDOW_HOURS: '24',
+  GUARD_MIN_VOLUME: '500',
+  GUARD_BOUNCE_WARN_PERCENT: '4',
+  GUARD_BOUNCE_PAUSE_PERCENT: '8',
+  GUARD_COMPLAINT_WARN_PERCENT: '0.08',
+  GUARD_COMPLAINT_PAUSE_PERCENT: '0.3',
+};
+
 describe('ingest function', () => {
   let fn: CfnResource;
   beforeAll(() => {
     fn = resource(s.template, logicalId(s.stack.ingest.handler.function));
   });
 
-  it('gets exactly its tables (suppression for the suppression API, rate windows for per-key limits), the send queue of each priority and the retention period', () => {
+  it('gets exactly its tables (suppression for the suppression API, rate windows for per-key limits, reputation for the streams API), the send queue of each priority, the retention period and the guard thresholds', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
@@ -101,11 +111,13 @@ describe('ingest function', () => {
       TABLE_SETTINGS: refOf(logicalId(t.settings)),
       TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
       TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
+      TABLE_REPUTATION: refOf(logicalId(t.reputation)),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
       QUEUE_SEND_CRITICAL_URL: refOf(logicalId(s.stack.priorityQueues.critical.queue)),
       QUEUE_SEND_BULK_URL: refOf(logicalId(s.stack.priorityQueues.bulk.queue)),
       RETENTION_DAYS: String(s.context.retentionDays),
       PROVIDERS: expect.any(String),
+      ...GUARD_VARIABLES,
     });
   });
 
@@ -135,7 +147,7 @@ describe('dispatch function', () => {
     fn = resource(s.template, logicalId(s.stack.dispatch.handler.function));
   });
 
-  it('gets exactly its tables, the providers (SES alone), the send queue of each priority and its DLQ, the configuration set, its timeout, the max receive count of each queue, the signing keys, the base URL of links, the tracking defaults and the bulk reserve', () => {
+  it('gets exactly its tables, the providers (SES alone), the send queue of each priority and its DLQ, the configuration set, its timeout, the max receive count of each queue, the signing keys, the base URL of links, the tracking defaults, the bulk reserve and the held-mail wait', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
@@ -143,6 +155,8 @@ describe('dispatch function', () => {
       TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
       TABLE_SETTINGS: refOf(logicalId(t.settings)),
       TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
+      TABLE_REPUTATION: refOf(logicalId(t.reputation)),
+      GUARD_HELD_WAIT_SECONDS: String(DEFAULTS.guard.heldWaitSeconds),
       PROVIDERS: JSON.stringify({ providers: [{ id: 'ses', type: 'ses' }], chain: ['ses'] }),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
       QUEUE_SEND_DLQ_URL: refOf(logicalId(s.stack.sendQueue.deadLetterQueue)),
@@ -242,14 +256,27 @@ describe('ses-events function', () => {
     fn = resource(s.template, logicalId(s.stack.sesEvents.handler.function));
   });
 
-  it('gets exactly the messages and suppression tables and the soft-bounce settings of the context', () => {
+  it('gets exactly the messages, suppression and reputation tables, the soft-bounce settings of the context and the guard thresholds', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
       TABLE_MESSAGES: refOf(logicalId(t.messages)),
       TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
+      TABLE_REPUTATION: refOf(logicalId(t.reputation)),
       SOFT_BOUNCE_LIMIT: '5',
       SOFT_BOUNCE_WINDOW_HOURS: '24',
+      ...GUARD_VARIABLES,
+    });
+  });
+
+  it('gets the guard thresholds of the context', () => {
+    const custom = synthesize({ mailroute: { guard: { minVolume: 42, bounce: { warnPercent: 2, pausePercent: 5 } } } });
+    const customFn = resource(custom.template, logicalId(custom.stack.sesEvents.handler.function));
+    expect(sesEventsConfig(deployedEnvironment(customFn)).guard).toEqual({
+      windowHours: 24,
+      minVolume: 42,
+      bounce: { warnPercent: 2, pausePercent: 5 },
+      complaint: DEFAULTS.guard.complaint,
     });
   });
 

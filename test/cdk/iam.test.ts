@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PRIORITIES } from '../../functions/core/priority';
 import type { MailrouteFunction } from '../../lib/constructs/mailroute-function';
 import type { TableName } from '../../lib/resources';
 import {
@@ -85,10 +86,10 @@ describe.each(ALL_ROLES)('%s role', (_name, permissionsOf, handlerOf) => {
 });
 
 describe('ingest role', () => {
-  it('reaches DynamoDB only on the messages, idempotency, settings, suppression and rate windows tables', () => {
+  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, rate windows and reputation tables', () => {
     const resources = new Set(matching(ingest, /^dynamodb:/).map((p) => p.resource));
     expect([...resources].sort()).toEqual(
-      (['messages', 'idempotency', 'settings', 'suppression', 'rateWindows'] as const)
+      (['messages', 'idempotency', 'settings', 'suppression', 'rateWindows', 'reputation'] as const)
         .map((name) => tableArn(name))
         .sort(),
     );
@@ -184,11 +185,22 @@ describe('dispatch role', () => {
     expect(sendDlqArns()).toContain(sendDlqArn());
   });
 
-  it('reaches DynamoDB only on the messages, suppression, settings and rate windows tables', () => {
+  it('reaches DynamoDB only on the messages, suppression, settings, rate windows and reputation tables', () => {
     const resources = new Set(matching(dispatch, /^dynamodb:/).map((p) => p.resource));
     expect([...resources].sort()).toEqual(
-      (['messages', 'suppression', 'settings', 'rateWindows'] as const).map((name) => tableArn(name)).sort(),
+      (['messages', 'suppression', 'settings', 'rateWindows', 'reputation'] as const)
+        .map((name) => tableArn(name))
+        .sort(),
     );
+  });
+
+  it('reads (BatchGetItem) the streams and adds (UpdateItem) to the counters of the reputation table, nothing else', () => {
+    const onReputation = matching(dispatch, /^dynamodb:/).filter((p) => p.resource === tableArn('reputation'));
+    expect(onReputation.map((p) => p.action).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:UpdateItem']);
+    const keys = PRIORITIES.flatMap((p) => [`stream#${p}`, `counts#${p}#*`]);
+    for (const p of onReputation) {
+      expect(p.condition, p.action).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } });
+    }
   });
 
   it("reads (BatchGetItem) and updates only the live provider settings and its providers' health items of the settings table", () => {
@@ -230,9 +242,17 @@ describe('dispatch role', () => {
 });
 
 describe('ses-events role', () => {
-  it('reaches DynamoDB only on the messages and suppression tables', () => {
+  it('reaches DynamoDB only on the messages, suppression and reputation tables', () => {
     const resources = new Set(matching(sesEvents, /^dynamodb:/).map((p) => p.resource));
-    expect([...resources].sort()).toEqual([tableArn('messages'), tableArn('suppression')].sort());
+    expect([...resources].sort()).toEqual(
+      [tableArn('messages'), tableArn('suppression'), tableArn('reputation')].sort(),
+    );
+  });
+
+  it('reads and writes the reputation table (counts bounces and complaints, pauses streams)', () => {
+    expect(actionsOn(sesEvents, tableArn('reputation'))).toEqual(
+      expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
+    );
   });
 
   it('reads and writes messages and suppression', () => {
