@@ -100,7 +100,8 @@ async function call(
 async function runLoad(args: Args): Promise<number> {
   interface Timing {
     start: number;
-    aws: [number, number][];
+    /** The AWS calls' intervals; a call still under way when the handler returns ends then. */
+    aws: { start: number; end?: number }[];
   }
   const current = new AsyncLocalStorage<Timing>();
   const overheads: number[] = [];
@@ -114,12 +115,12 @@ async function runLoad(args: Args): Promise<number> {
     instrumentAws: (client) => {
       (client.middlewareStack as { add: (mw: unknown, o: Record<string, unknown>) => void }).add(
         (next: (a: unknown) => Promise<unknown>) => async (a: unknown) => {
-          const t = current.getStore();
-          const t0 = performance.now();
+          const call: { start: number; end?: number } = { start: performance.now() };
+          current.getStore()?.aws.push(call);
           try {
             return await next(a);
           } finally {
-            t?.aws.push([t0, performance.now()]);
+            call.end = performance.now();
           }
         },
         { step: 'initialize', priority: 'high', name: 'soakAwsTime' },
@@ -131,11 +132,13 @@ async function runLoad(args: Args): Promise<number> {
         try {
           return await handler(event, context);
         } finally {
-          const total = performance.now() - timing.start;
+          const now = performance.now();
+          const total = now - timing.start;
           // The union of the AWS calls' intervals (calls in parallel count once).
           let aws = 0;
           let end = Number.NEGATIVE_INFINITY;
-          for (const [s, e] of timing.aws.sort((a, b) => a[0] - b[0])) {
+          const calls = timing.aws.map((c) => [c.start, c.end ?? now] as const).sort((a, b) => a[0] - b[0]);
+          for (const [s, e] of calls) {
             if (e <= end) continue;
             aws += e - Math.max(s, end);
             end = e;
