@@ -56,6 +56,8 @@ export const FUNCTION_ENV = {
   SIGNING_KEYS_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
   PUBLIC_BASE_URL: 'https://mail.example.com',
   QUEUE_SEND_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send',
+  QUEUE_SEND_CRITICAL_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send-critical',
+  QUEUE_SEND_BULK_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send-bulk',
   SES_CONFIGURATION_SET: 'bench',
   // The stack always sets PROVIDERS (ingest and dispatch parse it at cold start): the default chain.
   PROVIDERS: JSON.stringify(DEFAULT_PROVIDERS),

@@ -152,6 +152,8 @@ export async function startFirstInvocationBackends(): Promise<FirstInvocationBac
       AWS_ENDPOINT_URL_SESV2: stubUrl,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: stubUrl,
       QUEUE_SEND_URL: `${stubUrl}/000000000000/send`,
+      QUEUE_SEND_CRITICAL_URL: `${stubUrl}/000000000000/send-critical`,
+      QUEUE_SEND_BULK_URL: `${stubUrl}/000000000000/send-bulk`,
       TABLE_MESSAGES: TABLES.messages.id,
       TABLE_IDEMPOTENCY: TABLES.idempotency.id,
       TABLE_SETTINGS: TABLES.settings.id,
