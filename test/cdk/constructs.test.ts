@@ -122,7 +122,11 @@ describe('SpecFunction', () => {
     });
     const dynamo = permissionsOfRole(template, roleIdOf(built.handler)).filter((p) => p.action.startsWith('dynamodb:'));
     expect(new Set(dynamo.map((p) => p.resource))).toEqual(
-      new Set([arnOf(logicalId(tables.messages)), arnOf(logicalId(tables.suppression))]),
+      new Set([
+        arnOf(logicalId(tables.messages)),
+        arnOf(logicalId(tables.suppression)),
+        arnOf(logicalId(tables.templates)),
+      ]),
     );
     const mappings = Object.values(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping'));
     expect(mappings.map((m) => m.Properties)).toEqual([

@@ -71,7 +71,13 @@ describe('parseContext', () => {
     });
     expect(ALARM_DEFAULTS).toEqual(DEFAULTS.alarms);
     // A function whose variable is unset behaves as a deployment that left the context field out.
-    const tables = { TABLE_MESSAGES: 'm', TABLE_SUPPRESSION: 's', TABLE_SETTINGS: 'k', TABLE_RATE_WINDOWS: 'r' };
+    const tables = {
+      TABLE_MESSAGES: 'm',
+      TABLE_SUPPRESSION: 's',
+      TABLE_SETTINGS: 'k',
+      TABLE_RATE_WINDOWS: 'r',
+      TABLE_TEMPLATES: 't',
+    };
     const queue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/send';
     expect(ingestConfig({ ...tables, TABLE_IDEMPOTENCY: 'i', QUEUE_SEND_URL: queue }).retentionDays).toBe(
       context.retentionDays,

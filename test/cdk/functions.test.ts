@@ -100,6 +100,7 @@ describe('ingest function', () => {
       TABLE_SETTINGS: refOf(logicalId(t.settings)),
       TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
       TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
+      TABLE_TEMPLATES: refOf(logicalId(t.templates)),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
       RETENTION_DAYS: String(s.context.retentionDays),
       PROVIDERS: expect.any(String),
@@ -202,12 +203,13 @@ describe('ses-events function', () => {
     fn = resource(s.template, logicalId(s.stack.sesEvents.handler.function));
   });
 
-  it('gets exactly the messages and suppression tables and the soft-bounce settings of the context', () => {
+  it('gets exactly the messages, suppression and templates tables and the soft-bounce settings of the context', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
       TABLE_MESSAGES: refOf(logicalId(t.messages)),
       TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
+      TABLE_TEMPLATES: refOf(logicalId(t.templates)),
       SOFT_BOUNCE_LIMIT: '5',
       SOFT_BOUNCE_WINDOW_HOURS: '24',
     });
