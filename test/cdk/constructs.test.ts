@@ -131,6 +131,7 @@ describe('SpecFunction', () => {
         arnOf(logicalId(tables.messages)),
         arnOf(logicalId(tables.suppression)),
         arnOf(logicalId(tables.reputation)),
+        arnOf(logicalId(tables.templates)),
       ]),
     );
     const mappings = Object.values(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping'));

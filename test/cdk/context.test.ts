@@ -90,6 +90,7 @@ describe('parseContext', () => {
       TABLE_SETTINGS: 'k',
       TABLE_RATE_WINDOWS: 'r',
       TABLE_REPUTATION: 'g',
+      TABLE_TEMPLATES: 't',
     };
     const queue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/send';
     const queues = { QUEUE_SEND_URL: queue, QUEUE_SEND_CRITICAL_URL: queue, QUEUE_SEND_BULK_URL: queue };

@@ -112,6 +112,7 @@ describe('ingest function', () => {
       TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
       TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
       TABLE_REPUTATION: refOf(logicalId(t.reputation)),
+      TABLE_TEMPLATES: refOf(logicalId(t.templates)),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
       QUEUE_SEND_CRITICAL_URL: refOf(logicalId(s.stack.priorityQueues.critical.queue)),
       QUEUE_SEND_BULK_URL: refOf(logicalId(s.stack.priorityQueues.bulk.queue)),
@@ -256,13 +257,14 @@ describe('ses-events function', () => {
     fn = resource(s.template, logicalId(s.stack.sesEvents.handler.function));
   });
 
-  it('gets exactly the messages, suppression and reputation tables, the soft-bounce settings of the context and the guard thresholds', () => {
+  it('gets exactly the messages, suppression, reputation and templates tables, the soft-bounce settings of the context and the guard thresholds', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
       TABLE_MESSAGES: refOf(logicalId(t.messages)),
       TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
       TABLE_REPUTATION: refOf(logicalId(t.reputation)),
+      TABLE_TEMPLATES: refOf(logicalId(t.templates)),
       SOFT_BOUNCE_LIMIT: '5',
       SOFT_BOUNCE_WINDOW_HOURS: '24',
       ...GUARD_VARIABLES,

@@ -86,12 +86,18 @@ describe.each(ALL_ROLES)('%s role', (_name, permissionsOf, handlerOf) => {
 });
 
 describe('ingest role', () => {
-  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, rate windows and reputation tables', () => {
+  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, rate windows, reputation and templates tables', () => {
     const resources = new Set(matching(ingest, /^dynamodb:/).map((p) => p.resource));
     expect([...resources].sort()).toEqual(
-      (['messages', 'idempotency', 'settings', 'suppression', 'rateWindows', 'reputation'] as const)
+      (['messages', 'idempotency', 'settings', 'suppression', 'rateWindows', 'reputation', 'templates'] as const)
         .map((name) => tableArn(name))
         .sort(),
+    );
+  });
+
+  it('reads and writes templates (the template API and the renders at accept time)', () => {
+    expect(actionsOn(ingest, tableArn('templates'))).toEqual(
+      expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
     );
   });
 
@@ -242,10 +248,16 @@ describe('dispatch role', () => {
 });
 
 describe('ses-events role', () => {
-  it('reaches DynamoDB only on the messages, suppression and reputation tables', () => {
+  it('reaches DynamoDB only on the messages, suppression, reputation and templates tables', () => {
     const resources = new Set(matching(sesEvents, /^dynamodb:/).map((p) => p.resource));
     expect([...resources].sort()).toEqual(
-      [tableArn('messages'), tableArn('suppression'), tableArn('reputation')].sort(),
+      [tableArn('messages'), tableArn('suppression'), tableArn('reputation'), tableArn('templates')].sort(),
+    );
+  });
+
+  it('reads and writes templates (counters per version, a failing canary rolled back)', () => {
+    expect(actionsOn(sesEvents, tableArn('templates'))).toEqual(
+      expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
     );
   });
 
