@@ -86,9 +86,9 @@ describe('the reputation guard on the local stack', () => {
     const critical = await api(stack, 'POST', '/v1/emails', { ...reset('reset-3'), priority: 'critical' });
     await statusOf(stack, after.body.id, 'sent');
     await statusOf(stack, critical.body.id, 'sent');
-    // The newsletter has been looked at and put back to wait (a delayed copy), not sent.
+    // The newsletter has been looked at and put back on the bulk queue to wait (a delayed copy), not sent.
     await eventually(
-      async () => ((await queueCounts(stack, stack.queues.send)).delayed > 0 ? true : undefined),
+      async () => ((await queueCounts(stack, stack.queues.sendBulk)).delayed > 0 ? true : undefined),
       'held mail',
     );
     for (const id of waitingIds) {
