@@ -191,22 +191,7 @@ export async function measureLimiter(
   windows = 6,
   dispatchers = 8,
 ): Promise<LimiterFigures> {
-  const server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-  });
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: 'RateWindows',
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      }),
-    );
+  return withDynalite(async (client) => {
     const window = { limit, windowSeconds };
     const admitted: number[] = [];
     const end = Date.now() + windows * windowSeconds * 1000;
@@ -221,17 +206,9 @@ export async function measureLimiter(
       }),
     );
     const worst = maxInAnyInterval(admitted, windowSeconds * 1000);
-    // Utilization under backlog: how full the window (t − W, t] is, as a share of the limit,
-    // averaged over every slot boundary t from the end of the first window to the last admission.
-    const sorted = [...admitted].sort((a, b) => a - b);
-    const w = windowSeconds * 1000;
-    const first = sorted[0] ?? 0;
-    const last = sorted.at(-1) ?? 0;
-    const fills: number[] = [];
-    for (let t = first + w; t <= last; t += w / 20) {
-      fills.push(sorted.filter((x) => x > t - w && x <= t).length / limit);
-    }
-    const utilization = fills.length > 0 ? fills.reduce((a, b) => a + b, 0) / fills.length : 0;
+    // Utilization under backlog: how full the window is, as a share of the limit, from the end of the
+    // first window to the last admission.
+    const utilization = utilizationOf(admitted, limit, windowSeconds);
     return {
       dispatchers,
       limit,
@@ -242,8 +219,5 @@ export async function measureLimiter(
       overAdmissions: Math.max(0, worst - limit),
       utilization: Number(utilization.toFixed(3)),
     };
-  } finally {
-    client.destroy();
-    await new Promise((r) => server.close(r));
-  }
+  });
 }

@@ -121,6 +121,20 @@ export function templateRoutes(deps: TemplateRenderDeps, now: () => Date): Route
     };
   }
 
+  /** Ends a canary: `promote` makes its version the active one, `rollback` keeps the active one. */
+  async function endCanary(req: ApiRequest, how: 'promote' | 'rollback') {
+    const slug = slugParam(req);
+    const head = await mustHead(slug);
+    if (!head.canary) throw new DomainError('conflict', `Template "${slug}" has no canary running.`);
+    const at = now().toISOString();
+    const activeVersion = how === 'promote' ? head.canary.version : head.activeVersion;
+    const expected = { activeVersion: head.activeVersion, canaryVersion: head.canary.version };
+    if (!(await store.activate(slug, { activeVersion }, expected, at))) {
+      throw new DomainError('conflict', 'The canary was ended by another request meanwhile.');
+    }
+    return { status: 200, body: await view({ ...head, activeVersion, canary: undefined, updatedAt: at }) };
+  }
+
   return {
     'GET /v1/templates': {
       auth: 'read',
@@ -261,38 +275,8 @@ export function templateRoutes(deps: TemplateRenderDeps, now: () => Date): Route
       },
     },
 
-    'POST /v1/templates/{slug}/canary/promote': {
-      auth: 'admin',
-      handle: async (req) => {
-        const slug = slugParam(req);
-        const head = await mustHead(slug);
-        if (!head.canary) throw new DomainError('conflict', `Template "${slug}" has no canary running.`);
-        const at = now().toISOString();
-        const expected = { activeVersion: head.activeVersion, canaryVersion: head.canary.version };
-        if (!(await store.activate(slug, { activeVersion: head.canary.version }, expected, at))) {
-          throw new DomainError('conflict', 'The canary was ended by another request meanwhile.');
-        }
-        return {
-          status: 200,
-          body: await view({ ...head, activeVersion: head.canary.version, canary: undefined, updatedAt: at }),
-        };
-      },
-    },
-
-    'POST /v1/templates/{slug}/canary/rollback': {
-      auth: 'admin',
-      handle: async (req) => {
-        const slug = slugParam(req);
-        const head = await mustHead(slug);
-        if (!head.canary) throw new DomainError('conflict', `Template "${slug}" has no canary running.`);
-        const at = now().toISOString();
-        const expected = { activeVersion: head.activeVersion, canaryVersion: head.canary.version };
-        if (!(await store.activate(slug, { activeVersion: head.activeVersion }, expected, at))) {
-          throw new DomainError('conflict', 'The canary was ended by another request meanwhile.');
-        }
-        return { status: 200, body: await view({ ...head, canary: undefined, updatedAt: at }) };
-      },
-    },
+    'POST /v1/templates/{slug}/canary/promote': { auth: 'admin', handle: (req) => endCanary(req, 'promote') },
+    'POST /v1/templates/{slug}/canary/rollback': { auth: 'admin', handle: (req) => endCanary(req, 'rollback') },
 
     'GET /v1/templates/{slug}/versions': {
       auth: 'read',

@@ -5,8 +5,6 @@
  * back. Nothing here names a metric: whatever the handlers stop emitting is missing from the result.
  */
 
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { vi } from 'vitest';
 import { Authenticator, hashKey } from '../../functions/app/auth';
 import { createDispatchHandler } from '../../functions/app/dispatch';
@@ -32,7 +30,6 @@ import { httpEvent, lambdaContext, sqsEvent, sqsRecord } from './events';
 import {
   MemoryKeys,
   MemoryMessageStore,
-  MemoryProviderSettings,
   MemoryQueue,
   MemoryReputationStore,
   MemorySuppression,
@@ -42,8 +39,8 @@ import {
   ScriptedProvider,
 } from './fakes';
 import { sesFixture } from './fixtures';
+import { ingestTestDeps } from './ingest';
 import { record } from './records';
-import { MemoryTemplateStore } from './template-fakes';
 
 /** One metric of one EMF line. */
 export interface EmittedMetric {
@@ -178,22 +175,16 @@ function guardScenarios(): Scenario[] {
           senderDomains: ['*'],
           ratePerSecond: 100,
         });
-        const handler = createIngestHandler({
-          messages: new MemoryMessageStore(),
-          suppression: new MemorySuppression(),
-          queues: { critical: new MemoryQueue(), transactional: new MemoryQueue(), bulk: new MemoryQueue() },
-          auth: new Authenticator(keysStore),
-          idempotency: new DynamoDBPersistenceLayer({
-            tableName: 'unused',
-            awsSdkV3Client: new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 }),
+        const handler = createIngestHandler(
+          ingestTestDeps({
+            messages: new MemoryMessageStore(),
+            queues: { critical: new MemoryQueue(), transactional: new MemoryQueue(), bulk: new MemoryQueue() },
+            auth: new Authenticator(keysStore),
+            streams: memoryStreams(await pausedStore('bulk')),
+            now: () => new Date(NOW),
+            metrics: newMetrics(),
           }),
-          retentionDays: 30,
-          providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
-          streams: memoryStreams(await pausedStore('bulk')),
-          templates: new MemoryTemplateStore(),
-          now: () => new Date(NOW),
-          metrics: newMetrics(),
-        });
+        );
         return handler(
           httpEvent('POST /v1/settings/streams/{priority}/resume', {
             path: { priority: 'bulk' },
@@ -337,24 +328,17 @@ function ingestScenarios(): Scenario[] {
           ratePerSecond: 100,
         });
         let n = 0;
-        const handler = createIngestHandler({
-          messages: new MemoryMessageStore(),
-          suppression: new MemorySuppression(),
-          queues: { critical: new MemoryQueue(), transactional: new MemoryQueue(), bulk: new MemoryQueue() },
-          auth: new Authenticator(keysStore),
-          // No request here carries an Idempotency-Key: this layer is never reached.
-          idempotency: new DynamoDBPersistenceLayer({
-            tableName: 'unused',
-            awsSdkV3Client: new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 }),
+        const handler = createIngestHandler(
+          ingestTestDeps({
+            messages: new MemoryMessageStore(),
+            queues: { critical: new MemoryQueue(), transactional: new MemoryQueue(), bulk: new MemoryQueue() },
+            auth: new Authenticator(keysStore),
+            // No request here carries an Idempotency-Key: this layer is never reached.
+            newId: () => `id-${++n}`,
+            now: () => new Date(NOW),
+            metrics: newMetrics(),
           }),
-          retentionDays: 30,
-          providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
-          streams: memoryStreams(),
-          templates: new MemoryTemplateStore(),
-          newId: () => `id-${++n}`,
-          now: () => new Date(NOW),
-          metrics: newMetrics(),
-        });
+        );
         const headers = { authorization: 'Bearer mr_metrics_key_123456' };
         const body = { from: 'app@example.com', to: 'user@example.org', subject: 'Hi', text: 'x' };
         await handler(httpEvent('POST /v1/emails', { headers, body: JSON.stringify(body) }), lambdaContext());

@@ -1,11 +1,3 @@
-/**
- * Addresses are never changed silently (DESIGN §2.7): for every address the API accepts, the address
- * it sends to differs from the one written only in the domain's case and punycode form — and the
- * record, the status API, the suppression keys the dispatcher looks up and the provider request
- * (SES SendEmail) all show that same address. Driven through ingest and dispatch with fakes.
- */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -19,8 +11,8 @@ import type { SuppressionKey } from '../../../functions/ports';
 import { SesProvider } from '../../../functions/providers/ses';
 import { DispatchWorld, dispatcher, NOW } from '../../support/dispatch';
 import { httpEvent, lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
-import { MemoryKeys, MemoryProviderSettings, MemorySuppression, memoryStreams } from '../../support/fakes';
-import { MemoryTemplateStore } from '../../support/template-fakes';
+import { MemoryKeys, MemorySuppression } from '../../support/fakes';
+import { ingestTestDeps } from '../../support/ingest';
 
 const ses = mockClient(SESv2Client);
 afterEach(() => ses.reset());
@@ -48,23 +40,17 @@ async function world() {
     ratePerSecond: 1000,
   });
   let n = 0;
-  const ingest = createIngestHandler({
-    messages: w.messages,
-    suppression,
-    // Every priority on one queue: the dispatcher here reads them all from it.
-    queues: { critical: w.queue, transactional: w.queue, bulk: w.queue },
-    streams: memoryStreams(),
-    templates: new MemoryTemplateStore(),
-    auth: new Authenticator(keys),
-    idempotency: new DynamoDBPersistenceLayer({
-      tableName: 'unused',
-      awsSdkV3Client: new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 }),
+  const ingest = createIngestHandler(
+    ingestTestDeps({
+      messages: w.messages,
+      suppression,
+      // Every priority on one queue: the dispatcher here reads them all from it.
+      queues: { critical: w.queue, transactional: w.queue, bulk: w.queue },
+      auth: new Authenticator(keys),
+      newId: () => `id-${++n}`,
+      now: () => new Date(NOW),
     }),
-    retentionDays: 30,
-    providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
-    newId: () => `id-${++n}`,
-    now: () => new Date(NOW),
-  });
+  );
   const call = async (routeKey: string, opts: Parameters<typeof httpEvent>[1] = {}) => {
     const res = (await ingest(
       httpEvent(routeKey, { ...opts, headers: { authorization: `Bearer ${KEY}`, ...opts.headers } }),

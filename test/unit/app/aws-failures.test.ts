@@ -1,11 +1,4 @@
-/**
- * What the AWS fault suite (test/integration/aws-faults.test.ts) found, pinned with fakes: a claim
- * whose answer was lost, a result write that fails once, a dependency failure in the API, and an
- * idempotency record that cannot be saved after the emails were accepted.
- */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { BasePersistenceLayer, type IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { Authenticator, hashKey } from '../../../functions/app/auth';
@@ -13,15 +6,8 @@ import { createIngestHandler } from '../../../functions/app/ingest';
 import { isTransient } from '../../../functions/core/errors';
 import { DispatchWorld, dispatcher, run } from '../../support/dispatch';
 import { httpEvent, lambdaContext } from '../../support/events';
-import {
-  MemoryKeys,
-  MemoryProviderSettings,
-  MemoryQueue,
-  MemorySuppression,
-  memoryStreams,
-  ScriptedProvider,
-} from '../../support/fakes';
-import { MemoryTemplateStore } from '../../support/template-fakes';
+import { MemoryKeys, MemoryQueue, ScriptedProvider } from '../../support/fakes';
+import { ingestTestDeps, unreachableIdempotency } from '../../support/ingest';
 
 const timeout = () => Object.assign(new Error('Socket timed out'), { name: 'TimeoutError', $metadata: {} });
 
@@ -95,25 +81,17 @@ async function ingest(options: { failCreate?: boolean; idempotency?: BasePersist
   }
   const queue = new MemoryQueue();
   let n = 0;
-  const handler = createIngestHandler({
-    messages: world.messages,
-    suppression: new MemorySuppression(),
-    // Every priority on one queue: the dispatcher here reads them all from it.
-    queues: { critical: queue, transactional: queue, bulk: queue },
-    streams: memoryStreams(),
-    templates: new MemoryTemplateStore(),
-    auth: new Authenticator(keys),
-    idempotency:
-      options.idempotency ??
-      new DynamoDBPersistenceLayer({
-        tableName: 'unused',
-        awsSdkV3Client: new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 }),
-      }),
-    retentionDays: 30,
-    providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
-    newId: () => `id-${++n}`,
-    now: () => new Date('2026-11-22T10:00:00Z'),
-  });
+  const handler = createIngestHandler(
+    ingestTestDeps({
+      messages: world.messages,
+      // Every priority on one queue: the dispatcher here reads them all from it.
+      queues: { critical: queue, transactional: queue, bulk: queue },
+      auth: new Authenticator(keys),
+      idempotency: options.idempotency ?? unreachableIdempotency(),
+      newId: () => `id-${++n}`,
+      now: () => new Date('2026-11-22T10:00:00Z'),
+    }),
+  );
   const send = async (headers: Record<string, string> = {}) => {
     const res = (await handler(
       httpEvent('POST /v1/emails', {

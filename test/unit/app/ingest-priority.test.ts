@@ -1,6 +1,3 @@
-/** POST /v1/emails and the batch put each email on its priority's queue (critical, transactional, bulk). */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Authenticator, hashKey } from '../../../functions/app/auth';
@@ -8,15 +5,8 @@ import { createIngestHandler } from '../../../functions/app/ingest';
 import type { Priority } from '../../../functions/core/priority';
 import { QueuedEmail } from '../../../functions/core/queued-email';
 import { httpEvent, lambdaContext } from '../../support/events';
-import {
-  MemoryKeys,
-  MemoryMessageStore,
-  MemoryProviderSettings,
-  MemoryQueue,
-  MemorySuppression,
-  memoryStreams,
-} from '../../support/fakes';
-import { MemoryTemplateStore } from '../../support/template-fakes';
+import { MemoryKeys, MemoryMessageStore, MemoryQueue } from '../../support/fakes';
+import { ingestTestDeps } from '../../support/ingest';
 
 const KEY = 'mr_test_key_123456';
 const email = { from: 'app@example.com', to: 'user@example.org', subject: 'Hi', html: '<p>Hello</p>' };
@@ -37,22 +27,15 @@ beforeEach(async () => {
     ratePerSecond: 100,
   });
   let ids = 0;
-  handler = createIngestHandler({
-    messages,
-    suppression: new MemorySuppression(),
-    queues,
-    auth: new Authenticator(keys),
-    idempotency: new DynamoDBPersistenceLayer({
-      tableName: 'unused',
-      awsSdkV3Client: new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 }),
+  handler = createIngestHandler(
+    ingestTestDeps({
+      messages,
+      queues,
+      auth: new Authenticator(keys),
+      newId: () => `id-${++ids}`,
+      now: () => new Date('2026-11-22T10:00:00Z'),
     }),
-    retentionDays: 30,
-    providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
-    streams: memoryStreams(),
-    templates: new MemoryTemplateStore(),
-    newId: () => `id-${++ids}`,
-    now: () => new Date('2026-11-22T10:00:00Z'),
-  });
+  );
 });
 
 async function call(routeKey: string, body: unknown) {

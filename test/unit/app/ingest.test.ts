@@ -1,21 +1,11 @@
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Authenticator, hashKey } from '../../../functions/app/auth';
 import { createIngestHandler } from '../../../functions/app/ingest';
 import { QueuedEmail } from '../../../functions/core/queued-email';
 import { httpEvent, lambdaContext } from '../../support/events';
-import {
-  MemoryKeys,
-  MemoryMessageStore,
-  MemoryProviderSettings,
-  MemoryQueue,
-  MemoryRateLimiter,
-  MemorySuppression,
-  memoryStreams,
-} from '../../support/fakes';
-import { MemoryTemplateStore } from '../../support/template-fakes';
+import { MemoryKeys, MemoryMessageStore, MemoryQueue, MemoryRateLimiter } from '../../support/fakes';
+import { ingestTestDeps } from '../../support/ingest';
 
 const KEY = 'mr_test_key_123456';
 const READER = 'mr_test_reader_123456';
@@ -45,24 +35,16 @@ beforeEach(async () => {
   await keys.put(hashKey(ADMIN), { ...APP_KEY, name: 'ops', scopes: ['send', 'read', 'admin'], senderDomains: ['*'] });
   ids = 0;
   limiter = new MemoryRateLimiter();
-  handler = createIngestHandler({
-    messages,
-    suppression: new MemorySuppression(),
-    queues: { critical: queue, transactional: queue, bulk: queue },
-    auth: new Authenticator(keys),
-    // Requests in this file carry no Idempotency-Key, so this layer is never reached.
-    idempotency: new DynamoDBPersistenceLayer({
-      tableName: 'unused',
-      awsSdkV3Client: new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 }),
+  handler = createIngestHandler(
+    ingestTestDeps({
+      messages,
+      queues: { critical: queue, transactional: queue, bulk: queue },
+      auth: new Authenticator(keys),
+      rateLimit: limiter,
+      newId: () => `id-${++ids}`,
+      now: () => new Date('2026-11-22T10:00:00Z'),
     }),
-    retentionDays: 30,
-    providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
-    streams: memoryStreams(),
-    templates: new MemoryTemplateStore(),
-    rateLimit: limiter,
-    newId: () => `id-${++ids}`,
-    now: () => new Date('2026-11-22T10:00:00Z'),
-  });
+  );
 });
 
 async function call(routeKey: string, opts: Parameters<typeof httpEvent>[1] & { key?: string } = {}) {

@@ -1,10 +1,3 @@
-/**
- * The catch-all ($default route): a request no route matches gets the API's error envelope from the
- * ingest function — 404 not_found for a path the API does not have, 405 method_not_allowed with
- * `Allow` for a known path with another method — without authentication and without reaching a use case.
- */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { Authenticator } from '../../../functions/app/auth';
@@ -12,35 +5,21 @@ import { methodsAt, noRouteResponse } from '../../../functions/app/http';
 import { createIngestHandler } from '../../../functions/app/ingest';
 import { API_ROUTES, CATCH_ALL } from '../../../functions/core/routes';
 import { httpEvent, lambdaContext } from '../../support/events';
-import {
-  MemoryKeys,
-  MemoryMessageStore,
-  MemoryProviderSettings,
-  MemoryQueue,
-  MemoryRateLimiter,
-  MemorySuppression,
-  memoryStreams,
-} from '../../support/fakes';
-import { MemoryTemplateStore } from '../../support/template-fakes';
+import { MemoryKeys, MemoryMessageStore, MemoryQueue, MemoryRateLimiter, MemorySuppression } from '../../support/fakes';
+import { ingestTestDeps } from '../../support/ingest';
 
 const messages = new MemoryMessageStore();
 const suppression = new MemorySuppression();
 const queue = new MemoryQueue();
-const ingest = createIngestHandler({
-  messages,
-  suppression,
-  queues: { critical: queue, transactional: queue, bulk: queue },
-  auth: new Authenticator(new MemoryKeys()),
-  idempotency: new DynamoDBPersistenceLayer({
-    tableName: 'unused',
-    awsSdkV3Client: new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 }),
+const ingest = createIngestHandler(
+  ingestTestDeps({
+    messages,
+    suppression,
+    queues: { critical: queue, transactional: queue, bulk: queue },
+    auth: new Authenticator(new MemoryKeys()),
+    rateLimit: new MemoryRateLimiter(),
   }),
-  retentionDays: 30,
-  providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
-  streams: memoryStreams(),
-  templates: new MemoryTemplateStore(),
-  rateLimit: new MemoryRateLimiter(),
-});
+);
 
 /** The event API Gateway sends to the `$default` route: the request's method and path, no path parameters. */
 function catchAllEvent(method: string, path: string, opts: { body?: string; authorization?: string } = {}) {

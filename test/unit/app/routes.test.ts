@@ -1,10 +1,3 @@
-/**
- * Routes and handlers are tied together: each API function's handler map has exactly the route keys
- * the route list (functions/core/routes.ts, which the CDK stack and the local server use) gives that
- * function. The type check enforces it too (see the `@ts-expect-error` cases below).
- */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { Authenticator } from '../../../functions/app/auth';
@@ -14,33 +7,18 @@ import { createTrackingHandler } from '../../../functions/app/tracking';
 import { API_FUNCTIONS, type ApiFunction, type RouteKey, routeKeysOf } from '../../../functions/core/routes';
 import { StaticSigningKeys } from '../../../functions/store/secrets';
 import { httpEvent, lambdaContext } from '../../support/events';
-import {
-  MemoryKeys,
-  MemoryMessageStore,
-  MemoryProviderSettings,
-  MemoryQueue,
-  MemoryRateLimiter,
-  MemorySuppression,
-  memoryStreams,
-} from '../../support/fakes';
-import { MemoryTemplateStore } from '../../support/template-fakes';
+import { MemoryKeys, MemoryMessageStore, MemoryQueue, MemoryRateLimiter, MemorySuppression } from '../../support/fakes';
+import { ingestTestDeps } from '../../support/ingest';
 
-const ingest = createIngestHandler({
-  messages: new MemoryMessageStore(),
-  suppression: new MemorySuppression(),
-  queues: { critical: new MemoryQueue(), transactional: new MemoryQueue(), bulk: new MemoryQueue() },
-  auth: new Authenticator(new MemoryKeys()),
-  // No request here carries an Idempotency-Key, so this layer is never reached.
-  idempotency: new DynamoDBPersistenceLayer({
-    tableName: 'unused',
-    awsSdkV3Client: new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 }),
+const ingest = createIngestHandler(
+  ingestTestDeps({
+    messages: new MemoryMessageStore(),
+    queues: { critical: new MemoryQueue(), transactional: new MemoryQueue(), bulk: new MemoryQueue() },
+    auth: new Authenticator(new MemoryKeys()),
+    // No request here carries an Idempotency-Key, so this layer is never reached.
+    rateLimit: new MemoryRateLimiter(),
   }),
-  retentionDays: 30,
-  providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
-  streams: memoryStreams(),
-  templates: new MemoryTemplateStore(),
-  rateLimit: new MemoryRateLimiter(),
-});
+);
 
 const tracking = createTrackingHandler({
   messages: new MemoryMessageStore(),

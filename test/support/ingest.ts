@@ -1,0 +1,41 @@
+/**
+ * The ingest handler's dependencies for unit tests: in-memory stores, one queue for every priority,
+ * no keys, an idempotency layer that is never reached (requests without an Idempotency-Key). A test
+ * gives what it looks at; a new dependency gets its default here, once.
+ */
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Authenticator } from '../../functions/app/auth';
+import type { IngestDeps } from '../../functions/app/ingest';
+import {
+  MemoryKeys,
+  MemoryMessageStore,
+  MemoryProviderSettings,
+  MemoryQueue,
+  MemorySuppression,
+  memoryStreams,
+} from './fakes';
+import { MemoryTemplateStore } from './template-fakes';
+
+/** An idempotency layer pointing nowhere: tests that send an Idempotency-Key give their own. */
+export const unreachableIdempotency = (): DynamoDBPersistenceLayer =>
+  new DynamoDBPersistenceLayer({
+    tableName: 'unused',
+    awsSdkV3Client: new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 }),
+  });
+
+export function ingestTestDeps(given: Partial<IngestDeps> = {}): IngestDeps {
+  const queue = new MemoryQueue();
+  return {
+    messages: new MemoryMessageStore(),
+    suppression: new MemorySuppression(),
+    queues: { critical: queue, transactional: queue, bulk: queue },
+    auth: new Authenticator(new MemoryKeys()),
+    idempotency: unreachableIdempotency(),
+    retentionDays: 30,
+    providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
+    streams: memoryStreams(),
+    templates: new MemoryTemplateStore(),
+    ...given,
+  };
+}
