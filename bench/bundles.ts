@@ -53,6 +53,7 @@ export const FUNCTION_ENV = {
   TABLE_SUPPRESSION: 'Suppression',
   TABLE_RATE_WINDOWS: 'RateWindows',
   TABLE_TEMPLATES: 'Templates',
+  TABLE_REPUTATION: 'Reputation',
   SIGNING_KEYS_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
   PUBLIC_BASE_URL: 'https://mail.example.com',
   QUEUE_SEND_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send',

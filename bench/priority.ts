@@ -215,6 +215,8 @@ export async function measurePriority(
   const { chain } = memoryChain([provider], {
     limits: { relay: [{ limit, windowSeconds: 1 }] },
     windows: slow(new MemoryRateWindows(), LATENCY_MS.store),
+    // The deployed default: bulk leaves this share of each window to critical and transactional mail.
+    bulkReserve: DEFAULTS.capacity.bulkReservePercent / 100,
   });
   const handler = createDispatchHandler({
     messages: slow(messages, LATENCY_MS.store),

@@ -5,7 +5,8 @@
  *
  * The rule, so the reserve never wastes capacity: a window holds its reserve back from bulk mail
  * only while critical or transactional mail was admitted through it — or asked and found it full —
- * within the window's length (or is admitted by the same reservation). With only bulk mail around,
+ * within the window's length and a margin (`RESERVE_HOLD_MARGIN_MS`), or is admitted by the same
+ * reservation. With only bulk mail around,
  * bulk may fill every window. A transactional email arriving behind a window that bulk mail filled
  * is refused once, which marks the provider: from then on bulk mail leaves the reserve free, so the
  * transactional email gets in as soon as the window has room (within one slot, 1/20 of the window).
@@ -44,9 +45,16 @@ export interface SharesGrant {
 /** Admissions of window `w` held back from bulk mail. */
 export const reserveOf = (w: RateWindow, share: number): number => Math.floor(w.limit * share);
 
+/**
+ * How much longer than its window a reserve stays held. A critical or transactional email refused
+ * for room comes back after at least a second (SQS delays are whole seconds) and a receive: were the
+ * reserve released after one window, bulk mail could take it just before that email returns.
+ */
+export const RESERVE_HOLD_MARGIN_MS = 2_000;
+
 /** Whether `w` holds its reserve back at `atMs`, given the last critical/transactional admission. */
 export const reserveActive = (w: RateWindow, lastFullAtMs: number | undefined, atMs: number): boolean =>
-  lastFullAtMs !== undefined && atMs - lastFullAtMs < w.windowSeconds * 1000;
+  lastFullAtMs !== undefined && atMs - lastFullAtMs < w.windowSeconds * 1000 + RESERVE_HOLD_MARGIN_MS;
 
 /** How many of each class every window (and the warm-up ramp, for bulk) can take at `atMs`. */
 export function grantShares(

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { maxInAnyInterval, type RateWindow, SLOTS, slotOf } from '../../../functions/core/rate-window';
-import { classOf, grantShares, reserveOf, type Wanted } from '../../../functions/core/shares';
+import { classOf, grantShares, RESERVE_HOLD_MARGIN_MS, reserveOf, type Wanted } from '../../../functions/core/shares';
 
 interface Attempt {
   readonly at: number;
@@ -112,7 +112,7 @@ describe('grantShares', () => {
     );
   });
 
-  it('holds the reserve for one window length after a critical/transactional admission, then lets bulk fill it', () => {
+  it('holds the reserve for one window length and the margin after a critical/transactional admission, then lets bulk fill it', () => {
     const w: RateWindow = { limit: 10, windowSeconds: 1 };
     // Transactional mail took 2 at t=0: bulk may take 10 - 2 - 3 = 5.
     const first = grantShares({}, [w], { full: 2, bulk: 100 }, 0, { bulkReserve: 0.3 });
@@ -126,8 +126,14 @@ describe('grantShares', () => {
     expect(grantShares(state, [w], { full: 5, bulk: 0 }, 500, { bulkReserve: 0.3, lastFullAtMs: 0 }).full.granted).toBe(
       3,
     );
-    // A window later, with no critical/transactional mail since, bulk may take everything.
-    const later = grantShares({}, [w], { full: 0, bulk: 100 }, 1_000, { bulkReserve: 0.3, lastFullAtMs: 0 });
+    // A window later the reserve still holds, for a refused email coming back after SQS's shortest delay.
+    const returning = grantShares({}, [w], { full: 0, bulk: 100 }, 1_000, { bulkReserve: 0.3, lastFullAtMs: 0 });
+    expect(returning.bulk.granted).toBe(7);
+    // A window and the margin later, with no critical/transactional mail since, bulk may take everything.
+    const later = grantShares({}, [w], { full: 0, bulk: 100 }, 1_000 + RESERVE_HOLD_MARGIN_MS, {
+      bulkReserve: 0.3,
+      lastFullAtMs: 0,
+    });
     expect(later.bulk.granted).toBe(10);
   });
 
