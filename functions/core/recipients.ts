@@ -3,15 +3,12 @@
  * for a batch (one look-up for every recipient, in every scope that can stop its mail), and the
  * recipients left once the suppressed ones are dropped (DESIGN §2.5).
  */
-import { normaliseAddress } from './address';
+import { addressKey } from './address-key';
 import { addressOf } from './queued-email';
 import { isSuppressed, scopesFor } from './suppression';
 
-/** The address a recipient is suppressed (and unsubscribed) under: normalised, else lower-cased. */
-export const recipientKey = (formatted: string): string => {
-  const bare = addressOf(formatted);
-  return normaliseAddress(bare) ?? bare.toLowerCase();
-};
+/** The address a recipient is suppressed (and unsubscribed) under (core/address-key.ts). */
+export const recipientKey = (formatted: string): string => addressKey(addressOf(formatted));
 
 interface Addressed {
   readonly to: readonly string[];

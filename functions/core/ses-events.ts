@@ -5,7 +5,7 @@
  */
 import * as z from 'zod/mini';
 import './zod-locale';
-import { normaliseAddress } from './address';
+import { addressKey } from './address-key';
 import { MESSAGE_ID_HEADER, MESSAGE_ID_TAG, type MessageEvent, type Status } from './message';
 import type { SuppressionReason } from './suppression';
 
@@ -120,7 +120,6 @@ function ourMessageId(n: SesNotification): string | undefined {
   return header?.value;
 }
 
-const addressKey = (a: string) => normaliseAddress(a) ?? a.trim().toLowerCase();
 const clean = (o: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
 
