@@ -15,9 +15,6 @@ export function pickVersion(head: VersionChoice, random: number): number {
   return head.activeVersion;
 }
 
-/** The default margin: the canary's rate may be this much (two percentage points) above the active version's. */
-export const DEFAULT_CANARY_MARGIN = 0.02;
-
 /** Rejections (provider refusals and render failures) per attempted send, and bounces per send. */
 export function ratesOf(c: TemplateCounts): { rejection: number; bounce: number } {
   const attempted = c.sends + c.renderFailures;

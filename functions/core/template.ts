@@ -5,8 +5,10 @@
  */
 import * as z from 'zod/mini';
 import type { FieldIssue } from './errors';
-import { DEFAULT_CANARY_MARGIN } from './template-canary';
 import './zod-locale';
+
+/** The default margin: a canary's rate may be this much (two percentage points) above the active version's. */
+export const DEFAULT_CANARY_MARGIN = 0.02;
 
 export const TEMPLATE_LIMITS = {
   /** Bytes per part (subject, html, text) of a template's source. */
