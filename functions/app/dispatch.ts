@@ -13,6 +13,7 @@ import { defaultPriority } from '../core/priority';
 import type { QueuedEmail } from '../core/queued-email';
 import { suppressionKeys } from '../core/recipients';
 import type { MessageStore, SuppressionStore } from '../ports';
+import type { BatchRouting } from './batch-routing';
 import {
   logger as defaultLogger,
   metrics as defaultMetrics,
@@ -24,7 +25,7 @@ import {
   tracer,
 } from './observability';
 import { type OutboundDeps, outboundPreparer } from './outbound';
-import type { BatchRouting, ProviderChain } from './provider-chain';
+import type { ProviderChain } from './provider-chain';
 import { createSendStep } from './send-step';
 import { type QueueRoutes, sqsBatch } from './sqs-batch';
 import { guardBatch, type StreamGate } from './streams';

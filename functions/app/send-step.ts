@@ -28,9 +28,10 @@ import {
   waitFor,
 } from '../core/send-plan';
 import type { ClaimResult, MessageStore, OutboundEmail } from '../ports';
+import type { BatchRouting, Candidate } from './batch-routing';
 import { type AppLogger, type AppMetrics, maskAddresses } from './observability';
 import type { PrepareOutbound } from './outbound';
-import type { BatchRouting, Candidate, ProviderChain } from './provider-chain';
+import type { ProviderChain } from './provider-chain';
 import { retrying } from './retrying';
 
 export interface SendStepDeps {
