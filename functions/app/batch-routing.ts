@@ -34,7 +34,20 @@ export interface RoutingDeps {
   readonly windows: RateWindowStore;
   /** Share (0-0.9) of each rate window held back from bulk mail while critical/transactional mail is around. @default 0 */
   readonly bulkReserve?: number;
+  /** Waits `ms` (critical/transactional mail refused for room waits in the function; tests pass a fake). */
+  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
 }
+
+/**
+ * How long critical and transactional mail refused for room may wait in the function, per batch,
+ * and in how many waits. A window has room again within a slot (1/20 of it) or so; going back to
+ * the queue instead costs SQS's shortest delay (1 s) and a receive, and the emails coming back
+ * together would meet a full window again.
+ */
+export const FULL_CLASS_WAIT_BUDGET_MS = 1_000;
+export const FULL_CLASS_WAITS = 3;
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** What a batch's routing shares with the chain across batches: health, throttles, outcome counts. */
 export interface RoutingChain {
@@ -84,6 +97,8 @@ export class BatchRouting {
   readonly stats = new Map<string, ProviderStats>();
   /** Circuits this batch moved (for logs and metrics once the batch is done). */
   readonly circuitChanges: { id: string; state: ProviderHealth['state']; reason?: string | undefined }[] = [];
+  /** In-function waits of critical/transactional mail for room in this batch: count and total ms. */
+  private readonly waited = { count: 0, ms: 0 };
 
   constructor(
     private readonly chain: RoutingChain,
@@ -186,7 +201,22 @@ export class BatchRouting {
         return true;
       }
       const nowMs = this.now();
-      if (pool.fullUntil !== undefined && pool.fullUntil > nowMs) return pool.fullUntil;
+      if (pool.fullUntil !== undefined && pool.fullUntil > nowMs) {
+        if (!pool.lock && !this.mayWait(cls, pool.fullUntil - nowMs)) return pool.fullUntil;
+        if (!pool.lock) {
+          const p = pool;
+          const ms = (p.fullUntil as number) - nowMs;
+          this.waited.count += 1;
+          this.waited.ms += ms;
+          p.lock = (this.deps.sleep ?? realSleep)(ms)
+            .then(() => {
+              p.fullUntil = undefined;
+            })
+            .finally(() => {
+              p.lock = undefined;
+            });
+        }
+      }
       if (pool.lock) {
         await pool.lock;
         continue;
@@ -215,6 +245,11 @@ export class BatchRouting {
       });
       await p.lock;
     }
+  }
+
+  /** Whether critical/transactional mail may wait `ms` in the function for room (bulk mail never does). */
+  private mayWait(cls: CapacityClass, ms: number): boolean {
+    return cls === 'full' && this.waited.count < FULL_CLASS_WAITS && this.waited.ms + ms <= FULL_CLASS_WAIT_BUDGET_MS;
   }
 
   /** Counts an outcome of `c` and acts on it: a broken provider, or a probe's result, moves its circuit. */

@@ -8,6 +8,7 @@
  * The same item carries what the shares and the adaptive throttle need, so they cost no extra
  * request per batch: when critical or transactional mail was last admitted, or last found the
  * windows full (`pf`, core/shares.ts; marking a refusal is the one write a refused reservation makes),
+ * their share of every window's counters (`f<window>_<slot>`, which sizes the reserve),
  * the bulk-only counters of the warm-up ramp (`b86400_<slot>`, core/warm-up.ts), and the throttle
  * state (`af` factor, `at` time of the last decrease, core/aimd.ts), changed only when a provider
  * throttles without a Retry-After.
@@ -28,21 +29,25 @@ interface State {
   readonly windows: Record<number, Record<number, number>>;
   /** Bulk-only counters (the warm-up ramp's window). */
   readonly bulk: Record<number, Record<number, number>>;
+  /** Critical/transactional counters of every window (a part of `windows`). */
+  readonly full: Record<number, Record<number, number>>;
   readonly lastFullAtMs?: number | undefined;
   readonly throttle?: ThrottleState | undefined;
 }
 
-const ATTR = /^([cb])(\d+)_(\d+)$/;
-const attrOf = (windowSeconds: number, slot: number, prefix: 'c' | 'b' = 'c') => `${prefix}${windowSeconds}_${slot}`;
+const ATTR = /^([cbf])(\d+)_(\d+)$/;
+type Prefix = 'c' | 'b' | 'f';
+const attrOf = (windowSeconds: number, slot: number, prefix: Prefix = 'c') => `${prefix}${windowSeconds}_${slot}`;
 const MAX_ATTEMPTS = 10;
 
 function stateOf(item: Record<string, unknown> | undefined): State {
   const windows: Record<number, Record<number, number>> = {};
   const bulk: Record<number, Record<number, number>> = {};
+  const full: Record<number, Record<number, number>> = {};
   for (const [name, value] of Object.entries(item ?? {})) {
     const m = ATTR.exec(name);
     if (!m) continue;
-    const into = m[1] === 'b' ? bulk : windows;
+    const into = m[1] === 'b' ? bulk : m[1] === 'f' ? full : windows;
     const w = Number(m[2]);
     into[w] ??= {};
     (into[w] as Record<number, number>)[Number(m[3])] = Number(value);
@@ -54,6 +59,7 @@ function stateOf(item: Record<string, unknown> | undefined): State {
     atMs: Number(item?.t ?? 0),
     windows,
     bulk,
+    full,
     lastFullAtMs: typeof item?.pf === 'number' ? item.pf : undefined,
     throttle,
   };
@@ -106,6 +112,7 @@ export class DynamoRateWindows implements RateWindowStore {
       const g = grantShares(state.windows as Record<number, SlotCounts>, windows, wanted, atMs, {
         bulkReserve: options.bulkReserve,
         lastFullAtMs: state.lastFullAtMs,
+        fullCounts: state.full as Record<number, SlotCounts>,
         ...(ramp ? { warmUp: { window: ramp, counts: state.bulk[ramp.windowSeconds] ?? {} } } : {}),
       });
       const total = g.full.granted + g.bulk.granted;
@@ -127,7 +134,7 @@ export class DynamoRateWindows implements RateWindowStore {
       const sets = ['t = :t', 'v = :nv'];
       const adds: string[] = [];
       const removes: string[] = [];
-      const count = (w: RateWindow, prefix: 'c' | 'b', value: string, old: SlotCounts) => {
+      const count = (w: RateWindow, prefix: Prefix, value: string, old: SlotCounts) => {
         const key = `#${prefix}${w.windowSeconds}`;
         names[key] = attrOf(w.windowSeconds, slotOf(w, atMs), prefix);
         adds.push(`${key} ${value}`);
@@ -141,7 +148,18 @@ export class DynamoRateWindows implements RateWindowStore {
         values[':b'] = g.bulk.granted;
         count(ramp, 'b', ':b', state.bulk[ramp.windowSeconds] ?? {});
       }
-      if (g.full.granted > 0) sets.push('pf = :t');
+      if (g.full.granted > 0) {
+        sets.push('pf = :t');
+        values[':f'] = g.full.granted;
+        for (const w of declared) count(w, 'f', ':f', state.full[w.windowSeconds] ?? {});
+      } else {
+        // No critical/transactional admission to count: still drop their counters that no longer count.
+        for (const w of declared)
+          for (const slot of expiredSlots(state.full[w.windowSeconds] ?? {}, w, atMs).slice(0, 20)) {
+            names[`#rf${w.windowSeconds}_${slot}`] = attrOf(w.windowSeconds, slot, 'f');
+            removes.push(`#rf${w.windowSeconds}_${slot}`);
+          }
+      }
       try {
         const out = await this.doc.send(
           new UpdateCommand({

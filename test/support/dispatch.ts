@@ -88,6 +88,8 @@ export interface DispatcherOptions {
   readonly bulkReserve?: number;
   /** Warm-up ramps by provider id. */
   readonly warmUp?: Record<string, WarmUp>;
+  /** In-function waits for room (a fake that moves the clock); none by default. */
+  readonly sleep?: (ms: number) => Promise<void>;
   /** @default opens and clicks tracked */
   readonly trackDefaults?: DispatchDeps['trackDefaults'];
   /** @default StaticSigningKeys(KEYRING) */
@@ -114,6 +116,7 @@ export function dispatcher(
     ...(options.circuit ? { circuit: options.circuit } : {}),
     ...(options.bulkReserve !== undefined ? { bulkReserve: options.bulkReserve } : {}),
     ...(options.warmUp ? { warmUp: options.warmUp } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
   });
   const handler = createDispatchHandler({
     messages: world.messages,

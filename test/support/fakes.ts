@@ -331,6 +331,8 @@ export class MemoryProviderSettings implements ProviderSettingsStore {
 /** Exact rate windows in memory (the same slot arithmetic as the DynamoDB adapter), recording admissions. */
 export class MemoryRateWindows implements RateWindowStore {
   readonly state = new Map<string, Record<number, Record<number, number>>>();
+  /** Provider → critical/transactional counts per window (a part of `state`). */
+  readonly fullState = new Map<string, Record<number, Record<number, number>>>();
   /** Provider → bulk-only counts (the warm-up ramp's window). */
   readonly bulkState = new Map<string, Record<number, Record<number, number>>>();
   /** Provider → the times of every admission granted. */
@@ -360,6 +362,7 @@ export class MemoryRateWindows implements RateWindowStore {
   ): Promise<ShareReservation> {
     const st = this.state.get(provider) ?? {};
     const bulkSt = this.bulkState.get(provider) ?? {};
+    const fullSt = this.fullState.get(provider) ?? {};
     const atMs = Math.max(nowMs, this.latest.get(provider) ?? 0);
     const rateFactor = factorAt(this.throttles.get(provider), atMs, this.aimd);
     const windows = effectiveWindows(declared, rateFactor);
@@ -367,6 +370,7 @@ export class MemoryRateWindows implements RateWindowStore {
     const g = grantShares(st, windows, wanted, atMs, {
       bulkReserve: options.bulkReserve,
       lastFullAtMs: this.lastFull.get(provider),
+      fullCounts: fullSt,
       ...(ramp ? { warmUp: { window: ramp, counts: bulkSt[ramp.windowSeconds] ?? {} } } : {}),
     });
     const total = g.full.granted + g.bulk.granted;
@@ -386,9 +390,11 @@ export class MemoryRateWindows implements RateWindowStore {
       slots[k] = (slots[k] ?? 0) + n;
     };
     for (const w of declared) count(st, w, total);
+    if (g.full.granted > 0) for (const w of declared) count(fullSt, w, g.full.granted);
     if (ramp && g.bulk.granted > 0) count(bulkSt, ramp, g.bulk.granted);
     this.state.set(provider, st);
     this.bulkState.set(provider, bulkSt);
+    this.fullState.set(provider, fullSt);
     this.admitted.set(provider, [...(this.admitted.get(provider) ?? []), ...Array(total).fill(atMs)]);
     this.admittedBulk.set(provider, [...(this.admittedBulk.get(provider) ?? []), ...Array(g.bulk.granted).fill(atMs)]);
     return result;
@@ -419,6 +425,8 @@ export function memoryChain(
     circuit?: Partial<CircuitPolicy>;
     bulkReserve?: number;
     warmUp?: Record<string, WarmUp>;
+    /** In-function waits for room; with a fake clock (`now`) and no `sleep`, they return at once. */
+    sleep?: (ms: number) => Promise<void>;
   } = {},
 ) {
   const settings = options.settings ?? new MemoryProviderSettings();
@@ -440,6 +448,7 @@ export function memoryChain(
     ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}),
     ...(options.circuit ? { circuit: options.circuit } : {}),
     ...(options.bulkReserve !== undefined ? { bulkReserve: options.bulkReserve } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : options.now ? { sleep: async () => {} } : {}),
   });
   return { chain, settings, windows, defs };
 }

@@ -87,7 +87,7 @@ describe.each([
     expect(admitted).toHaveLength(35);
     expect(maxInAnyInterval(admitted, 1_000)).toBeLessThanOrEqual(7);
   });
-  it('grants bulk mail only above the reserve while critical/transactional mail is around, all of it otherwise', async () => {
+  it('leaves bulk mail its part only while critical/transactional mail is around, all of it otherwise', async () => {
     const store = make();
     const p = provider();
     const w: RateWindow[] = [{ limit: 10, windowSeconds: 1 }];
@@ -95,15 +95,28 @@ describe.each([
     // Only bulk mail: no reserve held, it may take everything.
     const onlyBulk = await store.reserveShares(p, w, { full: 0, bulk: 20 }, T, opts);
     expect(onlyBulk).toMatchObject({ full: { granted: 0 }, bulk: { granted: 10 }, rateFactor: 1, utilization: 1 });
-    // A window later transactional mail takes 2; from then on bulk leaves 3 of each window free.
+    // A window later transactional mail takes 2; from then on bulk leaves 3 of each window (the 2 count toward them).
     expect((await store.reserveShares(p, w, { full: 2, bulk: 0 }, T + 1_100, opts)).full.granted).toBe(2);
     const held = await store.reserveShares(p, w, { full: 0, bulk: 20 }, T + 1_200, opts);
-    expect(held.bulk.granted).toBe(5);
+    expect(held.bulk.granted).toBe(7);
     const none = await store.reserveShares(p, w, { full: 0, bulk: 1 }, T + 1_300, opts);
     expect(none.bulk.granted).toBe(0);
     expect(none.bulk.retryAfterMs).toBeGreaterThan(0);
-    // The reserve is there for transactional mail.
-    expect((await store.reserveShares(p, w, { full: 5, bulk: 0 }, T + 1_400, opts)).full.granted).toBe(3);
+    // The rest of the reserve is there for transactional mail.
+    expect((await store.reserveShares(p, w, { full: 5, bulk: 0 }, T + 1_400, opts)).full.granted).toBe(1);
+  });
+
+  it('grows the reserve with the critical/transactional mail a window took', async () => {
+    const store = make();
+    const p = provider();
+    const w: RateWindow[] = [{ limit: 10, windowSeconds: 1 }];
+    const opts = { bulkReserve: 0.3 };
+    // 6 transactional in the window: the reserve is 8 (6 and a quarter, rounded up), not 3.
+    expect((await store.reserveShares(p, w, { full: 6, bulk: 0 }, T, opts)).full.granted).toBe(6);
+    expect((await store.reserveShares(p, w, { full: 0, bulk: 20 }, T + 100, opts)).bulk.granted).toBe(2);
+    // Windows later, with transactional mail gone, the configured share holds again.
+    expect((await store.reserveShares(p, w, { full: 1, bulk: 0 }, T + 5_000, opts)).full.granted).toBe(1);
+    expect((await store.reserveShares(p, w, { full: 0, bulk: 20 }, T + 5_100, opts)).bulk.granted).toBe(7);
   });
 
   it('keeps bulk mail within the warm-up ramp (bulk admissions only), deferring the rest', async () => {

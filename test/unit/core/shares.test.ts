@@ -2,7 +2,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { maxInAnyInterval, type RateWindow, SLOTS, slotOf } from '../../../functions/core/rate-window';
-import { classOf, grantShares, RESERVE_HOLD_MARGIN_MS, reserveOf, type Wanted } from '../../../functions/core/shares';
+import {
+  classOf,
+  grantShares,
+  RESERVE_HOLD_MARGIN_MS,
+  reserveFor,
+  reserveOf,
+  type Wanted,
+} from '../../../functions/core/shares';
 
 interface Attempt {
   readonly at: number;
@@ -13,17 +20,26 @@ interface Attempt {
 /** Replays reservations with the pure math; every admission time, per class. */
 function simulate(windows: readonly RateWindow[], attempts: readonly Attempt[], bulkReserve: number) {
   const state: Record<number, Record<number, number>> = {};
+  const fullCounts: Record<number, Record<number, number>> = {};
   const full: number[] = [];
   const bulk: number[] = [];
   let lastFullAtMs: number | undefined;
   for (const a of [...attempts].sort((x, y) => x.at - y.at)) {
-    const g = grantShares(state, windows, { full: a.full, bulk: a.bulk }, a.at, { bulkReserve, lastFullAtMs });
+    const g = grantShares(state, windows, { full: a.full, bulk: a.bulk }, a.at, {
+      bulkReserve,
+      lastFullAtMs,
+      fullCounts,
+    });
     const total = g.full.granted + g.bulk.granted;
-    for (const w of windows) {
-      const counts = state[w.windowSeconds] ?? {};
-      state[w.windowSeconds] = counts;
+    const count = (into: Record<number, Record<number, number>>, w: RateWindow, n: number) => {
+      const counts = into[w.windowSeconds] ?? {};
+      into[w.windowSeconds] = counts;
       const slot = slotOf(w, a.at);
-      counts[slot] = (counts[slot] ?? 0) + total;
+      counts[slot] = (counts[slot] ?? 0) + n;
+    };
+    for (const w of windows) {
+      count(state, w, total);
+      if (g.full.granted > 0) count(fullCounts, w, g.full.granted);
     }
     for (let i = 0; i < g.full.granted; i++) full.push(a.at);
     for (let i = 0; i < g.bulk.granted; i++) bulk.push(a.at);
@@ -114,18 +130,20 @@ describe('grantShares', () => {
 
   it('holds the reserve for one window length and the margin after a critical/transactional admission, then lets bulk fill it', () => {
     const w: RateWindow = { limit: 10, windowSeconds: 1 };
-    // Transactional mail took 2 at t=0: bulk may take 10 - 2 - 3 = 5.
+    // Transactional mail took 2 at t=0, toward the reserve of 3: bulk may take 10 - 3 = 7 (1 stays free).
     const first = grantShares({}, [w], { full: 2, bulk: 100 }, 0, { bulkReserve: 0.3 });
-    expect(first).toEqual({ full: { granted: 2, retryAfterMs: 0 }, bulk: { granted: 5, retryAfterMs: 0 } });
+    expect(first).toEqual({ full: { granted: 2, retryAfterMs: 0 }, bulk: { granted: 7, retryAfterMs: 0 } });
+    // 5 bulk and 2 transactional earlier: bulk may take 2 more, then the reserve's last one is left.
     const state = { 1: { 0: 7 } };
-    // Within the window the reserve still holds: 3 left, all of them reserved.
-    const held = grantShares(state, [w], { full: 0, bulk: 100 }, 500, { bulkReserve: 0.3, lastFullAtMs: 0 });
+    const fullCounts = { 1: { 0: 2 } };
+    const rule = { bulkReserve: 0.3, lastFullAtMs: 0, fullCounts };
+    expect(grantShares(state, [w], { full: 0, bulk: 100 }, 500, rule).bulk.granted).toBe(2);
+    // Within the window the reserve still holds: with 7 bulk in, nothing more for bulk.
+    const held = grantShares({ 1: { 0: 9 } }, [w], { full: 0, bulk: 100 }, 500, rule);
     expect(held.bulk.granted).toBe(0);
     expect(held.bulk.retryAfterMs).toBeGreaterThan(0);
-    // Transactional mail can still take those 3.
-    expect(grantShares(state, [w], { full: 5, bulk: 0 }, 500, { bulkReserve: 0.3, lastFullAtMs: 0 }).full.granted).toBe(
-      3,
-    );
+    // Transactional mail can still take what is left.
+    expect(grantShares({ 1: { 0: 9 } }, [w], { full: 5, bulk: 0 }, 500, rule).full.granted).toBe(1);
     // A window later the reserve still holds, for a refused email coming back after SQS's shortest delay.
     const returning = grantShares({}, [w], { full: 0, bulk: 100 }, 1_000, { bulkReserve: 0.3, lastFullAtMs: 0 });
     expect(returning.bulk.granted).toBe(7);
@@ -157,6 +175,35 @@ describe('grantShares', () => {
         warmUp: { window: ramp, counts: { [slotOf(ramp, 0)]: 500 } },
       }).full.granted,
     ).toBe(50);
+  });
+
+  it('grows the reserve with the critical/transactional demand the window saw, and a quarter more', () => {
+    const w: RateWindow = { limit: 50, windowSeconds: 1 };
+    const at = 10_000;
+    const slot = slotOf(w, at);
+    // 20 transactional and 10 bulk in the window: the reserve is 25, not 15, so bulk may take 15 more.
+    const rule = { bulkReserve: 0.3, lastFullAtMs: at - 10, fullCounts: { 1: { [slot]: 20 } } };
+    expect(reserveFor(w, 0.3, 20)).toBe(25);
+    expect(grantShares({ 1: { [slot]: 30 } }, [w], { full: 0, bulk: 100 }, at, rule).bulk.granted).toBe(15);
+    // Below the configured share, the share holds: 4 transactional keep 15 from bulk.
+    const few = { ...rule, fullCounts: { 1: { [slot]: 4 } } };
+    expect(grantShares({ 1: { [slot]: 4 } }, [w], { full: 0, bulk: 100 }, at, few).bulk.granted).toBe(35);
+    // Never more than the window.
+    expect(reserveFor(w, 0.3, 45)).toBe(50);
+  });
+
+  it('never starves a steady transactional stream above the configured share, and bulk keeps the rest', () => {
+    // 20 transactional a second of a 50-a-second limit (the 30 % share is 15), a bulk backlog polling every 25 ms.
+    const w: RateWindow = { limit: 50, windowSeconds: 1 };
+    const attempts: Attempt[] = [];
+    for (let t = 0; t < 10_000; t += 25) attempts.push({ at: t, full: t % 50 === 0 ? 1 : 0, bulk: 10 });
+    const { full, bulk, all } = simulate([w], attempts, 0.3);
+    // Once the first windows have sized the reserve, every transactional email is granted when it asks.
+    const asked = attempts.filter((a) => a.full > 0 && a.at >= 3_000).length;
+    expect(full.filter((t) => t >= 3_000)).toHaveLength(asked);
+    // Bulk gets what the transactional stream and the reserve's quarter leave: over 40 % of the limit.
+    expect(bulk.filter((t) => t >= 3_000).length / 7 / w.limit).toBeGreaterThan(0.4);
+    expect(maxInAnyInterval(all, 1_000)).toBeLessThanOrEqual(w.limit);
   });
 
   it('maps priorities to classes: only bulk is held to its share', () => {
