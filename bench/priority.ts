@@ -1,6 +1,7 @@
 /**
  * Priority under load: one provider limited to 50 emails a second, a backlog of bulk emails (5,000
- * by default), then 100 transactional emails accepted over 5 seconds while the backlog drains.
+ * by default), then 100 transactional emails accepted over 5 seconds (20 a second, 40 % of the limit;
+ * `spreadMs` sets another pace) while the backlog drains.
  * Reported:
  *
  * - accept-to-provider of the transactional emails (p50, p99, max): from its acceptance (record
@@ -40,6 +41,8 @@ export interface PriorityFigures {
   readonly limitPerSecond: number;
   readonly bulkBacklog: number;
   readonly transactional: number;
+  /** Seconds over which the transactional emails were accepted (evenly). */
+  readonly spreadSeconds: number;
   /** Pollers per queue (the event source's concurrency). */
   readonly pollers: Readonly<Record<Priority, number>>;
   /** Bulk emails the provider had received when the first transactional email was accepted. */
@@ -305,6 +308,7 @@ export async function measurePriority(
       limitPerSecond: limit,
       bulkBacklog: bulk,
       transactional,
+      spreadSeconds: spreadMs / 1000,
       pollers,
       bulkSentBefore,
       acceptToProviderMs: {
