@@ -359,3 +359,10 @@ export interface TemplateStore {
   /** The counters of every version that has any. */
   stats(slug: string): Promise<Map<number, TemplateCounts>>;
 }
+
+/** Bytes kept outside the queue (claim-check): attachments, large bodies, scheduled bodies. */
+export interface ContentStore {
+  put(key: string, body: Uint8Array, contentType: string): Promise<void>;
+  get(key: string): Promise<Uint8Array | undefined>; // undefined when absent
+  delete(key: string): Promise<void>; // absent is fine
+}
