@@ -189,7 +189,17 @@ export interface RequestRateLimiter {
 }
 
 /** One email as a provider sends it: the queued email with the recipients still to be mailed. */
-export type OutboundEmail = QueuedEmail;
+/** An attachment as a provider is given it: the bytes, read back from the content store. */
+export interface OutboundAttachment {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly disposition: 'attachment' | 'inline';
+  readonly contentId?: string | undefined;
+  readonly content: Uint8Array;
+}
+
+/** The email a provider sends: the queued one with its bodies and attachments read back from the content store. */
+export type OutboundEmail = QueuedEmail & { readonly files?: readonly OutboundAttachment[] };
 
 export interface EmailProvider {
   readonly id: string;
@@ -365,4 +375,13 @@ export interface ContentStore {
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
   get(key: string): Promise<Uint8Array | undefined>; // undefined when absent
   delete(key: string): Promise<void>; // absent is fine
+}
+
+/** Presigned uploads into the content store: a client PUTs a file straight to S3, within limits. */
+export interface UploadSigner {
+  /**
+   * A URL that accepts one PUT of exactly `size` bytes of `contentType` under `key` until `expiresInSeconds`
+   * have passed (the signature covers Content-Type and Content-Length).
+   */
+  presignPut(key: string, contentType: string, size: number, expiresInSeconds: number): Promise<string>;
 }

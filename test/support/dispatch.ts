@@ -96,6 +96,10 @@ export interface DispatcherOptions {
   readonly queues?: QueueRoutes;
   /** The reputation guard's gate. @default none */
   readonly streams?: DispatchDeps['streams'];
+  /** The content store (attachments, large bodies). @default none */
+  readonly content?: DispatchDeps['content'];
+  /** The largest message of each provider, by id (bytes). */
+  readonly maxMessageBytes?: Record<string, number>;
 }
 
 /** A dispatch handler over `providers` (in chain order) and the world's stores. */
@@ -114,6 +118,7 @@ export function dispatcher(
     ...(options.circuit ? { circuit: options.circuit } : {}),
     ...(options.bulkReserve !== undefined ? { bulkReserve: options.bulkReserve } : {}),
     ...(options.warmUp ? { warmUp: options.warmUp } : {}),
+    ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
   });
   const handler = createDispatchHandler({
     messages: world.messages,
@@ -129,6 +134,7 @@ export function dispatcher(
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.streams ? { streams: options.streams } : {}),
+    ...(options.content ? { content: options.content } : {}),
   });
   return { handler, ...wiring };
 }

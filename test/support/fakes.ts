@@ -419,6 +419,8 @@ export function memoryChain(
     circuit?: Partial<CircuitPolicy>;
     bulkReserve?: number;
     warmUp?: Record<string, WarmUp>;
+    /** The largest message of each provider, by id (bytes). @default the HTTP relay's */
+    maxMessageBytes?: Record<string, number>;
   } = {},
 ) {
   const settings = options.settings ?? new MemoryProviderSettings();
@@ -429,6 +431,7 @@ export function memoryChain(
     url: `http://127.0.0.1/${p.id}`,
     limits: options.limits?.[p.id] ?? [],
     ...(options.warmUp?.[p.id] ? { warmUp: options.warmUp[p.id] } : {}),
+    ...(options.maxMessageBytes?.[p.id] ? { maxMessageBytes: options.maxMessageBytes[p.id] } : {}),
   }));
   const chain = new ProviderChain({
     defs,
