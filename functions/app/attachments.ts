@@ -1,7 +1,8 @@
 /**
  * Attachments at accept time (claim-check): each file is decoded (or read back from its upload),
  * sniffed with file-type, checked (core/attachment.ts), and kept in the content store under a key
- * named by its SHA-256, so a batch that sends the same file to many recipients stores it once. The
+ * named by its SHA-256, so a batch that sends the same file to many recipients stores it once (an
+ * uploaded file is referenced where it was uploaded, never copied). The
  * queued email then carries only references. Any problem refuses the whole request with a 422 that
  * names the attachment, and nothing is queued.
  */
@@ -50,6 +51,8 @@ export function uploadOf(attachmentId: string): { key: string; usableUntilMs: nu
 interface Loaded {
   readonly bytes: Uint8Array;
   readonly facts: AttachmentFacts;
+  /** An uploaded file stays where it is (no second copy of a large file): its key. */
+  readonly uploadKey?: string;
 }
 
 /** The bytes of one attachment, or the problem with it. */
@@ -96,6 +99,7 @@ export async function storeAttachments(
       }
       parts.push({
         bytes,
+        ...(a.attachmentId !== undefined ? { uploadKey: uploadOf(a.attachmentId).key } : {}),
         facts: {
           filename: a.filename,
           declaredType: a.contentType,
@@ -125,10 +129,10 @@ export async function storeAttachments(
   // Stored once per distinct content; a retried request stores the same keys again, harmlessly.
   const stored = new Map<string, Promise<void>>();
   const refs = loaded.map((parts) =>
-    parts?.map(({ bytes, facts }): AttachmentRef => {
-      const key = contentKey('attachments', createHash('sha256').update(bytes).digest('hex'));
+    parts?.map(({ bytes, facts, uploadKey }): AttachmentRef => {
+      const key = uploadKey ?? contentKey('attachments', createHash('sha256').update(bytes).digest('hex'));
       const type = effectiveType(facts);
-      if (!stored.has(key)) stored.set(key, deps.content.put(key, bytes, type));
+      if (uploadKey === undefined && !stored.has(key)) stored.set(key, deps.content.put(key, bytes, type));
       return {
         filename: facts.filename.trim(),
         contentType: type,

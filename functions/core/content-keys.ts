@@ -25,12 +25,13 @@ export const CONTENT_KINDS = Object.keys(CONTENT_PREFIXES) as ContentKind[];
 /**
  * Days each kind is kept before the bucket's lifecycle expires it. Content of a queued email must
  * outlive the email on its queue (4 days) and in its dead-letter queue (14 days), so a redrive still
- * finds it; scheduled bodies wait up to 30 days, then travel as queued emails. An upload is usable
- * for a day (reads compare that themselves; S3 expires objects up to a day late).
+ * finds it; scheduled bodies wait up to 30 days, then travel as queued emails. An upload may be named
+ * by new emails for a day (the API compares that itself, from the id), and is kept as long as the
+ * emails that name it may still be sent or redriven.
  */
 export const CONTENT_EXPIRY_DAYS: { readonly [K in ContentKind]: number } = {
   attachments: 15,
-  uploads: 2,
+  uploads: 16,
   bodies: 15,
   scheduled: 46,
 };
