@@ -28,7 +28,7 @@ import {
 } from './local/emulators';
 import { startEventSources } from './local/event-sources';
 import type { HttpHandler } from './local/lambda';
-import { provision, putLocalApiKey } from './local/provisioning';
+import { type LocalResources, provision, putLocalApiKey } from './local/provisioning';
 import { seedTemplates } from './local/templates';
 import { wireFunctions } from './local/wiring';
 
@@ -100,6 +100,8 @@ export interface LocalStack {
   readonly queues: LocalQueueUrls;
   /** The local SNS topic SES events go to (the simulator and ses:replay publish there). */
   readonly sesEventsTopicArn: string;
+  /** Bucket names, by spec name (the content store). */
+  readonly buckets: LocalResources['buckets'];
   /** The keyring that signs links (unsubscribe) in this run. */
   readonly keyring: Keyring;
   /** The provider definitions and default chain in this run. */
@@ -193,6 +195,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tables: resources.tables,
       queues,
       sesEventsTopicArn: resources.sesEventsTopicArn,
+      buckets: resources.buckets,
       keyring,
       providers,
       clients,
@@ -209,11 +212,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
 /** Writes .local/state.json (what the CLIs need to find this stack); returns what removes it. */
 function writeState(stack: LocalStack): () => Promise<void> {
-  const { apiUrl, sesUrl, awsEndpoint, dynamodbEndpoint, tables, queues, sesEventsTopicArn } = stack;
+  const { apiUrl, sesUrl, awsEndpoint, dynamodbEndpoint, tables, queues, sesEventsTopicArn, buckets } = stack;
   const dir = join(process.cwd(), '.local');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'state.json');
-  const state = { pid: process.pid, apiUrl, sesUrl, awsEndpoint, dynamodbEndpoint, tables, queues, sesEventsTopicArn };
+  const state = {
+    pid: process.pid,
+    apiUrl,
+    sesUrl,
+    awsEndpoint,
+    dynamodbEndpoint,
+    tables,
+    queues,
+    sesEventsTopicArn,
+    buckets,
+  };
   writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
   return async () => rmSync(file, { force: true });
 }

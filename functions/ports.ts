@@ -189,7 +189,17 @@ export interface RequestRateLimiter {
 }
 
 /** One email as a provider sends it: the queued email with the recipients still to be mailed. */
-export type OutboundEmail = QueuedEmail;
+/** An attachment as a provider is given it: the bytes, read back from the content store. */
+export interface OutboundAttachment {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly disposition: 'attachment' | 'inline';
+  readonly contentId?: string | undefined;
+  readonly content: Uint8Array;
+}
+
+/** The email a provider sends: the queued one with its bodies and attachments read back from the content store. */
+export type OutboundEmail = QueuedEmail & { readonly files?: readonly OutboundAttachment[] };
 
 export interface EmailProvider {
   readonly id: string;
@@ -358,4 +368,20 @@ export interface TemplateStore {
   count(slug: string, version: number, add: Partial<TemplateCounts>): Promise<void>;
   /** The counters of every version that has any. */
   stats(slug: string): Promise<Map<number, TemplateCounts>>;
+}
+
+/** Bytes kept outside the queue (claim-check): attachments, large bodies, scheduled bodies. */
+export interface ContentStore {
+  put(key: string, body: Uint8Array, contentType: string): Promise<void>;
+  get(key: string): Promise<Uint8Array | undefined>; // undefined when absent
+  delete(key: string): Promise<void>; // absent is fine
+}
+
+/** Presigned uploads into the content store: a client PUTs a file straight to S3, within limits. */
+export interface UploadSigner {
+  /**
+   * A URL that accepts one PUT of exactly `size` bytes of `contentType` under `key` until `expiresInSeconds`
+   * have passed (the signature covers Content-Type and Content-Length).
+   */
+  presignPut(key: string, contentType: string, size: number, expiresInSeconds: number): Promise<string>;
 }

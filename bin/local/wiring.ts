@@ -96,6 +96,7 @@ export function boundResources(resources: LocalResources): BoundResources {
       Object.entries(resources.queues).map(([name, queue]) => [name, queue.dlqUrl]),
     ) as BoundResources['deadLetterQueues'],
     secrets: { signingKeys: LOCAL_SIGNING_KEYS_SECRET },
+    buckets: resources.buckets,
   };
 }
 

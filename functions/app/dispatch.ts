@@ -12,7 +12,7 @@ import { METRICS } from '../core/metric-names';
 import { defaultPriority } from '../core/priority';
 import type { QueuedEmail } from '../core/queued-email';
 import { suppressionKeys } from '../core/recipients';
-import type { MessageStore, SuppressionStore } from '../ports';
+import type { ContentStore, MessageStore, SuppressionStore } from '../ports';
 import type { BatchRouting } from './batch-routing';
 import {
   logger as defaultLogger,
@@ -28,6 +28,7 @@ import { type OutboundDeps, outboundPreparer } from './outbound';
 import type { ProviderChain } from './provider-chain';
 import { createSendStep } from './send-step';
 import { type QueueRoutes, sqsBatch } from './sqs-batch';
+import { withStoredParts } from './stored-parts';
 import { guardBatch, type StreamGate } from './streams';
 
 export type { QueueRoute, QueueRoutes } from './sqs-batch';
@@ -42,6 +43,8 @@ export interface DispatchDeps extends OutboundDeps {
    * queue it came from, with a delay; a retry changes its visibility there.
    */
   readonly queues: QueueRoutes;
+  /** The content store: parts of emails that wait outside the queue (attachments, large bodies). */
+  readonly content?: ContentStore;
   readonly maxReceiveCount: number;
   /**
    * The reputation guard: an email of a paused stream waits on its queue (not failed, no receive
@@ -118,7 +121,9 @@ export function createDispatchHandler(deps: DispatchDeps) {
       const batch = {
         suppressed,
         routing: deps.chain.batch(records.length, bulk),
-        prepare: outboundPreparer(deps, now),
+        prepare: deps.content
+          ? withStoredParts(outboundPreparer(deps, now), deps.content)
+          : outboundPreparer(deps, now),
         sent: guard.sent,
       };
       return {

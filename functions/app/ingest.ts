@@ -12,22 +12,28 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type * as z from 'zod/mini';
+import { type AttachmentRef, messageBytes } from '../core/attachment';
+import { contentKey } from '../core/content-keys';
 import { BatchBody, BatchEmails, type SendEmail, SendEmailBody, toQueuedEmail } from '../core/email';
 import { DomainError, type FieldIssue } from '../core/errors';
 import { newRecord, toView } from '../core/message';
 import { METRICS } from '../core/metric-names';
 import { defaultPriority, PRIORITIES, type Priority } from '../core/priority';
-import { SQS_MAX_BYTES, toQueueBody } from '../core/queued-email';
+import { type QueuedEmail, SQS_MAX_BYTES, toQueueBody } from '../core/queued-email';
 import type { RouteKey } from '../core/routes';
 import { API_ERRORS } from '../core/zod-locale';
 import type {
+  ContentStore,
   MessageStore,
   QueueEntry,
   RequestRateLimiter,
   SendQueue,
   SuppressionStore,
   TemplateStore,
+  UploadSigner,
 } from '../ports';
+import { uploadRoutes } from './attachment-uploads';
+import { storeAttachments } from './attachments';
 import { type Authenticator, type Caller, maySendFrom } from './auth';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
@@ -54,6 +60,12 @@ export interface IngestDeps {
   readonly streams: StreamApiDeps;
   /** Templates: the template API, and emails sent with a `template` rendered at accept time. */
   readonly templates: TemplateStore;
+  /** The content store: attachments, and bodies too large for a queue message (claim-check). */
+  readonly content: ContentStore;
+  /** Presigned upload URLs into the content store (POST /v1/attachments). */
+  readonly uploads: UploadSigner;
+  /** The largest message any provider of the deployment takes, in bytes (core/attachment.ts `messageBytes`). */
+  readonly maxMessageBytes: number;
   /** The draw that splits a canary's sends (in [0, 1)). @default Math.random */
   readonly random?: () => number;
   readonly now?: () => Date;
@@ -96,6 +108,23 @@ export function createIngestHandler(deps: IngestDeps) {
 
   const templateDeps = { store: deps.templates, ...(deps.random ? { random: deps.random } : {}) };
 
+  /** The queued email with its attachments' references and its size as providers count it. */
+  function withParts(q: QueuedEmail, refs: AttachmentRef[] | undefined): QueuedEmail {
+    if (!refs || refs.length === 0) return q;
+    return { ...q, attachments: refs, size: messageBytes({ ...q, attachments: refs }) };
+  }
+
+  /** A body too large for a queue message waits in the content store; the message carries its key. */
+  async function claimCheckBody(q: QueuedEmail): Promise<void> {
+    if (Buffer.byteLength(toQueueBody(q), 'utf8') <= SQS_MAX_BYTES) return;
+    const key = contentKey('bodies', q.id);
+    const body = JSON.stringify({ html: q.html, text: q.text });
+    await deps.content.put(key, new TextEncoder().encode(body), 'application/json');
+    q.bodyKey = key;
+    delete q.html;
+    delete q.text;
+  }
+
   /** Records, then enqueues, a validated set of emails. Returns their ids, in order. */
   /** Removes the records of a request that failed, retried; what still fails is logged with the ids. */
   async function removeRecords(ids: readonly string[]): Promise<void> {
@@ -125,8 +154,29 @@ export function createIngestHandler(deps: IngestDeps) {
         foreign,
       );
     }
+    // Attachments are checked and stored (422 naming each refused one); the queue carries references.
+    const pathOf = (i: number) => (emails.length > 1 ? `emails.${i}` : '');
+    const parts = await storeAttachments({ content: deps.content, now }, emails, pathOf);
     const at = now();
-    const queued = emails.map((e) => toQueuedEmail(newId(), e));
+    const queued = emails.map((e, i) => withParts(toQueuedEmail(newId(), e), parts[i]));
+    const oversized = queued.flatMap((q, i) =>
+      q.size !== undefined && q.size > deps.maxMessageBytes
+        ? [
+            {
+              path: pathOf(i) || '(body)',
+              message: `about ${q.size} bytes once encoded; no provider takes more than ${deps.maxMessageBytes}`,
+            },
+          ]
+        : [],
+    );
+    if (oversized.length > 0) {
+      throw new DomainError(
+        'validation_failed',
+        'No provider of this deployment can take an email this large.',
+        oversized,
+      );
+    }
+    await Promise.all(queued.map((q) => claimCheckBody(q)));
     const entries: (QueueEntry & { priority: Priority })[] = queued.map((q) => ({
       id: q.id,
       body: toQueueBody(q),
@@ -282,6 +332,7 @@ export function createIngestHandler(deps: IngestDeps) {
       },
     },
 
+    ...uploadRoutes({ uploads: deps.uploads, now }),
     ...suppressionRoutes(deps.suppression, now),
     ...templateRoutes(templateDeps, now),
     ...providerSettingsRoutes(deps.providerSettings, now),

@@ -228,8 +228,21 @@ export function createSendStep(deps: SendStepDeps): SendStep {
     const view = await deps.chain.current();
     // Bulk mail takes only its share of the providers' capacity (core/shares.ts).
     const priority = email.priority ?? defaultPriority(email.category);
+    // A provider that cannot take a message this large is skipped before trying (core/message-size.ts);
+    // when no enabled provider can, the message is rejected without a claim.
+    const tooLarge = oversized(email, view.entries);
+    if (tooLarge) {
+      const settled = await deps.messages.settleQueued(email.id, {
+        status: 'rejected',
+        reason: tooLarge,
+        event: event('rejected', { reason: tooLarge }),
+      });
+      if (!settled) return resolveConflict(email.id);
+      metrics.addMetric(METRICS.rejected, 'Count', 1);
+      return DONE;
+    }
     // Nothing is spent (no claim, no capacity) when no provider could take the message now.
-    const usable = view.entries.filter((c) => routing.mightUse(c, priority));
+    const usable = view.entries.filter((c) => fits(email, c) && routing.mightUse(c, priority));
     if (usable.length === 0) return waitOn(view.entries, routing, priority);
 
     // Prepared before the claim: a failure here (e.g. reading the signing keys) leaves the message
@@ -377,3 +390,15 @@ export function createSendStep(deps: SendStepDeps): SendStep {
 }
 
 const describe = (f: Failure): string => `${f.provider} ${f.outcome.kind}: ${f.outcome.reason}`.slice(0, 300);
+
+/** Whether a provider takes a message of the email's size (an email without a known size fits any). */
+const fits = (email: QueuedEmail, c: Pick<Candidate, 'maxMessageBytes'>): boolean =>
+  email.size === undefined || c.maxMessageBytes === undefined || email.size <= c.maxMessageBytes;
+
+/** Why no enabled provider can take the email, if none can. */
+function oversized(email: QueuedEmail, entries: readonly Candidate[]): string | undefined {
+  const enabled = entries.filter((c) => c.enabled);
+  if (email.size === undefined || enabled.length === 0 || enabled.some((c) => fits(email, c))) return undefined;
+  const largest = Math.max(...enabled.map((c) => c.maxMessageBytes ?? 0));
+  return `the message is about ${email.size} bytes once encoded; no enabled provider takes more than ${largest}`;
+}

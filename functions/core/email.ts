@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { formatMailbox, type Mailbox, parseMailbox } from './address';
+import { ATTACHMENT_LIMITS, AttachmentInput } from './attachment';
 import { defaultPriority, PRIORITIES, TRANSACTIONAL } from './priority';
 import type { QueuedEmail } from './queued-email';
 import { SendTemplate } from './template';
@@ -162,6 +163,8 @@ export const SendEmailBody = z
     tags: z.optional(tags),
     /** Open and click tracking of the HTML part; unset fields take the deployment's defaults. */
     track: z.optional(z.strictObject({ opens: z.optional(z.boolean()), clicks: z.optional(z.boolean()) })),
+    /** Files and inline images (core/attachment.ts), checked and stored at accept time. */
+    attachments: z.optional(z.array(AttachmentInput).check(z.maxLength(ATTACHMENT_LIMITS.count))),
     /** Mail in any category but transactional carries a one-click unsubscribe link. */
     category: z._default(
       z

@@ -8,7 +8,9 @@
  *   chain order, enabled flags and limits. They override the definitions without a redeploy;
  *   type and credentials never change at run time.
  */
+
 import * as z from 'zod/mini';
+import { maxMessageBytesOf } from './message-size';
 import './zod-locale';
 import type { RateWindow } from './rate-window';
 import type { WarmUp } from './warm-up';
@@ -80,6 +82,11 @@ const common = /* @__PURE__ */ (() => ({
   limits: z.optional(RateLimits),
   /** A daily ramp for bulk mail through a provider that is warming up (off when absent). */
   warmUp: z.optional(WarmUpDef),
+  /**
+   * The largest message it takes, in bytes (attachments encoded); larger ones skip it before trying.
+   * @default - the provider type's (core/message-size.ts): SES 40 MB, Azure 10 MiB, HTTP 10 MiB
+   */
+  maxMessageBytes: z.optional(whole(1024, 40_000_000, 'maxMessageBytes')),
 }))();
 
 const SesDef = /* @__PURE__ */ (() =>
@@ -283,6 +290,8 @@ export interface ChainEntry {
   readonly limits: readonly RateWindow[];
   /** The bulk warm-up ramp, if the provider warms up. */
   readonly warmUp?: WarmUp | undefined;
+  /** The largest message it takes, in bytes (core/message-size.ts); unknown: any. */
+  readonly maxMessageBytes?: number | undefined;
 }
 
 /**
@@ -304,6 +313,7 @@ export function effectiveChain(defs: readonly AnyProviderDef[], live: LiveSettin
         enabled: l?.enabled ?? def.enabled ?? true,
         limits: l?.limits ?? def.limits ?? [],
         ...(warmUp ? { warmUp } : {}),
+        maxMessageBytes: maxMessageBytesOf(def),
       },
     ];
   });

@@ -4,6 +4,7 @@
  * bundle keeps (and builds) it.
  */
 import * as z from 'zod/mini';
+import { AttachmentRef } from './attachment';
 import { PRIORITIES } from './priority';
 import './zod-locale';
 
@@ -30,6 +31,15 @@ export const QueuedEmail = /* @__PURE__ */ (() =>
     /** Absent in messages queued before priorities existed: taken from the category (`defaultPriority`). */
     priority: z.optional(z.enum(PRIORITIES)),
     track: z.optional(z.object({ opens: z.optional(z.boolean()), clicks: z.optional(z.boolean()) })),
+    /** The email's attachments, as references into the content store (claim-check). */
+    attachments: z.optional(z.array(AttachmentRef)),
+    /**
+     * Where html and text wait when they would not fit a queue message: a JSON object `{html?, text?}`
+     * in the content store; the message then carries neither.
+     */
+    bodyKey: z.optional(z.string()),
+    /** The message's size as providers count it (core/attachment.ts `messageBytes`), when it has attachments. */
+    size: z.optional(z.number()),
   }))();
 export type QueuedEmail = z.infer<typeof QueuedEmail>;
 

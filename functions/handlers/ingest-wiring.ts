@@ -5,6 +5,7 @@
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
 import type { IngestDeps } from '../app/ingest';
@@ -12,6 +13,8 @@ import { SETTINGS_CACHE_MS } from '../app/provider-chain';
 import type { IngestConfig } from '../config';
 import type { AimdPolicy } from '../core/aimd';
 import { DEFAULTS } from '../core/defaults';
+import { largestMessageBytes } from '../core/message-size';
+import { S3_CLIENT_OPTIONS, S3ContentStore } from '../store/content-store';
 import { documentClient } from '../store/dynamo';
 import { DynamoKeyStore } from '../store/key-store';
 import { DynamoMessageStore } from '../store/message-store';
@@ -22,12 +25,13 @@ import { DynamoRequestRateLimiter } from '../store/request-rate-limiter';
 import { SqsSendQueue } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
 import { DynamoTemplateStore } from '../store/template-store';
+import { S3UploadSigner } from '../store/upload-signer';
 import { startTracing, traceClient } from './tracing';
 import type { Clients } from './wiring';
 
 export function ingestDeps(
   config: IngestConfig,
-  clients: Pick<Clients, 'dynamodb' | 'sqs'>,
+  clients: Pick<Clients, 'dynamodb' | 'sqs'> & { readonly s3: S3Client },
   /** The adaptive throttle's policy the settings API shows the effective rate with (tests shorten it). */
   aimd: AimdPolicy = DEFAULTS.adaptiveThrottle,
 ): IngestDeps {
@@ -61,6 +65,9 @@ export function ingestDeps(
       cacheMs: SETTINGS_CACHE_MS,
     },
     templates: new DynamoTemplateStore(doc, config.tables.templates),
+    content: new S3ContentStore(clients.s3, config.contentBucket),
+    uploads: new S3UploadSigner(clients.s3, config.contentBucket),
+    maxMessageBytes: largestMessageBytes(config.providers.providers),
   };
 }
 
@@ -69,5 +76,6 @@ export function awsIngestDeps(config: IngestConfig): IngestDeps {
   return ingestDeps(config, {
     dynamodb: traceClient(new DynamoDBClient({})),
     sqs: traceClient(new SQSClient({})),
+    s3: traceClient(new S3Client(S3_CLIENT_OPTIONS)),
   });
 }

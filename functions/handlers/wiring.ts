@@ -6,6 +6,7 @@
  * functions should not pay for at cold start.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -22,6 +23,7 @@ import type { CircuitPolicy } from '../core/health';
 import type { AnyProviderDef } from '../core/providers';
 import type { EmailProvider, SigningKeys } from '../ports';
 import { createProvider, type ProviderFactoryDeps } from '../providers/factory';
+import { S3_CLIENT_OPTIONS, S3ContentStore } from '../store/content-store';
 import { documentClient } from '../store/dynamo';
 import { DynamoMessageStore } from '../store/message-store';
 import { DynamoProviderSettings } from '../store/provider-settings';
@@ -38,6 +40,8 @@ export interface Clients {
   readonly sqs: SQSClient;
   readonly ses: SESv2Client;
   readonly signingKeys: SigningKeys;
+  /** The content store's S3 (the parts of emails with attachments or large bodies). */
+  readonly s3?: S3Client;
 }
 
 /** SES calls are never retried by the SDK: a retry after a timeout could send twice (DESIGN §2.2). */
@@ -127,6 +131,7 @@ export function dispatchDeps(config: DispatchConfig, clients: Clients, options: 
       },
     ),
     links: { baseUrl: config.publicBaseUrl, keys: clients.signingKeys },
+    ...(clients.s3 ? { content: new S3ContentStore(clients.s3, config.contentBucket) } : {}),
     trackDefaults: config.trackDefaults,
     maxReceiveCount: config.maxReceiveCount,
     timeoutSeconds: config.timeoutSeconds,
@@ -188,6 +193,7 @@ export function awsDispatchDeps(config: DispatchConfig): DispatchDeps {
         new SESv2Client({ ...SES_CLIENT_OPTIONS, requestHandler: { requestTimeout: SES_REQUEST_TIMEOUT_MS } }),
       ),
       signingKeys: new SecretsManagerSigningKeys(secrets, config.signingKeysSecret),
+      s3: traceClient(new S3Client(S3_CLIENT_OPTIONS)),
     },
     {
       secret: async (name) => {

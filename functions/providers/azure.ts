@@ -108,6 +108,17 @@ export function toEmailMessage(email: OutboundEmail): EmailMessage {
     headers,
     // mailroute rewrites links and adds its own open pixel: Azure must not track too.
     disableUserEngagementTracking: true,
+    // Inline images are the attachments with a contentId (the HTML's cid:), as Azure takes them.
+    ...(email.files && email.files.length > 0
+      ? {
+          attachments: email.files.map((f) => ({
+            name: f.filename,
+            contentType: f.contentType,
+            contentInBase64: Buffer.from(f.content).toString('base64'),
+            ...(f.disposition === 'inline' && f.contentId !== undefined ? { contentId: f.contentId } : {}),
+          })),
+        }
+      : {}),
   };
   if (email.html !== undefined) {
     return {

@@ -4,7 +4,10 @@
  *
  *   POST <url>, Content-Type: application/json, Authorization: Bearer <token> (when configured),
  *   Idempotency-Key: <message id>
- *   {"id","from","to","cc","bcc","replyTo","subject","html"?,"text"?,"headers"}
+ *   {"id","from","to","cc","bcc","replyTo","subject","html"?,"text"?,"headers","attachments"?}
+ *   attachments: [{"filename","contentType","disposition":"attachment"|"inline","contentId"?,"content"}]
+ *   (content in base64; present only when the email has attachments; an inline one's contentId is
+ *   what the HTML names in `cid:`)
  *
  *   2xx (optional JSON {"id"}) → accepted      429 (Retry-After honoured) → throttled
  *   5xx or no connection      → down          401/403                    → broken
@@ -44,6 +47,17 @@ export function wireBody(email: OutboundEmail): string {
     ...(email.html !== undefined ? { html: email.html } : {}),
     ...(email.text !== undefined ? { text: email.text } : {}),
     headers: email.headers,
+    ...(email.files && email.files.length > 0
+      ? {
+          attachments: email.files.map((f) => ({
+            filename: f.filename,
+            contentType: f.contentType,
+            disposition: f.disposition,
+            ...(f.contentId !== undefined ? { contentId: f.contentId } : {}),
+            content: Buffer.from(f.content).toString('base64'),
+          })),
+        }
+      : {}),
   });
 }
 

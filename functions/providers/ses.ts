@@ -74,6 +74,19 @@ export class SesProvider implements EmailProvider {
                 ...(email.text !== undefined ? { Text: { Data: email.text, Charset: 'UTF-8' } } : {}),
               },
               Headers: headers,
+              // SES v2 Simple content builds the MIME parts; the SDK base64-encodes RawContent.
+              ...(email.files && email.files.length > 0
+                ? {
+                    Attachments: email.files.map((f) => ({
+                      FileName: f.filename,
+                      RawContent: f.content,
+                      ContentType: f.contentType,
+                      ContentDisposition: f.disposition === 'inline' ? ('INLINE' as const) : ('ATTACHMENT' as const),
+                      ContentTransferEncoding: 'BASE64' as const,
+                      ...(f.contentId !== undefined ? { ContentId: f.contentId } : {}),
+                    })),
+                  }
+                : {}),
             },
           },
           EmailTags: [

@@ -98,6 +98,10 @@ export interface DispatcherOptions {
   readonly queues?: QueueRoutes;
   /** The reputation guard's gate. @default none */
   readonly streams?: DispatchDeps['streams'];
+  /** The content store (attachments, large bodies). @default none */
+  readonly content?: DispatchDeps['content'];
+  /** The largest message of each provider, by id (bytes). */
+  readonly maxMessageBytes?: Record<string, number>;
 }
 
 /** A dispatch handler over `providers` (in chain order) and the world's stores. */
@@ -117,6 +121,7 @@ export function dispatcher(
     ...(options.bulkReserve !== undefined ? { bulkReserve: options.bulkReserve } : {}),
     ...(options.warmUp ? { warmUp: options.warmUp } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
   });
   const handler = createDispatchHandler({
     messages: world.messages,
@@ -132,6 +137,7 @@ export function dispatcher(
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.streams ? { streams: options.streams } : {}),
+    ...(options.content ? { content: options.content } : {}),
   });
   return { handler, ...wiring };
 }

@@ -427,6 +427,8 @@ export function memoryChain(
     warmUp?: Record<string, WarmUp>;
     /** In-function waits for room; with a fake clock (`now`) and no `sleep`, they return at once. */
     sleep?: (ms: number) => Promise<void>;
+    /** The largest message of each provider, by id (bytes). @default the HTTP relay's */
+    maxMessageBytes?: Record<string, number>;
   } = {},
 ) {
   const settings = options.settings ?? new MemoryProviderSettings();
@@ -437,6 +439,7 @@ export function memoryChain(
     url: `http://127.0.0.1/${p.id}`,
     limits: options.limits?.[p.id] ?? [],
     ...(options.warmUp?.[p.id] ? { warmUp: options.warmUp[p.id] } : {}),
+    ...(options.maxMessageBytes?.[p.id] ? { maxMessageBytes: options.maxMessageBytes[p.id] } : {}),
   }));
   const chain = new ProviderChain({
     defs,

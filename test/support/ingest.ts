@@ -7,6 +7,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Authenticator } from '../../functions/app/auth';
 import type { IngestDeps } from '../../functions/app/ingest';
+import { MemoryContentStore } from './content-store';
 import {
   MemoryKeys,
   MemoryMessageStore,
@@ -36,6 +37,9 @@ export function ingestTestDeps(given: Partial<IngestDeps> = {}): IngestDeps {
     providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
     streams: memoryStreams(),
     templates: new MemoryTemplateStore(),
+    content: new MemoryContentStore(),
+    uploads: { presignPut: async (key) => `https://uploads.example.com/${key}?signed` },
+    maxMessageBytes: 40_000_000,
     ...given,
   };
 }

@@ -82,8 +82,14 @@ describe('provider definitions', () => {
     const live = { ...defaultsOf({ providers: defs, chain: good.chain }), chain: ['ses', 'gone', 'relay'] };
     live.providers = { ...live.providers, relay: { enabled: false, limits: [{ limit: 1, windowSeconds: 1 }] } };
     expect(effectiveChain(defs, live)).toEqual([
-      { id: 'ses', type: 'ses', enabled: true, limits: good.providers[2]?.limits },
-      { id: 'relay', type: 'http', enabled: false, limits: [{ limit: 1, windowSeconds: 1 }] },
+      { id: 'ses', type: 'ses', enabled: true, limits: good.providers[2]?.limits, maxMessageBytes: 40_000_000 },
+      {
+        id: 'relay',
+        type: 'http',
+        enabled: false,
+        limits: [{ limit: 1, windowSeconds: 1 }],
+        maxMessageBytes: 10 * 1024 * 1024,
+      },
     ]);
   });
 });
