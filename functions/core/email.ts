@@ -7,6 +7,7 @@ import * as z from 'zod/mini';
 import { formatMailbox, type Mailbox, parseMailbox } from './address';
 import { defaultPriority, PRIORITIES, TRANSACTIONAL } from './priority';
 import type { QueuedEmail } from './queued-email';
+import { ScheduledAtField } from './schedule';
 import { SendTemplate } from './template';
 import { fieldName } from './zod-locale';
 
@@ -173,6 +174,8 @@ export const SendEmailBody = z
     priority: z.optional(
       z.enum(PRIORITIES, { error: `priority is one of ${PRIORITIES.map((p) => `"${p}"`).join(', ')}` }),
     ),
+    /** Send later: an RFC 3339 date-time with an offset, from now to 30 days ahead (core/schedule.ts). */
+    scheduledAt: z.optional(ScheduledAtField),
   })
   .check(
     // Runs even when a field is invalid, so one answer lists every problem (a bad recipient and a
