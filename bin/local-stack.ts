@@ -28,7 +28,9 @@ import {
 } from './local/emulators';
 import { startEventSources } from './local/event-sources';
 import type { HttpHandler } from './local/lambda';
+import { MemoryContentStore } from './local/memory-content-store';
 import { provision, putLocalApiKey } from './local/provisioning';
+import { LocalScheduler } from './local/scheduler';
 import { seedTemplates } from './local/templates';
 import { wireFunctions } from './local/wiring';
 
@@ -85,6 +87,11 @@ export interface LocalStackOptions {
   readonly seedTemplates?: boolean;
   /** The draw that splits template canaries, for deterministic tests. @default Math.random */
   readonly templateRandom?: () => number;
+  /**
+   * The clock of the API, the dispatcher and the local scheduler: a test moves it ahead to fire a
+   * schedule 20 minutes away at once. @default Date.now
+   */
+  readonly now?: () => number;
 }
 
 /** Each queue's URL by its spec name, and its DLQ's as `<name>Dlq` (`send`, `sendDlq`, …). */
@@ -105,6 +112,10 @@ export interface LocalStack {
   /** The provider definitions and default chain in this run. */
   readonly providers: ChainConfig;
   readonly clients: EmulatorClients;
+  /** The local EventBridge Scheduler (scheduled sends further than 15 minutes ahead). */
+  readonly scheduler: LocalScheduler;
+  /** The content store (scheduled bodies). */
+  readonly content: MemoryContentStore;
   stop(): Promise<void>;
 }
 
@@ -144,6 +155,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await putLocalApiKey(clients.dynamodb, resources.tables.settings, apiKey);
 
     const keyring = options.signingKeys ?? { current: 'local', keys: { local: randomBytes(32).toString('base64url') } };
+    // Scheduled sends: the local scheduler puts firings on the send queues, as EventBridge Scheduler does.
+    const schedulerSqs = sqsClient(emulators, options.onAwsRequest, options.instrumentAws);
+    const scheduler = new LocalScheduler({
+      sqs: schedulerSqs,
+      queueUrls: new Map(Object.values(resources.queues).map((q) => [q.arn, q.url])),
+      ...(options.now ? { now: options.now } : {}),
+    });
+    const content = new MemoryContentStore();
+    scheduler.start();
+    stops.push(async () => {
+      await scheduler.stop();
+      schedulerSqs.destroy();
+    });
     const functions = wireFunctions({
       resources,
       clients,
@@ -155,6 +179,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.adaptiveThrottle ? { adaptiveThrottle: options.adaptiveThrottle } : {}),
       ...(options.guard ? { guard: options.guard } : {}),
       ...(options.templateRandom ? { templateRandom: options.templateRandom } : {}),
+      scheduling: { scheduler, content },
+      ...(options.now ? { now: options.now } : {}),
     });
 
     const pollerSqs = sqsClient(emulators, options.onAwsRequest, options.instrumentAws);
@@ -196,6 +222,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       keyring,
       providers,
       clients,
+      scheduler,
+      content,
       stop,
     };
     if (options.seedTemplates) await seedTemplates(api.url, apiKey);

@@ -218,14 +218,12 @@ export async function discardScheduled(deps: SchedulingDeps, items: readonly ToS
     items.map((s) =>
       slots(async () => {
         if (s.placement.via === 'scheduler') {
-          await deps.scheduler
-            .delete(scheduleNameOf(s.email.id))
-            .catch((error) =>
-              deps.logger.warn('could not delete the schedule of a request that failed', {
-                error,
-                messageId: s.email.id,
-              }),
-            );
+          await deps.scheduler.delete(scheduleNameOf(s.email.id)).catch((error) =>
+            deps.logger.warn('could not delete the schedule of a request that failed', {
+              error,
+              messageId: s.email.id,
+            }),
+          );
         }
         await deps.content
           .delete(scheduledBodyKey(s.email.id))

@@ -5,6 +5,7 @@
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
 import type { IngestDeps } from '../app/ingest';
@@ -12,6 +13,7 @@ import { SETTINGS_CACHE_MS } from '../app/provider-chain';
 import type { IngestConfig } from '../config';
 import type { AimdPolicy } from '../core/aimd';
 import { DEFAULTS } from '../core/defaults';
+import type { ContentStore, Scheduler } from '../ports';
 import { documentClient } from '../store/dynamo';
 import { DynamoKeyStore } from '../store/key-store';
 import { DynamoMessageStore } from '../store/message-store';
@@ -19,6 +21,7 @@ import { DynamoProviderSettings } from '../store/provider-settings';
 import { DynamoRateWindows } from '../store/rate-windows';
 import { DynamoReputationStore } from '../store/reputation-store';
 import { DynamoRequestRateLimiter } from '../store/request-rate-limiter';
+import { EventBridgeScheduler } from '../store/scheduler';
 import { SqsSendQueue } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
 import { DynamoTemplateStore } from '../store/template-store';
@@ -30,9 +33,14 @@ export function ingestDeps(
   clients: Pick<Clients, 'dynamodb' | 'sqs'>,
   /** The adaptive throttle's policy the settings API shows the effective rate with (tests shorten it). */
   aimd: AimdPolicy = DEFAULTS.adaptiveThrottle,
+  /** Scheduled sends, when the deployment has them (config.scheduling): the Scheduler and the content store. */
+  scheduling?: { readonly scheduler: Scheduler; readonly content: ContentStore },
 ): IngestDeps {
   const doc = documentClient(clients.dynamodb);
   return {
+    ...(config.scheduling && scheduling
+      ? { scheduling: { ...scheduling, queueArns: config.scheduling.queueArns } }
+      : {}),
     messages: new DynamoMessageStore(doc, config.tables.messages),
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
     queues: {
@@ -64,10 +72,24 @@ export function ingestDeps(
   };
 }
 
-export function awsIngestDeps(config: IngestConfig): IngestDeps {
-  startTracing();
-  return ingestDeps(config, {
-    dynamodb: traceClient(new DynamoDBClient({})),
-    sqs: traceClient(new SQSClient({})),
+/** The EventBridge Scheduler adapter of a deployment's scheduling settings. */
+export function awsScheduler(config: NonNullable<IngestConfig['scheduling']>): Scheduler {
+  return new EventBridgeScheduler(traceClient(new SchedulerClient({})), {
+    group: config.group,
+    roleArn: config.roleArn,
+    deadLetterArn: config.deadLetterArn,
   });
+}
+
+export function awsIngestDeps(config: IngestConfig, content?: ContentStore): IngestDeps {
+  startTracing();
+  return ingestDeps(
+    config,
+    {
+      dynamodb: traceClient(new DynamoDBClient({})),
+      sqs: traceClient(new SQSClient({})),
+    },
+    DEFAULTS.adaptiveThrottle,
+    config.scheduling && content ? { scheduler: awsScheduler(config.scheduling), content } : undefined,
+  );
 }

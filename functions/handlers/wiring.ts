@@ -20,9 +20,10 @@ import type { AimdPolicy } from '../core/aimd';
 import { DEFAULTS } from '../core/defaults';
 import type { CircuitPolicy } from '../core/health';
 import type { AnyProviderDef } from '../core/providers';
-import type { EmailProvider, SigningKeys } from '../ports';
+import type { ContentStore, EmailProvider, SigningKeys } from '../ports';
 import { createProvider, type ProviderFactoryDeps } from '../providers/factory';
 import { documentClient } from '../store/dynamo';
+import { DynamoKeyStore } from '../store/key-store';
 import { DynamoMessageStore } from '../store/message-store';
 import { DynamoProviderSettings } from '../store/provider-settings';
 import { DynamoRateWindows } from '../store/rate-windows';
@@ -56,6 +57,10 @@ export interface ChainOptions {
   readonly circuit?: Partial<CircuitPolicy>;
   /** The adaptive throttle's policy over the defaults (core/aimd.ts), e.g. a quick recovery in tests. */
   readonly adaptiveThrottle?: Partial<AimdPolicy>;
+  /** Where scheduled bodies wait: with it, the dispatcher sends scheduled firings. @default none */
+  readonly content?: ContentStore;
+  /** The dispatcher's clock (scheduled firings are due by it). @default Date.now */
+  readonly now?: () => number;
 }
 
 /** The provider chain of a deployment: its definitions built into providers, live settings and health. */
@@ -130,6 +135,10 @@ export function dispatchDeps(config: DispatchConfig, clients: Clients, options: 
     trackDefaults: config.trackDefaults,
     maxReceiveCount: config.maxReceiveCount,
     timeoutSeconds: config.timeoutSeconds,
+    ...(options.content
+      ? { scheduled: { content: options.content, keys: new DynamoKeyStore(doc, config.tables.settings) } }
+      : {}),
+    ...(options.now ? { now: options.now } : {}),
     streams: streamGate({
       store: new DynamoReputationStore(doc, config.tables.reputation),
       cacheMs: options.cacheMs ?? SETTINGS_CACHE_MS,
