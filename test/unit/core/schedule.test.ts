@@ -58,12 +58,13 @@ describe('scheduledAt', () => {
 
   it('is DST-free: across a daylight-saving change the offset alone decides the instant', () => {
     // Europe changes clocks at 01:00 UTC on 2026-03-29: local 03:30+02:00 and 01:30+01:00 are one hour apart in UTC.
-    const before = parseRfc3339('2026-03-29T01:30:00+01:00');
-    const after = parseRfc3339('2026-03-29T03:30:00+02:00');
-    expect(after! - before!).toBe(3_600_000);
-    expect(new Date(after!).toISOString()).toBe('2026-03-29T01:30:00.000Z');
+    const ms = (v: string) => parseRfc3339(v) ?? Number.NaN;
+    const before = ms('2026-03-29T01:30:00+01:00');
+    const after = ms('2026-03-29T03:30:00+02:00');
+    expect(after - before).toBe(3_600_000);
+    expect(new Date(after).toISOString()).toBe('2026-03-29T01:30:00.000Z');
     // A whole day later by the clock is always 86 400 s in UTC: no local time rules are applied.
-    expect(parseRfc3339('2026-03-30T00:00:00Z')! - parseRfc3339('2026-03-29T00:00:00Z')!).toBe(86_400_000);
+    expect(ms('2026-03-30T00:00:00Z') - ms('2026-03-29T00:00:00Z')).toBe(86_400_000);
   });
 });
 

@@ -24,7 +24,12 @@ const request = {
   queueArn: 'arn:aws:sqs:eu-west-1:111111111111:send',
   body: '{"v":1,"kind":"scheduled","id":"id-1","rev":1,"priority":"transactional"}',
 };
-const notFound = () => new ResourceNotFoundException({ message: 'Schedule m-id-1 does not exist.', $metadata: {} });
+const notFound = () =>
+  new ResourceNotFoundException({
+    Message: 'Schedule m-id-1 does not exist.',
+    message: 'Schedule m-id-1 does not exist.',
+    $metadata: {},
+  });
 
 describe('the EventBridge Scheduler adapter', () => {
   it('creates a one-time schedule: at() in UTC, no flexible window, deleted after it fires, the firing to its queue, a DLQ', async () => {
@@ -49,7 +54,9 @@ describe('the EventBridge Scheduler adapter', () => {
   });
 
   it('a create whose first attempt went through (conflict) sets the same definition again', async () => {
-    client.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', $metadata: {} }));
+    client
+      .on(CreateScheduleCommand)
+      .rejects(new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} }));
     client.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn' });
     await scheduler.create(request);
     expect(client.commandCalls(UpdateScheduleCommand)[0]?.args[0].input).toEqual(scheduler.definition(request));
