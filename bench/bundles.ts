@@ -60,6 +60,7 @@ export const FUNCTION_ENV = {
   QUEUE_SEND_CRITICAL_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send-critical',
   QUEUE_SEND_BULK_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send-bulk',
   SES_CONFIGURATION_SET: 'bench',
+  CONTENT_BUCKET: 'bench-content',
   // The stack always sets PROVIDERS (ingest and dispatch parse it at cold start): the default chain.
   PROVIDERS: JSON.stringify(DEFAULT_PROVIDERS),
   POWERTOOLS_SERVICE_NAME: 'mailroute',

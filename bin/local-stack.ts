@@ -15,6 +15,8 @@ import { DEFAULT_PROVIDERS } from '../functions/config';
 import type { ChainConfig } from '../functions/core/providers';
 import type { Keyring } from '../functions/core/signing';
 import type { ChainOptions } from '../functions/handlers/wiring';
+import type { ContentStore } from '../functions/ports';
+import { S3ContentStore } from '../functions/store/content-store';
 import { EVENT_SOURCES, type GuardParams, PRIORITY_QUEUES, type QueueName, type TableName } from '../lib/spec';
 import { startApiGateway } from './local/api-gateway';
 import {
@@ -28,8 +30,7 @@ import {
 } from './local/emulators';
 import { startEventSources } from './local/event-sources';
 import type { HttpHandler } from './local/lambda';
-import { MemoryContentStore } from './local/memory-content-store';
-import { provision, putLocalApiKey } from './local/provisioning';
+import { type LocalResources, provision, putLocalApiKey } from './local/provisioning';
 import { LocalScheduler } from './local/scheduler';
 import { seedTemplates } from './local/templates';
 import { wireFunctions } from './local/wiring';
@@ -107,6 +108,8 @@ export interface LocalStack {
   readonly queues: LocalQueueUrls;
   /** The local SNS topic SES events go to (the simulator and ses:replay publish there). */
   readonly sesEventsTopicArn: string;
+  /** Bucket names, by spec name (the content store). */
+  readonly buckets: LocalResources['buckets'];
   /** The keyring that signs links (unsubscribe) in this run. */
   readonly keyring: Keyring;
   /** The provider definitions and default chain in this run. */
@@ -114,8 +117,8 @@ export interface LocalStack {
   readonly clients: EmulatorClients;
   /** The local EventBridge Scheduler (scheduled sends further than 15 minutes ahead). */
   readonly scheduler: LocalScheduler;
-  /** The content store (scheduled bodies). */
-  readonly content: MemoryContentStore;
+  /** The content store (scheduled bodies, attachments). */
+  readonly content: ContentStore;
   stop(): Promise<void>;
 }
 
@@ -162,7 +165,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueUrls: new Map(Object.values(resources.queues).map((q) => [q.arn, q.url])),
       ...(options.now ? { now: options.now } : {}),
     });
-    const content = new MemoryContentStore();
+    // Scheduled bodies wait in the content store (fauxqs S3), as in AWS.
+    const content = new S3ContentStore(clients.s3, resources.buckets.content);
     scheduler.start();
     stops.push(async () => {
       await scheduler.stop();
@@ -219,6 +223,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tables: resources.tables,
       queues,
       sesEventsTopicArn: resources.sesEventsTopicArn,
+      buckets: resources.buckets,
       keyring,
       providers,
       clients,
@@ -237,11 +242,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
 /** Writes .local/state.json (what the CLIs need to find this stack); returns what removes it. */
 function writeState(stack: LocalStack): () => Promise<void> {
-  const { apiUrl, sesUrl, awsEndpoint, dynamodbEndpoint, tables, queues, sesEventsTopicArn } = stack;
+  const { apiUrl, sesUrl, awsEndpoint, dynamodbEndpoint, tables, queues, sesEventsTopicArn, buckets } = stack;
   const dir = join(process.cwd(), '.local');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'state.json');
-  const state = { pid: process.pid, apiUrl, sesUrl, awsEndpoint, dynamodbEndpoint, tables, queues, sesEventsTopicArn };
+  const state = {
+    pid: process.pid,
+    apiUrl,
+    sesUrl,
+    awsEndpoint,
+    dynamodbEndpoint,
+    tables,
+    queues,
+    sesEventsTopicArn,
+    buckets,
+  };
   writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
   return async () => rmSync(file, { force: true });
 }

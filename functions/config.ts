@@ -148,6 +148,8 @@ const IngestEnv = /* @__PURE__ */ (() =>
       QUEUE_SEND_URL: z.url(),
       QUEUE_SEND_CRITICAL_URL: z.url(),
       QUEUE_SEND_BULK_URL: z.url(),
+      /** The content store's bucket: attachments, uploads, large and scheduled bodies. */
+      CONTENT_BUCKET: name,
       RETENTION_DAYS: z._default(positiveInt, DEFAULTS.retentionDays),
       PROVIDERS,
       ...GUARD_VARS,
@@ -164,6 +166,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
         templates: e.TABLE_TEMPLATES,
       },
       sendQueueUrl: e.QUEUE_SEND_URL,
+      contentBucket: e.CONTENT_BUCKET,
       /** Where an email of each priority is queued. */
       priorityQueueUrls: {
         critical: e.QUEUE_SEND_CRITICAL_URL,
@@ -204,6 +207,8 @@ const DispatchEnv = /* @__PURE__ */ (() =>
       QUEUE_SEND_CRITICAL_DLQ_URL: z.optional(z.url()),
       QUEUE_SEND_BULK_DLQ_URL: z.optional(z.url()),
       SES_CONFIGURATION_SET: z.optional(name),
+      /** The content store's bucket: the parts of the emails it sends. */
+      CONTENT_BUCKET: name,
       /** Secrets Manager secret (ARN or name) holding the link-signing keys: {"current":"k1","k1":"…"}. */
       SIGNING_KEYS_SECRET: name,
       /** Base URL of the public links written into emails (unsubscribe, tracking), e.g. the API's URL. */
@@ -229,6 +234,7 @@ const DispatchEnv = /* @__PURE__ */ (() =>
         reputation: e.TABLE_REPUTATION,
       },
       heldWaitSeconds: e.GUARD_HELD_WAIT_SECONDS,
+      contentBucket: e.CONTENT_BUCKET,
       providers: chainFrom(e.PROVIDERS),
       sendQueueUrl: e.QUEUE_SEND_URL,
       ...(e.QUEUE_SEND_DLQ_URL === undefined ? {} : { sendDeadLetterQueueUrl: e.QUEUE_SEND_DLQ_URL }),

@@ -413,8 +413,9 @@ export interface Scheduler {
   delete(name: string): Promise<boolean>;
 }
 
+/** Bytes kept outside the queue (claim-check): attachments, large bodies, scheduled bodies. */
 export interface ContentStore {
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
-  get(key: string): Promise<Uint8Array | undefined>;
-  delete(key: string): Promise<void>;
+  get(key: string): Promise<Uint8Array | undefined>; // undefined when absent
+  delete(key: string): Promise<void>; // absent is fine
 }

@@ -8,6 +8,7 @@ import type { Priority } from '../functions/core/priority';
 import type { ProvidersConfig } from '../functions/core/providers';
 import type { ApiFunction } from './api-routes';
 import { MailrouteApi } from './constructs/api';
+import { ContentBucket } from './constructs/content-bucket';
 import { Dispatch } from './constructs/dispatch';
 import { Ingest } from './constructs/ingest';
 import type { MailrouteFunction } from './constructs/mailroute-function';
@@ -23,7 +24,7 @@ import { Tracking } from './constructs/tracking';
 import { TrackingDomain } from './constructs/tracking-domain';
 import { WorkQueue } from './constructs/work-queue';
 import type { AlarmSettings, MailrouteContext, SoftBounceSettings, TrackingDomainSettings } from './context';
-import { PRIORITY_QUEUES, QUEUES, SES_EVENTS_TOPIC } from './resources';
+import { BUCKETS, PRIORITY_QUEUES, QUEUES, SES_EVENTS_TOPIC } from './resources';
 import {
   API_FUNCTIONS,
   consumerTimeoutSeconds,
@@ -165,6 +166,8 @@ export class MailrouteStack extends Stack {
   public readonly sesEventsQueue: WorkQueue;
   public readonly sesEventsTopic: SesEventsTopic;
   public readonly signingKeys: SigningKeys;
+  /** The content store (claim-check): attachments, uploads, large and scheduled bodies. */
+  public readonly content: ContentBucket;
   public readonly ingest: Ingest;
   public readonly tracking: Tracking;
   public readonly api: MailrouteApi;
@@ -205,10 +208,12 @@ export class MailrouteStack extends Stack {
       queue: this.queues[SES_EVENTS_TOPIC.queue].queue,
     });
     this.signingKeys = new SigningKeys(this, 'SigningKeys');
+    this.content = new ContentBucket(this, BUCKETS.content.id, { spec: BUCKETS.content });
     const resources = {
       tables: this.tables,
       queues: mapValues(this.queues, (q) => q.queue),
       secrets: { signingKeys: this.signingKeys.secret },
+      buckets: { content: this.content.bucket },
     };
 
     this.ingest = new Ingest(this, 'Ingest', {
@@ -216,6 +221,7 @@ export class MailrouteStack extends Stack {
       sendQueue: this.sendQueue.queue,
       criticalQueue: this.priorityQueues.critical.queue,
       bulkQueue: this.priorityQueues.bulk.queue,
+      contentBucket: this.content.bucket,
       retentionDays: props.retentionDays ?? DEFAULTS.retentionDays,
       ...(props.providers ? { providers: props.providers } : {}),
       ...(props.guard ? { guard: props.guard } : {}),
@@ -288,6 +294,7 @@ export class MailrouteStack extends Stack {
       sendQueueSpec: this.sendQueue.spec,
       criticalQueue: this.priorityQueues.critical,
       bulkQueue: this.priorityQueues.bulk,
+      contentBucket: this.content.bucket,
       configurationSet: this.configurationSet,
       senderIdentities: props.senderIdentities,
       // The spec's event source says 10 when the props do not.
@@ -398,6 +405,11 @@ export class MailrouteStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', {
       description: 'SNS topic every alarm notifies (subscribe to it, or set alarms.email in cdk.json)',
       value: this.monitoring.alarmTopic.topicArn,
+    });
+    new CfnOutput(this, 'ContentBucketName', {
+      description:
+        'S3 bucket of the content store: attachments, uploaded files, large and scheduled bodies (expiring per prefix)',
+      value: this.content.bucket.bucketName,
     });
     new CfnOutput(this, 'SigningKeysSecretArn', {
       description:

@@ -4,6 +4,7 @@
  * same tables and queues on the emulators, so there is one source of truth for key schemas, TTL
  * attributes and queue settings.
  */
+import { CONTENT_EXPIRY_DAYS, CONTENT_PREFIXES, type ContentKind } from '../functions/core/content-keys';
 import { DEFAULTS } from '../functions/core/defaults';
 import type { Priority } from '../functions/core/priority';
 
@@ -208,3 +209,34 @@ export const SES_EVENTS_TOPIC = {
 
 /** The DLQ keeps messages for the longest retention SQS allows, so an operator has time to redrive. */
 export const DLQ_RETENTION_DAYS = 14;
+
+export interface BucketSpec {
+  /** Stable construct id; the local bucket's name is `localName`. */
+  readonly id: string;
+  /** The bucket's name on the local stack (S3 names are lower case). */
+  readonly localName: string;
+  /** Environment variable through which functions granted the bucket learn its name. */
+  readonly env: string;
+  /** The key prefixes objects live under, each with the days its objects are kept (lifecycle expiry). */
+  readonly prefixes: { readonly [K in ContentKind]: { readonly prefix: string; readonly expireDays: number } };
+  readonly description: string;
+}
+
+export const BUCKETS = {
+  /** The content store (claim-check): attachments, uploads, large and scheduled bodies (core/content-keys.ts). */
+  content: {
+    id: 'ContentBucket',
+    localName: 'mailroute-content',
+    env: 'CONTENT_BUCKET',
+    prefixes: Object.fromEntries(
+      (Object.keys(CONTENT_PREFIXES) as ContentKind[]).map((kind) => [
+        kind,
+        { prefix: CONTENT_PREFIXES[kind], expireDays: CONTENT_EXPIRY_DAYS[kind] },
+      ]),
+    ) as BucketSpec['prefixes'],
+    description:
+      'Bytes kept outside the queues: attachments, uploaded files, bodies too large for a queue message and scheduled bodies; encrypted, expiring per prefix.',
+  },
+} as const satisfies Record<string, BucketSpec>;
+
+export type BucketName = keyof typeof BUCKETS;

@@ -8,11 +8,14 @@
  * - routes: lib/api-routes.ts (method, path and the function that serves each);
  * - functions, secrets and event sources: below.
  */
+import type { ContentKind } from '../functions/core/content-keys';
 import { DEFAULTS } from '../functions/core/defaults';
 import { PRIORITIES } from '../functions/core/priority';
 import type { GuardSettings } from '../functions/core/reputation';
 import { API_ROUTES, type ApiFunction, type ApiRoute } from './api-routes';
 import {
+  BUCKETS,
+  type BucketName,
   DISPATCH_BATCH_SIZE,
   DISPATCH_TIMEOUT_SECONDS,
   PRIORITY_QUEUES,
@@ -28,7 +31,7 @@ import {
   type TableName,
 } from './resources';
 
-export type { QueueName, QueueSpec, SendQueueName, TableName, TableSpec } from './resources';
+export type { BucketName, BucketSpec, QueueName, QueueSpec, SendQueueName, TableName, TableSpec } from './resources';
 export { PRIORITY_QUEUES, SEND_QUEUE_NAMES } from './resources';
 
 /** DynamoDB item actions a scoped table grant may allow. */
@@ -77,6 +80,19 @@ export type QueueAccess = 'send' | 'consume';
 export interface QueueGrant {
   readonly queue: QueueName;
   readonly access: readonly QueueAccess[];
+}
+
+/** read = GetObject (and ListBucket, so an absent key reads as absent), write = PutObject, delete = DeleteObject. */
+export type BucketAccess = 'read' | 'write' | 'delete';
+
+/**
+ * A bucket a function uses: it gets the bucket's variable (`BUCKETS[bucket].env`) and each access, on
+ * the objects under the listed prefixes only (kinds of core/content-keys.ts).
+ */
+export interface BucketGrant {
+  readonly bucket: BucketName;
+  readonly access: readonly BucketAccess[];
+  readonly prefixes: readonly ContentKind[];
 }
 
 /** The secrets the stack creates, and the variable through which functions learn each one's ARN. */
@@ -163,6 +179,11 @@ export interface FunctionSpec<P> {
    */
   readonly deadLetterQueues?: readonly QueueName[];
   readonly secrets: readonly SecretName[];
+  /**
+   * Buckets it reads or writes objects of.
+   * @default - none
+   */
+  readonly buckets?: readonly BucketGrant[];
   readonly env: (params: P) => Readonly<Record<string, string>>;
 }
 
@@ -195,6 +216,13 @@ export const FUNCTIONS = {
     // Each email goes to its priority's queue (PRIORITY_QUEUES).
     queues: SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })),
     secrets: [],
+    // The content store: it writes attachments, large and scheduled bodies at accept time, reads what a
+    // client uploaded (to check it) and scheduled bodies (reschedule), and deletes them (cancel, rollback).
+    buckets: [
+      { bucket: 'content', access: ['read', 'write', 'delete'], prefixes: ['attachments', 'bodies', 'scheduled'] },
+      // Presigned upload URLs are signed with the function's role, so it needs PutObject there too.
+      { bucket: 'content', access: ['read', 'write'], prefixes: ['uploads'] },
+    ],
     env: (p) => ({ RETENTION_DAYS: String(p.retentionDays), PROVIDERS: p.providersJson, ...guardEnv(p.guard) }),
   }),
   /** The send queues' consumer (one event source per priority): suppression check, claim, provider chain, record. */
@@ -238,6 +266,14 @@ export const FUNCTIONS = {
     // it right away (SQS would move it only once its visibility timeout ends, minutes later).
     deadLetterQueues: SEND_QUEUE_NAMES,
     secrets: ['signingKeys'],
+    // The content store: it reads the parts of the emails it sends (attachments, uploads they name, large
+    // and scheduled bodies). It deletes no parts: parts may be shared by a batch's emails, and every
+    // prefix expires by the bucket's lifecycle after the send (and any redrive) is over.
+    buckets: [
+      { bucket: 'content', access: ['read'], prefixes: ['attachments', 'uploads', 'bodies', 'scheduled'] },
+      // A scheduled email's body is its own (never shared): it is deleted once the email is final.
+      { bucket: 'content', access: ['delete'], prefixes: ['scheduled'] },
+    ],
     env: (p) => ({
       ...(p.sesConfigurationSet === undefined ? {} : { SES_CONFIGURATION_SET: p.sesConfigurationSet }),
       // On the last receive a failing message is marked failed: each queue's own count.
@@ -403,6 +439,7 @@ export const SPEC = {
   queues: QUEUES,
   topics: { sesEvents: SES_EVENTS_TOPIC },
   secrets: SECRETS,
+  buckets: BUCKETS,
   functions: FUNCTIONS,
   eventSources: EVENT_SOURCES,
   routes: ROUTES,
@@ -460,6 +497,7 @@ export interface BoundResources {
   readonly secrets: { readonly [K in SecretName]: string };
   /** The scheduling resources (scheduled sends). @default - none: scheduled sends are off */
   readonly scheduling?: BoundScheduling;
+  readonly buckets: { readonly [K in BucketName]: string };
 }
 
 /**
@@ -479,6 +517,7 @@ export function functionEnvironment(name: FunctionName, params: Params, bound: B
     ),
     ...Object.fromEntries(spec.secrets.map((s) => [SECRETS[s].env, bound.secrets[s]])),
     ...(bound.scheduling && SCHEDULING.functions.includes(name) ? schedulingEnvironment(bound.scheduling) : {}),
+    ...Object.fromEntries((spec.buckets ?? []).map((b) => [BUCKETS[b.bucket].env, bound.buckets[b.bucket]])),
   };
 }
 

@@ -1,11 +1,12 @@
 /**
- * The emulators, all from npm and in this process: dynalite (DynamoDB), fauxqs (SQS and SNS) and
+ * The emulators, all from npm and in this process: dynalite (DynamoDB), fauxqs (SQS, SNS and S3) and
  * aws-ses-v2-local (SES v2 and its inbox page), each on the port asked for (0: a free one), and the
  * SDK clients that reach them. `stop` frees every port.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -13,6 +14,7 @@ import sesServerModule from 'aws-ses-v2-local';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
 import { SES_CLIENT_OPTIONS } from '../../functions/handlers/wiring';
+import { S3_CLIENT_OPTIONS } from '../../functions/store/content-store';
 import { CREDENTIALS, REGION } from './lambda';
 
 export const listen = (server: Server, port: number, host: string) =>
@@ -37,7 +39,7 @@ export interface EmulatorPorts {
 
 export interface Emulators {
   readonly dynamodbEndpoint: string;
-  /** SQS and SNS. */
+  /** SQS, SNS and S3 (path-style: http://<host>:<port>/<bucket>/<key>). */
   readonly awsEndpoint: string;
   /** SES v2, and its inbox page (`GET /store`: every email sent, as JSON). */
   readonly sesUrl: string;
@@ -90,11 +92,13 @@ export interface EmulatorClients {
   readonly sqs: SQSClient;
   readonly sns: SNSClient;
   readonly ses: SESv2Client;
+  /** The content store's S3 (fauxqs), path-style. */
+  readonly s3: S3Client;
 }
 
 /** Counts each HTTP attempt of the client's requests, as AWS bills them. */
 export function countRequests(
-  client: DynamoDBClient | SQSClient | SESv2Client | SNSClient,
+  client: DynamoDBClient | SQSClient | SESv2Client | SNSClient | S3Client,
   service: string,
   onAwsRequest?: AwsRequestListener,
 ): void {
@@ -121,6 +125,27 @@ export function sqsClient(
   return sqs;
 }
 
+/**
+ * An S3 client of the emulator, path-style (fauxqs serves buckets under its endpoint's path; the
+ * virtual-hosted style would need `<bucket>.localhost` to resolve).
+ */
+export function s3Client(
+  emulators: Pick<Emulators, 'awsEndpoint'>,
+  onAwsRequest?: AwsRequestListener,
+  instrument?: AwsClientInstrument,
+): S3Client {
+  const s3 = new S3Client({
+    ...S3_CLIENT_OPTIONS,
+    endpoint: emulators.awsEndpoint,
+    forcePathStyle: true,
+    region: REGION,
+    credentials: CREDENTIALS,
+  });
+  countRequests(s3, 's3', onAwsRequest);
+  instrument?.(s3, 's3');
+  return s3;
+}
+
 /** The clients the functions use, with their requests counted (SNS, the simulator's, is not). */
 export function emulatorClients(
   emulators: Emulators,
@@ -144,7 +169,8 @@ export function emulatorClients(
   instrument?.(ses, 'ses');
   const sns = new SNSClient({ endpoint: emulators.awsEndpoint, region: REGION, credentials: CREDENTIALS });
   instrument?.(sns, 'sns');
-  return { dynamodb, sqs: sqsClient(emulators, onAwsRequest, instrument), sns, ses };
+  const s3 = s3Client(emulators, onAwsRequest, instrument);
+  return { dynamodb, sqs: sqsClient(emulators, onAwsRequest, instrument), sns, ses, s3 };
 }
 
 /** Closes the clients' connections. */

@@ -1,17 +1,25 @@
 /**
  * Creates on the emulators what the CDK stack creates in AWS, from the same spec (lib/spec.ts): every
  * table (key schema), every queue with its dead-letter queue (retention, visibility, redrive after
- * maxReceiveCount), the SES events SNS topic with its queue subscribed (raw message delivery), and
- * the local API key.
+ * maxReceiveCount), every bucket (the content store on fauxqs's S3), the SES events SNS topic with its
+ * queue subscribed (raw message delivery), and the local API key.
  */
 import { CreateTableCommand, type DynamoDBClient, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, type SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { hashKey } from '../../functions/app/auth';
 import { documentClient } from '../../functions/store/dynamo';
 import { DynamoKeyStore } from '../../functions/store/key-store';
 import { DLQ_RETENTION_DAYS } from '../../lib/resources';
-import { type QueueName, SPEC, type TableName, type TableSpec, visibilityTimeoutSeconds } from '../../lib/spec';
+import {
+  type BucketName,
+  type QueueName,
+  SPEC,
+  type TableName,
+  type TableSpec,
+  visibilityTimeoutSeconds,
+} from '../../lib/spec';
 
 export interface LocalQueue {
   readonly url: string;
@@ -25,6 +33,8 @@ export interface LocalResources {
   readonly queues: { readonly [K in QueueName]: LocalQueue };
   /** The local SNS topic SES events go to. */
   readonly sesEventsTopicArn: string;
+  /** Bucket names, by spec name. */
+  readonly buckets: { readonly [K in BucketName]: string };
 }
 
 /** Creates a table from its spec (on-demand, its key schema), as the stack declares it. */
@@ -79,6 +89,7 @@ export interface ProvisionOptions {
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly sns: SNSClient;
+  readonly s3: S3Client;
   /** A visibility timeout, in seconds, for some queues instead of their spec's (tests of redelivery). */
   readonly visibilityTimeoutSeconds?: { readonly [K in QueueName]?: number };
 }
@@ -108,7 +119,14 @@ export async function provision(options: ProvisionOptions): Promise<LocalResourc
       Attributes: { RawMessageDelivery: 'true' },
     }),
   );
-  return { tables, queues: localQueues, sesEventsTopicArn: topic.TopicArn };
+  // fauxqs keeps no lifecycle rules: local content lives as long as the emulator.
+  const bucketNames = Object.keys(SPEC.buckets) as BucketName[];
+  for (const name of bucketNames)
+    await options.s3.send(new CreateBucketCommand({ Bucket: SPEC.buckets[name].localName }));
+  const buckets = Object.fromEntries(
+    bucketNames.map((name) => [name, SPEC.buckets[name].localName]),
+  ) as LocalResources['buckets'];
+  return { tables, queues: localQueues, sesEventsTopicArn: topic.TopicArn, buckets };
 }
 
 /** Stores `apiKey` (hashed, like any other key) with every scope, from any domain, at a rate never reached. */

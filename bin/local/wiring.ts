@@ -111,6 +111,7 @@ export function boundResources(resources: LocalResources, scheduling = false): B
       Object.entries(resources.queues).map(([name, queue]) => [name, queue.dlqUrl]),
     ) as BoundResources['deadLetterQueues'],
     secrets: { signingKeys: LOCAL_SIGNING_KEYS_SECRET },
+    buckets: resources.buckets,
   };
 }
 

@@ -5,6 +5,7 @@
  * and the small queue message a firing puts on the send queue (the body waits in the content store).
  */
 import * as z from 'zod/mini';
+import { contentKey } from './content-keys';
 import { PRIORITIES } from './priority';
 import './zod-locale';
 
@@ -99,8 +100,8 @@ export function atExpression(atMs: number): string {
 /** Seconds until `atMs` (0 when due): how long a firing that came early waits again. */
 export const secondsUntil = (atMs: number, nowMs: number): number => Math.max(0, Math.ceil((atMs - nowMs) / 1000));
 
-/** The content store key of a scheduled email's body. */
-export const scheduledBodyKey = (id: string): string => `scheduled/${id}`;
+/** The content store key of a scheduled email's body (`scheduled/<id>`, expired by the bucket's rule for that prefix). */
+export const scheduledBodyKey = (id: string): string => contentKey('scheduled', id);
 
 /** A schedule's name: one per message (names are unique within the stack's schedule group; 1-64 characters). */
 export const scheduleNameOf = (id: string): string => `m-${id}`.slice(0, 64);

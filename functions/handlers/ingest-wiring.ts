@@ -5,6 +5,7 @@
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
@@ -14,6 +15,7 @@ import type { IngestConfig } from '../config';
 import type { AimdPolicy } from '../core/aimd';
 import { DEFAULTS } from '../core/defaults';
 import type { ContentStore, Scheduler } from '../ports';
+import { S3_CLIENT_OPTIONS, S3ContentStore } from '../store/content-store';
 import { documentClient } from '../store/dynamo';
 import { DynamoKeyStore } from '../store/key-store';
 import { DynamoMessageStore } from '../store/message-store';
@@ -81,8 +83,9 @@ export function awsScheduler(config: NonNullable<IngestConfig['scheduling']>): S
   });
 }
 
-export function awsIngestDeps(config: IngestConfig, content?: ContentStore): IngestDeps {
+export function awsIngestDeps(config: IngestConfig): IngestDeps {
   startTracing();
+  const content = new S3ContentStore(traceClient(new S3Client(S3_CLIENT_OPTIONS)), config.contentBucket);
   return ingestDeps(
     config,
     {
@@ -90,6 +93,6 @@ export function awsIngestDeps(config: IngestConfig, content?: ContentStore): Ing
       sqs: traceClient(new SQSClient({})),
     },
     DEFAULTS.adaptiveThrottle,
-    config.scheduling && content ? { scheduler: awsScheduler(config.scheduling), content } : undefined,
+    config.scheduling ? { scheduler: awsScheduler(config.scheduling), content } : undefined,
   );
 }

@@ -6,6 +6,7 @@
  * functions should not pay for at cold start.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -22,6 +23,7 @@ import type { CircuitPolicy } from '../core/health';
 import type { AnyProviderDef } from '../core/providers';
 import type { ContentStore, EmailProvider, SigningKeys } from '../ports';
 import { createProvider, type ProviderFactoryDeps } from '../providers/factory';
+import { S3_CLIENT_OPTIONS, S3ContentStore } from '../store/content-store';
 import { documentClient } from '../store/dynamo';
 import { DynamoKeyStore } from '../store/key-store';
 import { DynamoMessageStore } from '../store/message-store';
@@ -199,6 +201,8 @@ export function awsDispatchDeps(config: DispatchConfig): DispatchDeps {
       signingKeys: new SecretsManagerSigningKeys(secrets, config.signingKeysSecret),
     },
     {
+      // Scheduled bodies (and other content) wait in the content store.
+      content: new S3ContentStore(traceClient(new S3Client(S3_CLIENT_OPTIONS)), config.contentBucket),
       secret: async (name) => {
         const out = await secrets.send(new GetSecretValueCommand({ SecretId: name }));
         if (out.SecretString === undefined) throw new Error(`the secret "${name}" has no string value`);

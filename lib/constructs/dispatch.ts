@@ -2,6 +2,7 @@ import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -68,6 +69,8 @@ export interface DispatchProps {
   readonly criticalQueue: PriorityQueue;
   /** The bulk send queue and its dead-letter queue, consumed at `bulkMaxConcurrency`. */
   readonly bulkQueue: PriorityQueue;
+  /** The content store's bucket: the parts of the emails it sends. */
+  readonly contentBucket: IBucket;
   /** The SES configuration set every email is sent with. */
   readonly configurationSet: IConfigurationSet;
   /** SES identities (domains or email addresses) the function may send from. */
@@ -192,6 +195,7 @@ export class Dispatch extends Construct {
           sendBulk: props.bulkQueue.deadLetterQueue,
         },
         secrets: { signingKeys: props.signingKeys },
+        buckets: { content: props.contentBucket },
       },
       params: {
         sesConfigurationSet: props.configurationSet.configurationSetName,

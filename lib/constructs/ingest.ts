@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS } from '../../functions/core/defaults';
@@ -25,6 +26,8 @@ export interface IngestProps {
   readonly criticalQueue: IQueue;
   /** The queue accepted bulk messages are sent to. */
   readonly bulkQueue: IQueue;
+  /** The content store's bucket (attachments, uploads, large and scheduled bodies). */
+  readonly contentBucket: IBucket;
   /** Days a message record is kept (sets its TTL). */
   readonly retentionDays: number;
   /**
@@ -70,6 +73,7 @@ export class Ingest extends Construct {
         tables: props.tables,
         queues: { send: props.sendQueue, sendCritical: props.criticalQueue, sendBulk: props.bulkQueue },
         secrets: {},
+        buckets: { content: props.contentBucket },
       },
       params: {
         retentionDays: props.retentionDays,

@@ -1,12 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ProvidersConfig } from '../../functions/core/providers';
-import { QUEUES, TABLES } from '../resources';
+import { BUCKETS, QUEUES, TABLES } from '../resources';
 import {
+  type BucketName,
   type EventSourceSpec,
   eventSourcesOf,
   FUNCTIONS,
@@ -18,6 +20,7 @@ import {
   type SecretName,
   type TableName,
 } from '../spec';
+import { bindBucket } from './content-bucket';
 import { itemKeys } from './item-keys';
 import { bindQueue, bindSecret, bindTable, MailrouteFunction, type TableAccess } from './mailroute-function';
 import { defaultProviders } from './providers';
@@ -29,6 +32,8 @@ export interface SpecResources {
   /** Dead-letter queues, by the spec name of their queue. */
   readonly deadLetterQueues?: { readonly [K in QueueName]?: IQueue };
   readonly secrets: { readonly [K in SecretName]?: ISecret };
+  /** Buckets, by spec name (lib/resources.ts `BUCKETS`). */
+  readonly buckets?: { readonly [K in BucketName]?: IBucket };
 }
 
 export interface SpecFunctionOptions<N extends FunctionName> {
@@ -105,6 +110,10 @@ export function buildSpecFunction<N extends FunctionName>(scope: Construct, opti
       SECRETS[secret].env,
       required(scope, `the ${secret} secret`, options.resources.secrets[secret]),
     );
+  }
+  for (const grant of spec.buckets ?? []) {
+    const bucket = required(scope, `the ${grant.bucket} bucket`, options.resources.buckets?.[grant.bucket]);
+    bindBucket(handler, BUCKETS[grant.bucket], bucket, grant.access, grant.prefixes);
   }
   return handler;
 }

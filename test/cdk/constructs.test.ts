@@ -2,6 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { HttpApi, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { ConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -63,6 +64,7 @@ describe('Dispatch', () => {
     configurationSet: new ConfigurationSet(stack, 'ConfigurationSet'),
     senderIdentities: ['example.com'],
     signingKeys: new Secret(stack, 'SigningKeys'),
+    contentBucket: new Bucket(stack, 'Content'),
     publicBaseUrl: 'https://mail.example.com',
     ...overrides,
   });

@@ -93,7 +93,12 @@ describe('parseContext', () => {
       TABLE_TEMPLATES: 't',
     };
     const queue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/send';
-    const queues = { QUEUE_SEND_URL: queue, QUEUE_SEND_CRITICAL_URL: queue, QUEUE_SEND_BULK_URL: queue };
+    const queues = {
+      QUEUE_SEND_URL: queue,
+      QUEUE_SEND_CRITICAL_URL: queue,
+      QUEUE_SEND_BULK_URL: queue,
+      CONTENT_BUCKET: 'content',
+    };
     expect(ingestConfig({ ...tables, TABLE_IDEMPOTENCY: 'i', ...queues }).retentionDays).toBe(context.retentionDays);
     expect(sesEventsConfig(tables).softBounce).toEqual(context.softBounce);
     const { heldWaitSeconds, ...judging } = context.guard;

@@ -116,6 +116,7 @@ describe('ingest function', () => {
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
       QUEUE_SEND_CRITICAL_URL: refOf(logicalId(s.stack.priorityQueues.critical.queue)),
       QUEUE_SEND_BULK_URL: refOf(logicalId(s.stack.priorityQueues.bulk.queue)),
+      CONTENT_BUCKET: refOf(logicalId(s.stack.content.bucket)),
       RETENTION_DAYS: String(s.context.retentionDays),
       PROVIDERS: expect.any(String),
       ...GUARD_VARIABLES,
@@ -164,6 +165,7 @@ describe('dispatch function', () => {
       QUEUE_SEND_CRITICAL_URL: refOf(logicalId(s.stack.priorityQueues.critical.queue)),
       QUEUE_SEND_CRITICAL_DLQ_URL: refOf(logicalId(s.stack.priorityQueues.critical.deadLetterQueue)),
       QUEUE_SEND_BULK_URL: refOf(logicalId(s.stack.priorityQueues.bulk.queue)),
+      CONTENT_BUCKET: refOf(logicalId(s.stack.content.bucket)),
       QUEUE_SEND_BULK_DLQ_URL: refOf(logicalId(s.stack.priorityQueues.bulk.deadLetterQueue)),
       SES_CONFIGURATION_SET: refOf(logicalId(s.stack.configurationSet)),
       SEND_MAX_RECEIVE_COUNT: String(QUEUES.send.maxReceiveCount),
@@ -352,6 +354,7 @@ describe('the spec (lib/spec.ts)', () => {
       Object.keys(SPEC.queues).map((name) => [name, `https://sqs.eu-west-1.amazonaws.com/123456789012/${name}-dlq`]),
     ) as BoundResources['deadLetterQueues'],
     secrets: { signingKeys: 'signing-keys' },
+    buckets: { content: 'content-bucket' },
   };
 
   it.each(FUNCTION_NAMES)(

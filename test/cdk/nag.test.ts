@@ -152,7 +152,7 @@ describe('the acknowledgments', () => {
     expect(stale).toEqual([]);
   });
 
-  it('are exactly: APIG4 on each route, L1 on each function, IAM5 (X-Ray) on each role, SMG4 on the signing keys', () => {
+  it('are exactly: APIG4 on each route, L1 on each function, IAM5 (X-Ray) on each role, IAM5 (content prefixes) on the roles granted them, SMG4 on the signing keys', () => {
     const functions: MailrouteFunction[] = [s.stack.ingest, s.stack.dispatch, s.stack.sesEvents, s.stack.tracking].map(
       (construct) => construct.handler,
     );
@@ -161,12 +161,23 @@ describe('the acknowledgments', () => {
         .filter((ack) => ack.id === id)
         .map((ack) => ack.construct.node.path)
         .sort();
-    expect([...new Set(acks.map((ack) => ack.id))].sort()).toEqual([
-      'AwsSolutions-APIG4',
-      'AwsSolutions-IAM5[Resource::*]',
-      'AwsSolutions-L1',
-      'AwsSolutions-SMG4',
-    ]);
+    const bucketArn = `<${s.stack.getLogicalId(s.stack.content.bucket.node.defaultChild as CfnResource)}.Arn>`;
+    const contentAck = (prefix: string) => `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}/*]`;
+    expect([...new Set(acks.map((ack) => ack.id))].sort()).toEqual(
+      [
+        'AwsSolutions-APIG4',
+        'AwsSolutions-IAM5[Resource::*]',
+        ...['attachments', 'bodies', 'scheduled', 'uploads'].map(contentAck),
+        'AwsSolutions-L1',
+        'AwsSolutions-SMG4',
+      ].sort(),
+    );
+    // The content store's objects, per prefix, on the roles of the functions granted them (lib/spec.ts).
+    for (const prefix of ['attachments', 'bodies', 'scheduled', 'uploads']) {
+      expect(byRule(contentAck(prefix)), prefix).toEqual(
+        [s.stack.ingest.handler.role.node.path, s.stack.dispatch.handler.role.node.path].sort(),
+      );
+    }
     const routes = s.stack.api.httpApi.node.children.filter((child) => child instanceof HttpRoute);
     // Every route of the list, and the catch-all ($default).
     expect(routes).toHaveLength(API_ROUTES.length + 1);

@@ -22,6 +22,7 @@ it('has exactly the documented outputs', () => {
       'BulkDeadLetterQueueUrl',
       'BulkSendQueueUrl',
       'ConfigurationSetName',
+      'ContentBucketName',
       'CriticalDeadLetterQueueUrl',
       'CriticalSendQueueUrl',
       'DashboardUrl',

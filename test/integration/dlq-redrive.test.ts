@@ -274,6 +274,7 @@ describe('the dispatcher moves a message it gives up on to the DLQ itself', () =
           sesEvents: { url: stack.queues.sesEvents, arn: '', dlqUrl: stack.queues.sesEventsDlq },
         },
         sesEventsTopicArn: stack.sesEventsTopicArn,
+        buckets: stack.buckets,
       }),
     });
     const config = dispatchConfig(env);

@@ -1,7 +1,7 @@
 /** Fakes of the scheduling ports for unit tests: a Scheduler that records its calls and can fail, a content store that can fail. */
 
-import { MemoryContentStore } from '../../bin/local/memory-content-store';
 import type { ScheduleRequest, Scheduler } from '../../functions/ports';
+import { MemoryContentStore } from './content-store';
 
 export class MemoryScheduler implements Scheduler {
   readonly schedules = new Map<string, ScheduleRequest>();

@@ -25,6 +25,7 @@ const INGEST = {
   QUEUE_SEND_URL: QUEUE,
   QUEUE_SEND_CRITICAL_URL: CRITICAL,
   QUEUE_SEND_BULK_URL: BULK,
+  CONTENT_BUCKET: 'content',
 };
 
 const DISPATCH = {
@@ -38,6 +39,7 @@ const DISPATCH = {
   QUEUE_SEND_BULK_URL: BULK,
   SIGNING_KEYS_SECRET: 'signing-keys',
   PUBLIC_BASE_URL: 'https://mail.example.com',
+  CONTENT_BUCKET: 'content',
 };
 
 describe('ingestConfig', () => {
@@ -53,6 +55,7 @@ describe('ingestConfig', () => {
         templates: 'templates',
       },
       sendQueueUrl: QUEUE,
+      contentBucket: 'content',
       priorityQueueUrls: { critical: CRITICAL, transactional: QUEUE, bulk: BULK },
       retentionDays: DEFAULTS.retentionDays,
       providers: DEFAULT_PROVIDERS,
@@ -120,6 +123,7 @@ describe('dispatchConfig', () => {
         reputation: 'reputation',
       },
       heldWaitSeconds: DEFAULTS.guard.heldWaitSeconds,
+      contentBucket: 'content',
       providers: DEFAULT_PROVIDERS,
       sendQueueUrl: QUEUE,
       sendQueues: [
