@@ -15,6 +15,8 @@ import { DEFAULT_PROVIDERS } from '../functions/config';
 import type { ChainConfig } from '../functions/core/providers';
 import type { Keyring } from '../functions/core/signing';
 import type { ChainOptions } from '../functions/handlers/wiring';
+import type { ContentStore } from '../functions/ports';
+import { S3ContentStore } from '../functions/store/content-store';
 import { EVENT_SOURCES, type GuardParams, PRIORITY_QUEUES, type QueueName, type TableName } from '../lib/spec';
 import { startApiGateway } from './local/api-gateway';
 import {
@@ -29,6 +31,7 @@ import {
 import { startEventSources } from './local/event-sources';
 import type { HttpHandler } from './local/lambda';
 import { type LocalResources, provision, putLocalApiKey } from './local/provisioning';
+import { LocalScheduler } from './local/scheduler';
 import { seedTemplates } from './local/templates';
 import { wireFunctions } from './local/wiring';
 
@@ -85,6 +88,11 @@ export interface LocalStackOptions {
   readonly seedTemplates?: boolean;
   /** The draw that splits template canaries, for deterministic tests. @default Math.random */
   readonly templateRandom?: () => number;
+  /**
+   * The clock of the API, the dispatcher and the local scheduler: a test moves it ahead to fire a
+   * schedule 20 minutes away at once. @default Date.now
+   */
+  readonly now?: () => number;
 }
 
 /** Each queue's URL by its spec name, and its DLQ's as `<name>Dlq` (`send`, `sendDlq`, …). */
@@ -107,6 +115,10 @@ export interface LocalStack {
   /** The provider definitions and default chain in this run. */
   readonly providers: ChainConfig;
   readonly clients: EmulatorClients;
+  /** The local EventBridge Scheduler (scheduled sends further than 15 minutes ahead). */
+  readonly scheduler: LocalScheduler;
+  /** The content store (scheduled bodies, attachments). */
+  readonly content: ContentStore;
   stop(): Promise<void>;
 }
 
@@ -146,6 +158,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await putLocalApiKey(clients.dynamodb, resources.tables.settings, apiKey);
 
     const keyring = options.signingKeys ?? { current: 'local', keys: { local: randomBytes(32).toString('base64url') } };
+    // Scheduled sends: the local scheduler puts firings on the send queues, as EventBridge Scheduler does.
+    const schedulerSqs = sqsClient(emulators, options.onAwsRequest, options.instrumentAws);
+    const scheduler = new LocalScheduler({
+      sqs: schedulerSqs,
+      queueUrls: new Map(Object.values(resources.queues).map((q) => [q.arn, q.url])),
+      ...(options.now ? { now: options.now } : {}),
+    });
+    // Scheduled bodies wait in the content store (fauxqs S3), as in AWS.
+    const content = new S3ContentStore(clients.s3, resources.buckets.content);
+    scheduler.start();
+    stops.push(async () => {
+      await scheduler.stop();
+      schedulerSqs.destroy();
+    });
     const functions = wireFunctions({
       resources,
       clients,
@@ -157,6 +183,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.adaptiveThrottle ? { adaptiveThrottle: options.adaptiveThrottle } : {}),
       ...(options.guard ? { guard: options.guard } : {}),
       ...(options.templateRandom ? { templateRandom: options.templateRandom } : {}),
+      scheduling: { scheduler, content },
+      ...(options.now ? { now: options.now } : {}),
     });
 
     const pollerSqs = sqsClient(emulators, options.onAwsRequest, options.instrumentAws);
@@ -199,6 +227,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       keyring,
       providers,
       clients,
+      scheduler,
+      content,
       stop,
     };
     if (options.seedTemplates) await seedTemplates(api.url, apiKey);

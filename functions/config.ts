@@ -85,6 +85,52 @@ const sendQueue = (url: string, deadLetterUrl: string | undefined, maxReceiveCou
   maxReceiveCount,
 });
 
+/**
+ * Scheduled sends (lib/constructs/scheduling.ts sets them all, or none): the schedule group, the
+ * role Scheduler sends to the queues with, its dead-letter queue, and each send queue's ARN.
+ */
+const SCHEDULING_VARS = {
+  SCHEDULE_GROUP: z.optional(name),
+  SCHEDULER_ROLE_ARN: z.optional(name),
+  SCHEDULER_DLQ_ARN: z.optional(name),
+  QUEUE_SEND_ARN: z.optional(name),
+  QUEUE_SEND_CRITICAL_ARN: z.optional(name),
+  QUEUE_SEND_BULK_ARN: z.optional(name),
+};
+
+export interface SchedulingConfig {
+  readonly group: string;
+  readonly roleArn: string;
+  readonly deadLetterArn: string;
+  readonly queueArns: { readonly critical: string; readonly transactional: string; readonly bulk: string };
+}
+
+type SchedulingVars = { readonly [K in keyof typeof SCHEDULING_VARS]?: string | undefined };
+
+/** The scheduling settings when every variable is set; none when none is; an error when only some are. */
+function schedulingFrom(e: SchedulingVars): { scheduling?: SchedulingConfig } {
+  const names = Object.keys(SCHEDULING_VARS) as (keyof SchedulingVars)[];
+  const set = names.filter((n) => e[n] !== undefined);
+  if (set.length === 0) return {};
+  if (set.length < names.length) {
+    const missing = names.filter((n) => e[n] === undefined).join(', ');
+    throw new Error(`Invalid function environment: scheduled sends need ${missing} as well`);
+  }
+  const v = (n: keyof SchedulingVars) => e[n] as string;
+  return {
+    scheduling: {
+      group: v('SCHEDULE_GROUP'),
+      roleArn: v('SCHEDULER_ROLE_ARN'),
+      deadLetterArn: v('SCHEDULER_DLQ_ARN'),
+      queueArns: {
+        critical: v('QUEUE_SEND_CRITICAL_ARN'),
+        transactional: v('QUEUE_SEND_ARN'),
+        bulk: v('QUEUE_SEND_BULK_ARN'),
+      },
+    },
+  };
+}
+
 const IngestEnv = /* @__PURE__ */ (() =>
   z.pipe(
     z.object({
@@ -107,6 +153,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
       RETENTION_DAYS: z._default(positiveInt, DEFAULTS.retentionDays),
       PROVIDERS,
       ...GUARD_VARS,
+      ...SCHEDULING_VARS,
     }),
     z.transform((e) => ({
       tables: {
@@ -129,6 +176,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
       retentionDays: e.RETENTION_DAYS,
       providers: chainFrom(e.PROVIDERS),
       guard: guardFrom(e),
+      ...schedulingFrom(e),
     })),
   ))();
 

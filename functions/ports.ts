@@ -5,6 +5,7 @@
  */
 
 import type { ThrottleState } from './core/aimd';
+import type { ClaimCurrent, Due } from './core/claim';
 import type { SendOutcome } from './core/dispatch';
 import type { BucketCounts, CircuitState, ProviderHealth } from './core/health';
 import type { MessageEvent, MessageRecord, Status } from './core/message';
@@ -26,7 +27,7 @@ export type ClaimResult =
       /** The only provider this message may be sent through (set after an ambiguous idempotent send). */
       readonly pin?: string;
     }
-  | { readonly ok: false; readonly current?: { status: Status; claimedAt?: number | undefined } };
+  | { readonly ok: false; readonly current?: ClaimCurrent };
 
 export interface FinishPatch {
   readonly status: Status;
@@ -42,19 +43,48 @@ export interface FinishPatch {
 }
 
 export interface MessageStore {
-  /** Writes new records (status queued). All or nothing: throws if any could not be written. */
+  /** Writes new records (status queued or scheduled). All or nothing: throws if any could not be written. */
   createMany(records: readonly MessageRecord[]): Promise<void>;
-  /** Removes records that are still queued (rollback of an enqueue that failed). */
+  /** Removes records that are still queued or scheduled (rollback of an enqueue that failed). */
   deleteQueued(ids: readonly string[]): Promise<void>;
   get(id: string): Promise<MessageRecord | undefined>;
-  /** queued → sending, with a claim token, in one conditional write. */
-  claim(id: string, token: string, nowMs: number): Promise<ClaimResult>;
+  /**
+   * queued → sending, with a claim token, in one conditional write. With `due` (a scheduled
+   * firing) also scheduled → sending, only once the record's `scheduledAt` has come and only for
+   * the record's current schedule version: a canceled, rescheduled or not yet due message is refused.
+   */
+  claim(id: string, token: string, nowMs: number, due?: Due): Promise<ClaimResult>;
   /** Ends a claim held by `token` with a new status. False if the claim is no longer ours. */
   finish(id: string, token: string, patch: FinishPatch): Promise<boolean>;
   /** sending → queued for a retry, if the claim is still ours; `pin` limits the retry to that provider. */
   release(id: string, token: string, event: MessageEvent, pin?: string): Promise<boolean>;
-  /** queued → `patch.status` without a claim (e.g. every recipient suppressed). */
-  settleQueued(id: string, patch: FinishPatch): Promise<boolean>;
+  /**
+   * queued → `patch.status` without a claim (e.g. every recipient suppressed); with `due`, a due
+   * scheduled message of that schedule version too (as `claim`), at `nowMs`.
+   */
+  settleQueued(id: string, patch: FinishPatch, due?: Due & { readonly nowMs: number }): Promise<boolean>;
+  /**
+   * scheduled → scheduled at another time, if its schedule version is still `rev`: the version
+   * becomes `rev + 1` (firings of `rev` then send nothing). False when it is no longer scheduled at `rev`.
+   */
+  reschedule(
+    id: string,
+    rev: number,
+    next: { readonly scheduledAt: string; readonly via: 'queue' | 'scheduler' },
+    event: MessageEvent,
+  ): Promise<boolean>;
+  /**
+   * Undoes a reschedule whose new firing could not be placed: back to `previous` at version `rev`,
+   * if the record is still scheduled at `rev + 1`.
+   */
+  unreschedule(
+    id: string,
+    rev: number,
+    previous: { readonly scheduledAt: string; readonly via: 'queue' | 'scheduler' },
+    event: MessageEvent,
+  ): Promise<boolean>;
+  /** scheduled → canceled in one conditional write; false when it is no longer scheduled. */
+  cancelScheduled(id: string, event: MessageEvent): Promise<boolean>;
   /** sending → failed for a claim left by a dispatcher that stopped (claimedAt must still match). */
   failStale(id: string, claimedAt: number | undefined, patch: FinishPatch): Promise<boolean>;
   /**
@@ -368,6 +398,29 @@ export interface TemplateStore {
   count(slug: string, version: number, add: Partial<TemplateCounts>): Promise<void>;
   /** The counters of every version that has any. */
   stats(slug: string): Promise<Map<number, TemplateCounts>>;
+}
+
+/**
+ * One-time schedules that put a message on a send queue at a time (EventBridge Scheduler in AWS,
+ * bin/local/scheduler.ts locally). One schedule per message, by name.
+ */
+export interface ScheduleRequest {
+  /** The schedule's name (unique in the stack's schedule group). */
+  readonly name: string;
+  /** `at(yyyy-mm-ddThh:mm:ss)`, in UTC. */
+  readonly expression: string;
+  /** The send queue's ARN the target puts the message on. */
+  readonly queueArn: string;
+  /** The queue message. */
+  readonly body: string;
+}
+
+export interface Scheduler {
+  create(request: ScheduleRequest): Promise<void>;
+  /** Replaces a schedule's time and message; false when it is gone (it fired, or was deleted). */
+  update(request: ScheduleRequest): Promise<boolean>;
+  /** Deletes a schedule; false when it was already gone (it fired: counts as done). */
+  delete(name: string): Promise<boolean>;
 }
 
 /** Bytes kept outside the queue (claim-check): attachments, large bodies, scheduled bodies. */

@@ -14,6 +14,7 @@ import { Ingest } from './constructs/ingest';
 import type { MailrouteFunction } from './constructs/mailroute-function';
 import { Monitoring } from './constructs/monitoring';
 import { checkedProviders, defaultProviders, providersJson } from './constructs/providers';
+import { Scheduling } from './constructs/scheduling';
 import { SesEvents } from './constructs/ses-events';
 import { SesEventsTopic } from './constructs/ses-events-topic';
 import { SigningKeys } from './constructs/signing-keys';
@@ -176,6 +177,8 @@ export class MailrouteStack extends Stack {
   public readonly sesEvents: SesEvents;
   /** The alarms, their SNS topic and the dashboard. */
   public readonly monitoring: Monitoring;
+  /** Scheduled sends: schedule group, the scheduler's role and dead-letter queue. */
+  public readonly scheduling: Scheduling;
 
   constructor(scope: Construct, id: string, props: MailrouteStackProps) {
     super(scope, id, props);
@@ -327,6 +330,13 @@ export class MailrouteStack extends Stack {
       httpApi: this.api.httpApi,
       ...(props.alarms ? { alarms: props.alarms } : {}),
     });
+
+    // Scheduled sends: the schedule group, the scheduler's role and DLQ; the API creates the schedules.
+    this.scheduling = new Scheduling(this, 'Scheduling', {
+      sendQueues: mapValues(this.priorityQueues, (q) => q.queue),
+      alarmTopic: this.monitoring.alarmTopic,
+    });
+    this.scheduling.grantSchedules(this.ingest.handler);
 
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the mailroute HTTP API',

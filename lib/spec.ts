@@ -44,9 +44,11 @@ export type ItemAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' |
  * - `liveProviderSettings`: the live provider settings item;
  * - `providerSettingsAndHealth`: that item and one health item per defined provider;
  * - `providerRateWindows`: one rate-window item per defined provider;
- * - `reputationStreamsAndCounts`: each priority's stream item and its hourly counter items.
+ * - `reputationStreamsAndCounts`: each priority's stream item and its hourly counter items;
+ * - `apiKeys`: the API key items (a scheduled email's key is read again at send time).
  */
 export type ItemKeySet =
+  | 'apiKeys'
   | 'liveProviderSettings'
   | 'providerSettingsAndHealth'
   | 'providerRateWindows'
@@ -254,6 +256,8 @@ export const FUNCTIONS = {
       { table: 'rateWindows', access: { actions: ['GetItem', 'UpdateItem'], keys: 'providerRateWindows' } },
       // The reputation guard: the streams' states (read once per batch, cached) and the send counters.
       { table: 'reputation', access: { actions: ['BatchGetItem', 'UpdateItem'], keys: 'reputationStreamsAndCounts' } },
+      // Scheduled sends: the key that scheduled an email is read again when it is due (revoked, scopes).
+      { table: 'settings', access: { actions: ['GetItem'], keys: 'apiKeys' } },
     ],
     // It changes the visibility of messages it retries later (so it needs the URL), and puts a message
     // waiting for provider capacity back on the queue it came from as a delayed copy.
@@ -263,9 +267,13 @@ export const FUNCTIONS = {
     deadLetterQueues: SEND_QUEUE_NAMES,
     secrets: ['signingKeys'],
     // The content store: it reads the parts of the emails it sends (attachments, uploads they name, large
-    // and scheduled bodies). It deletes nothing: parts may be shared by a batch's emails, and every
+    // and scheduled bodies). It deletes no parts: parts may be shared by a batch's emails, and every
     // prefix expires by the bucket's lifecycle after the send (and any redrive) is over.
-    buckets: [{ bucket: 'content', access: ['read'], prefixes: ['attachments', 'uploads', 'bodies', 'scheduled'] }],
+    buckets: [
+      { bucket: 'content', access: ['read'], prefixes: ['attachments', 'uploads', 'bodies', 'scheduled'] },
+      // A scheduled email's body is its own (never shared): it is deleted once the email is final.
+      { bucket: 'content', access: ['delete'], prefixes: ['scheduled'] },
+    ],
     env: (p) => ({
       ...(p.sesConfigurationSet === undefined ? {} : { SES_CONFIGURATION_SET: p.sesConfigurationSet }),
       // On the last receive a failing message is marked failed: each queue's own count.
@@ -386,6 +394,45 @@ export const MONITORING = {
   readonly pausedStreams: { readonly priorities: readonly string[]; readonly runbook: string };
 };
 
+/**
+ * Scheduled sends (lib/constructs/scheduling.ts): the functions that create, update and delete
+ * schedules, the variables they get (functions/config.ts), and the scheduler DLQ's alarm.
+ */
+export const SCHEDULING = {
+  functions: ['ingest'] as readonly FunctionName[],
+  env: {
+    group: 'SCHEDULE_GROUP',
+    roleArn: 'SCHEDULER_ROLE_ARN',
+    deadLetterArn: 'SCHEDULER_DLQ_ARN',
+    queueArns: { transactional: 'QUEUE_SEND_ARN', critical: 'QUEUE_SEND_CRITICAL_ARN', bulk: 'QUEUE_SEND_BULK_ARN' },
+  },
+  deadLetterAlarm: {
+    what: 'scheduled emails could not be put on their send queue (the scheduler gave up on them)',
+    runbook: 'scheduler-dead-letter-queue-not-empty',
+  },
+} as const;
+
+/** What a deployment's scheduling resources are called (CDK tokens, or local names). */
+export interface BoundScheduling {
+  readonly group: string;
+  readonly roleArn: string;
+  readonly deadLetterArn: string;
+  readonly queueArns: { readonly transactional: string; readonly critical: string; readonly bulk: string };
+}
+
+/** The scheduling variables of a function that schedules. */
+export function schedulingEnvironment(b: BoundScheduling): Record<string, string> {
+  const env = SCHEDULING.env;
+  return {
+    [env.group]: b.group,
+    [env.roleArn]: b.roleArn,
+    [env.deadLetterArn]: b.deadLetterArn,
+    [env.queueArns.transactional]: b.queueArns.transactional,
+    [env.queueArns.critical]: b.queueArns.critical,
+    [env.queueArns.bulk]: b.queueArns.bulk,
+  };
+}
+
 /** The whole spec, for code that walks all of it. */
 export const SPEC = {
   tables: TABLES,
@@ -448,6 +495,8 @@ export interface BoundResources {
   /** Each queue's dead-letter queue (URL). */
   readonly deadLetterQueues: { readonly [K in QueueName]: string };
   readonly secrets: { readonly [K in SecretName]: string };
+  /** The scheduling resources (scheduled sends). @default - none: scheduled sends are off */
+  readonly scheduling?: BoundScheduling;
   readonly buckets: { readonly [K in BucketName]: string };
 }
 
@@ -467,6 +516,7 @@ export function functionEnvironment(name: FunctionName, params: Params, bound: B
       (spec.deadLetterQueues ?? []).map((q) => [QUEUES[q].deadLetterEnv, bound.deadLetterQueues[q]]),
     ),
     ...Object.fromEntries(spec.secrets.map((s) => [SECRETS[s].env, bound.secrets[s]])),
+    ...(bound.scheduling && SCHEDULING.functions.includes(name) ? schedulingEnvironment(bound.scheduling) : {}),
     ...Object.fromEntries((spec.buckets ?? []).map((b) => [BUCKETS[b.bucket].env, bound.buckets[b.bucket]])),
   };
 }

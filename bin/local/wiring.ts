@@ -21,6 +21,7 @@ import type { ChainConfig, ProviderDef, ProvidersConfig } from '../../functions/
 import type { Keyring } from '../../functions/core/signing';
 import { ingestDeps } from '../../functions/handlers/ingest-wiring';
 import { type ChainOptions, dispatchDeps, sesEventsDeps, trackingDeps } from '../../functions/handlers/wiring';
+import type { ContentStore, Scheduler } from '../../functions/ports';
 import { StaticSigningKeys } from '../../functions/store/secrets';
 import {
   type BoundResources,
@@ -86,8 +87,22 @@ export function localDeployment(
 }
 
 /** The names of the local tables, queues and secrets, as the functions' environments carry them. */
-export function boundResources(resources: LocalResources): BoundResources {
+export function boundResources(resources: LocalResources, scheduling = false): BoundResources {
   return {
+    ...(scheduling
+      ? {
+          scheduling: {
+            group: 'mailroute-local',
+            roleArn: 'arn:aws:iam::000000000000:role/mailroute-local-scheduler',
+            deadLetterArn: 'arn:aws:sqs:us-east-1:000000000000:mailroute-local-scheduler-dlq',
+            queueArns: {
+              transactional: resources.queues.send.arn,
+              critical: resources.queues.sendCritical.arn,
+              bulk: resources.queues.sendBulk.arn,
+            },
+          },
+        }
+      : {}),
     tables: resources.tables,
     queues: Object.fromEntries(
       Object.entries(resources.queues).map(([name, queue]) => [name, queue.url]),
@@ -118,6 +133,10 @@ export interface LocalWiringOptions {
   readonly guard?: Partial<GuardParams>;
   /** The draw that splits template canaries. @default Math.random */
   readonly templateRandom?: () => number;
+  /** Scheduled sends: the local scheduler and content store. @default none (scheduled sends off) */
+  readonly scheduling?: { readonly scheduler: Scheduler; readonly content: ContentStore };
+  /** The clock of the API and the dispatcher (a test moves it ahead). @default Date.now */
+  readonly now?: () => number;
 }
 
 export interface LocalFunctions {
@@ -135,7 +154,7 @@ export interface LocalFunctions {
 export function wireFunctions(options: LocalWiringOptions): LocalFunctions {
   const { providers, secrets } = deployableProviders(options.providers);
   const deployment = localDeployment(options.apiUrl, providers, options.guard);
-  const bound = boundResources(options.resources);
+  const bound = boundResources(options.resources, options.scheduling !== undefined);
   const environmentOf = (name: FunctionName) => functionEnvironment(name, paramsFor(name, deployment), bound);
   const environments = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, environmentOf(name)])) as {
     [K in FunctionName]: Record<string, string>;
@@ -165,17 +184,23 @@ export function wireFunctions(options: LocalWiringOptions): LocalFunctions {
         ...(options.settingsCacheMs !== undefined ? { cacheMs: options.settingsCacheMs } : {}),
         ...(options.circuit ? { circuit: options.circuit } : {}),
         ...(options.adaptiveThrottle ? { adaptiveThrottle: options.adaptiveThrottle } : {}),
+        ...(options.scheduling ? { content: options.scheduling.content } : {}),
+        ...(options.now ? { now: options.now } : {}),
       },
     ),
   );
+  const now = options.now;
   return {
     http: {
       ingest: createIngestHandler({
-        ...ingestDeps(ingestConfig(environments.ingest), clients, {
-          ...DEFAULTS.adaptiveThrottle,
-          ...options.adaptiveThrottle,
-        }),
+        ...ingestDeps(
+          ingestConfig(environments.ingest),
+          clients,
+          { ...DEFAULTS.adaptiveThrottle, ...options.adaptiveThrottle },
+          options.scheduling,
+        ),
         ...(options.templateRandom ? { random: options.templateRandom } : {}),
+        ...(now ? { now: () => new Date(now()) } : {}),
       }) as unknown as HttpHandler,
       tracking: createTrackingHandler(
         trackingDeps(trackingConfig(environments.tracking), { ...clients, signingKeys }),

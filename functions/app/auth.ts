@@ -15,6 +15,8 @@ const INVALID_KEY = 'The API key is not valid.';
 
 export interface Caller {
   readonly keyName: string;
+  /** The hash of the key's secret: a scheduled email's key is looked up by it again at send time. */
+  readonly keyHash?: string;
   readonly scopes: readonly Scope[];
   readonly senderDomains: readonly string[];
   readonly ratePerSecond: number;
@@ -54,6 +56,7 @@ export class Authenticator {
     if (!cached || cached.until <= this.now()) this.cache.set(hash, { key, until: this.now() + KEY_CACHE_MS });
     return {
       keyName: key.name,
+      keyHash: hash,
       scopes: key.scopes,
       senderDomains: key.senderDomains,
       ratePerSecond: key.ratePerSecond,

@@ -26,6 +26,7 @@ import {
 } from './observability';
 import { type OutboundDeps, outboundPreparer } from './outbound';
 import type { ProviderChain } from './provider-chain';
+import { bodyDone, type FiringDeps, readFiring } from './scheduling';
 import { createSendStep } from './send-step';
 import { type QueueRoutes, sqsBatch } from './sqs-batch';
 import { withStoredParts } from './stored-parts';
@@ -54,6 +55,11 @@ export interface DispatchDeps extends OutboundDeps {
   readonly streams?: StreamGate;
   /** The dispatch function's timeout; a claim older than this (plus a margin) is stale. */
   readonly timeoutSeconds: number;
+  /**
+   * Scheduled sends: where their bodies wait and the keys whose rights are checked again at send
+   * time (scheduling.ts). @default - none: a scheduled firing is an unreadable message
+   */
+  readonly scheduled?: Pick<FiringDeps, 'content' | 'keys'>;
   readonly now?: () => number;
   readonly random?: () => number;
   readonly logger?: typeof defaultLogger;
@@ -72,6 +78,12 @@ export function createDispatchHandler(deps: DispatchDeps) {
   const now = deps.now ?? Date.now;
   const logger = deps.logger ?? defaultLogger;
   const metrics = deps.metrics ?? defaultMetrics;
+  const firingDeps: FiringDeps | undefined = deps.scheduled && {
+    ...deps.scheduled,
+    messages: deps.messages,
+    now,
+    logger,
+  };
   const step = createSendStep({
     messages: deps.messages,
     chain: deps.chain,
@@ -81,6 +93,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
     random: deps.random ?? Math.random,
     logger,
     metrics,
+    ...(firingDeps ? { scheduledDone: (id: string) => bodyDone(firingDeps, id) } : {}),
   });
 
   /** After the batch: health written (never fails the batch), per-provider metrics, circuit changes. */
@@ -105,6 +118,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
       messages: deps.messages,
       maxReceiveCount: deps.maxReceiveCount,
       concurrency: MAX_CONCURRENT_SENDS,
+      ...(firingDeps ? { firing: (f) => readFiring(firingDeps, f) } : {}),
       now,
       logger,
       metrics,

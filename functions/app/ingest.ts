@@ -39,6 +39,18 @@ import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
 import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-settings';
 import { retrying } from './retrying';
+import {
+  announceScheduled,
+  cancelEmail,
+  discardScheduled,
+  placeFirings,
+  placementFor,
+  rescheduleEmail,
+  type SchedulingDeps,
+  scheduledTimes,
+  storeBodies,
+  type ToSchedule,
+} from './scheduling';
 import { type StreamApiDeps, streamRoutes } from './stream-settings';
 import { suppressionRoutes } from './suppressions';
 import { countSends, renderTemplates } from './template-send';
@@ -66,6 +78,11 @@ export interface IngestDeps {
   readonly uploads: UploadSigner;
   /** The largest message any provider of the deployment takes, in bytes (core/attachment.ts `messageBytes`). */
   readonly maxMessageBytes: number;
+  /**
+   * Scheduled sends (`scheduledAt`, PATCH and cancel): the Scheduler, the content store for the
+   * waiting bodies, the send queues' ARNs. @default - none: a `scheduledAt` is refused (422)
+   */
+  readonly scheduling?: Pick<SchedulingDeps, 'scheduler' | 'content' | 'queueArns' | 'changed'>;
   /** The draw that splits a canary's sends (in [0, 1)). @default Math.random */
   readonly random?: () => number;
   readonly now?: () => Date;
@@ -79,6 +96,12 @@ export const MAX_EMAIL_BYTES = SQS_MAX_BYTES;
 /** Largest batch request: well under Lambda's 6 MB synchronous payload. */
 export const MAX_BATCH_BYTES = 5_000_000;
 export const IDEMPOTENCY_TTL_SECONDS = 86_400;
+
+/** One accepted email: its id, and for a scheduled one its time in UTC. */
+interface Accepted {
+  readonly id: string;
+  readonly scheduledAt?: string;
+}
 
 const issuesOf = (error: z.core.$ZodError, prefix: (string | number)[] = []): FieldIssue[] =>
   error.issues.map((i) => ({ path: [...prefix, ...i.path].map(String).join('.') || '(body)', message: i.message }));
@@ -107,6 +130,20 @@ export function createIngestHandler(deps: IngestDeps) {
   const metrics = deps.metrics ?? defaultMetrics;
 
   const templateDeps = { store: deps.templates, ...(deps.random ? { random: deps.random } : {}) };
+  const scheduling: SchedulingDeps | undefined = deps.scheduling && {
+    ...deps.scheduling,
+    messages: deps.messages,
+    queues: deps.queues,
+    now: () => now().getTime(),
+    logger,
+  };
+  /** The scheduling use cases, or a 422 where this deployment has none. */
+  const schedulingOr422 = (): SchedulingDeps => {
+    if (scheduling) return scheduling;
+    throw new DomainError('validation_failed', 'Scheduled sends are not enabled in this deployment.', [
+      { path: 'scheduledAt', message: 'not supported here' },
+    ]);
+  };
 
   /** The queued email with its attachments' references and its size as providers count it. */
   function withParts(q: QueuedEmail, refs: AttachmentRef[] | undefined): QueuedEmail {
@@ -133,7 +170,9 @@ export function createIngestHandler(deps: IngestDeps) {
     );
   }
 
-  async function accept(caller: Caller, given: readonly SendEmail[]): Promise<string[]> {
+  async function accept(caller: Caller, given: readonly SendEmail[]): Promise<Accepted[]> {
+    // Times first: a bad `scheduledAt` refuses the request before anything is rendered or written.
+    const times = scheduledTimes(given, now().getTime(), given.length > 1);
     // Emails sent with a template are rendered first: any problem refuses the whole request (422).
     const { emails, refs } = await renderTemplates(templateDeps, given, logger);
     // A key sends only as its own application: `from` must be in one of its sender domains.
@@ -177,11 +216,21 @@ export function createIngestHandler(deps: IngestDeps) {
       );
     }
     await Promise.all(queued.map((q) => claimCheckBody(q)));
-    const entries: (QueueEntry & { priority: Priority })[] = queued.map((q) => ({
+    const all: (QueueEntry & { priority: Priority })[] = queued.map((q) => ({
       id: q.id,
       body: toQueueBody(q),
       priority: q.priority ?? defaultPriority(q.category),
     }));
+    // Scheduled emails wait in the content store and on a firing; the others go on their queue now.
+    const later: ToSchedule[] = [];
+    const entries = all.filter((e, i) => {
+      const t = times[i];
+      const q = queued[i];
+      if (!t || !q) return true;
+      const sched = schedulingOr422();
+      later.push({ email: q, priority: e.priority, at: t, placement: placementFor(sched, t) });
+      return false;
+    });
     const tooLarge = entries.findIndex((e) => Buffer.byteLength(e.body, 'utf8') > SQS_MAX_BYTES);
     if (tooLarge >= 0) {
       throw new DomainError('payload_too_large', `Each email must be under ${SQS_MAX_BYTES} bytes once queued.`, [
@@ -189,15 +238,37 @@ export function createIngestHandler(deps: IngestDeps) {
       ]);
     }
     // newRecord keeps addresses, subject, tags and category: never the body.
-    const records = queued.map((q, i) =>
-      newRecord({ ...q, apiKey: caller.keyName, template: refs[i] }, at, deps.retentionDays),
-    );
+    const laterById = new Map(later.map((s) => [s.email.id, s]));
+    const records = queued.map((q, i) => {
+      const s = laterById.get(q.id);
+      return newRecord(
+        {
+          ...q,
+          apiKey: caller.keyName,
+          template: refs[i],
+          ...(s ? { schedule: { at: s.at.iso, via: s.placement.via } } : {}),
+        },
+        at,
+        deps.retentionDays,
+      );
+    });
     const ids = records.map((r) => r.id);
+    if (later.length > 0) {
+      // The bodies first: a record never waits for a body that is not there.
+      try {
+        await storeBodies(schedulingOr422(), later, caller.keyHash ?? '');
+      } catch (e) {
+        logger.error('could not store scheduled bodies', { error: e as Error });
+        await discardScheduled(schedulingOr422(), later);
+        throw new DomainError('unavailable', 'The email could not be scheduled; nothing was sent. Try again.');
+      }
+    }
     try {
       await deps.messages.createMany(records);
     } catch (e) {
       // Some records may be written: none stays (a 503 creates nothing).
       await removeRecords(ids);
+      if (later.length > 0) await discardScheduled(schedulingOr422(), later);
       throw e;
     }
     // Each email to its priority's queue; a batch of mixed priorities goes to several, at once.
@@ -215,16 +286,22 @@ export function createIngestHandler(deps: IngestDeps) {
         }),
       )
     ).flat();
+    if (later.length > 0) failed.push(...(await placeFirings(schedulingOr422(), later)));
     if (failed.length > 0) {
       // All or nothing: drop every record of this request; a message that reached SQS anyway (on any
       // priority's queue) finds no record and is discarded by the dispatcher, so nothing is sent for a
       // request that failed.
       await removeRecords(ids);
+      if (later.length > 0) await discardScheduled(schedulingOr422(), later);
       throw new DomainError('unavailable', 'The email could not be queued; nothing was sent. Try again.');
     }
     metrics.addMetric(METRICS.accepted, 'Count', records.length);
     await countSends(templateDeps, refs, logger);
-    return records.map((r) => r.id);
+    if (later.length > 0) await announceScheduled(schedulingOr422(), later);
+    return records.map((r) => {
+      const s = laterById.get(r.id);
+      return s ? { id: r.id, scheduledAt: s.at.iso } : { id: r.id };
+    });
   }
 
   const idempotencyConfig = new IdempotencyConfig({
@@ -239,21 +316,25 @@ export function createIngestHandler(deps: IngestDeps) {
       payload: unknown;
       caller: Caller;
       emails: SendEmail[];
-      accepted: { ids?: string[] };
+      accepted: { items?: Accepted[] };
     }) => {
-      input.accepted.ids = await accept(input.caller, input.emails);
-      return { ids: input.accepted.ids };
+      input.accepted.items = await accept(input.caller, input.emails);
+      // `ids` as before; `scheduledAt` beside it (null for an email sent at once).
+      return {
+        ids: input.accepted.items.map((a) => a.id),
+        scheduledAt: input.accepted.items.map((a) => a.scheduledAt ?? null),
+      };
     },
     { persistenceStore: deps.idempotency, config: idempotencyConfig, keyPrefix: 'api' },
   );
 
   /** Runs `accept` at most once per (API key, route, Idempotency-Key) within 24 h. */
-  async function acceptIdempotent(req: ApiRequest, emails: SendEmail[]): Promise<string[]> {
+  async function acceptIdempotent(req: ApiRequest, emails: SendEmail[]): Promise<Accepted[]> {
     const caller = req.caller as Caller;
     const key = idempotencyKeyOf(req);
     if (key === undefined) return accept(caller, emails);
     idempotencyConfig.registerLambdaContext(req.context);
-    const accepted: { ids?: string[] } = {};
+    const accepted: { items?: Accepted[] } = {};
     try {
       const out = await acceptOnce({
         key: `${caller.keyName}|${req.event.routeKey}|${key}`,
@@ -262,13 +343,17 @@ export function createIngestHandler(deps: IngestDeps) {
         emails,
         accepted,
       });
-      return out.ids;
+      return out.ids.map((id, i) => {
+        const scheduledAt = out.scheduledAt?.[i];
+        return scheduledAt ? { id, scheduledAt } : { id };
+      });
     } catch (e) {
       // The emails are accepted (recorded and queued) but their idempotency record was not saved:
       // the answer is still the success, never a 503 for a request that created them.
-      if (accepted.ids) {
-        logger.error('accepted, but the idempotency record was not saved', { messageIds: accepted.ids, error: e });
-        return accepted.ids;
+      if (accepted.items) {
+        const messageIds = accepted.items.map((a) => a.id);
+        logger.error('accepted, but the idempotency record was not saved', { messageIds, error: e });
+        return accepted.items;
       }
       if (e instanceof IdempotencyValidationError) {
         throw new DomainError('idempotency_conflict', 'This Idempotency-Key was used with a different request body.');
@@ -291,8 +376,8 @@ export function createIngestHandler(deps: IngestDeps) {
         if (!parsed.success) {
           throw new DomainError('validation_failed', 'The email is not valid.', issuesOf(parsed.error));
         }
-        const [id] = await acceptIdempotent(req, [parsed.data]);
-        return { status: 202, body: { id } };
+        const [accepted] = await acceptIdempotent(req, [parsed.data]);
+        return { status: 202, body: accepted };
       },
     },
 
@@ -314,8 +399,8 @@ export function createIngestHandler(deps: IngestDeps) {
             issuesOf(all.error),
           );
         }
-        const ids = await acceptIdempotent(req, all.data.emails);
-        return { status: 202, body: { data: ids.map((id) => ({ id })) } };
+        const accepted = await acceptIdempotent(req, all.data.emails);
+        return { status: 202, body: { data: accepted } };
       },
     },
 
@@ -333,6 +418,24 @@ export function createIngestHandler(deps: IngestDeps) {
     },
 
     ...uploadRoutes({ uploads: deps.uploads, now }),
+
+    // Scheduled sends (scheduling.ts): move one to another time, or cancel it, while it is scheduled.
+    'PATCH /v1/emails/{id}': {
+      auth: 'send',
+      maxBodyBytes: 4096,
+      handle: async (req) => ({
+        status: 200,
+        body: await rescheduleEmail(schedulingOr422(), req.caller as Caller, req.param('id') ?? '', req.body),
+      }),
+    },
+    'POST /v1/emails/{id}/cancel': {
+      auth: 'send',
+      handle: async (req) => ({
+        status: 200,
+        body: await cancelEmail(schedulingOr422(), req.caller as Caller, req.param('id') ?? ''),
+      }),
+    },
+
     ...suppressionRoutes(deps.suppression, now),
     ...templateRoutes(templateDeps, now),
     ...providerSettingsRoutes(deps.providerSettings, now),

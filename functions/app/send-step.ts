@@ -11,7 +11,7 @@
  * failed) count towards the dead-letter queue.
  */
 import { randomUUID } from 'node:crypto';
-import { claimConflict, claimLeaseMs } from '../core/claim';
+import { claimConflict, claimLeaseMs, type Due } from '../core/claim';
 import { type Action, decide, type SendOutcome } from '../core/dispatch';
 import type { MessageEvent } from '../core/message';
 import { METRICS } from '../core/metric-names';
@@ -45,6 +45,11 @@ export interface SendStepDeps {
   readonly random: () => number;
   readonly logger: AppLogger;
   readonly metrics: AppMetrics;
+  /**
+   * Called once a scheduled email's record is final through this step (its body can go).
+   * @default none
+   */
+  readonly scheduledDone?: (id: string) => Promise<void>;
 }
 
 /** One queue message, read. */
@@ -59,6 +64,10 @@ export interface Received {
    * @default - the step's `maxReceiveCount`
    */
   readonly maxReceiveCount?: number | undefined;
+  /** A scheduled firing: the schedule version it fires (the claim takes it only while due at that version). */
+  readonly due?: Due | undefined;
+  /** Why the key that scheduled it may no longer send it (checked at send time): it ends `failed`. */
+  readonly refused?: string | undefined;
 }
 
 /** What the messages of one batch share. */
@@ -83,6 +92,8 @@ interface Result {
   readonly acceptedAt?: number | undefined;
   /** Added to the event's detail (suppressed recipients, fail-overs). */
   readonly detail: Record<string, unknown>;
+  /** A scheduled email's firing (its body goes once the record is final). */
+  readonly due?: Due | undefined;
   /** Kept on a retry: the message may go through this provider only. */
   readonly pin?: string | undefined;
 }
@@ -154,6 +165,10 @@ export function createSendStep(deps: SendStepDeps): SendStep {
         break;
       }
     }
+    // A scheduled email's body goes once it is final; a `failed` one keeps it for a redrive (it expires).
+    if (r.due && (action.kind === 'sent' || action.kind === 'rejected' || action.kind === 'ambiguous')) {
+      await deps.scheduledDone?.(id);
+    }
     return planOf(action);
   }
 
@@ -162,9 +177,9 @@ export function createSendStep(deps: SendStepDeps): SendStep {
    * the request left): the record says whose claim it is, so a claim of ours is not mistaken for
    * another dispatcher's (which would leave the message `sending` until it went stale).
    */
-  async function claimOrReadBack(id: string, token: string): Promise<ClaimResult> {
+  async function claimOrReadBack(id: string, token: string, due: Due | undefined): Promise<ClaimResult> {
     try {
-      return await deps.messages.claim(id, token, now());
+      return await deps.messages.claim(id, token, now(), due);
     } catch (e) {
       const current = await retrying(() => deps.messages.get(id)).catch(() => undefined);
       if (current?.status !== 'sending' || current.claimToken !== token) throw e;
@@ -176,10 +191,11 @@ export function createSendStep(deps: SendStepDeps): SendStep {
   /** The claim did not take: decide from the record's current state (DESIGN §2.2). */
   async function resolveConflict(
     id: string,
-    known?: Extract<ClaimResult, { ok: false }>['current'],
+    known: Extract<ClaimResult, { ok: false }>['current'] | undefined,
+    due: Due | undefined,
   ): Promise<SendPlan> {
     const current = known ?? (await deps.messages.get(id));
-    const conflict = claimConflict(current, now(), leaseMs);
+    const conflict = claimConflict(current, now(), leaseMs, due);
     switch (conflict.kind) {
       case 'duplicate':
         metrics.addMetric(METRICS.duplicateDelivery, 'Count', 1);
@@ -189,6 +205,10 @@ export function createSendStep(deps: SendStepDeps): SendStep {
         logger.warn('no record for queued message; it was never accepted, dropping it', { messageId: id });
         break;
       case 'in-flight':
+      case 'not-due':
+        break;
+      case 'superseded':
+        logger.info('firing of a rescheduled email acknowledged; its newer firing sends it', { messageId: id });
         break;
       case 'stale': {
         // A dispatcher stopped between claim and result: SES may have sent it. Policy: never send
@@ -207,21 +227,40 @@ export function createSendStep(deps: SendStepDeps): SendStep {
   }
 
   return async (
-    { email, receiveCount, acceptedAt, maxReceiveCount: ofQueue },
+    { email, receiveCount, acceptedAt, maxReceiveCount: ofQueue, due, refused },
     { suppressed, routing, prepare, sent },
   ) => {
     // Its queue's own: the last receive of a critical message may differ from a bulk one's.
     const maxReceiveCount = ofQueue ?? deps.maxReceiveCount;
+    const settleDue = due ? { ...due, nowMs: now() } : undefined;
+    if (refused) {
+      // Scheduled by a key that has since been revoked or lost its rights: never sent.
+      const reason = `refused at send time: ${refused}`;
+      const settled = await deps.messages.settleQueued(
+        email.id,
+        { status: 'failed', reason, event: event('failed', { reason }) },
+        settleDue,
+      );
+      if (!settled) return resolveConflict(email.id, undefined, due);
+      metrics.addMetric(METRICS.failed, 'Count', 1);
+      await deps.scheduledDone?.(email.id);
+      return DONE;
+    }
     const recipients = recipientsOf(email, suppressed);
     const dropped = recipients.dropped;
     if (noneLeft(recipients)) {
-      const settled = await deps.messages.settleQueued(email.id, {
-        status: 'suppressed',
-        reason: 'every recipient is suppressed',
-        event: event('suppressed', { recipients: dropped }),
-      });
-      if (!settled) return resolveConflict(email.id);
+      const settled = await deps.messages.settleQueued(
+        email.id,
+        {
+          status: 'suppressed',
+          reason: 'every recipient is suppressed',
+          event: event('suppressed', { recipients: dropped }),
+        },
+        settleDue,
+      );
+      if (!settled) return resolveConflict(email.id, undefined, due);
       metrics.addMetric(METRICS.suppressed, 'Count', 1);
+      if (due) await deps.scheduledDone?.(email.id);
       return DONE;
     }
 
@@ -237,7 +276,7 @@ export function createSendStep(deps: SendStepDeps): SendStep {
         reason: tooLarge,
         event: event('rejected', { reason: tooLarge }),
       });
-      if (!settled) return resolveConflict(email.id);
+      if (!settled) return resolveConflict(email.id, undefined, due);
       metrics.addMetric(METRICS.rejected, 'Count', 1);
       return DONE;
     }
@@ -262,10 +301,10 @@ export function createSendStep(deps: SendStepDeps): SendStep {
       if (!pick.ok) continue;
       if (token === undefined) {
         const t = randomUUID();
-        const claim = await claimOrReadBack(id, t);
+        const claim = await claimOrReadBack(id, t, due);
         if (!claim.ok) {
           routing.unpick(c, pick);
-          return resolveConflict(id, claim.current);
+          return resolveConflict(id, claim.current, due);
         }
         token = t;
         if (dropped.length > 0) metrics.addMetric(METRICS.suppressed, 'Count', dropped.length);
@@ -285,6 +324,7 @@ export function createSendStep(deps: SendStepDeps): SendStep {
               provider: pin,
               acceptedAt,
               detail,
+              due,
             });
           }
           if (!pinned.enabled) {
@@ -321,6 +361,7 @@ export function createSendStep(deps: SendStepDeps): SendStep {
             provider: c.id,
             acceptedAt,
             detail: sentDetail,
+            due,
           });
         case 'ambiguous': {
           const decision = ambiguousPolicy({
@@ -332,7 +373,7 @@ export function createSendStep(deps: SendStepDeps): SendStep {
           });
           if (decision.kind === 'ambiguous') {
             const action = { kind: 'ambiguous', reason: decision.reason } as const;
-            return record({ action, id, token, provider: c.id, acceptedAt, detail: sentDetail });
+            return record({ action, id, token, provider: c.id, acceptedAt, detail: sentDetail, due });
           }
           // Retried through this provider only (pinned); counted and on the timeline.
           metrics.addMetric(METRICS.ambiguous, 'Count', 1);
@@ -383,9 +424,10 @@ export function createSendStep(deps: SendStepDeps): SendStep {
         acceptedAt,
         detail,
         pin,
+        due,
       });
     }
-    return record({ action, id, token, provider: last.provider, acceptedAt, detail });
+    return record({ action, id, token, provider: last.provider, acceptedAt, detail, due });
   };
 }
 

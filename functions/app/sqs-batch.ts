@@ -37,6 +37,7 @@ import type { MessageStore, SendQueue, VisibilityControl } from '../ports';
 import { limiter } from './limiter';
 import { type AppLogger, type AppMetrics, maskAddresses } from './observability';
 import { retrying } from './retrying';
+import { type FiringRead, firingOf } from './scheduling';
 import type { Received } from './send-step';
 
 /** What the adapter needs of the queue a record came from. */
@@ -79,6 +80,11 @@ export interface SqsBatchDeps {
   readonly now: () => number;
   readonly logger: AppLogger;
   readonly metrics: AppMetrics;
+  /**
+   * Reads a scheduled firing (scheduling.ts `readFiring`): its body and the key's rights now.
+   * @default none: a firing is an unreadable message
+   */
+  readonly firing?: (firing: NonNullable<ReturnType<typeof firingOf>>) => Promise<FiringRead>;
 }
 
 /** One readable record of the batch and the queue it came from. */
@@ -97,6 +103,8 @@ export type BatchWork = (records: readonly ReceivedRecord[]) => Promise<{
 
 type Read =
   | { readonly ok: true; readonly value: ReceivedRecord }
+  /** A scheduled firing with nothing to send (its record is final): acknowledged. */
+  | { readonly ok: 'settled' }
   | { readonly ok: false; readonly reason: string; readonly route?: QueueRoute | undefined };
 
 const receiveCountOf = (rec: SQSRecord) => Number(rec.attributes.ApproximateReceiveCount ?? '1');
@@ -117,15 +125,25 @@ export const UNSETTLED_REQUEUE_SECONDS = 60;
 export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent) => Promise<SQSBatchResponse> {
   const { logger, metrics } = deps;
 
-  function read(rec: SQSRecord): Read {
+  async function read(rec: SQSRecord): Promise<Read> {
     const route = deps.queues.of(rec.eventSourceARN);
     if (!route) return { ok: false, reason: `no queue is known for the record's source ${rec.eventSourceARN}` };
-    const parsed = QueuedEmail.safeParse(safeJson(rec.body));
-    if (!parsed.success) return { ok: false, reason: 'the queue message is not a queued email', route };
+    const body = safeJson(rec.body);
+    const parsed = QueuedEmail.safeParse(body);
+    const firing = parsed.success || !deps.firing ? undefined : firingOf(body);
+    let scheduled: Extract<FiringRead, { kind: 'email' }> | undefined;
+    if (firing && deps.firing) {
+      const r = await deps.firing(firing);
+      if (r.kind === 'settled') return { ok: 'settled' };
+      scheduled = r;
+    }
+    const email = parsed.success ? parsed.data : scheduled?.email;
+    if (!email) return { ok: false, reason: 'the queue message is not a queued email', route };
     return {
       ok: true,
       value: {
-        email: parsed.data,
+        email,
+        ...(scheduled ? { due: scheduled.due, refused: scheduled.refused } : {}),
         receiveCount: receiveCountOf(rec),
         acceptedAt: Number(rec.attributes.SentTimestamp) || undefined,
         maxReceiveCount: route.maxReceiveCount ?? deps.maxReceiveCount,
@@ -160,13 +178,17 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
   /** Settles the record on the last receive; what could not be settled, or undefined. */
   async function failOnLastReceive(rec: SQSRecord, error: unknown): Promise<Unsettled | undefined> {
     if (!isLastReceive(rec)) return undefined;
-    const parsed = QueuedEmail.safeParse(safeJson(rec.body));
-    if (!parsed.success) return undefined;
-    const id = parsed.data.id;
+    const body = safeJson(rec.body);
+    const parsed = QueuedEmail.safeParse(body);
+    const firing = parsed.success ? undefined : firingOf(body);
+    const id = parsed.success ? parsed.data.id : firing?.id;
+    if (id === undefined) return undefined;
+    // A scheduled firing settles its record only if it is due at that version.
+    const due = firing ? { rev: firing.rev, nowMs: deps.now() } : undefined;
     const reason = `${RETRIES_EXHAUSTED}: ${errorMessage(error)}`.slice(0, 500);
     const event: MessageEvent = { type: 'failed', at: new Date(deps.now()).toISOString(), detail: { reason } };
     try {
-      if (await retrying(() => deps.messages.settleQueued(id, { status: 'failed', reason, event }))) {
+      if (await retrying(() => deps.messages.settleQueued(id, { status: 'failed', reason, event }, due))) {
         metrics.addMetric(METRICS.failed, 'Count', 1);
         return undefined;
       }
@@ -221,11 +243,19 @@ export function sqsBatch(deps: SqsBatchDeps, work: BatchWork): (event: SQSEvent)
 
     const readable: ReceivedRecord[] = [];
     const unreadable: { rec: SQSRecord; reason: string; route?: QueueRoute | undefined }[] = [];
-    for (const rec of event.Records) {
-      const r = read(rec);
+    const reads = await Promise.all(
+      event.Records.map((rec) =>
+        read(rec).catch(
+          (e): Read => ({ ok: false, reason: errorMessage(e), route: deps.queues.of(rec.eventSourceARN) }),
+        ),
+      ),
+    );
+    event.Records.forEach((rec, i) => {
+      const r = reads[i] as Read;
+      if (r.ok === 'settled') return;
       if (r.ok) readable.push(r.value);
       else unreadable.push({ rec, reason: r.reason, route: r.route });
-    }
+    });
     for (const { rec, reason, route } of unreadable) {
       fail(rec, reason);
       await afterError(rec, new Error(reason), route);

@@ -8,6 +8,7 @@ import { formatMailbox, type Mailbox, parseMailbox } from './address';
 import { ATTACHMENT_LIMITS, AttachmentInput } from './attachment';
 import { defaultPriority, PRIORITIES, TRANSACTIONAL } from './priority';
 import type { QueuedEmail } from './queued-email';
+import { ScheduledAtField } from './schedule';
 import { SendTemplate } from './template';
 import { fieldName } from './zod-locale';
 
@@ -176,6 +177,8 @@ export const SendEmailBody = z
     priority: z.optional(
       z.enum(PRIORITIES, { error: `priority is one of ${PRIORITIES.map((p) => `"${p}"`).join(', ')}` }),
     ),
+    /** Send later: an RFC 3339 date-time with an offset, from now to 30 days ahead (core/schedule.ts). */
+    scheduledAt: z.optional(ScheduledAtField),
   })
   .check(
     // Runs even when a field is invalid, so one answer lists every problem (a bad recipient and a

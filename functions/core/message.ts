@@ -16,6 +16,8 @@ export const MAX_EVENTS = 100;
 export { TRANSACTIONAL };
 
 export const STATUSES = [
+  /** Waiting for its `scheduledAt` (core/schedule.ts); then `queued`-like for the dispatcher's claim. */
+  'scheduled',
   'queued',
   'sending',
   'sent',
@@ -25,11 +27,15 @@ export const STATUSES = [
   'suppressed',
   'rejected',
   'failed',
+  /** Canceled while scheduled: never sent. */
+  'canceled',
 ] as const;
 export type Status = (typeof STATUSES)[number];
 
 /** States a message never leaves by dispatch: a redelivered SQS message for these is acknowledged. */
-export const TERMINAL: ReadonlySet<Status> = new Set(STATUSES.filter((s) => s !== 'queued' && s !== 'sending'));
+export const TERMINAL: ReadonlySet<Status> = new Set(
+  STATUSES.filter((s) => s !== 'queued' && s !== 'sending' && s !== 'scheduled'),
+);
 
 export const MessageEvent = z.object({
   type: z.string(),
@@ -68,6 +74,12 @@ export const MessageRecord = /* @__PURE__ */ z.lazy(() =>
     /** Set after an ambiguous send through an idempotent provider: retries go through it only. */
     pin: z.optional(z.string()),
     claimedAt: z.optional(z.number()),
+    /** When a scheduled email is due (ISO, UTC); absent for an email sent at once. */
+    scheduledAt: z.optional(z.string()),
+    /** The version of its schedule: bumped by every reschedule; a firing of an older version sends nothing. */
+    scheduleRev: z.optional(z.number()),
+    /** How it waits: a queue delivery delay or a Scheduler schedule (what a cancel must delete). */
+    scheduleVia: z.optional(z.enum(['queue', 'scheduler'])),
     events: z._default(z.array(MessageEvent), []),
     opens: z._default(z.number(), 0),
     clicks: z._default(z.number(), 0),
@@ -96,6 +108,8 @@ export interface NewMessage {
   readonly apiKey: string;
   /** The template version the email was rendered from. */
   readonly template?: { readonly slug: string; readonly version: number } | undefined;
+  /** A scheduled email: when it is due and how it waits (status `scheduled`, schedule version 1). */
+  readonly schedule?: { readonly at: string; readonly via: 'queue' | 'scheduler' } | undefined;
 }
 
 export function newRecord(m: NewMessage, now: Date, retentionDays: number): MessageRecord {
@@ -103,7 +117,7 @@ export function newRecord(m: NewMessage, now: Date, retentionDays: number): Mess
   const priority = m.priority ?? defaultPriority(m.category);
   return {
     id: m.id,
-    status: 'queued',
+    status: m.schedule ? 'scheduled' : 'queued',
     from: m.from,
     to: [...m.to],
     cc: [...m.cc],
@@ -117,8 +131,11 @@ export function newRecord(m: NewMessage, now: Date, retentionDays: number): Mess
     createdAt: at,
     updatedAt: at,
     attempts: 0,
-    // The timeline says which queue the email waits in.
-    events: [{ type: 'queued', at, detail: { priority } }],
+    ...(m.schedule ? { scheduledAt: m.schedule.at, scheduleRev: 1, scheduleVia: m.schedule.via } : {}),
+    // The timeline says which queue the email waits in (and until when, if scheduled).
+    events: m.schedule
+      ? [{ type: 'scheduled', at, detail: { priority, scheduledAt: m.schedule.at } }]
+      : [{ type: 'queued', at, detail: { priority } }],
     opens: 0,
     clicks: 0,
     machineOpens: 0,
@@ -142,6 +159,7 @@ export function toView(r: MessageRecord) {
     category: r.category,
     priority: r.priority ?? defaultPriority(r.category),
     ...(r.template ? { template: r.template } : {}),
+    ...(r.scheduledAt ? { scheduledAt: r.scheduledAt } : {}),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     attempts: r.attempts,

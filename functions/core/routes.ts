@@ -10,7 +10,7 @@
 export const API_FUNCTIONS = ['ingest', 'tracking'] as const;
 export type ApiFunction = (typeof API_FUNCTIONS)[number];
 
-export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ApiRoute {
   readonly method: HttpMethod;
@@ -26,6 +26,9 @@ export const API_ROUTES = [
   { method: 'POST', path: '/v1/emails/batch', fn: 'ingest' },
   { method: 'GET', path: '/v1/emails/{id}', fn: 'ingest' },
   { method: 'POST', path: '/v1/attachments', fn: 'ingest' },
+  // Scheduled sends: reschedule (a new scheduledAt) and cancel, while the email is scheduled.
+  { method: 'PATCH', path: '/v1/emails/{id}', fn: 'ingest' },
+  { method: 'POST', path: '/v1/emails/{id}/cancel', fn: 'ingest' },
   { method: 'GET', path: '/v1/suppressions', fn: 'ingest' },
   { method: 'GET', path: '/v1/suppressions/{email}', fn: 'ingest' },
   { method: 'PUT', path: '/v1/suppressions/{email}', fn: 'ingest' },

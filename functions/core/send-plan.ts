@@ -103,7 +103,13 @@ export function planOf(action: Action): SendPlan {
 
 /** What a claim that did not take means for the queue message (a stale claim is failed first). */
 export function planOfConflict(conflict: ClaimConflict): SendPlan {
-  return conflict.kind === 'in-flight'
-    ? { kind: 'retry', seconds: conflict.retryInSeconds, reason: 'another dispatcher holds the claim' }
-    : DONE;
+  switch (conflict.kind) {
+    case 'in-flight':
+      return { kind: 'retry', seconds: conflict.retryInSeconds, reason: 'another dispatcher holds the claim' };
+    case 'not-due':
+      // A delayed copy, as a wait: an early firing uses no receive.
+      return { kind: 'wait', seconds: Math.min(MAX_WAIT_SECONDS, conflict.waitSeconds), reason: 'scheduled later' };
+    default:
+      return DONE;
+  }
 }

@@ -6,6 +6,7 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
 import type { IngestDeps } from '../app/ingest';
@@ -14,6 +15,7 @@ import type { IngestConfig } from '../config';
 import type { AimdPolicy } from '../core/aimd';
 import { DEFAULTS } from '../core/defaults';
 import { largestMessageBytes } from '../core/message-size';
+import type { ContentStore, Scheduler } from '../ports';
 import { S3_CLIENT_OPTIONS, S3ContentStore } from '../store/content-store';
 import { documentClient } from '../store/dynamo';
 import { DynamoKeyStore } from '../store/key-store';
@@ -22,6 +24,7 @@ import { DynamoProviderSettings } from '../store/provider-settings';
 import { DynamoRateWindows } from '../store/rate-windows';
 import { DynamoReputationStore } from '../store/reputation-store';
 import { DynamoRequestRateLimiter } from '../store/request-rate-limiter';
+import { EventBridgeScheduler } from '../store/scheduler';
 import { SqsSendQueue } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
 import { DynamoTemplateStore } from '../store/template-store';
@@ -34,9 +37,14 @@ export function ingestDeps(
   clients: Pick<Clients, 'dynamodb' | 'sqs'> & { readonly s3: S3Client },
   /** The adaptive throttle's policy the settings API shows the effective rate with (tests shorten it). */
   aimd: AimdPolicy = DEFAULTS.adaptiveThrottle,
+  /** Scheduled sends, when the deployment has them (config.scheduling): the Scheduler and the content store. */
+  scheduling?: { readonly scheduler: Scheduler; readonly content: ContentStore },
 ): IngestDeps {
   const doc = documentClient(clients.dynamodb);
   return {
+    ...(config.scheduling && scheduling
+      ? { scheduling: { ...scheduling, queueArns: config.scheduling.queueArns } }
+      : {}),
     messages: new DynamoMessageStore(doc, config.tables.messages),
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
     queues: {
@@ -71,11 +79,24 @@ export function ingestDeps(
   };
 }
 
+/** The EventBridge Scheduler adapter of a deployment's scheduling settings. */
+export function awsScheduler(config: NonNullable<IngestConfig['scheduling']>): Scheduler {
+  return new EventBridgeScheduler(traceClient(new SchedulerClient({})), {
+    group: config.group,
+    roleArn: config.roleArn,
+    deadLetterArn: config.deadLetterArn,
+  });
+}
+
 export function awsIngestDeps(config: IngestConfig): IngestDeps {
   startTracing();
-  return ingestDeps(config, {
-    dynamodb: traceClient(new DynamoDBClient({})),
-    sqs: traceClient(new SQSClient({})),
-    s3: traceClient(new S3Client(S3_CLIENT_OPTIONS)),
-  });
+  const s3 = traceClient(new S3Client(S3_CLIENT_OPTIONS));
+  return ingestDeps(
+    config,
+    { dynamodb: traceClient(new DynamoDBClient({})), sqs: traceClient(new SQSClient({})), s3 },
+    DEFAULTS.adaptiveThrottle,
+    config.scheduling
+      ? { scheduler: awsScheduler(config.scheduling), content: new S3ContentStore(s3, config.contentBucket) }
+      : undefined,
+  );
 }

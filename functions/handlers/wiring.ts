@@ -21,10 +21,11 @@ import type { AimdPolicy } from '../core/aimd';
 import { DEFAULTS } from '../core/defaults';
 import type { CircuitPolicy } from '../core/health';
 import type { AnyProviderDef } from '../core/providers';
-import type { EmailProvider, SigningKeys } from '../ports';
+import type { ContentStore, EmailProvider, SigningKeys } from '../ports';
 import { createProvider, type ProviderFactoryDeps } from '../providers/factory';
 import { S3_CLIENT_OPTIONS, S3ContentStore } from '../store/content-store';
 import { documentClient } from '../store/dynamo';
+import { DynamoKeyStore } from '../store/key-store';
 import { DynamoMessageStore } from '../store/message-store';
 import { DynamoProviderSettings } from '../store/provider-settings';
 import { DynamoRateWindows } from '../store/rate-windows';
@@ -60,6 +61,10 @@ export interface ChainOptions {
   readonly circuit?: Partial<CircuitPolicy>;
   /** The adaptive throttle's policy over the defaults (core/aimd.ts), e.g. a quick recovery in tests. */
   readonly adaptiveThrottle?: Partial<AimdPolicy>;
+  /** Where scheduled bodies wait: with it, the dispatcher sends scheduled firings. @default none */
+  readonly content?: ContentStore;
+  /** The dispatcher's clock (scheduled firings are due by it). @default Date.now */
+  readonly now?: () => number;
 }
 
 /** The provider chain of a deployment: its definitions built into providers, live settings and health. */
@@ -135,6 +140,10 @@ export function dispatchDeps(config: DispatchConfig, clients: Clients, options: 
     trackDefaults: config.trackDefaults,
     maxReceiveCount: config.maxReceiveCount,
     timeoutSeconds: config.timeoutSeconds,
+    ...(options.content
+      ? { scheduled: { content: options.content, keys: new DynamoKeyStore(doc, config.tables.settings) } }
+      : {}),
+    ...(options.now ? { now: options.now } : {}),
     streams: streamGate({
       store: new DynamoReputationStore(doc, config.tables.reputation),
       cacheMs: options.cacheMs ?? SETTINGS_CACHE_MS,
@@ -196,6 +205,8 @@ export function awsDispatchDeps(config: DispatchConfig): DispatchDeps {
       s3: traceClient(new S3Client(S3_CLIENT_OPTIONS)),
     },
     {
+      // Scheduled bodies (and other content) wait in the content store.
+      content: new S3ContentStore(traceClient(new S3Client(S3_CLIENT_OPTIONS)), config.contentBucket),
       secret: async (name) => {
         const out = await secrets.send(new GetSecretValueCommand({ SecretId: name }));
         if (out.SecretString === undefined) throw new Error(`the secret "${name}" has no string value`);

@@ -7,6 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Due } from '../core/claim';
 import { RETRIES_EXHAUSTED } from '../core/dispatch';
 import { MAX_EVENTS, type MessageEvent, MessageRecord, type Status } from '../core/message';
 import type { ClaimResult, FeedbackResult, FinishPatch, MessageStore } from '../ports';
@@ -40,9 +41,9 @@ export class DynamoMessageStore implements MessageStore {
             new DeleteCommand({
               TableName: this.table,
               Key: { id },
-              ConditionExpression: '#s = :queued',
+              ConditionExpression: '#s IN (:queued, :scheduled)',
               ExpressionAttributeNames: { '#s': 'status' },
-              ExpressionAttributeValues: { ':queued': 'queued' },
+              ExpressionAttributeValues: { ':queued': 'queued', ':scheduled': 'scheduled' },
             }),
           ),
         ),
@@ -55,16 +56,18 @@ export class DynamoMessageStore implements MessageStore {
     return out.Item ? MessageRecord.parse(out.Item) : undefined;
   }
 
-  async claim(id: string, token: string, nowMs: number): Promise<ClaimResult> {
+  async claim(id: string, token: string, nowMs: number, due?: Due): Promise<ClaimResult> {
+    const when = due ? dueCondition(due, nowMs) : { condition: '#s = :queued', values: {} };
     try {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { id },
           UpdateExpression: 'SET #s = :sending, claimToken = :t, claimedAt = :now, updatedAt = :iso ADD attempts :one',
-          ConditionExpression: '#s = :queued',
+          ConditionExpression: when.condition,
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: {
+            ...when.values,
             ':sending': 'sending',
             ':queued': 'queued',
             ':t': token,
@@ -84,7 +87,15 @@ export class DynamoMessageStore implements MessageStore {
       // leaves it marshalled, and some implementations omit it, so read it when it is missing.
       const record = e.Item ? MessageRecord.parse(unmarshall(e.Item)) : await this.get(id);
       if (!record) return { ok: false };
-      return { ok: false, current: { status: record.status, claimedAt: record.claimedAt } };
+      return {
+        ok: false,
+        current: {
+          status: record.status,
+          claimedAt: record.claimedAt,
+          scheduledAt: record.scheduledAt,
+          scheduleRev: record.scheduleRev,
+        },
+      };
     }
   }
 
@@ -234,8 +245,70 @@ export class DynamoMessageStore implements MessageStore {
     return this.finish(id, token, { status: 'queued', event, ...(pin ? { pin } : {}) });
   }
 
-  settleQueued(id: string, patch: FinishPatch): Promise<boolean> {
-    return this.conditionalPatch(id, patch, '#s = :queued', { ':queued': 'queued' }, false);
+  settleQueued(id: string, patch: FinishPatch, due?: Due & { readonly nowMs: number }): Promise<boolean> {
+    if (!due) return this.conditionalPatch(id, patch, '#s = :queued', { ':queued': 'queued' }, false);
+    const when = dueCondition(due, due.nowMs);
+    return this.conditionalPatch(id, patch, when.condition, { ...when.values, ':queued': 'queued' }, false);
+  }
+
+  reschedule(
+    id: string,
+    rev: number,
+    next: { readonly scheduledAt: string; readonly via: 'queue' | 'scheduler' },
+    event: MessageEvent,
+  ): Promise<boolean> {
+    return this.moveSchedule(id, rev, rev + 1, next, event);
+  }
+
+  unreschedule(
+    id: string,
+    rev: number,
+    previous: { readonly scheduledAt: string; readonly via: 'queue' | 'scheduler' },
+    event: MessageEvent,
+  ): Promise<boolean> {
+    return this.moveSchedule(id, rev + 1, rev, previous, event);
+  }
+
+  /** scheduled at version `from` → scheduled at `to`, at another time. */
+  private moveSchedule(
+    id: string,
+    from: number,
+    to: number,
+    next: { readonly scheduledAt: string; readonly via: 'queue' | 'scheduler' },
+    event: MessageEvent,
+  ): Promise<boolean> {
+    return conditional(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { id },
+          UpdateExpression:
+            'SET scheduledAt = :at, scheduleRev = :to, scheduleVia = :via, updatedAt = :iso, events = list_append(if_not_exists(events, :empty), :ev)',
+          ConditionExpression: '#s = :scheduled AND scheduleRev = :from',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':scheduled': 'scheduled',
+            ':from': from,
+            ':to': to,
+            ':at': next.scheduledAt,
+            ':via': next.via,
+            ':iso': event.at,
+            ':ev': [event],
+            ':empty': [],
+          },
+        }),
+      ),
+    );
+  }
+
+  cancelScheduled(id: string, event: MessageEvent): Promise<boolean> {
+    return this.conditionalPatch(
+      id,
+      { status: 'canceled', event, reason: 'canceled before it was due' },
+      '#s = :scheduled',
+      { ':scheduled': 'scheduled' },
+      false,
+    );
   }
 
   failStale(id: string, claimedAt: number | undefined, patch: FinishPatch): Promise<boolean> {
@@ -255,4 +328,16 @@ export class DynamoMessageStore implements MessageStore {
           true,
         );
   }
+}
+
+/**
+ * The condition under which a scheduled firing of version `due.rev` may take its message: the
+ * record is at that version and either already queued (a retry after an earlier attempt) or
+ * scheduled and due (ISO times in UTC compare as strings).
+ */
+function dueCondition(due: Due, nowMs: number) {
+  return {
+    condition: 'scheduleRev = :rev AND (#s = :queued OR (#s = :scheduled AND scheduledAt <= :due))',
+    values: { ':rev': due.rev, ':scheduled': 'scheduled', ':due': new Date(nowMs).toISOString() },
+  };
 }

@@ -3,7 +3,7 @@
  * the stores use, for the deployment's provider definitions.
  */
 
-import { LIVE_SETTINGS_KEY, reputationCountsPattern, streamStateKey } from '../../functions/core/keys';
+import { apiKeyKey, LIVE_SETTINGS_KEY, reputationCountsPattern, streamStateKey } from '../../functions/core/keys';
 import { PRIORITIES } from '../../functions/core/priority';
 import type { ProvidersConfig } from '../../functions/core/providers';
 import type { ItemKeySet } from '../spec';
@@ -11,6 +11,8 @@ import { dispatchRateWindowKeys, dispatchSettingsKeys } from './providers';
 
 export function itemKeys(set: ItemKeySet, providers: ProvidersConfig): string[] {
   switch (set) {
+    case 'apiKeys':
+      return [apiKeyKey('*')];
     case 'liveProviderSettings':
       return [LIVE_SETTINGS_KEY];
     case 'providerSettingsAndHealth':

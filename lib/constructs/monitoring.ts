@@ -19,7 +19,15 @@ import { METRICS, PROVIDER_METRICS, STREAM_METRICS } from '../../functions/core/
 import { PRIORITIES } from '../../functions/core/priority';
 import { ALARM_DEFAULTS, ALARM_RANGES, type AlarmSettings, isEmailAddress } from '../context';
 import { PRIORITY_QUEUES, QUEUES } from '../resources';
-import { consumedQueues, FUNCTION_NAMES, FUNCTIONS, type FunctionName, MONITORING, type QueueName } from '../spec';
+import {
+  consumedQueues,
+  FUNCTION_NAMES,
+  FUNCTIONS,
+  type FunctionName,
+  MONITORING,
+  type QueueName,
+  SCHEDULING,
+} from '../spec';
 import { buildDashboard, oldest, visible } from './dashboard';
 import {
   type AppMetricName,
@@ -71,6 +79,7 @@ export const RUNBOOK = {
   functionErrors: 'function-errors',
   api5xx: 'api-5xx-errors',
   streamPaused: MONITORING.pausedStreams.runbook,
+  schedulerDeadLetterQueue: SCHEDULING.deadLetterAlarm.runbook,
 } as const;
 
 /** Where a runbook section is, as an alarm description gives it. */

@@ -231,7 +231,8 @@ describe.each([
     expect(Object.keys(alarms.functionErrors).sort()).toEqual([...FUNCTIONS].sort());
     expect(Object.keys(alarms.streamPaused)).toEqual([...PRIORITIES]);
     expect(Object.keys(alarmsOf(synth()))).toHaveLength(
-      8 + providerIds.length + FUNCTIONS.length + 1 + PRIORITIES.length,
+      // + 1: the scheduler DLQ's alarm (lib/constructs/scheduling.ts, asserted in scheduling.test.ts).
+      8 + providerIds.length + FUNCTIONS.length + 1 + PRIORITIES.length + 1,
     );
   });
 

@@ -2,6 +2,7 @@
 
 import { ProviderChain } from '../../functions/app/provider-chain';
 import { type AimdPolicy, decreased, effectiveWindows, factorAt, type ThrottleState } from '../../functions/core/aimd';
+import type { Due } from '../../functions/core/claim';
 import { DEFAULTS } from '../../functions/core/defaults';
 import type { SendOutcome } from '../../functions/core/dispatch';
 import { RETRIES_EXHAUSTED } from '../../functions/core/dispatch';
@@ -52,16 +53,38 @@ export class MemoryMessageStore implements MessageStore {
     for (const r of records) this.items.set(r.id, structuredClone(r));
   }
   async deleteQueued(ids: readonly string[]) {
-    for (const id of ids) if (this.items.get(id)?.status === 'queued') this.items.delete(id);
+    for (const id of ids) {
+      const status = this.items.get(id)?.status;
+      if (status === 'queued' || status === 'scheduled') this.items.delete(id);
+    }
+  }
+  /** The DynamoDB adapter's condition for a scheduled firing (store/message-store.ts dueCondition). */
+  private takes(r: MessageRecord | undefined, nowMs: number, due?: Due): boolean {
+    if (!r) return false;
+    if (!due) return r.status === 'queued';
+    if (r.scheduleRev !== due.rev) return false;
+    return (
+      r.status === 'queued' || (r.status === 'scheduled' && (r.scheduledAt ?? '') <= new Date(nowMs).toISOString())
+    );
   }
   async get(id: string) {
     const r = this.items.get(id);
     return r ? structuredClone(r) : undefined;
   }
-  async claim(id: string, token: string, nowMs: number): Promise<ClaimResult> {
+  async claim(id: string, token: string, nowMs: number, due?: Due): Promise<ClaimResult> {
     const r = this.items.get(id);
-    if (r?.status !== 'queued') {
-      return r ? { ok: false, current: { status: r.status, claimedAt: r.claimedAt } } : { ok: false };
+    if (!r || !this.takes(r, nowMs, due)) {
+      return r
+        ? {
+            ok: false,
+            current: {
+              status: r.status,
+              claimedAt: r.claimedAt,
+              scheduledAt: r.scheduledAt,
+              scheduleRev: r.scheduleRev,
+            },
+          }
+        : { ok: false };
     }
     r.status = 'sending';
     r.claimToken = token;
@@ -94,10 +117,48 @@ export class MemoryMessageStore implements MessageStore {
   async release(id: string, token: string, event: MessageEvent, pin?: string) {
     return this.finish(id, token, { status: 'queued', event, ...(pin ? { pin } : {}) });
   }
-  async settleQueued(id: string, patch: FinishPatch) {
+  async settleQueued(id: string, patch: FinishPatch, due?: Due & { readonly nowMs: number }) {
     const r = this.items.get(id);
-    if (r?.status !== 'queued') return false;
+    if (!r || !this.takes(r, due?.nowMs ?? 0, due)) return false;
     this.apply(r, patch);
+    return true;
+  }
+  async reschedule(
+    id: string,
+    rev: number,
+    next: { readonly scheduledAt: string; readonly via: 'queue' | 'scheduler' },
+    event: MessageEvent,
+  ) {
+    return this.moveSchedule(id, rev, rev + 1, next, event);
+  }
+  async unreschedule(
+    id: string,
+    rev: number,
+    previous: { readonly scheduledAt: string; readonly via: 'queue' | 'scheduler' },
+    event: MessageEvent,
+  ) {
+    return this.moveSchedule(id, rev + 1, rev, previous, event);
+  }
+  private moveSchedule(
+    id: string,
+    from: number,
+    to: number,
+    next: { readonly scheduledAt: string; readonly via: 'queue' | 'scheduler' },
+    event: MessageEvent,
+  ) {
+    const r = this.items.get(id);
+    if (r?.status !== 'scheduled' || r.scheduleRev !== from) return false;
+    r.scheduledAt = next.scheduledAt;
+    r.scheduleVia = next.via;
+    r.scheduleRev = to;
+    r.updatedAt = event.at;
+    r.events.push(event);
+    return true;
+  }
+  async cancelScheduled(id: string, event: MessageEvent) {
+    const r = this.items.get(id);
+    if (r?.status !== 'scheduled') return false;
+    this.apply(r, { status: 'canceled', event, reason: 'canceled before it was due' });
     return true;
   }
   async applyFeedback(

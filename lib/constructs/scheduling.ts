@@ -1,0 +1,90 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Priority } from '../../functions/core/priority';
+import { DLQ_RETENTION_DAYS } from '../resources';
+import { SCHEDULING } from '../spec';
+import type { MailrouteFunction } from './mailroute-function';
+import { RUNBOOK, runbookLink } from './monitoring';
+
+export interface SchedulingProps {
+  /** The send queue of each priority: the only places a schedule may put a message. */
+  readonly sendQueues: { readonly [P in Priority]: IQueue };
+  /** The topic the scheduler DLQ alarm notifies. @default - no action */
+  readonly alarmTopic?: ITopic;
+}
+
+/**
+ * What scheduled sends need beyond the send path (DESIGN §1): the stack's schedule group, the role
+ * EventBridge Scheduler assumes (it may send to the send queues and its own dead-letter queue, and
+ * nothing else), that DLQ (a firing Scheduler could not deliver) with an alarm, and
+ * `grantSchedules`, which gives a function the variables and the least-privilege grants to create,
+ * update and delete schedules in the group only.
+ */
+export class Scheduling extends Construct {
+  public readonly group: ScheduleGroup;
+  public readonly role: Role;
+  public readonly deadLetterQueue: Queue;
+  public readonly deadLetterAlarm: Alarm;
+  private readonly sendQueues: { readonly [P in Priority]: IQueue };
+
+  constructor(scope: Construct, id: string, props: SchedulingProps) {
+    super(scope, id);
+    this.sendQueues = props.sendQueues;
+    this.group = new ScheduleGroup(this, 'Group');
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.days(DLQ_RETENTION_DAYS),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.role = new Role(this, 'Role', {
+      description: 'mailroute: EventBridge Scheduler puts scheduled emails on the send queues',
+      // Only schedules of this account may assume it (confused deputy).
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    });
+    for (const queue of Object.values<IQueue>(props.sendQueues)) queue.grantSendMessages(this.role);
+    this.deadLetterQueue.grantSendMessages(this.role);
+
+    this.deadLetterAlarm = new Alarm(this, 'DeadLetterQueueAlarm', {
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: `mailroute: ${SCHEDULING.deadLetterAlarm.what}. Runbook: ${runbookLink(RUNBOOK.schedulerDeadLetterQueue)}`,
+    });
+    if (props.alarmTopic) {
+      const notify = new SnsAction(props.alarmTopic);
+      this.deadLetterAlarm.addAlarmAction(notify);
+      this.deadLetterAlarm.addOkAction(notify);
+    }
+  }
+
+  /**
+   * Lets `fn` schedule emails: the variables of functions/config.ts (SCHEDULE_GROUP, …), create,
+   * update and delete on the group's schedules only, and passing the scheduler's role only.
+   */
+  grantSchedules(fn: MailrouteFunction): void {
+    const env = SCHEDULING.env;
+    fn.addEnvironment(env.group, this.group.scheduleGroupName);
+    fn.addEnvironment(env.roleArn, this.role.roleArn);
+    fn.addEnvironment(env.deadLetterArn, this.deadLetterQueue.queueArn);
+    fn.addEnvironment(env.queueArns.transactional, this.sendQueues.transactional.queueArn);
+    fn.addEnvironment(env.queueArns.critical, this.sendQueues.critical.queueArn);
+    fn.addEnvironment(env.queueArns.bulk, this.sendQueues.bulk.queueArn);
+    this.group.grantWriteSchedules(fn);
+    this.group.grantDeleteSchedules(fn);
+    this.role.grantPassRole(fn.grantPrincipal);
+  }
+}
