@@ -15,7 +15,14 @@ import { DEFAULT_PROVIDERS } from '../functions/config';
 import type { ChainConfig } from '../functions/core/providers';
 import type { Keyring } from '../functions/core/signing';
 import type { ChainOptions } from '../functions/handlers/wiring';
-import { EVENT_SOURCES, type GuardParams, PRIORITY_QUEUES, type QueueName, type TableName } from '../lib/spec';
+import {
+  EVENT_SOURCES,
+  type GuardParams,
+  PRIORITY_QUEUES,
+  type QueueName,
+  type TableName,
+  type WebhookParams,
+} from '../lib/spec';
 import { startApiGateway } from './local/api-gateway';
 import {
   type AwsClientInstrument,
@@ -85,6 +92,11 @@ export interface LocalStackOptions {
   readonly seedTemplates?: boolean;
   /** The draw that splits template canaries, for deterministic tests. @default Math.random */
   readonly templateRandom?: () => number;
+  /**
+   * Webhook delivery settings (a short retry schedule in tests, say). Locally, http and loopback
+   * receivers are always allowed. @default the deployment defaults
+   */
+  readonly webhooks?: WebhookParams;
 }
 
 /** Each queue's URL by its spec name, and its DLQ's as `<name>Dlq` (`send`, `sendDlq`, …). */
@@ -155,6 +167,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.adaptiveThrottle ? { adaptiveThrottle: options.adaptiveThrottle } : {}),
       ...(options.guard ? { guard: options.guard } : {}),
       ...(options.templateRandom ? { templateRandom: options.templateRandom } : {}),
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     });
 
     const pollerSqs = sqsClient(emulators, options.onAwsRequest, options.instrumentAws);

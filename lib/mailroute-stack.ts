@@ -216,11 +216,13 @@ export class MailrouteStack extends Stack {
       retentionDays: props.retentionDays ?? DEFAULTS.retentionDays,
       ...(props.providers ? { providers: props.providers } : {}),
       ...(props.guard ? { guard: props.guard } : {}),
+      webhookEvents: this.queues.webhookEvents.queue,
     });
 
     this.tracking = new Tracking(this, 'Tracking', {
       tables: this.tables,
       signingKeys: this.signingKeys.secret,
+      webhookEvents: this.queues.webhookEvents.queue,
     });
 
     // apiEndpoint has no trailing slash, as the functions expect of a base URL.
@@ -298,11 +300,13 @@ export class MailrouteStack extends Stack {
       ...(props.bulkReservePercent === undefined ? {} : { bulkReservePercent: props.bulkReservePercent }),
       ...(props.providers ? { providers: props.providers } : {}),
       ...(props.guard ? { guard: props.guard } : {}),
+      webhookEvents: this.queues.webhookEvents.queue,
     });
 
     this.sesEvents = new SesEvents(this, 'SesEvents', {
       tables: this.tables,
       queue: this.sesEventsQueue.queue,
+      webhookEvents: this.queues.webhookEvents.queue,
       softBounce: props.softBounce,
       ...(props.guard ? { guard: props.guard } : {}),
       timeout: Duration.seconds(FUNCTIONS.sesEvents.timeoutSeconds),

@@ -37,8 +37,11 @@ import { type StreamApiDeps, streamRoutes } from './stream-settings';
 import { suppressionRoutes } from './suppressions';
 import { countSends, renderTemplates } from './template-send';
 import { templateRoutes } from './templates';
+import { type EventBuffer, flushEvents } from './webhook-events';
 
 export interface IngestDeps {
+  /** Webhook events of this invocation's state changes, published when it ends. @default - none */
+  readonly events?: EventBuffer;
   readonly messages: MessageStore;
   readonly suppression: SuppressionStore;
   /** The send queue of each priority: an email goes to its own priority's queue. */
@@ -294,5 +297,6 @@ export function createIngestHandler(deps: IngestDeps) {
     now: () => now().getTime(),
     logger,
     metrics,
+    ...(deps.events ? { events: deps.events } : {}),
   });
 }

@@ -24,6 +24,7 @@ import { DynamoSuppressionStore } from '../store/suppression-store';
 import { DynamoTemplateStore } from '../store/template-store';
 import { startTracing, traceClient } from './tracing';
 import type { Clients } from './wiring';
+import { eventBuffer, withEvents } from './event-wiring';
 
 export function ingestDeps(
   config: IngestConfig,
@@ -32,9 +33,11 @@ export function ingestDeps(
   aimd: AimdPolicy = DEFAULTS.adaptiveThrottle,
 ): IngestDeps {
   const doc = documentClient(clients.dynamodb);
+  const publish = withEvents(eventBuffer(config, clients.sqs));
   return {
-    messages: new DynamoMessageStore(doc, config.tables.messages),
-    suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
+    ...publish.deps,
+    messages: publish.messages(new DynamoMessageStore(doc, config.tables.messages)),
+    suppression: publish.suppression(new DynamoSuppressionStore(doc, config.tables.suppression)),
     queues: {
       critical: new SqsSendQueue(clients.sqs, config.priorityQueueUrls.critical),
       transactional: new SqsSendQueue(clients.sqs, config.priorityQueueUrls.transactional),
@@ -55,7 +58,7 @@ export function ingestDeps(
       aimd,
     },
     streams: {
-      store: new DynamoReputationStore(doc, config.tables.reputation),
+      store: publish.reputation(new DynamoReputationStore(doc, config.tables.reputation)),
       settings: config.guard,
       // Dispatchers read the streams' states as often as the provider settings.
       cacheMs: SETTINGS_CACHE_MS,

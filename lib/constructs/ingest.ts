@@ -25,6 +25,11 @@ export interface IngestProps {
   readonly criticalQueue: IQueue;
   /** The queue accepted bulk messages are sent to. */
   readonly bulkQueue: IQueue;
+  /**
+   * The webhook events queue the function publishes its state changes to.
+   * @default - none: the function publishes no webhook events
+   */
+  readonly webhookEvents?: IQueue;
   /** Days a message record is kept (sets its TTL). */
   readonly retentionDays: number;
   /**
@@ -68,7 +73,12 @@ export class Ingest extends Construct {
       name: 'ingest',
       resources: {
         tables: props.tables,
-        queues: { send: props.sendQueue, sendCritical: props.criticalQueue, sendBulk: props.bulkQueue },
+        queues: {
+          send: props.sendQueue,
+          sendCritical: props.criticalQueue,
+          sendBulk: props.bulkQueue,
+          webhookEvents: props.webhookEvents,
+        },
         secrets: {},
       },
       params: {
