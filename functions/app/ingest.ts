@@ -37,7 +37,7 @@ import { type StreamApiDeps, streamRoutes } from './stream-settings';
 import { suppressionRoutes } from './suppressions';
 import { countSends, renderTemplates } from './template-send';
 import { templateRoutes } from './templates';
-import { type EventBuffer, flushEvents } from './webhook-events';
+import type { EventBuffer } from './webhook-events';
 
 export interface IngestDeps {
   /** Webhook events of this invocation's state changes, published when it ends. @default - none */

@@ -17,7 +17,7 @@ import { SCOPE_PATTERN } from '../core/suppression';
 import type { MessageStore, SigningKeys, SuppressionStore } from '../ports';
 import { type ApiRequest, type ApiResult, createHttpHandler } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics } from './observability';
-import { type EventBuffer, flushEvents } from './webhook-events';
+import type { EventBuffer } from './webhook-events';
 
 export interface TrackingDeps {
   /** Webhook events of this invocation's state changes, published when it ends. @default - none */

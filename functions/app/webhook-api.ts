@@ -141,7 +141,14 @@ export function webhookRoutes(deps: WebhookApiDeps): RouteMap<WebhookRouteKey> {
 
   function checkedFilter(events: readonly string[]): string[] {
     const bad: FieldIssue[] = events.flatMap((f, i) =>
-      validFilter(f) ? [] : [{ path: `events.${i}`, message: `"${f.slice(0, 64)}" is not an event type, a prefix such as "email.*", or "*"` }],
+      validFilter(f)
+        ? []
+        : [
+            {
+              path: `events.${i}`,
+              message: `"${f.slice(0, 64)}" is not an event type, a prefix such as "email.*", or "*"`,
+            },
+          ],
     );
     if (bad.length > 0) throw new DomainError('validation_failed', 'The event filter is not valid.', bad);
     return [...new Set(events)];
@@ -172,7 +179,10 @@ export function webhookRoutes(deps: WebhookApiDeps): RouteMap<WebhookRouteKey> {
         const events = checkedFilter(body.events);
         const url = await checkedUrl(body.url);
         if ((await deps.endpoints.list()).length >= MAX_ENDPOINTS) {
-          throw new DomainError('conflict', `An account may have ${MAX_ENDPOINTS} webhook endpoints; delete one first.`);
+          throw new DomainError(
+            'conflict',
+            `An account may have ${MAX_ENDPOINTS} webhook endpoints; delete one first.`,
+          );
         }
         const id = newId();
         const secret = newWebhookSecret();

@@ -6,9 +6,9 @@
  * nothing is added to a send's own latency). A record that is rolled back takes its event with it.
  */
 import { randomUUID } from 'node:crypto';
-import { type EventType, EVENT_TYPES, queuedEvent, type QueuedEvent } from '../core/webhook-events';
-import { METRICS } from '../core/metric-names';
 import type { MessageEvent } from '../core/message';
+import { METRICS } from '../core/metric-names';
+import { EVENT_TYPES, type EventType, type QueuedEvent, queuedEvent } from '../core/webhook-events';
 import type {
   EventPublisher,
   FeedbackResult,
@@ -174,7 +174,9 @@ export function publishingMessages(inner: MessageStore, buffer: EventBuffer): Me
       const data =
         kind === 'open'
           ? { open: { user_agent: detail.userAgent, machine, machine_reason: detail.machineReason } }
-          : { click: { link: detail.url, user_agent: detail.userAgent, machine, machine_reason: detail.machineReason } };
+          : {
+              click: { link: detail.url, user_agent: detail.userAgent, machine, machine_reason: detail.machineReason },
+            };
       buffer.add(queuedEvent(kind === 'open' ? 'email.opened' : 'email.clicked', randomUUID(), event.at, data, id));
     },
   };
@@ -223,7 +225,10 @@ export function publishingStreams(inner: ReputationStore, buffer: EventBuffer): 
       if (saved && last && (last.type === 'paused' || last.type === 'resumed')) {
         const type = last.type === 'paused' ? 'stream.paused' : 'stream.resumed';
         buffer.add(
-          queuedEvent(type, `${next.priority}|${last.at}`, last.at, { priority: next.priority, detail: last.detail ?? {} }),
+          queuedEvent(type, `${next.priority}|${last.at}`, last.at, {
+            priority: next.priority,
+            detail: last.detail ?? {},
+          }),
         );
       }
       return saved;

@@ -82,9 +82,7 @@ export async function signatureOf(
 ): Promise<string> {
   const ring = await keys.keyring();
   const live = endpoint.secrets.filter((s) => s.expiresAt === undefined || Date.parse(s.expiresAt) > at.getTime());
-  return live
-    .map((s) => new Webhook(openSecret(s.sealed, ring, endpoint.id)).sign(msgId, at, payload))
-    .join(' ');
+  return live.map((s) => new Webhook(openSecret(s.sealed, ring, endpoint.id)).sign(msgId, at, payload)).join(' ');
 }
 
 export function createWebhooksHandler(deps: WebhooksDeps) {
@@ -206,7 +204,11 @@ export function createWebhooksHandler(deps: WebhooksDeps) {
 
   async function queueRetry(r: RetryMessage['retry'], waitSeconds: number): Promise<void> {
     const failed = await deps.retries.send([
-      { id: r.deliveryId, body: retryBody(r), delaySeconds: Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, waitSeconds)) },
+      {
+        id: r.deliveryId,
+        body: retryBody(r),
+        delaySeconds: Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, waitSeconds)),
+      },
     ]);
     if (failed.length > 0) throw new Error('the retry could not be queued');
   }

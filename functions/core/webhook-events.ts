@@ -97,7 +97,10 @@ export interface MessageFacts {
 }
 
 /** The JSON a receiver gets: `{type, created_at, data}`, with the message's fields for email events. */
-export function payloadOf(event: QueuedEvent, facts?: MessageFacts): { type: EventType; created_at: string; data: unknown } {
+export function payloadOf(
+  event: QueuedEvent,
+  facts?: MessageFacts,
+): { type: EventType; created_at: string; data: unknown } {
   const rank = RANK[event.type];
   const message =
     event.messageId === undefined

@@ -58,7 +58,6 @@ export type RetryMessage = z.infer<typeof RetryMessage>;
 
 export const retryBody = (r: RetryMessage['retry']): string => JSON.stringify({ retry: r });
 
-
 /** When an endpoint is disabled for failing, and how long deliveries are kept (overridable per deployment). */
 export const WEBHOOK_DEFAULTS = {
   /** Failed attempts in a row (any event) that disable an endpoint… */

@@ -12,12 +12,14 @@ import { SqsSendQueue } from '../store/sqs';
 import { SqsEventPublisher } from '../store/webhook-event-queue';
 
 /** The events buffer of a function whose config names the events queue (none: it publishes nothing). */
-export function eventBuffer(config: { readonly webhookEventsQueueUrl?: string }, sqs: SQSClient): EventBuffer | undefined {
+export function eventBuffer(
+  config: { readonly webhookEventsQueueUrl?: string },
+  sqs: SQSClient,
+): EventBuffer | undefined {
   return config.webhookEventsQueueUrl === undefined
     ? undefined
     : new EventBuffer(new SqsEventPublisher(new SqsSendQueue(sqs, config.webhookEventsQueueUrl)), logger, metrics);
 }
-
 
 /** Wraps a function's stores so their state changes publish to `buffer` (none: the stores as they are). */
 export const withEvents = (buffer: EventBuffer | undefined) => ({

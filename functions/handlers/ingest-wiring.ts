@@ -22,9 +22,9 @@ import { DynamoRequestRateLimiter } from '../store/request-rate-limiter';
 import { SqsSendQueue } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
 import { DynamoTemplateStore } from '../store/template-store';
+import { eventBuffer, withEvents } from './event-wiring';
 import { startTracing, traceClient } from './tracing';
 import type { Clients } from './wiring';
-import { eventBuffer, withEvents } from './event-wiring';
 
 export function ingestDeps(
   config: IngestConfig,

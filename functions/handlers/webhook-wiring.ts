@@ -6,7 +6,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
-import { logger, metrics } from '../app/observability';
 import type { WebhookApiDeps } from '../app/webhook-api';
 import type { WebhooksDeps } from '../app/webhooks';
 import type { WebhookApiConfig, WebhooksConfig } from '../config';
@@ -82,4 +81,3 @@ export function awsWebhookApiDeps(config: WebhookApiConfig): WebhookApiDeps {
   startTracing();
   return webhookApiDeps(config, awsClients(config.signingKeysSecret));
 }
-

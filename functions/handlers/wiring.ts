@@ -31,8 +31,8 @@ import { SecretsManagerSigningKeys } from '../store/secrets';
 import { SqsSendQueue, SqsVisibility } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
 import { DynamoTemplateStore } from '../store/template-store';
-import { startTracing, traceClient } from './tracing';
 import { eventBuffer, withEvents } from './event-wiring';
+import { startTracing, traceClient } from './tracing';
 
 export interface Clients {
   readonly dynamodb: DynamoDBClient;

@@ -141,19 +141,21 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
   }
 
   async recordFailure(id: string, at: string): Promise<{ failures: number; failingSince: string }> {
-    const out = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: this.key(id),
-        UpdateExpression: 'ADD failures :one SET failingSince = if_not_exists(failingSince, :at)',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':one': 1, ':at': at },
-        ReturnValues: 'ALL_NEW',
-      }),
-    ).catch((e: unknown) => {
-      if (isConditionFailure(e)) return { Attributes: { failures: 0, failingSince: at } };
-      throw e;
-    });
+    const out = await this.doc
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(id),
+          UpdateExpression: 'ADD failures :one SET failingSince = if_not_exists(failingSince, :at)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':one': 1, ':at': at },
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
+      .catch((e: unknown) => {
+        if (isConditionFailure(e)) return { Attributes: { failures: 0, failingSince: at } };
+        throw e;
+      });
     const a = out.Attributes ?? {};
     return { failures: Number(a.failures ?? 0), failingSince: String(a.failingSince ?? at) };
   }

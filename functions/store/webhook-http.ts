@@ -35,7 +35,8 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
       });
       return callback(refused, '', 0);
     }
-    if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+    if ((options as { all?: boolean }).all)
+      return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
     const first = addresses[0] as LookupAddress;
     return callback(null, first.address, first.family);
   });

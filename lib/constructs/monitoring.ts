@@ -333,7 +333,11 @@ export class Monitoring extends Construct {
 
     // Webhooks: an endpoint disabled stops receiving events until it is enabled again.
     const webhookDisabled = alarm('WebhookDisabledAlarm', {
-      metric: appMetric(METRICS.webhookDisabled, { statistic: Stats.SUM, period: FIVE_MINUTES, label: 'endpoints disabled' }),
+      metric: appMetric(METRICS.webhookDisabled, {
+        statistic: Stats.SUM,
+        period: FIVE_MINUTES,
+        label: 'endpoints disabled',
+      }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       what: 'webhook.disabled: a webhook endpoint was disabled (it answered 410 Gone, or failed for too long); it receives no events until enabled again',

@@ -77,7 +77,11 @@ export class SesEvents extends Construct {
 
     this.handler = buildSpecFunction(this, {
       name: 'sesEvents',
-      resources: { tables: props.tables, queues: { sesEvents: props.queue, webhookEvents: props.webhookEvents }, secrets: {} },
+      resources: {
+        tables: props.tables,
+        queues: { sesEvents: props.queue, webhookEvents: props.webhookEvents },
+        secrets: {},
+      },
       params: { softBounce, guard: props.guard ?? DEFAULTS.guard },
       timeout: props.timeout ?? Duration.seconds(SES_EVENTS_TIMEOUT_SECONDS),
       memorySize: props.memorySize ?? FUNCTIONS.sesEvents.memorySize,

@@ -65,12 +65,15 @@ describe('webhooks on the local stack', () => {
     }, 'three events of the email');
     const events = got.map((r) => verified(endpoint.secret, r));
     const ordered = [...events].sort(
-      (a, b) =>
-        (a.data.sequence as number) - (b.data.sequence as number) || a.created_at.localeCompare(b.created_at),
+      (a, b) => (a.data.sequence as number) - (b.data.sequence as number) || a.created_at.localeCompare(b.created_at),
     );
     expect(ordered.map((e) => e.type)).toEqual(['email.queued', 'email.sent', 'email.bounced']);
     for (const e of events) {
-      expect(e.data).toMatchObject({ email_id: sent.body.id, to: ['bounce@simulator.amazonses.com'], subject: 'hooked' });
+      expect(e.data).toMatchObject({
+        email_id: sent.body.id,
+        to: ['bounce@simulator.amazonses.com'],
+        subject: 'hooked',
+      });
     }
     expect(ordered[1]?.data.provider).toBe('ses');
     expect(ordered[2]?.data.bounce).toMatchObject({ type: 'Permanent', permanent: true });
@@ -88,7 +91,11 @@ describe('webhooks on the local stack', () => {
       let calls = 0;
       flaky.answer = () => {
         calls += 1;
-        return calls === 1 ? { status: 503, headers: { 'retry-after': '1' } } : calls === 2 ? { status: 500 } : { status: 204 };
+        return calls === 1
+          ? { status: 503, headers: { 'retry-after': '1' } }
+          : calls === 2
+            ? { status: 500 }
+            : { status: 204 };
       };
       const test = await api(stack, 'POST', `/v1/webhooks/${endpoint.id}/test`);
       expect(test.status).toBe(202);
@@ -102,7 +109,12 @@ describe('webhooks on the local stack', () => {
         const l = await api(stack, 'GET', `/v1/webhooks/${endpoint.id}/deliveries`);
         return l.body.data[0]?.status === 'delivered' ? l.body.data : undefined;
       }, 'the delivery to be delivered');
-      expect(listed[0]).toMatchObject({ id: test.body.deliveryId, attempts: 3, lastStatusCode: 204, type: 'webhook.test' });
+      expect(listed[0]).toMatchObject({
+        id: test.body.deliveryId,
+        attempts: 3,
+        lastStatusCode: 204,
+        type: 'webhook.test',
+      });
     } finally {
       await flaky.stop();
     }
