@@ -34,7 +34,6 @@ const BLOCKED = /* @__PURE__ */ (() => {
   for (const [net, prefix] of [
     ['::', 128],
     ['::1', 128],
-    ['::ffff:0:0', 96],
     ['64:ff9b::', 96],
     ['100::', 64],
     ['2001:db8::', 32],
@@ -47,8 +46,15 @@ const BLOCKED = /* @__PURE__ */ (() => {
   return list;
 })();
 
-/** An IPv4-mapped IPv6 address (::ffff:10.0.0.1) as its IPv4 address. */
-const unmapped = (address: string): string => address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+/** An IPv4-mapped IPv6 address (::ffff:10.0.0.1, ::ffff:a00:1) as its IPv4 address. */
+function unmapped(address: string): string {
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (dotted) return dotted[1] as string;
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (!hex) return address;
+  const [hi, lo] = [Number.parseInt(hex[1] as string, 16), Number.parseInt(hex[2] as string, 16)];
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+}
 
 /** Whether an IP address is private, loopback, link-local, metadata, reserved or multicast. */
 export function isBlockedAddress(address: string): boolean {

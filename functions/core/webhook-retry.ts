@@ -1,6 +1,6 @@
 /**
  * When a failed webhook delivery is tried again: a fixed schedule (about 5 s, 5 min, 30 min, 2 h, 5 h,
- * 10 h, 10 h, then it fails, ≈ 1.5 days after the first attempt), each wait spread by jitter and
+ * 10 h, 10 h, then it fails, about 28 hours after the first attempt, 34 at most with jitter), each wait spread by jitter and
  * lengthened to a receiver's Retry-After; and the retries-queue message that carries a wait. Pure.
  */
 import * as z from 'zod/mini';
