@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Resend } from 'resend';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,13 +10,14 @@ import type { LocalStack } from '../../bin/local-stack';
 import { api, eventually, statusOf, useLocalStack } from '../support/local';
 import { type Received, type Receiver, startReceiver } from '../support/webhook-receiver';
 
+const ROOT = join(import.meta.dirname, '../..');
 let stack: LocalStack;
-// Retries after 1 s, 1 s, 1 s (then the delivery fails); two failures in a row disable an endpoint.
+// Retries after 1, 2, 4 and 8 s (then the delivery fails); failure streaks are left to the unit tests.
 useLocalStack(
   (s) => {
     stack = s;
   },
-  { webhooks: { retryScheduleSeconds: [1, 1, 1], failureLimit: 6, failingHours: 0 } },
+  { webhooks: { retryScheduleSeconds: [1, 2, 4, 8], failureLimit: 1000, failingHours: 0 } },
 );
 
 let receiver: Receiver;
@@ -126,25 +132,29 @@ describe('webhooks on the local stack', () => {
       const endpoint = await register(down.url, ['webhook.test']);
       down.answer = () => ({ status: 500 });
       const test = await api(stack, 'POST', `/v1/webhooks/${endpoint.id}/test`);
-      const failed = await eventually(async () => {
-        const l = await api(stack, 'GET', `/v1/webhooks/${endpoint.id}/deliveries?status=failed`);
-        return l.body.data[0];
-      }, 'the delivery to fail');
-      expect(failed).toMatchObject({ id: test.body.deliveryId, status: 'failed', attempts: 4, lastStatusCode: 500 });
-      expect(down.received).toHaveLength(4);
+      const failed = await eventually(
+        async () => {
+          const l = await api(stack, 'GET', `/v1/webhooks/${endpoint.id}/deliveries?status=failed`);
+          return l.body.data[0];
+        },
+        'the delivery to fail',
+        40_000,
+      );
+      expect(failed).toMatchObject({ id: test.body.deliveryId, status: 'failed', attempts: 5, lastStatusCode: 500 });
+      expect(down.received).toHaveLength(5);
 
       down.answer = () => ({ status: 200 });
       const replay = await api(stack, 'POST', `/v1/webhooks/${endpoint.id}/replay`, {
         since: new Date(Date.now() - 60_000).toISOString(),
       });
       expect(replay).toMatchObject({ status: 202, body: { replayed: 1, deliveryIds: [test.body.deliveryId] } });
-      await eventually(async () => (down.received.length === 5 ? true : undefined), 'the replay');
-      expect(down.received[4]?.headers['webhook-id']).toBe(test.body.deliveryId);
-      expect(verified(endpoint.secret, down.received[4] as Received).type).toBe('webhook.test');
+      await eventually(async () => (down.received.length === 6 ? true : undefined), 'the replay');
+      expect(down.received[5]?.headers['webhook-id']).toBe(test.body.deliveryId);
+      expect(verified(endpoint.secret, down.received[5] as Received).type).toBe('webhook.test');
 
       const one = await api(stack, 'POST', `/v1/webhooks/${endpoint.id}/deliveries/${test.body.deliveryId}/replay`);
       expect(one.status).toBe(202);
-      await eventually(async () => (down.received.length === 6 ? true : undefined), 'the single replay');
+      await eventually(async () => (down.received.length === 7 ? true : undefined), 'the single replay');
     } finally {
       await down.stop();
     }
@@ -217,5 +227,87 @@ describe('webhooks on the local stack', () => {
     const missing = await api(stack, 'GET', '/v1/webhooks/ep_nothere');
     expect(missing.status).toBe(404);
     expect((await api(stack, 'GET', '/v1/webhooks')).body.data.length).toBe(before);
+  });
+});
+
+/** The receiver the README shows, run as a reader would run it: its own Node process. */
+function readmeReceiver(secret: string, port: number) {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const code = /```js\n(\/\/ receiver\.mjs[\s\S]*?)```/.exec(readme)?.[1];
+  if (!code) throw new Error('README.md has no receiver.mjs example');
+  // Inside the repository, so that `standardwebhooks` resolves as it does for a reader running it here.
+  mkdirSync(join(ROOT, '.local'), { recursive: true });
+  const file = join(ROOT, '.local', `receiver-${process.pid}.mjs`);
+  writeFileSync(file, code);
+  const child = spawn(process.execPath, [file], {
+    env: { PATH: process.env.PATH ?? '', WEBHOOK_SECRET: secret, PORT: String(port) },
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString('utf8');
+  });
+  return {
+    lines: () => out.split('\n').filter(Boolean),
+    ready: () => eventually(async () => (out.includes('listening') ? true : undefined), 'the receiver to listen'),
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill();
+        await exited;
+      }
+      rmSync(file, { force: true });
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('the README receiver', () => {
+  it('verifies and prints each event; stopped, the deliveries wait; started again, each arrives once more, same id', async () => {
+    const port = await freePort();
+    const endpoint = await register(`http://127.0.0.1:${port}/hooks`, ['email.*']);
+    let receiver = readmeReceiver(endpoint.secret, port);
+    try {
+      await receiver.ready();
+      const first = await api(stack, 'POST', '/v1/emails', email('bounce+readme@simulator.amazonses.com', 'readme-1'));
+      const printed = await eventually(async () => {
+        const mine = receiver.lines().filter((l) => l.includes(first.body.id));
+        return mine.length >= 3 ? mine : undefined;
+      }, 'the receiver to print three events');
+      expect(printed.map((l) => l.split(' ')[1]).sort()).toEqual(['email.bounced', 'email.queued', 'email.sent']);
+
+      // Stopped: the deliveries of the next email wait, retrying.
+      await receiver.stop();
+      const second = await api(stack, 'POST', '/v1/emails', email('success@simulator.amazonses.com', 'readme-2'));
+      await statusOf(stack, second.body.id, 'delivered');
+      const waiting = await eventually(async () => {
+        const l = await api(stack, 'GET', `/v1/webhooks/${endpoint.id}/deliveries?status=retrying`);
+        return l.body.data.length >= 3 ? l.body.data : undefined;
+      }, 'three deliveries to wait');
+      // Started again: each arrives, with the id it had while waiting.
+      receiver = readmeReceiver(endpoint.secret, port);
+      await receiver.ready();
+      const after = await eventually(
+        async () => {
+          const mine = receiver.lines().filter((l) => l.includes(second.body.id));
+          return mine.length >= 3 ? mine : undefined;
+        },
+        'the waiting events',
+        30_000,
+      );
+      const ids = after.map((l) => l.split(' ')[0]);
+      expect(new Set(ids).size).toBe(3);
+      for (const d of waiting as { id: string }[]) expect(ids).toContain(d.id);
+      expect(after.map((l) => l.split(' ')[1]).sort()).toEqual(['email.delivered', 'email.queued', 'email.sent']);
+    } finally {
+      await receiver.stop();
+      await api(stack, 'DELETE', `/v1/webhooks/${endpoint.id}`);
+    }
   });
 });
