@@ -39,6 +39,16 @@ export const clients = [DynamoDBDocumentClient.from(new DynamoDBClient({}))];`,
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 export const clients = [DynamoDBDocumentClient.from(new DynamoDBClient({})), new SecretsManagerClient({})];`,
+  webhooks: `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+export const clients = [DynamoDBDocumentClient.from(new DynamoDBClient({})), new SQSClient({}), new SecretsManagerClient({})];`,
+  webhookApi: `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+export const clients = [DynamoDBDocumentClient.from(new DynamoDBClient({})), new SQSClient({}), new SecretsManagerClient({})];`,
 };
 
 /** What the functions read at cold start, with placeholder values (no request is made at init). */
@@ -54,6 +64,9 @@ export const FUNCTION_ENV = {
   TABLE_RATE_WINDOWS: 'RateWindows',
   TABLE_TEMPLATES: 'Templates',
   TABLE_REPUTATION: 'Reputation',
+  TABLE_WEBHOOKS: 'Webhooks',
+  QUEUE_WEBHOOK_EVENTS_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/webhook-events',
+  QUEUE_WEBHOOK_RETRIES_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/webhook-retries',
   SIGNING_KEYS_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
   PUBLIC_BASE_URL: 'https://mail.example.com',
   QUEUE_SEND_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send',

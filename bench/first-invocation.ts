@@ -18,9 +18,12 @@ import { SendEmailBody, toQueuedEmail } from '../functions/core/email';
 import { newRecord } from '../functions/core/message';
 import { toQueueBody } from '../functions/core/queued-email';
 import { parseKeyring, sign } from '../functions/core/signing';
+import { queuedEvent } from '../functions/core/webhook-events';
+import { newWebhookSecret, sealSecret } from '../functions/core/webhook-secret';
 import { documentClient } from '../functions/store/dynamo';
 import { DynamoKeyStore } from '../functions/store/key-store';
 import { DynamoMessageStore } from '../functions/store/message-store';
+import { DynamoWebhookEndpointStore } from '../functions/store/webhook-endpoint-store';
 import type { FunctionName } from '../lib/bundling';
 import { TABLES } from '../lib/resources';
 import { httpEvent, sqsEvent, sqsRecord } from '../test/support/events';
@@ -55,6 +58,18 @@ export const first = ([doc]) => doc.send(new GetCommand({ TableName: process.env
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 export const first = ([doc, secrets]) => Promise.all([
   doc.send(new GetCommand({ TableName: process.env.TABLE_MESSAGES, Key: { id: 'floor' } })),
+  secrets.send(new GetSecretValueCommand({ SecretId: process.env.SIGNING_KEYS_SECRET })),
+]);`,
+  webhooks: `import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+export const first = ([doc, _sqs, secrets]) => Promise.all([
+  doc.send(new GetCommand({ TableName: process.env.TABLE_WEBHOOKS, Key: { pk: 'floor', sk: 'floor' } })),
+  secrets.send(new GetSecretValueCommand({ SecretId: process.env.SIGNING_KEYS_SECRET })),
+]);`,
+  webhookApi: `import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+export const first = ([doc, _sqs, secrets]) => Promise.all([
+  doc.send(new GetCommand({ TableName: process.env.TABLE_SETTINGS, Key: { pk: 'floor' } })),
   secrets.send(new GetSecretValueCommand({ SecretId: process.env.SIGNING_KEYS_SECRET })),
 ]);`,
 };
@@ -130,7 +145,7 @@ export async function startFirstInvocationBackends(): Promise<FirstInvocationBac
   await new DynamoKeyStore(doc, TABLES.settings.id).put(hashKey(BENCH_API_KEY), {
     name: 'bench',
     createdAt: new Date().toISOString(),
-    scopes: ['send', 'read'],
+    scopes: ['send', 'read', 'admin'],
     senderDomains: ['example.com'],
     ratePerSecond: 1000,
     prefix: BENCH_API_KEY.slice(0, 8),
@@ -154,6 +169,11 @@ export async function startFirstInvocationBackends(): Promise<FirstInvocationBac
       QUEUE_SEND_URL: `${stubUrl}/000000000000/send`,
       QUEUE_SEND_CRITICAL_URL: `${stubUrl}/000000000000/send-critical`,
       QUEUE_SEND_BULK_URL: `${stubUrl}/000000000000/send-bulk`,
+      QUEUE_WEBHOOK_EVENTS_URL: `${stubUrl}/000000000000/webhook-events`,
+      QUEUE_WEBHOOK_RETRIES_URL: `${stubUrl}/000000000000/webhook-retries`,
+      TABLE_WEBHOOKS: TABLES.webhooks.id,
+      // The endpoint is the stub, on this machine.
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       TABLE_MESSAGES: TABLES.messages.id,
       TABLE_IDEMPOTENCY: TABLES.idempotency.id,
       TABLE_SETTINGS: TABLES.settings.id,
@@ -197,6 +217,26 @@ export async function startFirstInvocationBackends(): Promise<FirstInvocationBac
             headers: { 'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15' },
           });
         }
+        // An email.sent event, fanned out to one endpoint (the stub answers 200).
+        case 'webhooks': {
+          const q = await queued();
+          const endpointId = `ep_${randomUUID().slice(0, 8)}`;
+          const ring = parseKeyring(JSON.stringify(KEYRING));
+          await new DynamoWebhookEndpointStore(doc, TABLES.webhooks.id).create({
+            id: endpointId,
+            url: `${stubUrl}/hook`,
+            events: ['*'],
+            enabled: true,
+            secrets: [{ sealed: sealSecret(newWebhookSecret(), ring, endpointId) }],
+            failures: 0,
+            createdAt: new Date().toISOString(),
+            updatedAt: new Date().toISOString(),
+          });
+          const event = queuedEvent('email.sent', q.id, new Date().toISOString(), { provider: 'ses' }, q.id);
+          return sqsEvent(sqsRecord(JSON.stringify(event)));
+        }
+        case 'webhookApi':
+          return httpEvent('GET /v1/webhooks', { headers: { authorization: `Bearer ${BENCH_API_KEY}` } });
       }
     },
     async stop() {

@@ -17,7 +17,14 @@ import type { Keyring } from '../functions/core/signing';
 import type { ChainOptions } from '../functions/handlers/wiring';
 import type { ContentStore } from '../functions/ports';
 import { S3ContentStore } from '../functions/store/content-store';
-import { EVENT_SOURCES, type GuardParams, PRIORITY_QUEUES, type QueueName, type TableName } from '../lib/spec';
+import {
+  EVENT_SOURCES,
+  type GuardParams,
+  PRIORITY_QUEUES,
+  type QueueName,
+  type TableName,
+  type WebhookParams,
+} from '../lib/spec';
 import { startApiGateway } from './local/api-gateway';
 import {
   type AwsClientInstrument,
@@ -93,6 +100,11 @@ export interface LocalStackOptions {
    * schedule 20 minutes away at once. @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * Webhook delivery settings (a short retry schedule in tests, say). Locally, http and loopback
+   * receivers are always allowed. @default the deployment defaults
+   */
+  readonly webhooks?: WebhookParams;
 }
 
 /** Each queue's URL by its spec name, and its DLQ's as `<name>Dlq` (`send`, `sendDlq`, …). */
@@ -185,6 +197,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.templateRandom ? { templateRandom: options.templateRandom } : {}),
       scheduling: { scheduler, content },
       ...(options.now ? { now: options.now } : {}),
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     });
 
     const pollerSqs = sqsClient(emulators, options.onAwsRequest, options.instrumentAws);

@@ -11,6 +11,7 @@ import * as z from 'zod/mini';
 import './core/zod-locale';
 import { DEFAULT_PROVIDERS, DEFAULTS } from './core/defaults';
 import { type ChainConfig, ProvidersConfig } from './core/providers';
+import { RETRY_SCHEDULE_SECONDS, WEBHOOK_DEFAULTS } from './core/webhook-retry';
 
 export { DEFAULT_PROVIDERS };
 
@@ -71,6 +72,27 @@ export function providersFrom(raw: string): ProvidersConfig {
  * so a missing table is reported before a bad PROVIDERS, as before.
  */
 const chainFrom = (raw: string): ChainConfig => providersFrom(raw);
+
+/**
+ * The events queue every state-changing function publishes webhook events to. Optional: a function
+ * without it publishes nothing (tests, and deployments built before webhooks existed).
+ */
+const WEBHOOK_EVENTS = { QUEUE_WEBHOOK_EVENTS_URL: z.optional(z.url()) };
+const webhookEventsFrom = (e: { QUEUE_WEBHOOK_EVENTS_URL?: string | undefined }) =>
+  e.QUEUE_WEBHOOK_EVENTS_URL === undefined ? {} : { webhookEventsQueueUrl: e.QUEUE_WEBHOOK_EVENTS_URL };
+
+/** Webhook delivery settings (the webhooks function and the webhook API). */
+const WEBHOOK_VARS = {
+  /** http URLs and private addresses allowed: the local stack only. */
+  WEBHOOK_ALLOW_PRIVATE_URLS: flag(false),
+  /** Seconds before each retry, comma-separated. */
+  WEBHOOK_RETRY_SCHEDULE: z._default(
+    z.string().check(z.regex(/^\d+(?:,\d+)*$/, 'seconds, comma-separated')),
+    RETRY_SCHEDULE_SECONDS.join(','),
+  ),
+  WEBHOOK_FAILURE_LIMIT: z._default(positiveInt, WEBHOOK_DEFAULTS.failureLimit),
+  WEBHOOK_FAILING_HOURS: z._default(z.coerce.number().check(z.gte(0)), WEBHOOK_DEFAULTS.failingHours),
+};
 
 /** A queue that feeds the dispatcher: its URL, its dead-letter queue's (if the function moves messages there), its maxReceiveCount. */
 export interface SendQueueConfig {
@@ -154,8 +176,10 @@ const IngestEnv = /* @__PURE__ */ (() =>
       PROVIDERS,
       ...GUARD_VARS,
       ...SCHEDULING_VARS,
+      ...WEBHOOK_EVENTS,
     }),
     z.transform((e) => ({
+      ...webhookEventsFrom(e),
       tables: {
         messages: e.TABLE_MESSAGES,
         idempotency: e.TABLE_IDEMPOTENCY,
@@ -224,8 +248,10 @@ const DispatchEnv = /* @__PURE__ */ (() =>
       SEND_BULK_MAX_RECEIVE_COUNT: z._default(positiveInt, DEFAULTS.sendQueue.maxReceiveCount),
       /** Percent of each provider rate window held back from bulk mail while critical/transactional mail is around. */
       BULK_RESERVE_PERCENT: z._default(reservePercent, DEFAULTS.capacity.bulkReservePercent),
+      ...WEBHOOK_EVENTS,
     }),
     z.transform((e) => ({
+      ...webhookEventsFrom(e),
       tables: {
         messages: e.TABLE_MESSAGES,
         suppression: e.TABLE_SUPPRESSION,
@@ -268,8 +294,10 @@ const SesEventsEnv = /* @__PURE__ */ (() =>
       SOFT_BOUNCE_LIMIT: z._default(positiveInt, DEFAULTS.softBounce.limit),
       SOFT_BOUNCE_WINDOW_HOURS: z._default(positiveInt, DEFAULTS.softBounce.windowHours),
       ...GUARD_VARS,
+      ...WEBHOOK_EVENTS,
     }),
     z.transform((e) => ({
+      ...webhookEventsFrom(e),
       tables: {
         messages: e.TABLE_MESSAGES,
         suppression: e.TABLE_SUPPRESSION,
@@ -287,12 +315,76 @@ const TrackingEnv = /* @__PURE__ */ (() =>
       TABLE_MESSAGES: name,
       TABLE_SUPPRESSION: name,
       SIGNING_KEYS_SECRET: name,
+      ...WEBHOOK_EVENTS,
     }),
     z.transform((e) => ({
+      ...webhookEventsFrom(e),
       tables: { messages: e.TABLE_MESSAGES, suppression: e.TABLE_SUPPRESSION },
       signingKeysSecret: e.SIGNING_KEYS_SECRET,
     })),
   ))();
+
+const webhookPolicyFrom = (e: {
+  WEBHOOK_ALLOW_PRIVATE_URLS: boolean;
+  WEBHOOK_RETRY_SCHEDULE: string;
+  WEBHOOK_FAILURE_LIMIT: number;
+  WEBHOOK_FAILING_HOURS: number;
+}) => ({
+  allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
+  schedule: e.WEBHOOK_RETRY_SCHEDULE.split(',').map(Number),
+  failureLimit: e.WEBHOOK_FAILURE_LIMIT,
+  failingHours: e.WEBHOOK_FAILING_HOURS,
+});
+
+const WebhooksEnv = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({
+      TABLE_WEBHOOKS: name,
+      TABLE_MESSAGES: name,
+      QUEUE_WEBHOOK_RETRIES_URL: z.url(),
+      SIGNING_KEYS_SECRET: name,
+      RETENTION_DAYS: z._default(positiveInt, WEBHOOK_DEFAULTS.retentionDays),
+      ...WEBHOOK_VARS,
+    }),
+    z.transform((e) => ({
+      tables: { webhooks: e.TABLE_WEBHOOKS, messages: e.TABLE_MESSAGES },
+      retriesQueueUrl: e.QUEUE_WEBHOOK_RETRIES_URL,
+      signingKeysSecret: e.SIGNING_KEYS_SECRET,
+      retentionDays: e.RETENTION_DAYS,
+      ...webhookPolicyFrom(e),
+    })),
+  ))();
+
+const WebhookApiEnv = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({
+      TABLE_WEBHOOKS: name,
+      TABLE_SETTINGS: name,
+      TABLE_RATE_WINDOWS: name,
+      QUEUE_WEBHOOK_EVENTS_URL: z.url(),
+      QUEUE_WEBHOOK_RETRIES_URL: z.url(),
+      SIGNING_KEYS_SECRET: name,
+      ...WEBHOOK_VARS,
+    }),
+    z.transform((e) => ({
+      tables: { webhooks: e.TABLE_WEBHOOKS, settings: e.TABLE_SETTINGS, rateWindows: e.TABLE_RATE_WINDOWS },
+      eventsQueueUrl: e.QUEUE_WEBHOOK_EVENTS_URL,
+      retriesQueueUrl: e.QUEUE_WEBHOOK_RETRIES_URL,
+      signingKeysSecret: e.SIGNING_KEYS_SECRET,
+      allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
+    })),
+  ))();
+
+export type WebhooksConfig = z.output<typeof WebhooksEnv>;
+export type WebhookApiConfig = z.output<typeof WebhookApiEnv>;
+
+export function webhooksConfig(env: NodeJS.ProcessEnv = process.env): WebhooksConfig {
+  return parse(WebhooksEnv, env);
+}
+
+export function webhookApiConfig(env: NodeJS.ProcessEnv = process.env): WebhookApiConfig {
+  return parse(WebhookApiEnv, env);
+}
 
 export type IngestConfig = z.output<typeof IngestEnv>;
 export type DispatchConfig = z.output<typeof DispatchEnv>;

@@ -19,6 +19,7 @@ import type { Keyring } from './core/signing';
 import type { StreamRecord } from './core/stream';
 import type { SuppressionReason } from './core/suppression';
 import type { TemplateContent, TemplateCounts, TemplateKind } from './core/template';
+import type { QueuedEvent } from './core/webhook-events';
 
 export type ClaimResult =
   | {
@@ -437,4 +438,107 @@ export interface UploadSigner {
    * have passed (the signature covers Content-Type and Content-Length).
    */
   presignPut(key: string, contentType: string, size: number, expiresInSeconds: number): Promise<string>;
+}
+
+// ── Webhooks (core/webhook-events.ts; app/webhook-events.ts, app/webhooks.ts, app/webhook-api.ts) ──
+
+/** Puts webhook events on the events queue (batched: one request per ten events). */
+export interface EventPublisher {
+  publish(events: readonly QueuedEvent[]): Promise<void>;
+}
+
+/** A signing secret of an endpoint, sealed (core/webhook-secret.ts). */
+export interface SealedSecret {
+  readonly sealed: string;
+  /** A rotated-out secret keeps signing until then (ISO); the current one has none. */
+  readonly expiresAt?: string | undefined;
+}
+
+export interface WebhookEndpoint {
+  readonly id: string;
+  readonly url: string;
+  readonly description?: string | undefined;
+  /** Event types, "email.*"-style prefixes or "*". */
+  readonly events: readonly string[];
+  readonly enabled: boolean;
+  readonly disabledReason?: string | undefined;
+  readonly disabledAt?: string | undefined;
+  /** The current secret first, then rotated-out ones that still sign. */
+  readonly secrets: readonly SealedSecret[];
+  /** Failed attempts in a row (a success resets it), and when the streak began. */
+  readonly failures: number;
+  readonly failingSince?: string | undefined;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export type EndpointPatch = Partial<Pick<WebhookEndpoint, 'url' | 'events' | 'enabled' | 'description' | 'secrets'>>;
+
+export interface WebhookEndpointStore {
+  /** False when the id is taken. */
+  create(endpoint: WebhookEndpoint): Promise<boolean>;
+  get(id: string): Promise<WebhookEndpoint | undefined>;
+  list(): Promise<WebhookEndpoint[]>;
+  /** Changes an endpoint; enabling one clears its failures and disabled reason. Undefined when there is none. */
+  update(id: string, patch: EndpointPatch, at: string): Promise<WebhookEndpoint | undefined>;
+  delete(id: string): Promise<boolean>;
+  /** Counts a failed attempt; the streak afterwards. */
+  recordFailure(id: string, at: string): Promise<{ failures: number; failingSince: string }>;
+  /** Ends a failure streak. */
+  recordSuccess(id: string): Promise<void>;
+  /** Disables an enabled endpoint; false when it was not enabled (or is gone). */
+  disable(id: string, reason: string, at: string): Promise<boolean>;
+}
+
+export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed';
+
+export interface WebhookDelivery {
+  readonly endpointId: string;
+  /** The `webhook-id` header: the same on every attempt and replay. */
+  readonly id: string;
+  readonly eventId: string;
+  readonly type: string;
+  /** The exact bytes every attempt sends. */
+  readonly payload: string;
+  /** The event's time (ISO). */
+  readonly createdAt: string;
+  readonly status: DeliveryStatus;
+  /** Attempts since the delivery was made or last replayed. */
+  readonly attempts: number;
+  readonly lastAttemptAt?: string | undefined;
+  /** The receiver's last HTTP status (none: no response). */
+  readonly lastStatusCode?: number | undefined;
+  /** Why the last attempt failed, short (never a response body in full). */
+  readonly lastError?: string | undefined;
+  readonly nextAttemptAt?: string | undefined;
+  /** Epoch seconds (TTL). */
+  readonly expiresAt: number;
+}
+
+export type AttemptPatch = Pick<WebhookDelivery, 'status' | 'lastAttemptAt'> &
+  Partial<Pick<WebhookDelivery, 'lastStatusCode' | 'lastError' | 'nextAttemptAt'>>;
+
+export interface WebhookDeliveryStore {
+  /** Writes a new delivery; false when it exists already. */
+  create(delivery: WebhookDelivery): Promise<boolean>;
+  get(endpointId: string, id: string): Promise<WebhookDelivery | undefined>;
+  /** Records an attempt (attempts + 1) if the delivery still has `attempts`; false when it moved on. */
+  recordAttempt(endpointId: string, id: string, attempts: number, patch: AttemptPatch): Promise<boolean>;
+  /** An endpoint's deliveries, newest first, without payloads; `since` (ISO) stops at older ones. */
+  list(
+    endpointId: string,
+    options: { limit: number; cursor?: string | undefined; since?: string | undefined; status?: DeliveryStatus },
+  ): Promise<{ items: Omit<WebhookDelivery, 'payload'>[]; next?: string }>;
+  /** Starts a delivery over (pending, no attempts), unless it is pending already. The delivery afterwards. */
+  replay(endpointId: string, id: string): Promise<WebhookDelivery | undefined>;
+}
+
+/** What a receiver answered (or why it did not). */
+export type WebhookResponse =
+  | { readonly kind: 'response'; readonly status: number; readonly retryAfter?: string | undefined }
+  | { readonly kind: 'error'; readonly error: string };
+
+/** POSTs a delivery: a timeout, no redirects followed, addresses checked at connect time. */
+export interface WebhookSender {
+  post(url: string, headers: Readonly<Record<string, string>>, body: string): Promise<WebhookResponse>;
 }

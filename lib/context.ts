@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DEFAULT_PROVIDERS, DEFAULTS } from '../functions/core/defaults';
 import { ProviderDef, ProvidersConfig, RateLimit, WarmUpDef } from '../functions/core/providers';
 import { MAX_WINDOW_HOURS } from '../functions/core/reputation';
+import { WEBHOOK_DEFAULTS } from '../functions/core/webhook-retry';
 import { QUEUES } from './resources';
 
 /** The context key under which cdk.json holds the configuration. */
@@ -275,6 +276,14 @@ const GuardContext = z.strictObject({
   ),
 });
 
+/** When a failing webhook endpoint is disabled. */
+const WebhooksContext = z.strictObject({
+  /** Failed attempts in a row that disable an endpoint… */
+  failureLimit: wholeNumber(1, 100_000, 'attempts').default(WEBHOOK_DEFAULTS.failureLimit),
+  /** …once the first of them is at least this many hours old. */
+  failingHours: wholeNumber(0, 720, 'hours').default(WEBHOOK_DEFAULTS.failingHours),
+});
+
 const boolean = z.boolean({ error: 'expected true or false' });
 
 const TrackingDomainContext = z.strictObject({
@@ -336,6 +345,8 @@ const ContextObject = z.strictObject({
   alarms: AlarmsContext.prefault({}),
   /** The reputation guard: per-priority bounce and complaint rates, and when they warn or pause a stream. */
   guard: GuardContext.prefault({}),
+  /** When a failing webhook endpoint is disabled. */
+  webhooks: WebhooksContext.prefault({}),
 });
 
 /** Keys whose inline value is a credential, and the key that names a secret holding it instead. */
@@ -433,6 +444,7 @@ const ALLOWED_KEYS: Readonly<Record<string, readonly string[]>> = {
   tracking: Object.keys(TrackingContext.shape),
   alarms: Object.keys(AlarmsContext.shape),
   guard: Object.keys(GuardContext.shape),
+  webhooks: Object.keys(WebhooksContext.shape),
   'guard.bounce': ['warnPercent', 'pausePercent'],
   'guard.complaint': ['warnPercent', 'pausePercent'],
   'tracking.domain': Object.keys(TrackingDomainContext.shape),

@@ -36,6 +36,7 @@ import {
   paramsFor,
   type QueueName,
   visibilityTimeoutSeconds,
+  type WebhookParams,
 } from './spec';
 
 /** The functions that have a construct of their own (checks and grants the spec cannot express). */
@@ -86,6 +87,11 @@ export interface MailrouteStackProps extends StackProps {
    */
   readonly guard?: GuardParams;
   /**
+   * When a failing webhook endpoint is disabled (attempts failed in a row, over at least some hours).
+   * @default WEBHOOK_DEFAULTS (20 attempts, 24 hours)
+   */
+  readonly webhooks?: Pick<WebhookParams, 'failureLimit' | 'failingHours'>;
+  /**
    * Base URL of the links written into emails (https, no trailing slash), for a custom domain in front
    * of the HTTP API that this stack does not manage. Cannot be combined with `trackingDomain`.
    * @default - `https://<trackingDomain.name>` if `trackingDomain` is set, else the HTTP API's endpoint
@@ -134,6 +140,7 @@ export function stackPropsFromContext(context: MailrouteContext): MailrouteStack
     softBounce: context.softBounce,
     bulkReservePercent: context.capacity.bulkReservePercent,
     guard: context.guard,
+    webhooks: context.webhooks,
     ...(context.publicBaseUrl ? { publicBaseUrl: context.publicBaseUrl } : {}),
     trackOpens: context.tracking.opens,
     trackClicks: context.tracking.clicks,
@@ -225,11 +232,13 @@ export class MailrouteStack extends Stack {
       retentionDays: props.retentionDays ?? DEFAULTS.retentionDays,
       ...(props.providers ? { providers: props.providers } : {}),
       ...(props.guard ? { guard: props.guard } : {}),
+      webhookEvents: this.queues.webhookEvents.queue,
     });
 
     this.tracking = new Tracking(this, 'Tracking', {
       tables: this.tables,
       signingKeys: this.signingKeys.secret,
+      webhookEvents: this.queues.webhookEvents.queue,
     });
 
     // apiEndpoint has no trailing slash, as the functions expect of a base URL.
@@ -247,6 +256,7 @@ export class MailrouteStack extends Stack {
       softBounce: props.softBounce ?? DEFAULTS.softBounce,
       bulkReservePercent: props.bulkReservePercent ?? DEFAULTS.capacity.bulkReservePercent,
       guard: props.guard ?? DEFAULTS.guard,
+      ...(props.webhooks ? { webhooks: props.webhooks } : {}),
     };
     // A function with nothing but its spec entry (a new queue's consumer, say) needs no code here.
     const specFunctions: Partial<Record<FunctionName, SpecFunction>> = {};
@@ -308,11 +318,13 @@ export class MailrouteStack extends Stack {
       ...(props.bulkReservePercent === undefined ? {} : { bulkReservePercent: props.bulkReservePercent }),
       ...(props.providers ? { providers: props.providers } : {}),
       ...(props.guard ? { guard: props.guard } : {}),
+      webhookEvents: this.queues.webhookEvents.queue,
     });
 
     this.sesEvents = new SesEvents(this, 'SesEvents', {
       tables: this.tables,
       queue: this.sesEventsQueue.queue,
+      webhookEvents: this.queues.webhookEvents.queue,
       softBounce: props.softBounce,
       ...(props.guard ? { guard: props.guard } : {}),
       timeout: Duration.seconds(FUNCTIONS.sesEvents.timeoutSeconds),

@@ -75,6 +75,15 @@ export const TABLES = {
     description:
       'Email templates per slug: the head (draft, latest and active version, canary), each published version (immutable) and its counters.',
   },
+  webhooks: {
+    id: 'Webhooks',
+    env: 'TABLE_WEBHOOKS',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    description:
+      'Webhook endpoints (one partition; secrets sealed) and their deliveries (per endpoint, newest first: status, attempts, the exact bytes sent; expiring).',
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableName = keyof typeof TABLES;
@@ -117,6 +126,11 @@ export const DISPATCH_BATCH_SIZE = 10;
 export const SES_EVENTS_TIMEOUT_SECONDS = 30;
 /** Messages per ses-events invocation. */
 export const SES_EVENTS_BATCH_SIZE = 10;
+
+/** Lambda timeout of the webhooks function: a batch's deliveries run at once, each 15 s at most. */
+export const WEBHOOKS_TIMEOUT_SECONDS = 60;
+/** Events or retries per webhooks invocation. */
+export const WEBHOOKS_BATCH_SIZE = 10;
 
 export const QUEUES = {
   /**
@@ -176,6 +190,32 @@ export const QUEUES = {
     deadLetterAlarm: {
       what: 'SES events are in their dead-letter queue (bounces or complaints may not be recorded or suppressed)',
       runbook: 'ses-events-dead-letter-queue-not-empty',
+    },
+  },
+  /** State changes (every function that changes a message, a suppression or a stream) for the webhooks function. */
+  webhookEvents: {
+    id: 'WebhookEventsQueue',
+    env: 'QUEUE_WEBHOOK_EVENTS_URL',
+    deadLetterEnv: 'QUEUE_WEBHOOK_EVENTS_DLQ_URL',
+    maxReceiveCount: 5,
+    retentionDays: 4,
+    label: 'webhook events',
+    deadLetterAlarm: {
+      what: 'webhook events are in their dead-letter queue (the webhooks function could not fan them out to endpoints)',
+      runbook: 'webhook-events-dead-letter-queue-not-empty',
+    },
+  },
+  /** Webhook deliveries due for another attempt (delayed, re-delayed in steps of 15 minutes) for the webhooks function. */
+  webhookRetries: {
+    id: 'WebhookRetriesQueue',
+    env: 'QUEUE_WEBHOOK_RETRIES_URL',
+    deadLetterEnv: 'QUEUE_WEBHOOK_RETRIES_DLQ_URL',
+    maxReceiveCount: 5,
+    retentionDays: 4,
+    label: 'webhook retries',
+    deadLetterAlarm: {
+      what: 'webhook retries are in their dead-letter queue (some deliveries are stuck in retrying)',
+      runbook: 'webhook-retries-dead-letter-queue-not-empty',
     },
   },
 } as const satisfies Record<string, QueueSpec>;

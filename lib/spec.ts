@@ -29,6 +29,8 @@ import {
   type SendQueueName,
   TABLES,
   type TableName,
+  WEBHOOKS_BATCH_SIZE,
+  WEBHOOKS_TIMEOUT_SECONDS,
 } from './resources';
 
 export type { BucketName, BucketSpec, QueueName, QueueSpec, SendQueueName, TableName, TableSpec } from './resources';
@@ -80,6 +82,12 @@ export type QueueAccess = 'send' | 'consume';
 export interface QueueGrant {
   readonly queue: QueueName;
   readonly access: readonly QueueAccess[];
+  /**
+   * Bound only when the function's construct is given the queue (a function built on its own, outside
+   * the stack, goes without: its config treats the variable as optional).
+   * @default false
+   */
+  readonly optional?: boolean;
 }
 
 /** read = GetObject (and ListBucket, so an absent key reads as absent), write = PutObject, delete = DeleteObject. */
@@ -123,7 +131,35 @@ export interface DeploymentParams {
   readonly bulkReservePercent: number;
   /** The reputation guard: window, minimum volume, thresholds, and how long held mail waits. */
   readonly guard: GuardParams;
+  /**
+   * Webhook delivery settings.
+   * @default - https public endpoints only, the standard retry schedule, WEBHOOK_DEFAULTS
+   */
+  readonly webhooks?: WebhookParams | undefined;
 }
+
+/** How webhooks are delivered in a deployment (the local stack allows http and loopback receivers). */
+export interface WebhookParams {
+  /** http URLs and private or loopback addresses are allowed. Never in AWS. @default false */
+  readonly allowPrivateUrls?: boolean;
+  /** Seconds before each retry. @default RETRY_SCHEDULE_SECONDS (core/webhook-retry.ts) */
+  readonly retryScheduleSeconds?: readonly number[];
+  /** Failed attempts in a row that disable an endpoint. @default WEBHOOK_DEFAULTS.failureLimit */
+  readonly failureLimit?: number;
+  /** Hours a failure streak must last before it disables. @default WEBHOOK_DEFAULTS.failingHours */
+  readonly failingHours?: number;
+}
+
+/** The webhook variables (functions/config.ts parses them). */
+const webhookEnv = (w: WebhookParams | undefined): Record<string, string> => ({
+  ...(w?.allowPrivateUrls ? { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' } : {}),
+  ...(w?.retryScheduleSeconds ? { WEBHOOK_RETRY_SCHEDULE: w.retryScheduleSeconds.join(',') } : {}),
+  ...(w?.failureLimit === undefined ? {} : { WEBHOOK_FAILURE_LIMIT: String(w.failureLimit) }),
+  ...(w?.failingHours === undefined ? {} : { WEBHOOK_FAILING_HOURS: String(w.failingHours) }),
+});
+
+/** Every function that changes a message, a suppression or a stream publishes its events there. */
+const PUBLISHES_EVENTS = { queue: 'webhookEvents', access: ['send'], optional: true } as const satisfies QueueGrant;
 
 /** The reputation guard's settings as a deployment gives them (cdk.json `guard`). */
 export interface GuardParams extends GuardSettings {
@@ -214,7 +250,7 @@ export const FUNCTIONS = {
       { table: 'templates', access: 'readWrite' },
     ],
     // Each email goes to its priority's queue (PRIORITY_QUEUES).
-    queues: SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })),
+    queues: [...SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })), PUBLISHES_EVENTS],
     secrets: [],
     // The content store: it writes attachments, large and scheduled bodies at accept time, reads what a
     // client uploaded (to check it) and scheduled bodies (reschedule), and deletes them (cancel, rollback).
@@ -261,7 +297,7 @@ export const FUNCTIONS = {
     ],
     // It changes the visibility of messages it retries later (so it needs the URL), and puts a message
     // waiting for provider capacity back on the queue it came from as a delayed copy.
-    queues: SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['consume', 'send'] as const })),
+    queues: [...SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['consume', 'send'] as const })), PUBLISHES_EVENTS],
     // A message whose record it ends `failed` goes to its queue's DLQ at once, so `dlq:redrive` finds
     // it right away (SQS would move it only once its visibility timeout ends, minutes later).
     deadLetterQueues: SEND_QUEUE_NAMES,
@@ -307,7 +343,7 @@ export const FUNCTIONS = {
       // Bounces, complaints and rejections counted per template version; a failing canary rolled back.
       { table: 'templates', access: 'readWrite' },
     ],
-    queues: [],
+    queues: [PUBLISHES_EVENTS],
     secrets: [],
     env: (p) => ({
       SOFT_BOUNCE_LIMIT: String(p.softBounce.limit),
@@ -327,9 +363,53 @@ export const FUNCTIONS = {
       { table: 'messages', access: 'readWrite' },
       { table: 'suppression', access: 'readWrite' },
     ],
-    queues: [],
+    queues: [PUBLISHES_EVENTS],
     secrets: ['signingKeys'],
     env: () => ({}),
+  }),
+  /**
+   * The events and retries queues' consumer: fans each event out to the endpoints subscribed to it,
+   * signs and POSTs each delivery, retries, disables failing endpoints.
+   */
+  webhooks: fn<Pick<Params, 'webhooks' | 'retentionDays'>>({
+    entry: 'functions/handlers/webhooks.ts',
+    label: 'webhooks',
+    description: 'mailroute webhooks: signs and delivers events to endpoints, retries, disables failing ones',
+    memorySize: 256,
+    timeoutSeconds: WEBHOOKS_TIMEOUT_SECONDS,
+    tables: [
+      { table: 'webhooks', access: 'readWrite' },
+      // Events are enriched with their message's recipients, subject, tags and provider.
+      { table: 'messages', access: 'read' },
+    ],
+    // A failed delivery is queued again, delayed.
+    queues: [{ queue: 'webhookRetries', access: ['send'] }],
+    // The signing keys open the endpoints' sealed secrets.
+    secrets: ['signingKeys'],
+    env: (p) => ({ RETENTION_DAYS: String(p.retentionDays), ...webhookEnv(p.webhooks) }),
+  }),
+  /** /v1/webhooks: endpoints, secrets, test events, deliveries and replays (admin keys). */
+  webhookApi: fn<Pick<Params, 'webhooks'>>({
+    entry: 'functions/handlers/webhook-api.ts',
+    label: 'webhook-api',
+    description: 'mailroute webhook API: endpoints, secrets, deliveries and replays',
+    memorySize: 256,
+    timeoutSeconds: 10,
+    tables: [
+      { table: 'webhooks', access: 'readWrite' },
+      // API keys (read); per-API-key request counters.
+      { table: 'settings', access: 'read' },
+      { table: 'rateWindows', access: 'readWrite' },
+    ],
+    queues: [
+      // webhook.test events.
+      PUBLISHES_EVENTS,
+      // Replays.
+      { queue: 'webhookRetries', access: ['send'] },
+    ],
+    // The signing keys seal new endpoint secrets.
+    secrets: ['signingKeys'],
+    env: (p) => ({ ...webhookEnv(p.webhooks) }),
   }),
 };
 
@@ -375,6 +455,8 @@ export const EVENT_SOURCES: readonly EventSourceSpec[] = [
     }),
   ),
   { queue: 'sesEvents', fn: 'sesEvents', batchSize: SES_EVENTS_BATCH_SIZE, reportBatchItemFailures: true },
+  { queue: 'webhookEvents', fn: 'webhooks', batchSize: WEBHOOKS_BATCH_SIZE, reportBatchItemFailures: true },
+  { queue: 'webhookRetries', fn: 'webhooks', batchSize: WEBHOOKS_BATCH_SIZE, reportBatchItemFailures: true },
 ];
 
 /** The routes of the HTTP API, each with the function that serves it (lib/api-routes.ts). */
@@ -388,10 +470,13 @@ export const MONITORING = {
   criticalBacklog: { queue: PRIORITY_QUEUES.critical, runbook: 'critical-queue-backlog' },
   /** One alarm per priority stream while the reputation guard holds it paused, and its runbook section. */
   pausedStreams: { priorities: PRIORITIES, runbook: 'stream-paused' },
+  /** The `webhook.disabled` alarm: an endpoint was disabled (410 Gone, or failing for too long). */
+  webhookDisabled: { runbook: 'webhook-endpoint-disabled' },
 } as const satisfies {
   readonly backlog: { readonly queue: QueueName; readonly runbook: string };
   readonly criticalBacklog: { readonly queue: QueueName; readonly runbook: string };
   readonly pausedStreams: { readonly priorities: readonly string[]; readonly runbook: string };
+  readonly webhookDisabled: { readonly runbook: string };
 };
 
 /**

@@ -15,11 +15,21 @@ import { createDispatchHandler } from '../../functions/app/dispatch';
 import { createIngestHandler } from '../../functions/app/ingest';
 import { createSesEventsHandler } from '../../functions/app/ses-events';
 import { createTrackingHandler } from '../../functions/app/tracking';
-import { dispatchConfig, ingestConfig, sesEventsConfig, trackingConfig } from '../../functions/config';
+import { createWebhookApiHandler } from '../../functions/app/webhook-api';
+import { createWebhooksHandler } from '../../functions/app/webhooks';
+import {
+  dispatchConfig,
+  ingestConfig,
+  sesEventsConfig,
+  trackingConfig,
+  webhookApiConfig,
+  webhooksConfig,
+} from '../../functions/config';
 import { DEFAULTS } from '../../functions/core/defaults';
 import type { ChainConfig, ProviderDef, ProvidersConfig } from '../../functions/core/providers';
 import type { Keyring } from '../../functions/core/signing';
 import { ingestDeps } from '../../functions/handlers/ingest-wiring';
+import { webhookApiDeps, webhooksDeps } from '../../functions/handlers/webhook-wiring';
 import { type ChainOptions, dispatchDeps, sesEventsDeps, trackingDeps } from '../../functions/handlers/wiring';
 import type { ContentStore, Scheduler } from '../../functions/ports';
 import { StaticSigningKeys } from '../../functions/store/secrets';
@@ -31,6 +41,7 @@ import {
   functionEnvironment,
   type GuardParams,
   paramsFor,
+  type WebhookParams,
 } from '../../lib/spec';
 import { SimulatedSesProvider } from '../ses-simulator';
 import type { EmulatorClients } from './emulators';
@@ -71,6 +82,7 @@ export function localDeployment(
   publicBaseUrl: string,
   providers: ProvidersConfig,
   guard: Partial<GuardParams> = {},
+  webhooks: WebhookParams = {},
 ): DeploymentParams {
   return {
     retentionDays: DEFAULTS.retentionDays,
@@ -83,6 +95,8 @@ export function localDeployment(
     softBounce: DEFAULTS.softBounce,
     bulkReservePercent: DEFAULTS.capacity.bulkReservePercent,
     guard: { ...DEFAULTS.guard, ...guard },
+    // Receivers on this machine (http, loopback) are allowed locally, never in AWS.
+    webhooks: { allowPrivateUrls: true, ...webhooks },
   };
 }
 
@@ -137,13 +151,15 @@ export interface LocalWiringOptions {
   readonly scheduling?: { readonly scheduler: Scheduler; readonly content: ContentStore };
   /** The clock of the API and the dispatcher (a test moves it ahead). @default Date.now */
   readonly now?: () => number;
+  /** Webhook delivery settings over the local defaults (e.g. a retry schedule of seconds in tests). */
+  readonly webhooks?: WebhookParams;
 }
 
 export interface LocalFunctions {
   /** The functions behind the API's routes. */
-  readonly http: { readonly ingest: HttpHandler; readonly tracking: HttpHandler };
+  readonly http: { readonly ingest: HttpHandler; readonly tracking: HttpHandler; readonly webhookApi: HttpHandler };
   /** The functions the event sources invoke. */
-  readonly sqs: { readonly dispatch: SqsHandler; readonly sesEvents: SqsHandler };
+  readonly sqs: { readonly dispatch: SqsHandler; readonly sesEvents: SqsHandler; readonly webhooks: SqsHandler };
   /** Each function's environment, as parsed (for a look, and for tests). */
   readonly environments: { readonly [K in FunctionName]: Record<string, string> };
   /** The SES simulators (shutdown waits for their publishes). */
@@ -153,7 +169,7 @@ export interface LocalFunctions {
 /** Builds every function of the spec, each from its spec environment through its config parser. */
 export function wireFunctions(options: LocalWiringOptions): LocalFunctions {
   const { providers, secrets } = deployableProviders(options.providers);
-  const deployment = localDeployment(options.apiUrl, providers, options.guard);
+  const deployment = localDeployment(options.apiUrl, providers, options.guard, options.webhooks);
   const bound = boundResources(options.resources, options.scheduling !== undefined);
   const environmentOf = (name: FunctionName) => functionEnvironment(name, paramsFor(name, deployment), bound);
   const environments = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, environmentOf(name)])) as {
@@ -205,11 +221,18 @@ export function wireFunctions(options: LocalWiringOptions): LocalFunctions {
       tracking: createTrackingHandler(
         trackingDeps(trackingConfig(environments.tracking), { ...clients, signingKeys }),
       ) as unknown as HttpHandler,
+      webhookApi: createWebhookApiHandler(
+        webhookApiDeps(webhookApiConfig(environments.webhookApi), { ...clients, signingKeys }),
+      ) as unknown as HttpHandler,
     },
     sqs: {
       dispatch: dispatch as unknown as SqsHandler,
       sesEvents: createSesEventsHandler(
         sesEventsDeps(sesEventsConfig(environments.sesEvents), clients),
+      ) as unknown as SqsHandler,
+      // A new endpoint gets events at once locally (no endpoint list cached).
+      webhooks: createWebhooksHandler(
+        webhooksDeps(webhooksConfig(environments.webhooks), { ...clients, signingKeys }, { cacheMs: 0 }),
       ) as unknown as SqsHandler,
     },
     environments,

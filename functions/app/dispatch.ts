@@ -31,10 +31,13 @@ import { createSendStep } from './send-step';
 import { type QueueRoutes, sqsBatch } from './sqs-batch';
 import { withStoredParts } from './stored-parts';
 import { guardBatch, type StreamGate } from './streams';
+import { type EventBuffer, flushEvents } from './webhook-events';
 
 export type { QueueRoute, QueueRoutes } from './sqs-batch';
 
 export interface DispatchDeps extends OutboundDeps {
+  /** Webhook events of this invocation's state changes, published when it ends. @default - none */
+  readonly events?: EventBuffer;
   readonly messages: MessageStore;
   readonly suppression: SuppressionStore;
   /** The providers in their live order, with health and rate windows. */
@@ -153,5 +156,6 @@ export function createDispatchHandler(deps: DispatchDeps) {
   return middy(core)
     .use(traceInvocation(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishMetrics(metrics));
+    .use(publishMetrics(metrics))
+    .use(flushEvents(deps.events));
 }

@@ -14,6 +14,7 @@ import { API_ROUTES, type ApiRoute, CATCH_ALL } from '../core/routes';
 import type { RequestRateLimiter, Scope } from '../ports';
 import type { Authenticator, Caller } from './auth';
 import { publishMetrics, traceInvocation } from './observability';
+import { type EventBuffer, flushEvents } from './webhook-events';
 
 export interface ApiRequest {
   readonly event: APIGatewayProxyEventV2;
@@ -61,6 +62,8 @@ export interface HttpDeps {
   readonly now?: () => number;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Webhook events of the request's state changes, published when it ends. @default - none */
+  readonly events?: EventBuffer;
 }
 
 const json = (status: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
@@ -209,6 +212,7 @@ export function createHttpHandler<K extends string>(routes: RouteMap<K>, deps: H
     .use(traceInvocation())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics(metrics))
+    .use(flushEvents(deps.events))
     .use({
       onError: async (request) => {
         const error = request.error;

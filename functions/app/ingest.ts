@@ -55,8 +55,11 @@ import { type StreamApiDeps, streamRoutes } from './stream-settings';
 import { suppressionRoutes } from './suppressions';
 import { countSends, renderTemplates } from './template-send';
 import { templateRoutes } from './templates';
+import type { EventBuffer } from './webhook-events';
 
 export interface IngestDeps {
+  /** Webhook events of this invocation's state changes, published when it ends. @default - none */
+  readonly events?: EventBuffer;
   readonly messages: MessageStore;
   readonly suppression: SuppressionStore;
   /** The send queue of each priority: an email goes to its own priority's queue. */
@@ -448,5 +451,6 @@ export function createIngestHandler(deps: IngestDeps) {
     now: () => now().getTime(),
     logger,
     metrics,
+    ...(deps.events ? { events: deps.events } : {}),
   });
 }

@@ -23,8 +23,11 @@ import {
 } from './observability';
 import { type GuardSettings, priorityOf, recordFeedback, type StreamGuardDeps } from './streams';
 import { countTemplateFeedback } from './template-feedback';
+import { type EventBuffer, flushEvents } from './webhook-events';
 
 export interface SesEventsDeps {
+  /** Webhook events of this invocation's state changes, published when it ends. @default - none */
+  readonly events?: EventBuffer;
   readonly messages: MessageStore;
   readonly suppression: SuppressionStore;
   readonly softBounce: { readonly limit: number; readonly windowHours: number };
@@ -174,5 +177,6 @@ export function createSesEventsHandler(deps: SesEventsDeps) {
   return middy(core)
     .use(traceInvocation())
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishMetrics(metrics));
+    .use(publishMetrics(metrics))
+    .use(flushEvents(deps.events));
 }

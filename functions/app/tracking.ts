@@ -17,8 +17,11 @@ import { SCOPE_PATTERN } from '../core/suppression';
 import type { MessageStore, SigningKeys, SuppressionStore } from '../ports';
 import { type ApiRequest, type ApiResult, createHttpHandler } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics } from './observability';
+import type { EventBuffer } from './webhook-events';
 
 export interface TrackingDeps {
+  /** Webhook events of this invocation's state changes, published when it ends. @default - none */
+  readonly events?: EventBuffer;
   readonly messages: MessageStore;
   readonly suppression: SuppressionStore;
   readonly keys: SigningKeys;
@@ -187,6 +190,6 @@ export function createTrackingHandler(deps: TrackingDeps) {
         },
       },
     },
-    { logger: deps.logger ?? defaultLogger, metrics },
+    { logger: deps.logger ?? defaultLogger, metrics, ...(deps.events ? { events: deps.events } : {}) },
   );
 }

@@ -34,6 +34,15 @@ export const METRICS = {
   machineOpens: 'MachineOpens',
   clicks: 'Clicks',
   machineClicks: 'MachineClicks',
+  /** Webhook events that could not be put on the events queue after retries (logged with their ids). */
+  webhookEventsLost: 'WebhookEventsLost',
+  /** Webhook attempts answered 2xx, and those that failed (any other answer, or none). */
+  webhookDelivered: 'WebhookDeliveries',
+  webhookAttemptFailed: 'WebhookAttemptFailures',
+  /** Deliveries that used up their retries (status failed). */
+  webhookGaveUp: 'WebhookDeliveriesFailed',
+  /** Endpoints disabled (410 Gone, or too many failures in a row): the `webhook.disabled` alarm. */
+  webhookDisabled: 'WebhookEndpointsDisabled',
 } as const;
 
 /** The few dimensions mailroute uses (each one multiplies the metric count: keep them few). */

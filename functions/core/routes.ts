@@ -6,8 +6,12 @@
  * Pure data: lib/api-routes.ts re-exports it for the CDK code.
  */
 
-/** The functions behind the API: ingest serves the keyed /v1 API; tracking serves the public links written into emails. */
-export const API_FUNCTIONS = ['ingest', 'tracking'] as const;
+/**
+ * The functions behind the API: ingest serves the keyed /v1 API; tracking serves the public links
+ * written into emails; webhookApi serves /v1/webhooks (its own function: it seals endpoint secrets
+ * with the signing keys, which the sending path never loads).
+ */
+export const API_FUNCTIONS = ['ingest', 'tracking', 'webhookApi'] as const;
 export type ApiFunction = (typeof API_FUNCTIONS)[number];
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -47,6 +51,17 @@ export const API_ROUTES = [
   { method: 'POST', path: '/v1/templates/{slug}/render', fn: 'ingest' },
   { method: 'POST', path: '/v1/templates/{slug}/canary/promote', fn: 'ingest' },
   { method: 'POST', path: '/v1/templates/{slug}/canary/rollback', fn: 'ingest' },
+  // Webhook endpoints, their deliveries and replays (admin keys).
+  { method: 'GET', path: '/v1/webhooks', fn: 'webhookApi' },
+  { method: 'POST', path: '/v1/webhooks', fn: 'webhookApi' },
+  { method: 'GET', path: '/v1/webhooks/{id}', fn: 'webhookApi' },
+  { method: 'PATCH', path: '/v1/webhooks/{id}', fn: 'webhookApi' },
+  { method: 'DELETE', path: '/v1/webhooks/{id}', fn: 'webhookApi' },
+  { method: 'POST', path: '/v1/webhooks/{id}/rotate-secret', fn: 'webhookApi' },
+  { method: 'POST', path: '/v1/webhooks/{id}/test', fn: 'webhookApi' },
+  { method: 'GET', path: '/v1/webhooks/{id}/deliveries', fn: 'webhookApi' },
+  { method: 'POST', path: '/v1/webhooks/{id}/deliveries/{deliveryId}/replay', fn: 'webhookApi' },
+  { method: 'POST', path: '/v1/webhooks/{id}/replay', fn: 'webhookApi' },
   { method: 'GET', path: '/u/{token}', fn: 'tracking' },
   { method: 'POST', path: '/u/{token}', fn: 'tracking' },
   { method: 'GET', path: '/o/{token}', fn: 'tracking' },

@@ -29,6 +29,7 @@ import { SqsSendQueue } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
 import { DynamoTemplateStore } from '../store/template-store';
 import { S3UploadSigner } from '../store/upload-signer';
+import { eventBuffer, withEvents } from './event-wiring';
 import { startTracing, traceClient } from './tracing';
 import type { Clients } from './wiring';
 
@@ -41,12 +42,14 @@ export function ingestDeps(
   scheduling?: { readonly scheduler: Scheduler; readonly content: ContentStore },
 ): IngestDeps {
   const doc = documentClient(clients.dynamodb);
+  const publish = withEvents(eventBuffer(config, clients.sqs));
   return {
     ...(config.scheduling && scheduling
       ? { scheduling: { ...scheduling, queueArns: config.scheduling.queueArns } }
       : {}),
-    messages: new DynamoMessageStore(doc, config.tables.messages),
-    suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
+    ...publish.deps,
+    messages: publish.messages(new DynamoMessageStore(doc, config.tables.messages)),
+    suppression: publish.suppression(new DynamoSuppressionStore(doc, config.tables.suppression)),
     queues: {
       critical: new SqsSendQueue(clients.sqs, config.priorityQueueUrls.critical),
       transactional: new SqsSendQueue(clients.sqs, config.priorityQueueUrls.transactional),
@@ -67,7 +70,7 @@ export function ingestDeps(
       aimd,
     },
     streams: {
-      store: new DynamoReputationStore(doc, config.tables.reputation),
+      store: publish.reputation(new DynamoReputationStore(doc, config.tables.reputation)),
       settings: config.guard,
       // Dispatchers read the streams' states as often as the provider settings.
       cacheMs: SETTINGS_CACHE_MS,

@@ -34,6 +34,7 @@ import { SecretsManagerSigningKeys } from '../store/secrets';
 import { SqsSendQueue, SqsVisibility } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
 import { DynamoTemplateStore } from '../store/template-store';
+import { eventBuffer, withEvents } from './event-wiring';
 import { startTracing, traceClient } from './tracing';
 
 export interface Clients {
@@ -117,8 +118,10 @@ export function queuesByName(urls: readonly string[], route: (url: string) => Qu
 
 export function dispatchDeps(config: DispatchConfig, clients: Clients, options: ChainOptions = {}): DispatchDeps {
   const doc = documentClient(clients.dynamodb);
+  const publish = withEvents(eventBuffer(config, clients.sqs));
   return {
-    messages: new DynamoMessageStore(doc, config.tables.messages),
+    ...publish.deps,
+    messages: publish.messages(new DynamoMessageStore(doc, config.tables.messages)),
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
     chain: providerChain(config, clients, options),
     // Every send queue (one per priority), each with its own DLQ and maxReceiveCount: a message that
@@ -154,22 +157,32 @@ export function dispatchDeps(config: DispatchConfig, clients: Clients, options: 
   };
 }
 
-export function sesEventsDeps(config: SesEventsConfig, clients: Pick<Clients, 'dynamodb'>): SesEventsDeps {
+export function sesEventsDeps(config: SesEventsConfig, clients: Pick<Clients, 'dynamodb' | 'sqs'>): SesEventsDeps {
   const doc = documentClient(clients.dynamodb);
+  const publish = withEvents(eventBuffer(config, clients.sqs));
   return {
-    messages: new DynamoMessageStore(doc, config.tables.messages),
-    suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
+    ...publish.deps,
+    messages: publish.messages(new DynamoMessageStore(doc, config.tables.messages)),
+    suppression: publish.suppression(new DynamoSuppressionStore(doc, config.tables.suppression)),
     softBounce: config.softBounce,
-    guard: { store: new DynamoReputationStore(doc, config.tables.reputation), settings: config.guard },
+    guard: {
+      store: publish.reputation(new DynamoReputationStore(doc, config.tables.reputation)),
+      settings: config.guard,
+    },
     templates: new DynamoTemplateStore(doc, config.tables.templates),
   };
 }
 
-export function trackingDeps(config: TrackingConfig, clients: Pick<Clients, 'dynamodb' | 'signingKeys'>): TrackingDeps {
+export function trackingDeps(
+  config: TrackingConfig,
+  clients: Pick<Clients, 'dynamodb' | 'sqs' | 'signingKeys'>,
+): TrackingDeps {
   const doc = documentClient(clients.dynamodb);
+  const publish = withEvents(eventBuffer(config, clients.sqs));
   return {
-    messages: new DynamoMessageStore(doc, config.tables.messages),
-    suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
+    ...publish.deps,
+    messages: publish.messages(new DynamoMessageStore(doc, config.tables.messages)),
+    suppression: publish.suppression(new DynamoSuppressionStore(doc, config.tables.suppression)),
     keys: clients.signingKeys,
   };
 }
@@ -179,13 +192,14 @@ export function trackingDeps(config: TrackingConfig, clients: Pick<Clients, 'dyn
 
 export function awsSesEventsDeps(config: SesEventsConfig): SesEventsDeps {
   startTracing();
-  return sesEventsDeps(config, { dynamodb: traceClient(new DynamoDBClient({})) });
+  return sesEventsDeps(config, { dynamodb: traceClient(new DynamoDBClient({})), sqs: traceClient(new SQSClient({})) });
 }
 
 export function awsTrackingDeps(config: TrackingConfig): TrackingDeps {
   startTracing();
   return trackingDeps(config, {
     dynamodb: traceClient(new DynamoDBClient({})),
+    sqs: traceClient(new SQSClient({})),
     signingKeys: new SecretsManagerSigningKeys(traceClient(new SecretsManagerClient({})), config.signingKeysSecret),
   });
 }

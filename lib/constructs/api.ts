@@ -50,6 +50,10 @@ const NO_AUTHORIZER_REASONS: Readonly<Record<ApiFunction, string>> = {
     'or browser follows them without credentials, so no authorizer can apply. The tracking function accepts ' +
     'only a token whose HMAC-SHA256 signature verifies (timing-safe) against a key of the signing keyring, and ' +
     'parses its payload with zod (functions/core/signing.ts, functions/app/tracking.ts).',
+  webhookApi:
+    'The webhook API authenticates every /v1/webhooks route itself, as ingest does: the API key looked up by ' +
+    'its SHA-256 hash, the admin scope required, a per-key request rate enforced (functions/app/auth.ts, ' +
+    'functions/app/http.ts, functions/app/webhook-api.ts).',
 };
 
 /** Why the catch-all route has no authorizer: it answers only 404 or 405 and reaches no use case. */

@@ -181,6 +181,15 @@ export function buildDashboard(scope: Construct, id: string, props: DashboardPro
       appMetric(METRICS.sesEventsUnmapped, { label: 'SES events unmapped' }),
     ]),
   );
+  dashboard.addWidgets(
+    graph('Webhook deliveries', [
+      appMetric(METRICS.webhookDelivered, { label: 'delivered (2xx)' }),
+      appMetric(METRICS.webhookAttemptFailed, { label: 'attempts failed' }),
+      appMetric(METRICS.webhookGaveUp, { label: 'deliveries failed' }),
+      appMetric(METRICS.webhookDisabled, { label: 'endpoints disabled' }),
+      appMetric(METRICS.webhookEventsLost, { label: 'events not queued' }),
+    ]),
+  );
   // The reputation guard, per priority stream.
   const perStream = (name: (typeof STREAM_METRICS)[keyof typeof STREAM_METRICS], what: string, statistic?: string) =>
     MONITORING.pausedStreams.priorities.map((p) =>

@@ -30,6 +30,11 @@ export interface PriorityQueue {
 }
 
 export interface DispatchProps {
+  /**
+   * The webhook events queue the function publishes its state changes to.
+   * @default - none: the function publishes no webhook events
+   */
+  readonly webhookEvents?: IQueue;
   readonly tables: {
     readonly messages: ITableV2;
     readonly suppression: ITableV2;
@@ -188,6 +193,7 @@ export class Dispatch extends Construct {
           send: props.sendQueue,
           sendCritical: props.criticalQueue.queue,
           sendBulk: props.bulkQueue.queue,
+          webhookEvents: props.webhookEvents,
         },
         deadLetterQueues: {
           send: props.sendDeadLetterQueue,

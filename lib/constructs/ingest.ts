@@ -28,6 +28,11 @@ export interface IngestProps {
   readonly bulkQueue: IQueue;
   /** The content store's bucket (attachments, uploads, large and scheduled bodies). */
   readonly contentBucket: IBucket;
+  /**
+   * The webhook events queue the function publishes its state changes to.
+   * @default - none: the function publishes no webhook events
+   */
+  readonly webhookEvents?: IQueue;
   /** Days a message record is kept (sets its TTL). */
   readonly retentionDays: number;
   /**
@@ -71,7 +76,12 @@ export class Ingest extends Construct {
       name: 'ingest',
       resources: {
         tables: props.tables,
-        queues: { send: props.sendQueue, sendCritical: props.criticalQueue, sendBulk: props.bulkQueue },
+        queues: {
+          send: props.sendQueue,
+          sendCritical: props.criticalQueue,
+          sendBulk: props.bulkQueue,
+          webhookEvents: props.webhookEvents,
+        },
         secrets: {},
         buckets: { content: props.contentBucket },
       },

@@ -80,6 +80,7 @@ export const RUNBOOK = {
   api5xx: 'api-5xx-errors',
   streamPaused: MONITORING.pausedStreams.runbook,
   schedulerDeadLetterQueue: SCHEDULING.deadLetterAlarm.runbook,
+  webhookDisabled: MONITORING.webhookDisabled.runbook,
 } as const;
 
 /** Where a runbook section is, as an alarm description gives it. */
@@ -125,6 +126,8 @@ export interface MonitoringAlarms extends DeadLetterAlarms {
   readonly api5xx: Alarm;
   /** One per priority stream: the reputation guard paused it. */
   readonly streamPaused: Readonly<Record<string, Alarm>>;
+  /** `webhook.disabled`: a webhook endpoint was disabled (410 Gone, or failing for too long). */
+  readonly webhookDisabled: Alarm;
 }
 
 /** The settings with defaults filled in, checked against ALARM_RANGES. */
@@ -337,6 +340,19 @@ export class Monitoring extends Construct {
       });
     }
 
+    // Webhooks: an endpoint disabled stops receiving events until it is enabled again.
+    const webhookDisabled = alarm('WebhookDisabledAlarm', {
+      metric: appMetric(METRICS.webhookDisabled, {
+        statistic: Stats.SUM,
+        period: FIVE_MINUTES,
+        label: 'endpoints disabled',
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      what: 'webhook.disabled: a webhook endpoint was disabled (it answered 410 Gone, or failed for too long); it receives no events until enabled again',
+      runbook: RUNBOOK.webhookDisabled,
+    });
+
     this.alarms = {
       ...deadLetterAlarms,
       bounceRate: bounceRateAlarm,
@@ -347,6 +363,7 @@ export class Monitoring extends Construct {
       functionErrors,
       api5xx,
       streamPaused,
+      webhookDisabled,
     };
     const allAlarms = [
       ...queueNames.map((name) => deadLetterAlarms[deadLetterKey(name)]),
@@ -358,6 +375,7 @@ export class Monitoring extends Construct {
       ...Object.values(functionErrors),
       ...Object.values(streamPaused),
       api5xx,
+      webhookDisabled,
     ];
 
     this.dashboard = buildDashboard(this, 'Dashboard', {

@@ -11,6 +11,11 @@ import type { MailrouteFunction } from './mailroute-function';
 import { addSpecEventSources, buildSpecFunction } from './spec-function';
 
 export interface SesEventsProps {
+  /**
+   * The webhook events queue the function publishes its state changes to.
+   * @default - none: the function publishes no webhook events
+   */
+  readonly webhookEvents?: IQueue;
   readonly tables: {
     readonly messages: ITableV2;
     readonly suppression: ITableV2;
@@ -72,7 +77,11 @@ export class SesEvents extends Construct {
 
     this.handler = buildSpecFunction(this, {
       name: 'sesEvents',
-      resources: { tables: props.tables, queues: { sesEvents: props.queue }, secrets: {} },
+      resources: {
+        tables: props.tables,
+        queues: { sesEvents: props.queue, webhookEvents: props.webhookEvents },
+        secrets: {},
+      },
       params: { softBounce, guard: props.guard ?? DEFAULTS.guard },
       timeout: props.timeout ?? Duration.seconds(SES_EVENTS_TIMEOUT_SECONDS),
       memorySize: props.memorySize ?? FUNCTIONS.sesEvents.memorySize,

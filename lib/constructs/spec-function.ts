@@ -89,6 +89,7 @@ export function buildSpecFunction<N extends FunctionName>(scope: Construct, opti
     bindTable(handler, TABLES[grant.table], table, access);
   }
   for (const grant of spec.queues) {
+    if (grant.optional && options.resources.queues[grant.queue] === undefined) continue;
     const queue = required(scope, `the ${grant.queue} queue`, options.resources.queues[grant.queue]);
     const [first, ...more] = grant.access;
     if (first === undefined) continue;

@@ -1,12 +1,18 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FUNCTIONS } from '../spec';
 import type { MailrouteFunction } from './mailroute-function';
 import { buildSpecFunction } from './spec-function';
 
 export interface TrackingProps {
+  /**
+   * The webhook events queue the function publishes its state changes to.
+   * @default - none: the function publishes no webhook events
+   */
+  readonly webhookEvents?: IQueue;
   readonly tables: {
     readonly messages: ITableV2;
     readonly suppression: ITableV2;
@@ -39,7 +45,11 @@ export class Tracking extends Construct {
     super(scope, id);
     this.handler = buildSpecFunction(this, {
       name: 'tracking',
-      resources: { tables: props.tables, queues: {}, secrets: { signingKeys: props.signingKeys } },
+      resources: {
+        tables: props.tables,
+        queues: { webhookEvents: props.webhookEvents },
+        secrets: { signingKeys: props.signingKeys },
+      },
       params: {},
       timeout: props.timeout ?? Duration.seconds(FUNCTIONS.tracking.timeoutSeconds),
       memorySize: props.memorySize ?? FUNCTIONS.tracking.memorySize,

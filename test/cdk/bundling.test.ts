@@ -23,6 +23,8 @@ beforeAll(() => {
     dispatch: resource(s.template, logicalId(s.stack.dispatch.handler.function)),
     sesEvents: resource(s.template, logicalId(s.stack.sesEvents.handler.function)),
     tracking: resource(s.template, logicalId(s.stack.tracking.handler.function)),
+    webhooks: resource(s.template, logicalId(s.stack.functions.webhooks.handler.function)),
+    webhookApi: resource(s.template, logicalId(s.stack.functions.webhookApi.handler.function)),
   };
 });
 

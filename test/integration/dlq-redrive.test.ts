@@ -272,6 +272,8 @@ describe('the dispatcher moves a message it gives up on to the DLQ itself', () =
           sendCritical: { url: stack.queues.sendCritical, arn: '', dlqUrl: stack.queues.sendCriticalDlq },
           sendBulk: { url: stack.queues.sendBulk, arn: '', dlqUrl: stack.queues.sendBulkDlq },
           sesEvents: { url: stack.queues.sesEvents, arn: '', dlqUrl: stack.queues.sesEventsDlq },
+          webhookEvents: { url: stack.queues.webhookEvents, arn: '', dlqUrl: stack.queues.webhookEventsDlq },
+          webhookRetries: { url: stack.queues.webhookRetries, arn: '', dlqUrl: stack.queues.webhookRetriesDlq },
         },
         sesEventsTopicArn: stack.sesEventsTopicArn,
         buckets: stack.buckets,

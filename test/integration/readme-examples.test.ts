@@ -7,7 +7,8 @@
  * (`# 202 {"id":"…"}`) and the JSON body, where `…` stands for what varies. A command is checked
  * against that answer: the status, when shown (else any 2xx), every key the shown body names, and
  * every string value shown whole (without `…`). A command runs with `sh -c`, with `API`, `KEY`,
- * `ADMIN_KEY` and `ID` set as the README says (`ID`: the id of the last email sent); the quick
+ * `ADMIN_KEY`, `ID` and `WEBHOOK_ID` set as the README says (`ID`: the id of the last email sent,
+ * `WEBHOOK_ID`: that of the last webhook endpoint registered); the quick
  * start's literal `http://127.0.0.1:3000` and `5b0c8f0e-…` are the stack's URL and that id.
  *
  * One local stack for the file, started as `LOCAL_CONFIG=providers.local.json npm start` starts it
@@ -232,6 +233,9 @@ describe('the README curl examples', () => {
       const body = answer.body as { id?: unknown; data?: { id?: unknown }[] } | undefined;
       if (example.command.includes('/v1/emails') && typeof body?.id === 'string' && answer.status === 202)
         env.ID = body.id;
+      // …and the id of the webhook endpoint just registered to those that manage it (README: WEBHOOK_ID).
+      if (example.command.includes('/v1/webhooks') && typeof body?.id === 'string' && answer.status === 201)
+        env.WEBHOOK_ID = body.id;
     }
     expect(failures).toEqual([]);
   });

@@ -4,11 +4,13 @@ import { Authenticator } from '../../../functions/app/auth';
 import type { Route, RouteMap } from '../../../functions/app/http';
 import { createIngestHandler } from '../../../functions/app/ingest';
 import { createTrackingHandler } from '../../../functions/app/tracking';
+import { createWebhookApiHandler } from '../../../functions/app/webhook-api';
 import { API_FUNCTIONS, type ApiFunction, type RouteKey, routeKeysOf } from '../../../functions/core/routes';
 import { StaticSigningKeys } from '../../../functions/store/secrets';
 import { httpEvent, lambdaContext } from '../../support/events';
 import { MemoryKeys, MemoryMessageStore, MemoryQueue, MemoryRateLimiter, MemorySuppression } from '../../support/fakes';
 import { ingestTestDeps } from '../../support/ingest';
+import { MemoryPublisher, MemoryWebhookDeliveries, MemoryWebhookEndpoints } from '../../support/webhook-fakes';
 
 const ingest = createIngestHandler(
   ingestTestDeps({
@@ -26,7 +28,19 @@ const tracking = createTrackingHandler({
   keys: new StaticSigningKeys({ current: 'k1', keys: { k1: 'route-test-key-0123456789abcdef0123' } }),
 });
 
-const handlers = { ingest, tracking } satisfies Record<ApiFunction, unknown>;
+const webhookApi = createWebhookApiHandler({
+  endpoints: new MemoryWebhookEndpoints(),
+  deliveries: new MemoryWebhookDeliveries(),
+  events: new MemoryPublisher(),
+  retries: new MemoryQueue(),
+  keys: new StaticSigningKeys({ current: 'k1', keys: { k1: 'route-test-key-0123456789abcdef0123' } }),
+  policy: { allowPrivate: false },
+  resolve: async () => ['93.184.215.14'],
+  auth: new Authenticator(new MemoryKeys()),
+  rateLimit: new MemoryRateLimiter(),
+});
+
+const handlers = { ingest, tracking, webhookApi } satisfies Record<ApiFunction, unknown>;
 
 describe.each(API_FUNCTIONS)('the %s function', (fn) => {
   const handler = handlers[fn];
