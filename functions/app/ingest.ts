@@ -29,6 +29,7 @@ import type {
   TemplateStore,
 } from '../ports';
 import { type Authenticator, type Caller, maySendFrom } from './auth';
+import { type EmailSearchDeps, emailSearchRoutes } from './email-search';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
 import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-settings';
@@ -54,6 +55,8 @@ export interface IngestDeps {
   readonly streams: StreamApiDeps;
   /** Templates: the template API, and emails sent with a `template` rendered at accept time. */
   readonly templates: TemplateStore;
+  /** Message search (GET /v1/emails): the index `messages` writes as it creates records. */
+  readonly search: EmailSearchDeps;
   /** The draw that splits a canary's sends (in [0, 1)). @default Math.random */
   readonly random?: () => number;
   readonly now?: () => Date;
@@ -282,6 +285,7 @@ export function createIngestHandler(deps: IngestDeps) {
       },
     },
 
+    ...emailSearchRoutes(deps.search),
     ...suppressionRoutes(deps.suppression, now),
     ...templateRoutes(templateDeps, now),
     ...providerSettingsRoutes(deps.providerSettings, now),

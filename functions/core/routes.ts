@@ -25,6 +25,8 @@ export const API_ROUTES = [
   { method: 'POST', path: '/v1/emails', fn: 'ingest' },
   { method: 'POST', path: '/v1/emails/batch', fn: 'ingest' },
   { method: 'GET', path: '/v1/emails/{id}', fn: 'ingest' },
+  // Message search (app/email-search.ts).
+  { method: 'GET', path: '/v1/emails', fn: 'ingest' },
   { method: 'GET', path: '/v1/suppressions', fn: 'ingest' },
   { method: 'GET', path: '/v1/suppressions/{email}', fn: 'ingest' },
   { method: 'PUT', path: '/v1/suppressions/{email}', fn: 'ingest' },

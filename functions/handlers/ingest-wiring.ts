@@ -7,12 +7,14 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
+import { withSearchIndex } from '../app/email-search';
 import type { IngestDeps } from '../app/ingest';
 import { SETTINGS_CACHE_MS } from '../app/provider-chain';
 import type { IngestConfig } from '../config';
 import type { AimdPolicy } from '../core/aimd';
 import { DEFAULTS } from '../core/defaults';
 import { documentClient } from '../store/dynamo';
+import { DynamoEmailIndex } from '../store/email-index';
 import { DynamoKeyStore } from '../store/key-store';
 import { DynamoMessageStore } from '../store/message-store';
 import { DynamoProviderSettings } from '../store/provider-settings';
@@ -32,8 +34,11 @@ export function ingestDeps(
   aimd: AimdPolicy = DEFAULTS.adaptiveThrottle,
 ): IngestDeps {
   const doc = documentClient(clients.dynamodb);
+  const index = new DynamoEmailIndex(doc, config.tables.emailIndex, config.tables.messages);
   return {
-    messages: new DynamoMessageStore(doc, config.tables.messages),
+    // Every accepted email is indexed for GET /v1/emails as its record is written.
+    messages: withSearchIndex(new DynamoMessageStore(doc, config.tables.messages), index),
+    search: { index },
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
     queues: {
       critical: new SqsSendQueue(clients.sqs, config.priorityQueueUrls.critical),

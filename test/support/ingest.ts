@@ -6,7 +6,9 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Authenticator } from '../../functions/app/auth';
+import { withSearchIndex } from '../../functions/app/email-search';
 import type { IngestDeps } from '../../functions/app/ingest';
+import { MemoryEmailIndex } from './email-index-fake';
 import {
   MemoryKeys,
   MemoryMessageStore,
@@ -26,8 +28,10 @@ export const unreachableIdempotency = (): DynamoDBPersistenceLayer =>
 
 export function ingestTestDeps(given: Partial<IngestDeps> = {}): IngestDeps {
   const queue = new MemoryQueue();
+  // Every record created is indexed for search, as the deployed wiring does.
+  const messages = given.messages ?? new MemoryMessageStore();
+  const search = given.search ?? { index: new MemoryEmailIndex(messages) };
   return {
-    messages: new MemoryMessageStore(),
     suppression: new MemorySuppression(),
     queues: { critical: queue, transactional: queue, bulk: queue },
     auth: new Authenticator(new MemoryKeys()),
@@ -37,5 +41,7 @@ export function ingestTestDeps(given: Partial<IngestDeps> = {}): IngestDeps {
     streams: memoryStreams(),
     templates: new MemoryTemplateStore(),
     ...given,
+    messages: withSearchIndex(messages, search.index),
+    search,
   };
 }
