@@ -33,6 +33,7 @@ import { type EmailSearchDeps, emailSearchRoutes } from './email-search';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
 import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-settings';
+import { resendRoutes } from './resend-api';
 import { retrying } from './retrying';
 import { type StreamApiDeps, streamRoutes } from './stream-settings';
 import { suppressionRoutes } from './suppressions';
@@ -286,6 +287,11 @@ export function createIngestHandler(deps: IngestDeps) {
     },
 
     ...emailSearchRoutes(deps.search),
+    ...resendRoutes({
+      accept: acceptIdempotent,
+      messages: deps.messages,
+      maxBytes: { email: MAX_EMAIL_BYTES, batch: MAX_BATCH_BYTES },
+    }),
     ...suppressionRoutes(deps.suppression, now),
     ...templateRoutes(templateDeps, now),
     ...providerSettingsRoutes(deps.providerSettings, now),

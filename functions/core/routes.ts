@@ -10,7 +10,7 @@
 export const API_FUNCTIONS = ['ingest', 'tracking'] as const;
 export type ApiFunction = (typeof API_FUNCTIONS)[number];
 
-export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ApiRoute {
   readonly method: HttpMethod;
@@ -45,6 +45,12 @@ export const API_ROUTES = [
   { method: 'POST', path: '/v1/templates/{slug}/render', fn: 'ingest' },
   { method: 'POST', path: '/v1/templates/{slug}/canary/promote', fn: 'ingest' },
   { method: 'POST', path: '/v1/templates/{slug}/canary/rollback', fn: 'ingest' },
+  // The Resend-compatible API (app/resend-api.ts): Resend's paths under /resend.
+  { method: 'POST', path: '/resend/emails', fn: 'ingest' },
+  { method: 'POST', path: '/resend/emails/batch', fn: 'ingest' },
+  { method: 'GET', path: '/resend/emails/{id}', fn: 'ingest' },
+  { method: 'PATCH', path: '/resend/emails/{id}', fn: 'ingest' },
+  { method: 'POST', path: '/resend/emails/{id}/cancel', fn: 'ingest' },
   { method: 'GET', path: '/u/{token}', fn: 'tracking' },
   { method: 'POST', path: '/u/{token}', fn: 'tracking' },
   { method: 'GET', path: '/o/{token}', fn: 'tracking' },

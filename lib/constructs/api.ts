@@ -65,6 +65,7 @@ const HTTP_METHODS: Readonly<Record<ApiRoute['method'], HttpMethod>> = {
   HEAD: HttpMethod.HEAD,
   POST: HttpMethod.POST,
   PUT: HttpMethod.PUT,
+  PATCH: HttpMethod.PATCH,
   DELETE: HttpMethod.DELETE,
 };
 
