@@ -32,6 +32,7 @@ import { type Authenticator, type Caller, maySendFrom } from './auth';
 import { type EmailSearchDeps, emailSearchRoutes } from './email-search';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
+import { apiReferenceRoutes } from './openapi-docs';
 import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-settings';
 import { resendRoutes } from './resend-api';
 import { retrying } from './retrying';
@@ -287,6 +288,7 @@ export function createIngestHandler(deps: IngestDeps) {
     },
 
     ...emailSearchRoutes(deps.search),
+    ...apiReferenceRoutes(),
     ...resendRoutes({
       accept: acceptIdempotent,
       messages: deps.messages,

@@ -22,6 +22,9 @@ export interface ApiRoute {
 
 export const API_ROUTES = [
   { method: 'GET', path: '/health', fn: 'ingest' },
+  // The API reference: the OpenAPI document and a page that renders it (app/openapi.ts), both public.
+  { method: 'GET', path: '/v1/openapi.json', fn: 'ingest' },
+  { method: 'GET', path: '/docs', fn: 'ingest' },
   { method: 'POST', path: '/v1/emails', fn: 'ingest' },
   { method: 'POST', path: '/v1/emails/batch', fn: 'ingest' },
   { method: 'GET', path: '/v1/emails/{id}', fn: 'ingest' },
