@@ -54,6 +54,7 @@ export const FUNCTION_ENV = {
   TABLE_RATE_WINDOWS: 'RateWindows',
   TABLE_TEMPLATES: 'Templates',
   TABLE_REPUTATION: 'Reputation',
+  TABLE_EMAIL_INDEX: 'EmailIndex',
   SIGNING_KEYS_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
   PUBLIC_BASE_URL: 'https://mail.example.com',
   QUEUE_SEND_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send',

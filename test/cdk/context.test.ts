@@ -94,7 +94,9 @@ describe('parseContext', () => {
     };
     const queue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/send';
     const queues = { QUEUE_SEND_URL: queue, QUEUE_SEND_CRITICAL_URL: queue, QUEUE_SEND_BULK_URL: queue };
-    expect(ingestConfig({ ...tables, TABLE_IDEMPOTENCY: 'i', ...queues }).retentionDays).toBe(context.retentionDays);
+    expect(ingestConfig({ ...tables, TABLE_IDEMPOTENCY: 'i', TABLE_EMAIL_INDEX: 'e', ...queues }).retentionDays).toBe(
+      context.retentionDays,
+    );
     expect(sesEventsConfig(tables).softBounce).toEqual(context.softBounce);
     const { heldWaitSeconds, ...judging } = context.guard;
     expect(sesEventsConfig(tables).guard).toEqual(judging);
