@@ -47,12 +47,14 @@ const SCRIPT = `
   const doc = await res.json();
   const schemas = doc.components.schemas;
   const resolve = (s) => (s && s.$ref ? schemas[s.$ref.split('/').pop()] || {} : s || {});
-  const typeOf = (s0) => {
+  // Schemas may be recursive (a template variable's value is any JSON): types are spelt to a depth.
+  const typeOf = (s0, depth = 0) => {
     const s = resolve(s0);
-    if (s.anyOf) return s.anyOf.map(typeOf).join(' | ');
+    if (depth > 3) return 'any';
+    if (s.anyOf) return s.anyOf.map((x) => typeOf(x, depth + 1)).join(' | ');
     if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(' | ');
     if (s.const !== undefined) return JSON.stringify(s.const);
-    if (s.type === 'array') return typeOf(s.items) + '[]';
+    if (s.type === 'array') return typeOf(s.items, depth + 1) + '[]';
     return [].concat(s.type || 'any').join(' | ');
   };
   const limits = (s0) => {
@@ -182,7 +184,8 @@ export const DOCS_CSP = [
   `style-src ${sha256(STYLE)}`,
   `script-src ${sha256(SCRIPT)}`,
   "connect-src 'self'",
-  "img-src 'self'",
+  // The page's icon is empty (data:), so the browser asks for no favicon.
+  'img-src data:',
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",
@@ -190,7 +193,7 @@ export const DOCS_CSP = [
 
 export const DOCS_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>mailroute API reference</title><style>${STYLE}</style></head>
+<title>mailroute API reference</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
 <body><noscript>This page renders <a href="./v1/openapi.json">the OpenAPI document</a> with JavaScript.</noscript>
 <script>${SCRIPT}</script></body></html>`;
 
