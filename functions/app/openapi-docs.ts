@@ -17,7 +17,8 @@ header{position:sticky;top:0;background:var(--bg);border-bottom:1px solid var(--
 header h1{font-size:1.1rem;margin:0}main{display:grid;grid-template-columns:16rem 1fr;gap:1rem;padding:1rem;max-width:80rem;margin:auto}
 nav ul{list-style:none;padding:0;margin:0 0 1rem}nav a{color:var(--accent);text-decoration:none;display:block;padding:.1rem 0;font-size:.9rem}
 nav h2{font-size:.8rem;text-transform:uppercase;color:var(--muted);margin:.8rem 0 .2rem}
-section.op{border:1px solid var(--line);border-radius:6px;padding:.8rem 1rem;margin:0 0 1rem}
+section.op{border:1px solid var(--line);border-radius:6px;padding:.8rem 1rem;margin:0 0 1rem;scroll-margin-top:4rem}
+header input{max-width:26rem;margin-left:auto}
 .m{font:600 .8rem ui-monospace,monospace;padding:.1rem .4rem;border-radius:4px;border:1px solid var(--line);margin-right:.4rem}
 code,pre,textarea,input{font-family:ui-monospace,monospace;font-size:.85rem}code{background:var(--code);padding:0 .2rem;border-radius:3px}
 pre{background:var(--code);padding:.6rem;border-radius:6px;overflow:auto;max-height:24rem}
