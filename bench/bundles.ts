@@ -67,6 +67,7 @@ export const FUNCTION_ENV = {
   TABLE_WEBHOOKS: 'Webhooks',
   QUEUE_WEBHOOK_EVENTS_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/webhook-events',
   QUEUE_WEBHOOK_RETRIES_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/webhook-retries',
+  TABLE_EMAIL_INDEX: 'EmailIndex',
   SIGNING_KEYS_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
   PUBLIC_BASE_URL: 'https://mail.example.com',
   QUEUE_SEND_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send',

@@ -180,6 +180,7 @@ export async function startFirstInvocationBackends(): Promise<FirstInvocationBac
       TABLE_SUPPRESSION: TABLES.suppression.id,
       TABLE_RATE_WINDOWS: TABLES.rateWindows.id,
       TABLE_TEMPLATES: TABLES.templates.id,
+      TABLE_EMAIL_INDEX: TABLES.emailIndex.id,
       _X_AMZN_TRACE_ID: TRACE_HEADER,
     },
     async event(name) {

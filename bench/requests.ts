@@ -94,6 +94,10 @@ export interface RequestFigures {
   byOperation: Record<string, number>;
   dynamodbWRU: number;
   dynamodbRRU: number;
+  /** Of `dynamodbWRU`: the search index's entries (GET /v1/emails), per email. */
+  searchIndexWRU: number;
+  /** The search index's bytes per email (its entries' sizes as DynamoDB counts them). */
+  searchIndexBytes: number;
   itemBytes: number;
   /** ReceiveMessage calls of the idle SES-events poller during the run (fixed cost, not per email). */
   idleSesEventsPolls: number;
@@ -199,11 +203,24 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
     const itemBytes = dynamoItemBytes(sample.Item ?? {});
     const itemKB = itemBytes / 1024;
 
+    // The search index's entries are small items of their own table: counted apart, by their own size.
+    let indexBytes = 0;
     for (const { service, op, input } of pending) {
-      const key = `${service}:${op}`;
+      const indexItems =
+        service === 'dynamodb' && op === 'BatchWriteItem'
+          ? (input as { RequestItems?: Record<string, { PutRequest?: { Item?: Record<string, AttributeValue> } }[]> })
+              .RequestItems?.[stack.tables.emailIndex]
+          : undefined;
+      const key = indexItems ? `${service}:${op} (EmailIndex)` : `${service}:${op}`;
       const c = counter.get(key) ?? { requests: 0, units: 0 };
       c.requests += 1;
-      c.units += service === 'dynamodb' ? dynamoUnits(op, input, itemKB) : 1;
+      if (indexItems) {
+        for (const r of indexItems) {
+          const bytes = dynamoItemBytes(r.PutRequest?.Item ?? {});
+          indexBytes += bytes;
+          c.units += Math.max(1, Math.ceil(bytes / 1024));
+        }
+      } else c.units += service === 'dynamodb' ? dynamoUnits(op, input, itemKB) : 1;
       counter.set(key, c);
     }
     const per = (n: number) => n / emails;
@@ -211,6 +228,8 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
       [...counter].filter(([k]) => k.startsWith(`${service}:`)).reduce((n, [k, v]) => n + f(k, v), 0);
     const isRead = (k: string) => /:(Get|BatchGet|Query|Scan)/.test(k);
     const wru = per(sum('dynamodb', (k, v) => (isRead(k) ? 0 : v.units)));
+    const indexWru = per(counter.get('dynamodb:BatchWriteItem (EmailIndex)')?.units ?? 0);
+    const indexBytesPerEmail = per(indexBytes);
     const rru = per(sum('dynamodb', (k, v) => (isRead(k) ? v.units : 0)));
     const sqs = per(sum('sqs', (_k, v) => v.requests));
     const dynamodb = per(sum('dynamodb', (_k, v) => v.requests));
@@ -221,8 +240,9 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
       path === 'batch' ? ASSUMPTIONS.ingestSecondsPerRequest : ASSUMPTIONS.ingestSecondsPerSingleRequest;
     const dispatchInvocations = M / ASSUMPTIONS.dispatchBatchSize;
     const storageGBMonths = ((itemBytes * M) / 1024 ** 3) * (ASSUMPTIONS.retentionDays / 30);
+    const indexGBMonths = ((indexBytesPerEmail * M) / 1024 ** 3) * (ASSUMPTIONS.retentionDays / 30);
     const breakdown = {
-      dynamodbWrites: wru * M * (PRICES.dynamodbPerMillionWRU / M),
+      dynamodbWrites: (wru - indexWru) * M * (PRICES.dynamodbPerMillionWRU / M),
       dynamodbReads: rru * M * (PRICES.dynamodbPerMillionRRU / M),
       dynamodbStorageAndPitr: storageGBMonths * (PRICES.dynamodbStoragePerGBMonth + PRICES.dynamodbPitrPerGBMonth),
       sqs: sqs * M * (PRICES.sqsPerMillionRequests / M),
@@ -232,6 +252,10 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
           dispatchInvocations * ASSUMPTIONS.dispatchSecondsPerBatch * ASSUMPTIONS.dispatchMemoryGB) *
           PRICES.lambdaArmPerGBSecond,
       apiGateway: (ingestInvocations * PRICES.httpApiPerMillionRequests) / M,
+      // Message search: the index entries' writes and their storage (GET /v1/emails reads are per search, not per email).
+      searchIndex:
+        indexWru * M * (PRICES.dynamodbPerMillionWRU / M) +
+        indexGBMonths * (PRICES.dynamodbStoragePerGBMonth + PRICES.dynamodbPitrPerGBMonth),
       logs:
         (((ingestInvocations + dispatchInvocations) * ASSUMPTIONS.logBytesPerInvocation +
           dispatchInvocations * ASSUMPTIONS.providerMetricsBytesPerBatch) /
@@ -248,6 +272,8 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
       byOperation: Object.fromEntries([...counter].sort().map(([k, v]) => [k, round(per(v.requests))])),
       dynamodbWRU: round(wru),
       dynamodbRRU: round(rru),
+      searchIndexWRU: round(indexWru),
+      searchIndexBytes: Math.round(indexBytesPerEmail),
       itemBytes,
       idleSesEventsPolls: idlePolls,
       idlePriorityPolls,

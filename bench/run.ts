@@ -84,6 +84,7 @@ lines.push(
 for (const [op, n] of Object.entries(perEmail.byOperation)) lines.push(`  ${op.padEnd(26)} ${n.toFixed(3)}`);
 lines.push(
   `  DynamoDB  ${perEmail.dynamodb.toFixed(3)} requests/email (${perEmail.dynamodbWRU} WRU, ${perEmail.dynamodbRRU} RRU; item ${perEmail.itemBytes} B)  target ≤ ${TARGETS.dynamodbPerEmail}: ${mark(met(perEmail.dynamodb, TARGETS.dynamodbPerEmail))}`,
+  `  search index (GET /v1/emails): ${perEmail.searchIndexWRU} WRU/email, ${perEmail.searchIndexBytes} B/email stored (one entry per key timeline, all-keys timeline and recipient)`,
   `  SQS       ${perEmail.sqs.toFixed(3)} requests/email (floor 0.300: send, receive, delete per 10; the rest is idle long polls)  target ≤ ${TARGETS.sqsPerEmail}: ${mark(met(perEmail.sqs, TARGETS.sqsPerEmail))}`,
   `            (apart: ${perEmail.idleSesEventsPolls} idle long polls of the SES-events queue and ${perEmail.idlePriorityPolls} of the critical and bulk queues during the run, a fixed cost per poller)`,
   '',

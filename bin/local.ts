@@ -82,6 +82,8 @@ process.stdout.write(`
 mailroute is running on this machine
 
   API          ${stack.apiUrl}        (GET ${stack.apiUrl}/health)
+  API docs     ${stack.apiUrl}/docs   (OpenAPI: ${stack.apiUrl}/v1/openapi.json)
+  Resend SDK   RESEND_BASE_URL=${stack.apiUrl}/resend
   SES inbox    ${stack.sesUrl}        (every email sent, as a web page)
   SQS / SNS    ${stack.awsEndpoint}
   DynamoDB     ${stack.dynamodbEndpoint}

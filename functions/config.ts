@@ -167,6 +167,8 @@ const IngestEnv = /* @__PURE__ */ (() =>
       /** The send queue of each priority: transactional, critical, bulk. */
       /** Templates: drafts, published versions and their counters. */
       TABLE_TEMPLATES: name,
+      /** The search index of GET /v1/emails. */
+      TABLE_EMAIL_INDEX: name,
       QUEUE_SEND_URL: z.url(),
       QUEUE_SEND_CRITICAL_URL: z.url(),
       QUEUE_SEND_BULK_URL: z.url(),
@@ -188,6 +190,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
         rateWindows: e.TABLE_RATE_WINDOWS,
         reputation: e.TABLE_REPUTATION,
         templates: e.TABLE_TEMPLATES,
+        emailIndex: e.TABLE_EMAIL_INDEX,
       },
       sendQueueUrl: e.QUEUE_SEND_URL,
       contentBucket: e.CONTENT_BUCKET,

@@ -7,6 +7,7 @@
 import type { ThrottleState } from './core/aimd';
 import type { ClaimCurrent, Due } from './core/claim';
 import type { SendOutcome } from './core/dispatch';
+import type { IndexEntry, PartitionRead } from './core/email-search';
 import type { BucketCounts, CircuitState, ProviderHealth } from './core/health';
 import type { MessageEvent, MessageRecord, Status } from './core/message';
 import type { Priority } from './core/priority';
@@ -541,4 +542,30 @@ export type WebhookResponse =
 /** POSTs a delivery: a timeout, no redirects followed, addresses checked at connect time. */
 export interface WebhookSender {
   post(url: string, headers: Readonly<Record<string, string>>, body: string): Promise<WebhookResponse>;
+}
+
+/** The search index of GET /v1/emails (store/email-index.ts): newest-first timelines per key, recipient and API. */
+export interface EmailIndex {
+  /** Writes the index entries of newly accepted emails. */
+  add(entries: readonly IndexEntry[]): Promise<void>;
+  /**
+   * Reads one partition newest first, below `before` and at or after `after`, at most `limit`
+   * entries read (before the filters apply), keeping those of `key` and matching the filters.
+   */
+  read(
+    partition: string,
+    range: { readonly after?: string; readonly before?: string },
+    filter: IndexFilter,
+    limit: number,
+  ): Promise<PartitionRead>;
+  /** The message records of these ids (eventually consistent; missing ones left out). */
+  records(ids: readonly string[]): Promise<MessageRecord[]>;
+}
+
+/** What a partition read keeps: every given field must match. */
+export interface IndexFilter {
+  readonly key?: string;
+  readonly from?: string;
+  readonly priority?: Priority;
+  readonly tag?: { readonly name: string; readonly value?: string };
 }

@@ -84,6 +84,15 @@ export const TABLES = {
     description:
       'Webhook endpoints (one partition; secrets sealed) and their deliveries (per endpoint, newest first: status, attempts, the exact bytes sent; expiring).',
   },
+  emailIndex: {
+    id: 'EmailIndex',
+    env: 'TABLE_EMAIL_INDEX',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    description:
+      'The search index of GET /v1/emails: newest-first timelines per API key, for the whole API (both in shards) and per recipient. Entries never change; they expire with their message.',
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableName = keyof typeof TABLES;

@@ -248,6 +248,8 @@ export const FUNCTIONS = {
       { table: 'reputation', access: 'readWrite' },
       // The template API, and the templates rendered at accept time (with their per-version counters).
       { table: 'templates', access: 'readWrite' },
+      // Message search: each accepted email's index entries written, and read by GET /v1/emails.
+      { table: 'emailIndex', access: 'readWrite' },
     ],
     // Each email goes to its priority's queue (PRIORITY_QUEUES).
     queues: [...SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })), PUBLISHES_EVENTS],

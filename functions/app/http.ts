@@ -46,6 +46,11 @@ export interface Route {
   /** 'json' parses and requires JSON; 'raw' hands the body over as text (forms). @default 'json' */
   readonly bodyType?: 'json' | 'raw';
   readonly handle: (req: ApiRequest) => Promise<ApiResult>;
+  /**
+   * How this route writes an error: the API's envelope, or that of another API the route is
+   * compatible with (the Resend-compatible routes). @default errorResponse
+   */
+  readonly errorResponse?: (e: DomainError) => APIGatewayProxyStructuredResultV2;
 }
 
 /**
@@ -216,15 +221,16 @@ export function createHttpHandler<K extends string>(routes: RouteMap<K>, deps: H
     .use({
       onError: async (request) => {
         const error = request.error;
+        const respond = byKey[request.event.routeKey]?.errorResponse ?? errorResponse;
         if (isDomainError(error)) {
           if (error.status >= 500) logger.error('request failed', { code: error.code, error: error.cause ?? error });
-          request.response = errorResponse(error);
+          request.response = respond(error);
           return;
         }
         if (isTransient(error)) {
           // A dependency failed for now: a 503 the client may retry (the request created nothing).
           logger.error('request failed', { code: 'unavailable', error: error as Error });
-          request.response = errorResponse(
+          request.response = respond(
             new DomainError('unavailable', 'A service mailroute depends on did not answer; try again.', undefined, {
               retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
             }),
@@ -232,7 +238,7 @@ export function createHttpHandler<K extends string>(routes: RouteMap<K>, deps: H
           return;
         }
         logger.error('unexpected error', { error: error as Error });
-        request.response = errorResponse(new DomainError('internal', 'Something went wrong on our side; try again.'));
+        request.response = respond(new DomainError('internal', 'Something went wrong on our side; try again.'));
       },
     });
   const routeKeys: readonly K[] = Object.keys(routes) as K[];

@@ -35,9 +35,12 @@ import type {
 import { uploadRoutes } from './attachment-uploads';
 import { storeAttachments } from './attachments';
 import { type Authenticator, type Caller, maySendFrom } from './auth';
+import { type EmailSearchDeps, emailSearchRoutes } from './email-search';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
+import { apiReferenceRoutes } from './openapi-docs';
 import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-settings';
+import { resendRoutes } from './resend-api';
 import { retrying } from './retrying';
 import {
   announceScheduled,
@@ -86,6 +89,8 @@ export interface IngestDeps {
    * waiting bodies, the send queues' ARNs. @default - none: a `scheduledAt` is refused (422)
    */
   readonly scheduling?: Pick<SchedulingDeps, 'scheduler' | 'content' | 'queueArns' | 'changed'>;
+  /** Message search (GET /v1/emails): the index `messages` writes as it creates records. */
+  readonly search: EmailSearchDeps;
   /** The draw that splits a canary's sends (in [0, 1)). @default Math.random */
   readonly random?: () => number;
   readonly now?: () => Date;
@@ -439,6 +444,13 @@ export function createIngestHandler(deps: IngestDeps) {
       }),
     },
 
+    ...emailSearchRoutes(deps.search),
+    ...apiReferenceRoutes(),
+    ...resendRoutes({
+      accept: async (req, emails) => (await acceptIdempotent(req, emails)).map((a) => a.id),
+      messages: deps.messages,
+      maxBytes: { email: MAX_EMAIL_BYTES, batch: MAX_BATCH_BYTES },
+    }),
     ...suppressionRoutes(deps.suppression, now),
     ...templateRoutes(templateDeps, now),
     ...providerSettingsRoutes(deps.providerSettings, now),

@@ -124,7 +124,7 @@ const version = z.optional(z.int().check(z.gte(0)));
 const updateFields = () => SettingsUpdate._zod.innerType.shape;
 
 /** A partial update (`providers` by id), with the version it was based on if the client knows it. */
-const UpdateBody = z.lazy(() => z.strictObject({ ...updateFields(), version, ...READ_ONLY }));
+export const UpdateBody = z.lazy(() => z.strictObject({ ...updateFields(), version, ...READ_ONLY }));
 
 /** A warm-up as a GET shows it: the ramp with today's allowance (read-only, ignored). */
 const WarmUpInDocument = z.lazy(() =>
@@ -137,7 +137,7 @@ const WarmUpInDocument = z.lazy(() =>
 const readWarmUp = ({ todayPerDay: _t, complete: _c, ...ramp }: z.infer<typeof WarmUpInDocument>): WarmUpUpdate => ramp;
 
 /** The document a GET returned, edited: `providers` is its list, each entry with its read-only parts. */
-const DocumentBody = z.lazy(() =>
+export const DocumentBody = z.lazy(() =>
   z.strictObject({
     chain: updateFields().chain,
     providers: z.array(

@@ -14,7 +14,7 @@ import type { SuppressionRecord, SuppressionStore } from '../ports';
 import type { ApiRequest, RouteMap } from './http';
 
 /** Built on first use, not at cold start: few requests change the suppression list. */
-const PutBody = /* @__PURE__ */ z.lazy(() =>
+export const PutBody = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     scope: z.optional(z.string().check(z.regex(SCOPE_PATTERN, 'scope is "*" (all mail) or a category name'))),
     note: z.optional(z.string().check(z.maxLength(500))),

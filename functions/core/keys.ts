@@ -66,3 +66,20 @@ export const TEMPLATE_STATS_PREFIX = 'stats#';
 
 /** The counters of one version: sends, render failures, rejections, bounces, complaints. */
 export const templateStatsKey = (version: number): string => `${TEMPLATE_STATS_PREFIX}${pad(version)}`;
+
+// Email index table (partition key `pk`, sort key `sk`): the search index of GET /v1/emails.
+
+/** The shards every timeline partition is split into, so one key's or the whole API's writes spread over several partitions. */
+export const EMAIL_INDEX_SHARDS = 8;
+
+/** One shard of an API key's timeline: every email the key sent. */
+export const keyTimelineKey = (keyName: string, shard: number): string => `key#${keyName}#${shard}`;
+
+/** One shard of every key's timeline (what an admin key searches). */
+export const allTimelineKey = (shard: number): string => `all#${shard}`;
+
+/** One recipient's timeline (normalised address): every email sent to it, by any key. */
+export const recipientTimelineKey = (address: string): string => `to#${address}`;
+
+/** The sort key of an email in every timeline: newest first is descending order. */
+export const timelineSortKey = (createdAt: string, id: string): string => `${createdAt}#${id}`;

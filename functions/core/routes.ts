@@ -26,6 +26,9 @@ export interface ApiRoute {
 
 export const API_ROUTES = [
   { method: 'GET', path: '/health', fn: 'ingest' },
+  // The API reference: the OpenAPI document and a page that renders it (app/openapi.ts), both public.
+  { method: 'GET', path: '/v1/openapi.json', fn: 'ingest' },
+  { method: 'GET', path: '/docs', fn: 'ingest' },
   { method: 'POST', path: '/v1/emails', fn: 'ingest' },
   { method: 'POST', path: '/v1/emails/batch', fn: 'ingest' },
   { method: 'GET', path: '/v1/emails/{id}', fn: 'ingest' },
@@ -33,6 +36,8 @@ export const API_ROUTES = [
   // Scheduled sends: reschedule (a new scheduledAt) and cancel, while the email is scheduled.
   { method: 'PATCH', path: '/v1/emails/{id}', fn: 'ingest' },
   { method: 'POST', path: '/v1/emails/{id}/cancel', fn: 'ingest' },
+  // Message search (app/email-search.ts).
+  { method: 'GET', path: '/v1/emails', fn: 'ingest' },
   { method: 'GET', path: '/v1/suppressions', fn: 'ingest' },
   { method: 'GET', path: '/v1/suppressions/{email}', fn: 'ingest' },
   { method: 'PUT', path: '/v1/suppressions/{email}', fn: 'ingest' },
@@ -62,6 +67,12 @@ export const API_ROUTES = [
   { method: 'GET', path: '/v1/webhooks/{id}/deliveries', fn: 'webhookApi' },
   { method: 'POST', path: '/v1/webhooks/{id}/deliveries/{deliveryId}/replay', fn: 'webhookApi' },
   { method: 'POST', path: '/v1/webhooks/{id}/replay', fn: 'webhookApi' },
+  // The Resend-compatible API (app/resend-api.ts): Resend's paths under /resend.
+  { method: 'POST', path: '/resend/emails', fn: 'ingest' },
+  { method: 'POST', path: '/resend/emails/batch', fn: 'ingest' },
+  { method: 'GET', path: '/resend/emails/{id}', fn: 'ingest' },
+  { method: 'PATCH', path: '/resend/emails/{id}', fn: 'ingest' },
+  { method: 'POST', path: '/resend/emails/{id}/cancel', fn: 'ingest' },
   { method: 'GET', path: '/u/{token}', fn: 'tracking' },
   { method: 'POST', path: '/u/{token}', fn: 'tracking' },
   { method: 'GET', path: '/o/{token}', fn: 'tracking' },

@@ -9,6 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
+import { withSearchIndex } from '../app/email-search';
 import type { IngestDeps } from '../app/ingest';
 import { SETTINGS_CACHE_MS } from '../app/provider-chain';
 import type { IngestConfig } from '../config';
@@ -18,6 +19,7 @@ import { largestMessageBytes } from '../core/message-size';
 import type { ContentStore, Scheduler } from '../ports';
 import { S3_CLIENT_OPTIONS, S3ContentStore } from '../store/content-store';
 import { documentClient } from '../store/dynamo';
+import { DynamoEmailIndex } from '../store/email-index';
 import { DynamoKeyStore } from '../store/key-store';
 import { DynamoMessageStore } from '../store/message-store';
 import { DynamoProviderSettings } from '../store/provider-settings';
@@ -43,12 +45,15 @@ export function ingestDeps(
 ): IngestDeps {
   const doc = documentClient(clients.dynamodb);
   const publish = withEvents(eventBuffer(config, clients.sqs));
+  const index = new DynamoEmailIndex(doc, config.tables.emailIndex, config.tables.messages);
   return {
     ...(config.scheduling && scheduling
       ? { scheduling: { ...scheduling, queueArns: config.scheduling.queueArns } }
       : {}),
     ...publish.deps,
-    messages: publish.messages(new DynamoMessageStore(doc, config.tables.messages)),
+    // Every accepted email is indexed for GET /v1/emails as its record is written.
+    messages: publish.messages(withSearchIndex(new DynamoMessageStore(doc, config.tables.messages), index)),
+    search: { index },
     suppression: publish.suppression(new DynamoSuppressionStore(doc, config.tables.suppression)),
     queues: {
       critical: new SqsSendQueue(clients.sqs, config.priorityQueueUrls.critical),

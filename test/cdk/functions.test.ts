@@ -113,6 +113,7 @@ describe('ingest function', () => {
       TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
       TABLE_REPUTATION: refOf(logicalId(t.reputation)),
       TABLE_TEMPLATES: refOf(logicalId(t.templates)),
+      TABLE_EMAIL_INDEX: refOf(logicalId(t.emailIndex)),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
       QUEUE_SEND_CRITICAL_URL: refOf(logicalId(s.stack.priorityQueues.critical.queue)),
       QUEUE_SEND_BULK_URL: refOf(logicalId(s.stack.priorityQueues.bulk.queue)),

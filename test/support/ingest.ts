@@ -6,8 +6,10 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Authenticator } from '../../functions/app/auth';
+import { withSearchIndex } from '../../functions/app/email-search';
 import type { IngestDeps } from '../../functions/app/ingest';
 import { MemoryContentStore } from './content-store';
+import { MemoryEmailIndex } from './email-index-fake';
 import {
   MemoryKeys,
   MemoryMessageStore,
@@ -27,8 +29,10 @@ export const unreachableIdempotency = (): DynamoDBPersistenceLayer =>
 
 export function ingestTestDeps(given: Partial<IngestDeps> = {}): IngestDeps {
   const queue = new MemoryQueue();
+  // Every record created is indexed for search, as the deployed wiring does.
+  const messages = given.messages ?? new MemoryMessageStore();
+  const search = given.search ?? { index: new MemoryEmailIndex(messages) };
   return {
-    messages: new MemoryMessageStore(),
     suppression: new MemorySuppression(),
     queues: { critical: queue, transactional: queue, bulk: queue },
     auth: new Authenticator(new MemoryKeys()),
@@ -41,5 +45,7 @@ export function ingestTestDeps(given: Partial<IngestDeps> = {}): IngestDeps {
     uploads: { presignPut: async (key) => `https://uploads.example.com/${key}?signed` },
     maxMessageBytes: 40_000_000,
     ...given,
+    messages: withSearchIndex(messages, search.index),
+    search,
   };
 }

@@ -99,7 +99,7 @@ describe('the catch-all route, served by ingest', () => {
 
 describe('methodsAt', () => {
   it('gives the methods of every route whose template matches the path', () => {
-    expect(methodsAt('/v1/emails')).toEqual(['POST']);
+    expect(methodsAt('/v1/emails')).toEqual(['POST', 'GET']);
     expect(methodsAt('/v1/emails/abc')).toEqual(['GET']);
     expect(methodsAt('/health')).toEqual(['GET']);
     expect(methodsAt('/u/t')).toEqual(['GET', 'POST']);
@@ -116,6 +116,6 @@ describe('methodsAt', () => {
   it('is what noRouteResponse answers for a route key a function does not have', () => {
     const res = noRouteResponse(httpEvent('PUT /v1/emails'));
     expect(res.statusCode).toBe(405);
-    expect(res.headers?.allow).toBe('POST');
+    expect(res.headers?.allow).toBe('POST, GET');
   });
 });

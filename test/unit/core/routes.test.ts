@@ -23,7 +23,7 @@ describe('the route list', () => {
     expect(API_FUNCTIONS.flatMap((fn) => routeKeysOf(fn)).sort()).toEqual(API_ROUTES.map(routeKey).sort());
   });
 
-  it('keeps the keyed /v1 API and health on ingest, and the public links on tracking', () => {
+  it('keeps the keyed /v1 and /resend APIs, health and the reference page on ingest, and the public links on tracking', () => {
     expect(routeKeysOf('tracking').sort()).toEqual([
       'GET /c/{token}',
       'GET /o/{token}',
@@ -31,6 +31,6 @@ describe('the route list', () => {
       'HEAD /c/{token}',
       'POST /u/{token}',
     ]);
-    for (const key of routeKeysOf('ingest')) expect(key).toMatch(/^[A-Z]+ \/(v1\/|health$)/);
+    for (const key of routeKeysOf('ingest')) expect(key).toMatch(/^[A-Z]+ \/(v1\/|resend\/|health$|docs$)/);
   });
 });
