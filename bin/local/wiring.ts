@@ -11,17 +11,20 @@
  *   definitions do (`local/<id>/<field>`), and the dispatcher's secret reader returns the inline value;
  * - SES providers are wrapped in the mailbox simulator, which publishes SES's events to the topic.
  */
+import { createConsoleHandler } from '../../functions/app/console';
 import { createDispatchHandler } from '../../functions/app/dispatch';
 import { createIngestHandler } from '../../functions/app/ingest';
 import { createSesEventsHandler } from '../../functions/app/ses-events';
 import { createTrackingHandler } from '../../functions/app/tracking';
-import { dispatchConfig, ingestConfig, sesEventsConfig, trackingConfig } from '../../functions/config';
+import { consoleConfig, dispatchConfig, ingestConfig, sesEventsConfig, trackingConfig } from '../../functions/config';
 import { DEFAULTS } from '../../functions/core/defaults';
 import type { ChainConfig, ProviderDef, ProvidersConfig } from '../../functions/core/providers';
 import type { Keyring } from '../../functions/core/signing';
+import { consoleDeps } from '../../functions/handlers/console-wiring';
 import { ingestDeps } from '../../functions/handlers/ingest-wiring';
 import { type ChainOptions, dispatchDeps, sesEventsDeps, trackingDeps } from '../../functions/handlers/wiring';
 import { StaticSigningKeys } from '../../functions/store/secrets';
+import { buildConsoleAssets } from '../../lib/console-assets';
 import {
   type BoundResources,
   type DeploymentParams,
@@ -121,7 +124,7 @@ export interface LocalWiringOptions {
 
 export interface LocalFunctions {
   /** The functions behind the API's routes. */
-  readonly http: { readonly ingest: HttpHandler; readonly tracking: HttpHandler };
+  readonly http: { readonly ingest: HttpHandler; readonly tracking: HttpHandler; readonly console: HttpHandler };
   /** The functions the event sources invoke. */
   readonly sqs: { readonly dispatch: SqsHandler; readonly sesEvents: SqsHandler };
   /** Each function's environment, as parsed (for a look, and for tests). */
@@ -178,6 +181,10 @@ export function wireFunctions(options: LocalWiringOptions): LocalFunctions {
       }) as unknown as HttpHandler,
       tracking: createTrackingHandler(
         trackingDeps(trackingConfig(environments.tracking), { ...clients, signingKeys }),
+      ) as unknown as HttpHandler,
+      // The console's page and script, built from console/ as the stack builds them at synth time.
+      console: createConsoleHandler(
+        consoleDeps(consoleConfig(environments.console), clients, buildConsoleAssets()),
       ) as unknown as HttpHandler,
     },
     sqs: {

@@ -50,6 +50,11 @@ const NO_AUTHORIZER_REASONS: Readonly<Record<ApiFunction, string>> = {
     'or browser follows them without credentials, so no authorizer can apply. The tracking function accepts ' +
     'only a token whose HMAC-SHA256 signature verifies (timing-safe) against a key of the signing keyring, and ' +
     'parses its payload with zod (functions/core/signing.ts, functions/app/tracking.ts).',
+  console:
+    "GET /console and its two assets are the operator console's static page, script and style sheet: they hold no " +
+    "data, and every call the page makes carries the operator's own key. The /v1/queues routes are authenticated " +
+    'by the function itself as ingest does (Bearer key by its SHA-256 hash, the admin scope, the per-key rate; ' +
+    'functions/app/auth.ts, functions/app/http.ts).',
 };
 
 /** Why the catch-all route has no authorizer: it answers only 404 or 405 and reaches no use case. */

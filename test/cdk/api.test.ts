@@ -23,6 +23,7 @@ beforeAll(() => {
 const functionIds = (): Record<ApiFunction, string> => ({
   ingest: logicalId(s.stack.ingest.handler.function),
   tracking: logicalId(s.stack.tracking.handler.function),
+  console: logicalId(s.stack.console.handler.function),
 });
 
 /** The integration a route targets (`integrations/<id>`). */

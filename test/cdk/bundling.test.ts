@@ -23,6 +23,7 @@ beforeAll(() => {
     dispatch: resource(s.template, logicalId(s.stack.dispatch.handler.function)),
     sesEvents: resource(s.template, logicalId(s.stack.sesEvents.handler.function)),
     tracking: resource(s.template, logicalId(s.stack.tracking.handler.function)),
+    console: resource(s.template, logicalId(s.stack.console.handler.function)),
   };
 });
 
