@@ -32,6 +32,22 @@ export function createConsoleHandler(deps: ConsoleDeps) {
         return asset;
       },
     },
+    'GET /v1/key': {
+      // Any valid key may read its own name and scopes, whatever they are.
+      auth: false,
+      handle: async (req) => {
+        const caller = await deps.auth.authenticate(req.header('authorization'));
+        return {
+          status: 200,
+          body: {
+            name: caller.keyName,
+            scopes: caller.scopes,
+            senderDomains: caller.senderDomains,
+            ratePerSecond: caller.ratePerSecond,
+          },
+        };
+      },
+    },
     ...queueRoutes(deps),
   };
   return createHttpHandler(routes, {

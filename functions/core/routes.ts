@@ -56,6 +56,8 @@ export const API_ROUTES = [
   // and the admin routes for the queues (depth, dead letters, redrive).
   { method: 'GET', path: '/console', fn: 'console' },
   { method: 'GET', path: '/console/{asset}', fn: 'console' },
+  // The caller's own key (name and scopes): the console shows only what the key may see and do.
+  { method: 'GET', path: '/v1/key', fn: 'console' },
   { method: 'GET', path: '/v1/queues', fn: 'console' },
   { method: 'GET', path: '/v1/queues/{queue}/dead-letters', fn: 'console' },
   { method: 'POST', path: '/v1/queues/{queue}/redrive', fn: 'console' },
