@@ -24,6 +24,7 @@ let ingest: Permission[];
 let dispatch: Permission[];
 let sesEvents: Permission[];
 let tracking: Permission[];
+let consoleFn: Permission[];
 
 beforeAll(() => {
   // Two identities, one of each kind, to show each becomes its own resource.
@@ -32,6 +33,7 @@ beforeAll(() => {
   dispatch = permissionsOfRole(s.template, roleIdOf(s.stack.dispatch.handler));
   sesEvents = permissionsOfRole(s.template, roleIdOf(s.stack.sesEvents.handler));
   tracking = permissionsOfRole(s.template, roleIdOf(s.stack.tracking.handler));
+  consoleFn = permissionsOfRole(s.template, roleIdOf(s.stack.console.handler));
 });
 
 const tableArn = (name: TableName): string => arnOf(logicalId(s.stack.tables[name]));
@@ -61,6 +63,7 @@ const ALL_ROLES: [string, () => Permission[], () => MailrouteFunction][] = [
   ['dispatch', () => dispatch, () => s.stack.dispatch.handler],
   ['ses-events', () => sesEvents, () => s.stack.sesEvents.handler],
   ['tracking', () => tracking, () => s.stack.tracking.handler],
+  ['console', () => consoleFn, () => s.stack.console.handler],
 ];
 
 describe.each(ALL_ROLES)('%s role', (_name, permissionsOf, handlerOf) => {
