@@ -82,6 +82,7 @@ process.stdout.write(`
 mailroute is running on this machine
 
   API          ${stack.apiUrl}        (GET ${stack.apiUrl}/health)
+  Console      ${stack.apiUrl}/console        (sign in with the API key below)
   SES inbox    ${stack.sesUrl}        (every email sent, as a web page)
   SQS / SNS    ${stack.awsEndpoint}
   DynamoDB     ${stack.dynamodbEndpoint}
