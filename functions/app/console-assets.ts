@@ -3,7 +3,7 @@
  * Content-Security-Policy (only this origin's own script, style and API; no inline code, no third party,
  * no framing), and the assets by name. The assets themselves are built at synth time (lib/console-assets.ts).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { ApiResult } from './http';
 
 /** The console's files: its page, its one script and its one style sheet. */

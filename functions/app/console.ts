@@ -21,6 +21,7 @@ export interface ConsoleDeps extends QueuesDeps {
 }
 
 export function createConsoleHandler(deps: ConsoleDeps) {
+  const now = deps.now;
   const routes: RouteMap<RouteKey<'console'>> = {
     'GET /console': { auth: false, handle: async () => consolePage(deps.assets) },
     'GET /console/{asset}': {
@@ -53,7 +54,7 @@ export function createConsoleHandler(deps: ConsoleDeps) {
   return createHttpHandler(routes, {
     auth: deps.auth,
     ...(deps.rateLimit ? { rateLimit: deps.rateLimit } : {}),
-    ...(deps.now ? { now: () => (deps.now as () => Date)().getTime() } : {}),
+    ...(now ? { now: () => now().getTime() } : {}),
     logger: deps.logger ?? defaultLogger,
     metrics: deps.metrics ?? defaultMetrics,
   });

@@ -3,7 +3,7 @@
  * redrive of a send queue's dead letters (POST /v1/queues/{queue}/redrive, the same use case as
  * `npm run dlq:redrive`). Admin keys only.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { DomainError } from '../core/errors';
 import type { Priority } from '../core/priority';
 import type { MessageStore, QueueAdmin, QueueDepth } from '../ports';
@@ -43,7 +43,8 @@ export const PEEK_MAX = 10;
 
 const isSendQueue = (name: ConsoleQueueName): name is Priority => name !== 'ses-events';
 
-const RedriveBody = z.strictObject({ dryRun: z.boolean().optional() }).optional();
+/** Built on first use: few requests redrive. */
+const RedriveBody = /* @__PURE__ */ z.lazy(() => z.optional(z.strictObject({ dryRun: z.optional(z.boolean()) })));
 
 export function queueRoutes(deps: QueuesDeps) {
   const now = deps.now ?? (() => new Date());

@@ -77,7 +77,7 @@ describe('the console function role', () => {
 
   it('gets the variables of every queue and dead-letter queue it shows', () => {
     const fn = resource(s.template, logicalId(s.stack.console.handler.function));
-    const env = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     for (const name of [
       'QUEUE_SEND_URL',
       'QUEUE_SEND_DLQ_URL',
