@@ -324,7 +324,7 @@ describe('tracking role', () => {
 });
 
 describe('the rate windows table', () => {
-  it("is reached only by the ingest role, and by the dispatch role on its providers' items (of all roles in the stack)", () => {
+  it("is reached only by the ingest role, by the dispatch role on its providers' items, and by the console role on the request counters (of all roles in the stack)", () => {
     const rateWindows = tableArn('rateWindows');
     const roleIds = Object.keys(resourcesOfType(s.template, 'AWS::IAM::Role'));
     const users = roleIds.filter((roleId) =>
@@ -332,9 +332,15 @@ describe('the rate windows table', () => {
         (p) => p.resource === rateWindows || p.resource.startsWith(`${rateWindows}/`),
       ),
     );
-    expect(users.sort()).toEqual([roleIdOf(s.stack.ingest.handler), roleIdOf(s.stack.dispatch.handler)].sort());
+    expect(users.sort()).toEqual(
+      [roleIdOf(s.stack.ingest.handler), roleIdOf(s.stack.dispatch.handler), roleIdOf(s.stack.console.handler)].sort(),
+    );
     const unscoped = dispatch.filter((p) => p.resource.startsWith(rateWindows) && p.condition === undefined);
     expect(unscoped).toEqual([]);
+    const consoleOnTable = consoleFn.filter((p) => p.resource.startsWith(rateWindows));
+    expect(consoleOnTable.length).toBeGreaterThan(0);
+    for (const p of consoleOnTable)
+      expect(p.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['api#*'] } });
   });
 });
 
