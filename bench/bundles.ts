@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { DEFAULT_PROVIDERS } from '../functions/core/defaults';
 import { BUNDLING, FUNCTION_ENTRIES, type FunctionName } from '../lib/bundling';
+import { consoleAssetsDefine } from '../lib/console-assets';
 import { FLOOR_FIRST_CALLS, startFirstInvocationBackends } from './first-invocation';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -49,6 +50,11 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 export const clients = [DynamoDBDocumentClient.from(new DynamoDBClient({})), new SQSClient({}), new SecretsManagerClient({})];`,
+  console: `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+const ddb = new DynamoDBClient({});
+export const clients = [DynamoDBDocumentClient.from(ddb), new SQSClient({})];`,
 };
 
 /** What the functions read at cold start, with placeholder values (no request is made at init). */
@@ -73,6 +79,11 @@ export const FUNCTION_ENV = {
   QUEUE_SEND_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send',
   QUEUE_SEND_CRITICAL_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send-critical',
   QUEUE_SEND_BULK_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send-bulk',
+  QUEUE_SEND_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send-dlq',
+  QUEUE_SEND_CRITICAL_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send-critical-dlq',
+  QUEUE_SEND_BULK_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send-bulk-dlq',
+  QUEUE_SES_EVENTS_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/ses-events',
+  QUEUE_SES_EVENTS_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/ses-events-dlq',
   SES_CONFIGURATION_SET: 'bench',
   CONTENT_BUCKET: 'bench-content',
   // The stack always sets PROVIDERS (ingest and dispatch parse it at cold start): the default chain.
@@ -119,6 +130,8 @@ async function bundle(entry: string, outfile: string): Promise<{ kb: number; met
     mainFields: [...BUNDLING.mainFields],
     banner: { js: BUNDLING.banner },
     external: [...BUNDLING.external],
+    // The console's entry reads its page and script from the bundle, as the stack builds it.
+    define: consoleAssetsDefine(),
     metafile: true,
     logLevel: 'error',
   });

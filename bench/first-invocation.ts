@@ -72,6 +72,8 @@ export const first = ([doc, _sqs, secrets]) => Promise.all([
   doc.send(new GetCommand({ TableName: process.env.TABLE_SETTINGS, Key: { pk: 'floor' } })),
   secrets.send(new GetSecretValueCommand({ SecretId: process.env.SIGNING_KEYS_SECRET })),
 ]);`,
+  console: `import { GetCommand } from '@aws-sdk/lib-dynamodb';
+export const first = ([doc]) => doc.send(new GetCommand({ TableName: process.env.TABLE_SETTINGS, Key: { pk: 'floor' } }));`,
 };
 
 const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
@@ -207,6 +209,9 @@ export async function startFirstInvocationBackends(): Promise<FirstInvocationBac
           });
           return sqsEvent(sqsRecord(sesFixture('event-delivery.json', q.id)));
         }
+        // The console's page: what an operator's browser asks first.
+        case 'console':
+          return httpEvent('GET /console');
         case 'tracking': {
           const q = await queued();
           const token = sign(

@@ -84,6 +84,7 @@ mailroute is running on this machine
   API          ${stack.apiUrl}        (GET ${stack.apiUrl}/health)
   API docs     ${stack.apiUrl}/docs   (OpenAPI: ${stack.apiUrl}/v1/openapi.json)
   Resend SDK   RESEND_BASE_URL=${stack.apiUrl}/resend
+  Console      ${stack.apiUrl}/console        (sign in with the API key below)
   SES inbox    ${stack.sesUrl}        (every email sent, as a web page)
   SQS / SNS    ${stack.awsEndpoint}
   DynamoDB     ${stack.dynamodbEndpoint}

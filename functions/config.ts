@@ -419,3 +419,37 @@ export function sesEventsConfig(env: NodeJS.ProcessEnv = process.env): SesEvents
 export function trackingConfig(env: NodeJS.ProcessEnv = process.env): TrackingConfig {
   return parse(TrackingEnv, env);
 }
+
+/** The console function: API keys and their request counters, the message records (redrive), the queues it shows. */
+const ConsoleEnv = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({
+      TABLE_MESSAGES: name,
+      TABLE_SETTINGS: name,
+      TABLE_RATE_WINDOWS: name,
+      QUEUE_SEND_URL: z.url(),
+      QUEUE_SEND_DLQ_URL: z.url(),
+      QUEUE_SEND_CRITICAL_URL: z.url(),
+      QUEUE_SEND_CRITICAL_DLQ_URL: z.url(),
+      QUEUE_SEND_BULK_URL: z.url(),
+      QUEUE_SEND_BULK_DLQ_URL: z.url(),
+      QUEUE_SES_EVENTS_URL: z.url(),
+      QUEUE_SES_EVENTS_DLQ_URL: z.url(),
+    }),
+    z.transform((e) => ({
+      tables: { messages: e.TABLE_MESSAGES, settings: e.TABLE_SETTINGS, rateWindows: e.TABLE_RATE_WINDOWS },
+      /** Each queue the console shows, by its API name, with its dead-letter queue. */
+      queues: {
+        critical: { url: e.QUEUE_SEND_CRITICAL_URL, dlqUrl: e.QUEUE_SEND_CRITICAL_DLQ_URL },
+        transactional: { url: e.QUEUE_SEND_URL, dlqUrl: e.QUEUE_SEND_DLQ_URL },
+        bulk: { url: e.QUEUE_SEND_BULK_URL, dlqUrl: e.QUEUE_SEND_BULK_DLQ_URL },
+        'ses-events': { url: e.QUEUE_SES_EVENTS_URL, dlqUrl: e.QUEUE_SES_EVENTS_DLQ_URL },
+      },
+    })),
+  ))();
+
+export type ConsoleConfig = z.output<typeof ConsoleEnv>;
+
+export function consoleConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig {
+  return parse(ConsoleEnv, env);
+}

@@ -569,3 +569,39 @@ export interface IndexFilter {
   readonly priority?: Priority;
   readonly tag?: { readonly name: string; readonly value?: string };
 }
+
+/** How many messages a queue holds, by state (SQS's approximate counts). */
+export interface QueueDepth {
+  /** Waiting to be received. */
+  readonly visible: number;
+  /** Received and not yet deleted (being processed, or held). */
+  readonly inFlight: number;
+  /** Sent with a delay that has not ended. */
+  readonly delayed: number;
+}
+
+/** A message read from a queue without consuming it (it is held, then released). */
+export interface HeldMessage {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  /** When SQS first received it (ISO 8601). */
+  readonly sentAt?: string;
+  /** How many times it has been received. */
+  readonly receiveCount?: number;
+}
+
+/** The operator's view of a queue and its dead-letter queue: depth, reading without consuming, moving back. */
+export interface QueueAdmin {
+  depth(queueUrl: string): Promise<QueueDepth>;
+  /** Receives up to `max` (≤ 10) messages and keeps them invisible for `holdSeconds`. */
+  receive(
+    queueUrl: string,
+    options: { readonly max: number; readonly holdSeconds: number; readonly waitSeconds: number },
+    signal?: AbortSignal,
+  ): Promise<HeldMessage[]>;
+  remove(queueUrl: string, receiptHandle: string): Promise<void>;
+  send(queueUrl: string, body: string): Promise<void>;
+  /** Makes held messages visible again; returns how many could not be. */
+  release(queueUrl: string, receiptHandles: readonly string[]): Promise<number>;
+}

@@ -8,6 +8,7 @@ import type { Priority } from '../functions/core/priority';
 import type { ProvidersConfig } from '../functions/core/providers';
 import type { ApiFunction } from './api-routes';
 import { MailrouteApi } from './constructs/api';
+import { Console } from './constructs/console';
 import { ContentBucket } from './constructs/content-bucket';
 import { Dispatch } from './constructs/dispatch';
 import { Ingest } from './constructs/ingest';
@@ -40,7 +41,7 @@ import {
 } from './spec';
 
 /** The functions that have a construct of their own (checks and grants the spec cannot express). */
-const OWN_CONSTRUCT = new Set<FunctionName>(['ingest', 'dispatch', 'sesEvents', 'tracking']);
+const OWN_CONSTRUCT = new Set<FunctionName>(['ingest', 'dispatch', 'sesEvents', 'tracking', 'console']);
 
 /** `sesEvents` → `SesEvents`: the construct id of a spec function built without a construct of its own. */
 const constructIdOf = (name: string): string => `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
@@ -177,6 +178,8 @@ export class MailrouteStack extends Stack {
   public readonly content: ContentBucket;
   public readonly ingest: Ingest;
   public readonly tracking: Tracking;
+  /** The operator console's function (its page, and the admin queue routes). */
+  public readonly console: Console;
   public readonly api: MailrouteApi;
   /** The custom domain of the links in emails, if `trackingDomain` is set. */
   public readonly trackingDomain?: TrackingDomain;
@@ -241,6 +244,12 @@ export class MailrouteStack extends Stack {
       webhookEvents: this.queues.webhookEvents.queue,
     });
 
+    this.console = new Console(this, 'Console', {
+      tables: this.tables,
+      queues: mapValues(this.queues, (q) => q.queue),
+      deadLetterQueues: mapValues(this.queues, (q) => q.deadLetterQueue),
+    });
+
     // apiEndpoint has no trailing slash, as the functions expect of a base URL.
     const publicBaseUrl = (): string =>
       props.publicBaseUrl ?? this.trackingDomain?.baseUrl ?? this.api.httpApi.apiEndpoint;
@@ -275,6 +284,7 @@ export class MailrouteStack extends Stack {
       ...specFunctions,
       ingest: this.ingest,
       tracking: this.tracking,
+      console: this.console,
     };
     const handlerOf = (name: ApiFunction): IFunction => {
       const construct = built[name];

@@ -48,13 +48,19 @@ export type ItemAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' |
  * - `providerRateWindows`: one rate-window item per defined provider;
  * - `reputationStreamsAndCounts`: each priority's stream item and its hourly counter items;
  * - `apiKeys`: the API key items (a scheduled email's key is read again at send time).
+ * - `apiKeys`: the API key items (looked up by the hash of a key);
+ * - `apiRequestCounters`: the per-key request counters of the rate-windows table;
+ * - `everyItem`: any item (only the actions are limited).
  */
 export type ItemKeySet =
   | 'apiKeys'
   | 'liveProviderSettings'
   | 'providerSettingsAndHealth'
   | 'providerRateWindows'
-  | 'reputationStreamsAndCounts';
+  | 'reputationStreamsAndCounts'
+  | 'apiKeys'
+  | 'apiRequestCounters'
+  | 'everyItem';
 
 /** Only some item actions, on only the items a key set names. */
 export interface ItemGrant {
@@ -214,6 +220,13 @@ export interface FunctionSpec<P> {
    * @default - none
    */
   readonly deadLetterQueues?: readonly QueueName[];
+  /**
+   * Queues the function shows to operators: it gets the queue's and its DLQ's variables, GetQueueAttributes
+   * on both, and receive, delete and change visibility on the DLQ only (to read and move dead letters).
+   * Moving them back needs `send` on the queue, in `queues`.
+   * @default - none
+   */
+  readonly inspectQueues?: readonly QueueName[];
   readonly secrets: readonly SecretName[];
   /**
    * Buckets it reads or writes objects of.
@@ -413,6 +426,27 @@ export const FUNCTIONS = {
     secrets: ['signingKeys'],
     env: (p) => ({ ...webhookEnv(p.webhooks) }),
   }),
+  /** The operator console's page, and the admin queue routes it needs (depth, dead letters, redrive). */
+  console: fn({
+    entry: 'functions/handlers/console.ts',
+    label: 'console',
+    description: "mailroute console: the operator console's page, queue depths, dead letters and redrive",
+    memorySize: 256,
+    // A redrive moves up to 1000 dead letters, one receive of ten at a time.
+    timeoutSeconds: 30,
+    tables: [
+      // The caller's API key (looked up by its hash), and its request counter: nothing else of either table.
+      { table: 'settings', access: { actions: ['GetItem'], keys: 'apiKeys' } },
+      { table: 'rateWindows', access: { actions: ['UpdateItem'], keys: 'apiRequestCounters' } },
+      // A dead letter's record is read; a redrive returns a failed record to queued (one conditional update).
+      { table: 'messages', access: { actions: ['GetItem', 'UpdateItem'], keys: 'everyItem' } },
+    ],
+    // A redrive sends each email back to its priority's queue.
+    queues: SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })),
+    inspectQueues: [...SEND_QUEUE_NAMES, 'sesEvents'],
+    secrets: [],
+    env: () => ({}),
+  }),
 };
 
 export type FunctionName = keyof typeof FUNCTIONS;
@@ -601,6 +635,12 @@ export function functionEnvironment(name: FunctionName, params: Params, bound: B
     ...Object.fromEntries(spec.queues.map((g) => [QUEUES[g.queue].env, bound.queues[g.queue]])),
     ...Object.fromEntries(
       (spec.deadLetterQueues ?? []).map((q) => [QUEUES[q].deadLetterEnv, bound.deadLetterQueues[q]]),
+    ),
+    ...Object.fromEntries(
+      (spec.inspectQueues ?? []).flatMap((q) => [
+        [QUEUES[q].env, bound.queues[q]],
+        [QUEUES[q].deadLetterEnv, bound.deadLetterQueues[q]],
+      ]),
     ),
     ...Object.fromEntries(spec.secrets.map((s) => [SECRETS[s].env, bound.secrets[s]])),
     ...(bound.scheduling && SCHEDULING.functions.includes(name) ? schedulingEnvironment(bound.scheduling) : {}),

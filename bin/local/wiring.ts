@@ -11,6 +11,7 @@
  *   definitions do (`local/<id>/<field>`), and the dispatcher's secret reader returns the inline value;
  * - SES providers are wrapped in the mailbox simulator, which publishes SES's events to the topic.
  */
+import { createConsoleHandler } from '../../functions/app/console';
 import { createDispatchHandler } from '../../functions/app/dispatch';
 import { createIngestHandler } from '../../functions/app/ingest';
 import { createSesEventsHandler } from '../../functions/app/ses-events';
@@ -18,6 +19,7 @@ import { createTrackingHandler } from '../../functions/app/tracking';
 import { createWebhookApiHandler } from '../../functions/app/webhook-api';
 import { createWebhooksHandler } from '../../functions/app/webhooks';
 import {
+  consoleConfig,
   dispatchConfig,
   ingestConfig,
   sesEventsConfig,
@@ -28,11 +30,13 @@ import {
 import { DEFAULTS } from '../../functions/core/defaults';
 import type { ChainConfig, ProviderDef, ProvidersConfig } from '../../functions/core/providers';
 import type { Keyring } from '../../functions/core/signing';
+import { consoleDeps } from '../../functions/handlers/console-wiring';
 import { ingestDeps } from '../../functions/handlers/ingest-wiring';
 import { webhookApiDeps, webhooksDeps } from '../../functions/handlers/webhook-wiring';
 import { type ChainOptions, dispatchDeps, sesEventsDeps, trackingDeps } from '../../functions/handlers/wiring';
 import type { ContentStore, Scheduler } from '../../functions/ports';
 import { StaticSigningKeys } from '../../functions/store/secrets';
+import { buildConsoleAssets } from '../../lib/console-assets';
 import {
   type BoundResources,
   type DeploymentParams,
@@ -157,7 +161,12 @@ export interface LocalWiringOptions {
 
 export interface LocalFunctions {
   /** The functions behind the API's routes. */
-  readonly http: { readonly ingest: HttpHandler; readonly tracking: HttpHandler; readonly webhookApi: HttpHandler };
+  readonly http: {
+    readonly ingest: HttpHandler;
+    readonly tracking: HttpHandler;
+    readonly webhookApi: HttpHandler;
+    readonly console: HttpHandler;
+  };
   /** The functions the event sources invoke. */
   readonly sqs: { readonly dispatch: SqsHandler; readonly sesEvents: SqsHandler; readonly webhooks: SqsHandler };
   /** Each function's environment, as parsed (for a look, and for tests). */
@@ -223,6 +232,10 @@ export function wireFunctions(options: LocalWiringOptions): LocalFunctions {
       ) as unknown as HttpHandler,
       webhookApi: createWebhookApiHandler(
         webhookApiDeps(webhookApiConfig(environments.webhookApi), { ...clients, signingKeys }),
+      ) as unknown as HttpHandler,
+      // The console's page and script, built from console/ as the stack builds them at synth time.
+      console: createConsoleHandler(
+        consoleDeps(consoleConfig(environments.console), clients, buildConsoleAssets()),
       ) as unknown as HttpHandler,
     },
     sqs: {

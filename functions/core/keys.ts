@@ -26,8 +26,12 @@ export const apiKeyKey = (hash: string): string => `${API_KEY_PREFIX}${hash}`;
 /** One provider's rate-window counters (every window of that provider in one item). */
 export const providerWindowKey = (providerId: string): string => `provider#${providerId}`;
 
+/** What every request counter's partition key starts with. */
+export const REQUEST_COUNTER_PREFIX = 'api#';
+
 /** One API key's request counter for one second (epoch seconds). */
-export const requestCounterKey = (keyName: string, epochSecond: number): string => `api#${keyName}#${epochSecond}`;
+export const requestCounterKey = (keyName: string, epochSecond: number): string =>
+  `${REQUEST_COUNTER_PREFIX}${keyName}#${epochSecond}`;
 
 // Suppression table (partition key `address`, sort key `scope`).
 

@@ -9,9 +9,10 @@
 /**
  * The functions behind the API: ingest serves the keyed /v1 API; tracking serves the public links
  * written into emails; webhookApi serves /v1/webhooks (its own function: it seals endpoint secrets
- * with the signing keys, which the sending path never loads).
+ * with the signing keys, which the sending path never loads); console serves the operator console's
+ * page and the admin queue routes it needs (SQS, which ingest cannot reach).
  */
-export const API_FUNCTIONS = ['ingest', 'tracking', 'webhookApi'] as const;
+export const API_FUNCTIONS = ['ingest', 'tracking', 'webhookApi', 'console'] as const;
 export type ApiFunction = (typeof API_FUNCTIONS)[number];
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -79,6 +80,15 @@ export const API_ROUTES = [
   { method: 'GET', path: '/c/{token}', fn: 'tracking' },
   // Link scanners often check a link with HEAD first; it redirects too and counts as a machine click.
   { method: 'HEAD', path: '/c/{token}', fn: 'tracking' },
+  // The operator console: its page and assets (public; every call it makes carries the operator's key),
+  // and the admin routes for the queues (depth, dead letters, redrive).
+  { method: 'GET', path: '/console', fn: 'console' },
+  { method: 'GET', path: '/console/{asset}', fn: 'console' },
+  // The caller's own key (name and scopes): the console shows only what the key may see and do.
+  { method: 'GET', path: '/v1/key', fn: 'console' },
+  { method: 'GET', path: '/v1/queues', fn: 'console' },
+  { method: 'GET', path: '/v1/queues/{queue}/dead-letters', fn: 'console' },
+  { method: 'POST', path: '/v1/queues/{queue}/redrive', fn: 'console' },
 ] as const satisfies readonly ApiRoute[];
 
 /**

@@ -54,6 +54,11 @@ const NO_AUTHORIZER_REASONS: Readonly<Record<ApiFunction, string>> = {
     'The webhook API authenticates every /v1/webhooks route itself, as ingest does: the API key looked up by ' +
     'its SHA-256 hash, the admin scope required, a per-key request rate enforced (functions/app/auth.ts, ' +
     'functions/app/http.ts, functions/app/webhook-api.ts).',
+  console:
+    "GET /console and its two assets are the operator console's static page, script and style sheet: they hold no " +
+    "data, and every call the page makes carries the operator's own key. The /v1/queues routes are authenticated " +
+    'by the function itself as ingest does (Bearer key by its SHA-256 hash, the admin scope, the per-key rate; ' +
+    'functions/app/auth.ts, functions/app/http.ts).',
 };
 
 /** Why the catch-all route has no authorizer: it answers only 404 or 405 and reaches no use case. */

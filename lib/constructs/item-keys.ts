@@ -3,7 +3,14 @@
  * the stores use, for the deployment's provider definitions.
  */
 
-import { apiKeyKey, LIVE_SETTINGS_KEY, reputationCountsPattern, streamStateKey } from '../../functions/core/keys';
+import {
+  API_KEY_PREFIX,
+  apiKeyKey,
+  LIVE_SETTINGS_KEY,
+  REQUEST_COUNTER_PREFIX,
+  reputationCountsPattern,
+  streamStateKey,
+} from '../../functions/core/keys';
 import { PRIORITIES } from '../../functions/core/priority';
 import type { ProvidersConfig } from '../../functions/core/providers';
 import type { ItemKeySet } from '../spec';
@@ -21,5 +28,11 @@ export function itemKeys(set: ItemKeySet, providers: ProvidersConfig): string[] 
       return dispatchRateWindowKeys(providers);
     case 'reputationStreamsAndCounts':
       return PRIORITIES.flatMap((p) => [streamStateKey(p), reputationCountsPattern(p)]);
+    case 'apiKeys':
+      return [`${API_KEY_PREFIX}*`];
+    case 'apiRequestCounters':
+      return [`${REQUEST_COUNTER_PREFIX}*`];
+    case 'everyItem':
+      return ['*'];
   }
 }

@@ -64,6 +64,12 @@ export interface MailrouteFunctionProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Identifiers esbuild replaces with values when it bundles the function (`--define`), e.g. files built
+   * at synth time that the function serves.
+   * @default - none
+   */
+  readonly define?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -129,6 +135,7 @@ export class MailrouteFunction extends Construct implements IGrantable {
         mainFields: [...BUNDLING.mainFields],
         banner: BUNDLING.banner,
         externalModules: [...BUNDLING.external],
+        ...(props.define ? { define: { ...props.define } } : {}),
       },
     });
     Validations.of(this.function).acknowledge({

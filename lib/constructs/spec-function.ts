@@ -56,6 +56,11 @@ export interface SpecFunctionOptions<N extends FunctionName> {
    * @default FUNCTIONS[name].memorySize
    */
   readonly memorySize?: number;
+  /**
+   * Values esbuild writes into the bundle (see `MailrouteFunctionProps.define`).
+   * @default - none
+   */
+  readonly define?: Readonly<Record<string, string>>;
 }
 
 function required<T>(scope: Construct, what: string, value: T | undefined): T {
@@ -78,6 +83,7 @@ export function buildSpecFunction<N extends FunctionName>(scope: Construct, opti
     timeout: options.timeout ?? Duration.seconds(spec.timeoutSeconds),
     memorySize: options.memorySize ?? spec.memorySize,
     environment: spec.env(options.params),
+    ...(options.define ? { define: options.define } : {}),
   });
   const providers = options.providers ?? defaultProviders();
   for (const grant of spec.tables) {
@@ -104,6 +110,20 @@ export function buildSpecFunction<N extends FunctionName>(scope: Construct, opti
     const dlq = required(scope, `the ${name} dead-letter queue`, options.resources.deadLetterQueues?.[name]);
     handler.addEnvironment(QUEUES[name].deadLetterEnv, dlq.queueUrl);
     dlq.grantSendMessages(handler);
+  }
+  for (const name of spec.inspectQueues ?? []) {
+    const queue = required(scope, `the ${name} queue`, options.resources.queues[name]);
+    const dlq = required(scope, `the ${name} dead-letter queue`, options.resources.deadLetterQueues?.[name]);
+    handler.addEnvironment(QUEUES[name].env, queue.queueUrl);
+    handler.addEnvironment(QUEUES[name].deadLetterEnv, dlq.queueUrl);
+    queue.grant(handler, 'sqs:GetQueueAttributes');
+    dlq.grant(
+      handler,
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:ChangeMessageVisibility',
+    );
   }
   for (const secret of spec.secrets) {
     bindSecret(

@@ -24,6 +24,7 @@ const functionIds = (): Record<ApiFunction, string> => ({
   ingest: logicalId(s.stack.ingest.handler.function),
   tracking: logicalId(s.stack.tracking.handler.function),
   webhookApi: logicalId(s.stack.functions.webhookApi.handler.function),
+  console: logicalId(s.stack.console.handler.function),
 });
 
 /** The integration a route targets (`integrations/<id>`). */

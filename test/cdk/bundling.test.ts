@@ -25,6 +25,7 @@ beforeAll(() => {
     tracking: resource(s.template, logicalId(s.stack.tracking.handler.function)),
     webhooks: resource(s.template, logicalId(s.stack.functions.webhooks.handler.function)),
     webhookApi: resource(s.template, logicalId(s.stack.functions.webhookApi.handler.function)),
+    console: resource(s.template, logicalId(s.stack.console.handler.function)),
   };
 });
 

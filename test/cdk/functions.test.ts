@@ -38,17 +38,17 @@ const deployedEnvironment = (fn: CfnResource): Record<string, string> =>
 const COMMON = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
 
 describe('every Lambda function', () => {
-  it('is exactly the ingest, dispatch, ses-events and tracking functions', () => {
-    const { ingest, dispatch, sesEvents, tracking } = s.stack;
+  it('is exactly the ingest, dispatch, ses-events, tracking and console functions', () => {
+    const { ingest, dispatch, sesEvents, tracking, console } = s.stack;
     expect(Object.keys(functions).sort()).toEqual(
-      [ingest, dispatch, sesEvents, tracking].map((construct) => logicalId(construct.handler.function)).sort(),
+      [ingest, dispatch, sesEvents, tracking, console].map((construct) => logicalId(construct.handler.function)).sort(),
     );
   });
 
   it("is, for each function of the spec, the stack's construct of it (stack.functions)", () => {
-    const { ingest, dispatch, sesEvents, tracking } = s.stack;
+    const { ingest, dispatch, sesEvents, tracking, console } = s.stack;
     expect(Object.keys(s.stack.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
-    expect(s.stack.functions).toEqual({ ingest, dispatch, sesEvents, tracking });
+    expect(s.stack.functions).toEqual({ ingest, dispatch, sesEvents, tracking, console });
   });
 
   it('runs Node.js 22', () => {

@@ -24,6 +24,7 @@ let ingest: Permission[];
 let dispatch: Permission[];
 let sesEvents: Permission[];
 let tracking: Permission[];
+let consoleFn: Permission[];
 
 beforeAll(() => {
   // Two identities, one of each kind, to show each becomes its own resource.
@@ -32,6 +33,7 @@ beforeAll(() => {
   dispatch = permissionsOfRole(s.template, roleIdOf(s.stack.dispatch.handler));
   sesEvents = permissionsOfRole(s.template, roleIdOf(s.stack.sesEvents.handler));
   tracking = permissionsOfRole(s.template, roleIdOf(s.stack.tracking.handler));
+  consoleFn = permissionsOfRole(s.template, roleIdOf(s.stack.console.handler));
 });
 
 const tableArn = (name: TableName): string => arnOf(logicalId(s.stack.tables[name]));
@@ -61,6 +63,7 @@ const ALL_ROLES: [string, () => Permission[], () => MailrouteFunction][] = [
   ['dispatch', () => dispatch, () => s.stack.dispatch.handler],
   ['ses-events', () => sesEvents, () => s.stack.sesEvents.handler],
   ['tracking', () => tracking, () => s.stack.tracking.handler],
+  ['console', () => consoleFn, () => s.stack.console.handler],
 ];
 
 describe.each(ALL_ROLES)('%s role', (_name, permissionsOf, handlerOf) => {
@@ -324,7 +327,7 @@ describe('tracking role', () => {
 });
 
 describe('the rate windows table', () => {
-  it("is reached only by the ingest role, and by the dispatch role on its providers' items (of all roles in the stack)", () => {
+  it("is reached only by the ingest role, by the dispatch role on its providers' items, and by the console role on the request counters (of all roles in the stack)", () => {
     const rateWindows = tableArn('rateWindows');
     const roleIds = Object.keys(resourcesOfType(s.template, 'AWS::IAM::Role'));
     const users = roleIds.filter((roleId) =>
@@ -332,9 +335,15 @@ describe('the rate windows table', () => {
         (p) => p.resource === rateWindows || p.resource.startsWith(`${rateWindows}/`),
       ),
     );
-    expect(users.sort()).toEqual([roleIdOf(s.stack.ingest.handler), roleIdOf(s.stack.dispatch.handler)].sort());
+    expect(users.sort()).toEqual(
+      [roleIdOf(s.stack.ingest.handler), roleIdOf(s.stack.dispatch.handler), roleIdOf(s.stack.console.handler)].sort(),
+    );
     const unscoped = dispatch.filter((p) => p.resource.startsWith(rateWindows) && p.condition === undefined);
     expect(unscoped).toEqual([]);
+    const consoleOnTable = consoleFn.filter((p) => p.resource.startsWith(rateWindows));
+    expect(consoleOnTable.length).toBeGreaterThan(0);
+    for (const p of consoleOnTable)
+      expect(p.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['api#*'] } });
   });
 });
 

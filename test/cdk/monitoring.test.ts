@@ -571,9 +571,9 @@ describe('dashboard', () => {
     [/^Function throttles/, 'Throttles', 'Sum'],
     [/^Function duration p99/, 'Duration', 'p99'],
   ])('charts %s of every function', (title, name, stat) => {
-    const { ingest, dispatch, sesEvents, tracking } = s.stack;
+    const { ingest, dispatch, sesEvents, tracking, console } = s.stack;
     expect(metricsIn(title)).toEqual(
-      [ingest, dispatch, sesEvents, tracking].map((construct) =>
+      [ingest, dispatch, sesEvents, tracking, console].map((construct) =>
         expect.objectContaining({
           namespace: 'AWS/Lambda',
           name,

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { Authenticator } from '../../../functions/app/auth';
+import { createConsoleHandler } from '../../../functions/app/console';
 import type { Route, RouteMap } from '../../../functions/app/http';
 import { createIngestHandler } from '../../../functions/app/ingest';
 import { createTrackingHandler } from '../../../functions/app/tracking';
@@ -10,6 +11,7 @@ import { StaticSigningKeys } from '../../../functions/store/secrets';
 import { httpEvent, lambdaContext } from '../../support/events';
 import { MemoryKeys, MemoryMessageStore, MemoryQueue, MemoryRateLimiter, MemorySuppression } from '../../support/fakes';
 import { ingestTestDeps } from '../../support/ingest';
+import { FAKE_QUEUE_URLS, MemoryQueueAdmin } from '../../support/queue-admin-fake';
 import { MemoryPublisher, MemoryWebhookDeliveries, MemoryWebhookEndpoints } from '../../support/webhook-fakes';
 
 const ingest = createIngestHandler(
@@ -40,7 +42,15 @@ const webhookApi = createWebhookApiHandler({
   rateLimit: new MemoryRateLimiter(),
 });
 
-const handlers = { ingest, tracking, webhookApi } satisfies Record<ApiFunction, unknown>;
+const consoleFn = createConsoleHandler({
+  assets: { html: '<!doctype html><title>console</title>', js: '', css: '' },
+  auth: new Authenticator(new MemoryKeys()),
+  messages: new MemoryMessageStore(),
+  queues: new MemoryQueueAdmin(),
+  urls: FAKE_QUEUE_URLS,
+});
+
+const handlers = { ingest, tracking, webhookApi, console: consoleFn } satisfies Record<ApiFunction, unknown>;
 
 describe.each(API_FUNCTIONS)('the %s function', (fn) => {
   const handler = handlers[fn];

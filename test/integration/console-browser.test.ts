@@ -1,0 +1,314 @@
+import { randomUUID } from 'node:crypto';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_CSP } from '../../functions/app/console-assets';
+import { RETRIES_EXHAUSTED } from '../../functions/core/dispatch';
+import { SendEmailBody, toQueuedEmail } from '../../functions/core/email';
+import { documentClient } from '../../functions/store/dynamo';
+import { DynamoMessageStore } from '../../functions/store/message-store';
+import { toQueueBody } from '../../functions/store/sqs';
+import { type ChainStack, createKey, startChainStack } from '../support/chain-stack';
+import { axeFindings, launchChromium, open, signIn } from '../support/console-browser';
+import { api, eventually, queueDepth, statusOf } from '../support/local';
+import { record } from '../support/records';
+
+let chain: ChainStack;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+/** Every URL the console's pages requested (none may leave the API's origin). */
+const requested: string[] = [];
+
+beforeAll(async () => {
+  chain = await startChainStack();
+  browser = await launchChromium();
+  context = await browser.newContext();
+  context.on('request', (r) => requested.push(r.url()));
+  page = await signIn(context, chain.stack.apiUrl, chain.stack.apiKey);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await chain?.stop();
+});
+
+const sendForm = () => ({
+  from: page.getByLabel('From', { exact: true }),
+  to: page.getByLabel('To', { exact: true }),
+  subject: page.getByLabel('Subject'),
+  text: page.getByLabel('Text'),
+  send: page.getByRole('button', { name: 'Send' }),
+});
+
+describe('the console page', () => {
+  it('is served on the API origin with a strict Content-Security-Policy, and its assets likewise', async () => {
+    const res = await fetch(`${chain.stack.apiUrl}/console`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toBe(CONSOLE_CSP);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    const js = await fetch(`${chain.stack.apiUrl}/console/console.js`);
+    expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await js.text()).length).toBeGreaterThan(1000);
+    expect((await fetch(`${chain.stack.apiUrl}/console/nothing.js`)).status).toBe(404);
+  });
+
+  it('signs in with the key; the menu shows every page the local (admin) key may use', async () => {
+    const links = await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents();
+    expect(links).toEqual([
+      'Messages',
+      'Send a test email',
+      'Providers',
+      'Suppressions',
+      'Streams',
+      'Templates',
+      'Queues',
+    ]);
+    await expect(page.getByText('Signed in as local')).toBeTruthy();
+    const stored = await page.evaluate(() =>
+      (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem(
+        'mailroute.apiKey',
+      ),
+    );
+    expect(stored).toBe(chain.stack.apiKey);
+  });
+
+  it("follows the key's scopes: a send-only key sees only the send form; a wrong key is refused", async () => {
+    const sender = await createKey(chain.stack, 'console-sender', ['send']);
+    const other = await browser.newContext();
+    try {
+      const p = await signIn(other, chain.stack.apiUrl, sender);
+      expect(await p.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).toEqual([
+        'Send a test email',
+      ]);
+      await p.getByRole('button', { name: 'Sign out' }).click();
+      await p.getByLabel('API key').fill('mr_not_a_key_at_all');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await expect.poll(() => p.locator('#signin-error').textContent()).toBe('That key was not accepted.');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('the send form', () => {
+  it('sends a test email, shows it reaching sent, and keeps its fields', async () => {
+    await open(page, 'send', 'Send a test email');
+    const f = sendForm();
+    await f.to.fill('reader@example.org');
+    await f.subject.fill('console-send-1');
+    await f.text.fill('Hello from the console');
+    await f.send.click();
+    await expect.poll(() => page.locator('#sent-status').textContent(), { timeout: 20_000 }).toBe('sent');
+    const id = (await page.locator('#send-outcome a').textContent()) ?? '';
+    expect((await api(chain.stack, 'GET', `/v1/emails/${id}`)).body).toMatchObject({
+      status: 'sent',
+      subject: 'console-send-1',
+      to: ['reader@example.org'],
+    });
+    // The fields are as they were, ready for the next test email.
+    expect(await f.to.inputValue()).toBe('reader@example.org');
+    expect(await f.subject.inputValue()).toBe('console-send-1');
+    expect(await f.text.inputValue()).toBe('Hello from the console');
+  });
+
+  it("shows the API's validation error next to the field it names, and nothing is sent", async () => {
+    await open(page, 'send', 'Send a test email');
+    const f = sendForm();
+    await f.to.fill('not an address');
+    await f.subject.fill('console-invalid');
+    await f.text.fill('Hello');
+    await f.send.click();
+    const toError = page.locator('#send-to-error');
+    await expect.poll(() => toError.textContent()).not.toBe('');
+    expect(await f.to.getAttribute('aria-invalid')).toBe('true');
+    // Named by the field's description, as a screen reader announces it.
+    expect(await f.to.getAttribute('aria-describedby')).toContain('send-to-error');
+    expect(await page.locator('#send-subject-error').textContent()).toBe('');
+    expect(await f.subject.getAttribute('aria-invalid')).toBeNull();
+    expect(await page.locator('#send-outcome').textContent()).toBe('');
+    expect(await f.to.inputValue()).toBe('not an address');
+  });
+});
+
+describe('the providers page', () => {
+  it('reorders the chain with the keyboard and saves it; the next email goes to the new first provider', async () => {
+    await open(page, 'providers', 'Providers');
+    const firstColumn = () => page.locator('tbody tr td:nth-child(2) strong').allTextContents();
+    await expect.poll(firstColumn).toEqual(['relay-a', 'relay-b', 'ses']);
+    const version = (await api(chain.stack, 'GET', '/v1/settings/providers')).body.version as number;
+    await page.getByRole('button', { name: 'Move relay-b up' }).focus();
+    await page.keyboard.press('Enter');
+    expect(await firstColumn()).toEqual(['relay-b', 'relay-a', 'ses']);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(/^Saved \(version/).waitFor();
+    const saved = (await api(chain.stack, 'GET', '/v1/settings/providers')).body;
+    expect(saved).toMatchObject({ chain: ['relay-b', 'relay-a', 'ses'], version: version + 1 });
+
+    // The dispatchers' settings cache must expire before they see the new order.
+    await chain.settle();
+    await open(page, 'send', 'Send a test email');
+    const f = sendForm();
+    await f.to.fill('reader@example.org');
+    await f.subject.fill('console-after-reorder');
+    await f.text.fill('Hello');
+    await f.send.click();
+    await expect.poll(() => page.locator('#sent-status').textContent(), { timeout: 20_000 }).toBe('sent');
+    const id = (await page.locator('#send-outcome a').textContent()) ?? '';
+    expect((await statusOf(chain.stack, id, 'sent')).provider).toBe('relay-b');
+    expect(chain.b.sent()).toContain(id);
+    expect(chain.a.sent()).not.toContain(id);
+  });
+
+  it('refuses to overwrite a change saved meanwhile (409), and shows the current settings', async () => {
+    await open(page, 'providers', 'Providers');
+    await page.getByRole('button', { name: 'Move ses up' }).waitFor();
+    // Another operator disables relay-a after this page read the settings.
+    const other = await api(chain.stack, 'PUT', '/v1/settings/providers', {
+      providers: { 'relay-a': { enabled: false } },
+    });
+    expect(other.status).toBe(200);
+    await page.getByRole('button', { name: 'Move ses up' }).click();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(/changed since version/).waitFor();
+    const now = (await api(chain.stack, 'GET', '/v1/settings/providers')).body;
+    expect(now.chain).toEqual(['relay-b', 'relay-a', 'ses']);
+    expect(await page.getByLabel('enabled').nth(1).isChecked()).toBe(false);
+    // Put relay-a back for the tests after this one.
+    expect(
+      (await api(chain.stack, 'PUT', '/v1/settings/providers', { providers: { 'relay-a': { enabled: true } } })).status,
+    ).toBe(200);
+  });
+});
+
+describe('the suppressions page', () => {
+  it('finds a suppressed address and lifts it', async () => {
+    const address = 'lift-me@example.org';
+    expect((await api(chain.stack, 'PUT', `/v1/suppressions/${address}`, { note: 'console test' })).status).toBe(200);
+    await open(page, 'suppressions', 'Suppressions');
+    await page.getByRole('search', { name: 'Find a suppression' }).getByLabel('Address').fill(address);
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByRole('button', { name: `Lift ${address} (*)` }).click();
+    await page.getByText(`Lifted: ${address} (*) gets mail again.`).waitFor();
+    expect((await api(chain.stack, 'GET', `/v1/suppressions/${address}`)).status).toBe(404);
+  });
+});
+
+describe('the queues page', () => {
+  it('shows each queue with its dead letters; a redrive moves an email whose retries ran out back, and it is sent', async () => {
+    // An email whose retries ran out, its copy in the transactional DLQ (as the dispatcher leaves it).
+    const id = randomUUID();
+    const messages = new DynamoMessageStore(documentClient(chain.stack.clients.dynamodb), chain.stack.tables.messages);
+    await messages.createMany([
+      { ...record(id, { subject: 'console-redrive' }), status: 'failed', reason: `${RETRIES_EXHAUSTED}: relay down` },
+    ]);
+    const email = SendEmailBody.parse({
+      from: 'app@example.com',
+      to: 'user@example.org',
+      subject: 'console-redrive',
+      text: 'x',
+    });
+    await chain.stack.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: chain.stack.queues.sendDlq,
+        MessageBody: toQueueBody(toQueuedEmail(id, email)),
+      }),
+    );
+
+    await open(page, 'queues', 'Queues');
+    const names = () => page.locator('tbody tr td:first-child').allTextContents();
+    await expect.poll(names).toEqual(['critical', 'transactional', 'bulk', 'ses-events']);
+    await page.getByRole('button', { name: 'Show dead letters of transactional' }).click();
+    const row = page
+      .getByRole('table', { name: 'Dead letters of transactional' })
+      .getByRole('row', { name: new RegExp(id) });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('failed');
+    // The peek leaves the dead letter where it was.
+    expect(await queueDepth(chain.stack, chain.stack.queues.sendDlq)).toBe(1);
+
+    await page.getByRole('button', { name: 'Redrive transactional' }).click();
+    await page.getByText('Moved back: 1. Dropped: 0. Left: 0.').waitFor();
+    expect((await statusOf(chain.stack, id, 'sent')).provider).toBe('relay-b');
+    expect(await queueDepth(chain.stack, chain.stack.queues.sendDlq)).toBe(0);
+  });
+});
+
+describe('accessibility', () => {
+  it('has no serious or critical axe-core findings on any page', async () => {
+    const audit = await browser.newContext({ bypassCSP: true });
+    try {
+      const p = await audit.newPage();
+      await p.goto(`${chain.stack.apiUrl}/console`);
+      await p.getByLabel('API key').waitFor();
+      const findings: Record<string, unknown[]> = { 'sign in': await axeFindings(p) };
+      await p.getByLabel('API key').fill(chain.stack.apiKey);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      const sent = await api(chain.stack, 'POST', '/v1/emails', {
+        from: 'app@example.com',
+        to: 'reader@example.org',
+        subject: 'console-axe',
+        text: 'Hello',
+      });
+      await statusOf(chain.stack, sent.body.id, 'sent');
+      const pages: [string, string | RegExp][] = [
+        ['messages', 'Messages'],
+        [`messages/${sent.body.id}`, /^Email /],
+        ['send', 'Send a test email'],
+        ['providers', 'Providers'],
+        ['suppressions', 'Suppressions'],
+        ['streams', 'Streams'],
+        ['templates', 'Templates'],
+        ['queues', 'Queues'],
+      ];
+      for (const [path, heading] of pages) {
+        await open(p, path, heading);
+        await p.waitForLoadState('networkidle');
+        findings[path] = await axeFindings(p);
+      }
+      expect(Object.entries(findings).filter(([, f]) => f.length > 0)).toEqual([]);
+    } finally {
+      await audit.close();
+    }
+  });
+
+  it('never asked anything of another origin', () => {
+    const origin = new URL(chain.stack.apiUrl).origin;
+    expect(requested.length).toBeGreaterThan(0);
+    expect(requested.filter((u) => new URL(u).origin !== origin)).toEqual([]);
+  });
+});
+
+/**
+ * Needs message search, GET /v1/emails?to=… (built on the `api` branch): the console's search form
+ * finds an email by its recipient.
+ */
+describe('message search (needs GET /v1/emails search)', () => {
+  it('finds the email sent to a recipient, and opens its timeline', async () => {
+    const to = `search-${Date.now()}@example.org`;
+    const sent = await api(chain.stack, 'POST', '/v1/emails', {
+      from: 'app@example.com',
+      to,
+      subject: 'console-search',
+      text: 'Hi',
+    });
+    await statusOf(chain.stack, sent.body.id, 'sent');
+    await open(page, 'messages', 'Messages');
+    await page.getByRole('search', { name: 'Search emails' }).getByLabel('To').fill(to);
+    await page.getByRole('button', { name: 'Search' }).click();
+    const link = page.getByRole('link', { name: sent.body.id });
+    await link.waitFor({ timeout: 10_000 });
+    await link.click();
+    await page.getByRole('heading', { level: 1, name: `Email ${sent.body.id}` }).waitFor();
+    await eventually(
+      async () => ((await page.locator('[data-status]').textContent()) === 'sent' ? true : undefined),
+      'sent',
+    );
+    expect(await page.getByRole('table', { name: 'Timeline' }).locator('tbody tr').count()).toBeGreaterThan(1);
+  });
+});
