@@ -449,7 +449,7 @@ describe('parseContext', () => {
 
     it("rejects a key of another type's definition, listing the keys of this type", () => {
       expect(refusal(withChain([{ id: 'ses', type: 'ses', url: 'https://relay.example.com' }]))).toMatch(
-        /"mailroute\.providers\[0\]\.url": unknown key \(allowed here: id, enabled, limits, warmUp, type, configurationSet\)/,
+        /"mailroute\.providers\[0\]\.url": unknown key \(allowed here: id, enabled, limits, warmUp, maxMessageBytes, type, configurationSet\)/,
       );
     });
 
