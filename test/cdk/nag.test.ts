@@ -153,9 +153,14 @@ describe('the acknowledgments', () => {
   });
 
   it('are exactly: APIG4 on each route, L1 on each function, IAM5 (X-Ray) on each role, SMG4 on the signing keys', () => {
-    const functions: MailrouteFunction[] = [s.stack.ingest, s.stack.dispatch, s.stack.sesEvents, s.stack.tracking].map(
-      (construct) => construct.handler,
-    );
+    const functions: MailrouteFunction[] = [
+      s.stack.ingest,
+      s.stack.dispatch,
+      s.stack.sesEvents,
+      s.stack.tracking,
+      s.stack.functions.webhooks,
+      s.stack.functions.webhookApi,
+    ].map((construct) => construct.handler);
     const byRule = (id: string): string[] =>
       acks
         .filter((ack) => ack.id === id)
