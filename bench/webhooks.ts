@@ -35,7 +35,8 @@ export interface WebhookFigures {
   latencyMs: { p50: number; p99: number };
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
 export async function measureWebhooks(emails = 200): Promise<WebhookFigures> {
   const arrivals: { at: number; createdAt: number }[] = [];
@@ -67,7 +68,8 @@ export async function measureWebhooks(emails = 200): Promise<WebhookFigures> {
       const url = String(i.QueueUrl ?? '');
       // Only what webhooks add: traffic of their queues and table, and the message reads for payloads.
       const events = service === 'sqs' && webhookQueues.some((id) => url.endsWith(`/${id}`));
-      const table = service === 'dynamodb' && (i.TableName === 'Webhooks' || (i.TableName === 'Messages' && op === 'GetItem'));
+      const table =
+        service === 'dynamodb' && (i.TableName === 'Webhooks' || (i.TableName === 'Messages' && op === 'GetItem'));
       if (!events && !table) return;
       // An empty long poll is a fixed cost per poller, not per event.
       const key = `${service}.${op}`;
