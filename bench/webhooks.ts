@@ -93,7 +93,7 @@ export async function measureWebhooks(emails = 200): Promise<WebhookFigures> {
         method: 'POST',
         headers,
         body: JSON.stringify({
-          emails: Array.from({ length: 100 }, (_, i) => ({
+          emails: Array.from({ length: Math.min(100, emails - b * 100) }, (_, i) => ({
             from: 'app@example.com',
             to: `success+${b * 100 + i}@simulator.amazonses.com`,
             subject: `Receipt ${b * 100 + i}`,
