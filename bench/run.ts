@@ -10,6 +10,7 @@ import { LATENCY_MS, measurePriority } from './priority';
 import { ASSUMPTIONS, measureRequests, PRICES } from './requests';
 import { measureEngineInit, measureTemplateRender } from './templates';
 import { measureThroughput, PROVIDER_LATENCY_MS } from './throughput';
+import { measureWebhooks, WEBHOOK_ASSUMPTIONS } from './webhooks';
 
 export const TARGETS = {
   initRatio: 1.2,
@@ -28,6 +29,8 @@ export const TARGETS = {
   priorityBulkShare: 0.6,
   /** Rendering a 50 KB template with 20 variables and a layout at accept time, compiled version cached. */
   templateRenderP99Ms: 2,
+  /** Added by webhooks per 1M emails, one endpoint subscribed to every event, five events per email. */
+  webhookCostPerMillionEmailsUSD: 1.5,
 } as const;
 
 /** Figures are compared at the precision their target is stated in, plus one digit. */
@@ -51,6 +54,7 @@ const priorityModerate = await measurePriority({
 });
 const templates = await measureTemplateRender();
 const engineInit = await measureEngineInit();
+const webhooks = await measureWebhooks(Number(process.env.BENCH_WEBHOOK_EMAILS ?? 200));
 
 const lines: string[] = [
   '',
@@ -153,6 +157,20 @@ lines.push(
 );
 process.stdout.write(`${lines.join('\n')}\n`);
 
+process.stdout.write(
+  [
+    `Webhooks (${webhooks.emails} emails to the success simulator, ${webhooks.events} events, one endpoint subscribed to all, a receiver on this machine)`,
+    ...Object.entries(webhooks.byOperation).map(([op, n]) => `  ${op.padEnd(26)} ${n.toFixed(3)} per event`),
+    `  SQS ${webhooks.sqsPerEvent.toFixed(3)}  DynamoDB ${webhooks.dynamodbPerEvent.toFixed(3)} requests/event (the local stack reads the endpoint list per event; in AWS it is cached ${5} s)`,
+    ...Object.entries(webhooks.costPerMillionEventsUSD).map(
+      ([k, v]) => `  ${k.padEnd(24)} $${v.toFixed(3)} per 1M events`,
+    ),
+    `  added per 1M emails at ${WEBHOOK_ASSUMPTIONS.eventsPerEmail} events each: $${webhooks.addedCostPerMillionEmailsUSD.toFixed(2)}  target ≤ $${TARGETS.webhookCostPerMillionEmailsUSD.toFixed(2)}: ${mark(met(webhooks.addedCostPerMillionEmailsUSD, TARGETS.webhookCostPerMillionEmailsUSD))}`,
+    `  state change to receiver on the local stack: p50 ${webhooks.latencyMs.p50} ms, p99 ${webhooks.latencyMs.p99} ms (one poller per queue locally; informational)`,
+    '',
+  ].join('\n'),
+);
+
 const results = {
   generatedAt: new Date().toISOString(),
   node: process.version,
@@ -214,6 +232,7 @@ const results = {
   throughput,
   templates,
   engineInit,
+  webhooks,
   prices: PRICES,
   assumptions: ASSUMPTIONS,
 };

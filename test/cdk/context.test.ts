@@ -37,6 +37,9 @@ const DEFAULT_ALARMS = {
   },
 };
 
+/** What a context without `webhooks` gets: an endpoint disabled after 20 failed attempts over 24 hours. */
+const DEFAULT_WEBHOOKS = { webhooks: { failureLimit: 20, failingHours: 24 } };
+
 const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-90ab-cdef-1234-567890abcdef';
 const domain = { name: 'track.example.com', certificateArn: CERTIFICATE_ARN };
 
@@ -52,7 +55,12 @@ function refusal(raw: unknown): string {
 
 describe('parseContext', () => {
   it("parses cdk.json's mailroute object", () => {
-    expect(parseContext(cdkJsonContext()[CONTEXT_KEY])).toEqual({ ...valid, ...SES_ALONE, ...DEFAULT_ALARMS });
+    expect(parseContext(cdkJsonContext()[CONTEXT_KEY])).toEqual({
+      ...valid,
+      ...SES_ALONE,
+      ...DEFAULT_ALARMS,
+      ...DEFAULT_WEBHOOKS,
+    });
   });
 
   it('fills in defaults for retentionDays, dispatch.maxConcurrency, softBounce, tracking, the providers (SES alone) and the alarm thresholds, and leaves publicBaseUrl, tracking.domain and alarms.email unset', () => {
@@ -66,6 +74,7 @@ describe('parseContext', () => {
       guard: valid.guard,
       ...SES_ALONE,
       ...DEFAULT_ALARMS,
+      ...DEFAULT_WEBHOOKS,
     });
   });
 
@@ -538,7 +547,12 @@ describe('parseContext', () => {
   });
 
   it('accepts the object as a JSON string (cdk -c mailroute=...)', () => {
-    expect(parseContext(JSON.stringify(valid))).toEqual({ ...valid, ...SES_ALONE, ...DEFAULT_ALARMS });
+    expect(parseContext(JSON.stringify(valid))).toEqual({
+      ...valid,
+      ...SES_ALONE,
+      ...DEFAULT_ALARMS,
+      ...DEFAULT_WEBHOOKS,
+    });
   });
 
   it.each([0, 3651, 1.5, '30'])('rejects retentionDays %j, naming the field', (retentionDays) => {

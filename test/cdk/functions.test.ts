@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dispatchConfig, ingestConfig, sesEventsConfig, trackingConfig } from '../../functions/config';
 import { DEFAULTS } from '../../functions/core/defaults';
+import { SpecFunction } from '../../lib/constructs/spec-function';
 import { DISPATCH_TIMEOUT_SECONDS, QUEUES, SES_EVENTS_TIMEOUT_SECONDS } from '../../lib/resources';
 import { type BoundResources, FUNCTION_NAMES, functionEnvironment, paramsFor, SPEC } from '../../lib/spec';
 import {
@@ -38,17 +39,24 @@ const deployedEnvironment = (fn: CfnResource): Record<string, string> =>
 const COMMON = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
 
 describe('every Lambda function', () => {
-  it('is exactly the ingest, dispatch, ses-events, tracking and console functions', () => {
+  it('is exactly the ingest, dispatch, ses-events, tracking, console, webhooks and webhook-api functions', () => {
     const { ingest, dispatch, sesEvents, tracking, console } = s.stack;
+    const { webhooks, webhookApi } = s.stack.functions;
     expect(Object.keys(functions).sort()).toEqual(
-      [ingest, dispatch, sesEvents, tracking, console].map((construct) => logicalId(construct.handler.function)).sort(),
+      [ingest, dispatch, sesEvents, tracking, console, webhooks, webhookApi]
+        .map((construct) => logicalId(construct.handler.function))
+        .sort(),
     );
   });
 
   it("is, for each function of the spec, the stack's construct of it (stack.functions)", () => {
     const { ingest, dispatch, sesEvents, tracking, console } = s.stack;
     expect(Object.keys(s.stack.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
-    expect(s.stack.functions).toEqual({ ingest, dispatch, sesEvents, tracking, console });
+    // The webhook functions have no construct of their own: each is built from its spec entry alone.
+    const { webhooks, webhookApi } = s.stack.functions;
+    expect(webhooks).toBeInstanceOf(SpecFunction);
+    expect(webhookApi).toBeInstanceOf(SpecFunction);
+    expect(s.stack.functions).toEqual({ ingest, dispatch, sesEvents, tracking, console, webhooks, webhookApi });
   });
 
   it('runs Node.js 22', () => {
@@ -118,6 +126,7 @@ describe('ingest function', () => {
       QUEUE_SEND_CRITICAL_URL: refOf(logicalId(s.stack.priorityQueues.critical.queue)),
       QUEUE_SEND_BULK_URL: refOf(logicalId(s.stack.priorityQueues.bulk.queue)),
       CONTENT_BUCKET: refOf(logicalId(s.stack.content.bucket)),
+      QUEUE_WEBHOOK_EVENTS_URL: refOf(logicalId(s.stack.queues.webhookEvents.queue)),
       RETENTION_DAYS: String(s.context.retentionDays),
       PROVIDERS: expect.any(String),
       ...GUARD_VARIABLES,
@@ -178,6 +187,7 @@ describe('dispatch function', () => {
       TRACK_OPENS: expect.any(String),
       TRACK_CLICKS: expect.any(String),
       BULK_RESERVE_PERCENT: String(DEFAULTS.capacity.bulkReservePercent),
+      QUEUE_WEBHOOK_EVENTS_URL: refOf(logicalId(s.stack.queues.webhookEvents.queue)),
     });
   });
 
@@ -271,6 +281,7 @@ describe('ses-events function', () => {
       SOFT_BOUNCE_LIMIT: '5',
       SOFT_BOUNCE_WINDOW_HOURS: '24',
       ...GUARD_VARIABLES,
+      QUEUE_WEBHOOK_EVENTS_URL: refOf(logicalId(s.stack.queues.webhookEvents.queue)),
     });
   });
 
@@ -306,6 +317,7 @@ describe('tracking function', () => {
       TABLE_MESSAGES: refOf(logicalId(s.stack.tables.messages)),
       TABLE_SUPPRESSION: refOf(logicalId(s.stack.tables.suppression)),
       SIGNING_KEYS_SECRET: refOf(logicalId(s.stack.signingKeys.secret)),
+      QUEUE_WEBHOOK_EVENTS_URL: refOf(logicalId(s.stack.queues.webhookEvents.queue)),
     });
   });
 
@@ -343,6 +355,7 @@ describe('the spec (lib/spec.ts)', () => {
     softBounce: { limit: 2, windowHours: 12 },
     bulkReservePercent: 25,
     guard: { ...DEFAULTS.guard, minVolume: 50 },
+    webhooks: { failureLimit: 20, failingHours: 24 },
   };
   const bound: BoundResources = {
     tables: Object.fromEntries(

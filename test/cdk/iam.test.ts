@@ -40,6 +40,8 @@ const tableArn = (name: TableName): string => arnOf(logicalId(s.stack.tables[nam
 const sendQueueArn = (): string => arnOf(logicalId(s.stack.sendQueue.queue));
 const sendDlqArn = (): string => arnOf(logicalId(s.stack.sendQueue.deadLetterQueue));
 /** The send queue of every priority (critical, transactional, bulk), and their DLQs. */
+/** The queue every function that changes state publishes webhook events to. */
+const webhookEventsArn = (): string => arnOf(logicalId(s.stack.queues.webhookEvents.queue));
 const sendQueueArns = (): string[] =>
   Object.values(s.stack.priorityQueues)
     .map((q) => arnOf(logicalId(q.queue)))
@@ -140,8 +142,8 @@ describe('ingest role', () => {
     ]);
   });
 
-  it('sends to the send queues of the three priorities only', () => {
-    expect(resourcesOf(ingest, 'sqs:SendMessage').sort()).toEqual(sendQueueArns());
+  it('sends to the send queues of the three priorities and the webhook events queue only', () => {
+    expect(resourcesOf(ingest, 'sqs:SendMessage').sort()).toEqual([...sendQueueArns(), webhookEventsArn()].sort());
     expect(sendQueueArns()).toHaveLength(3);
     expect(sendQueueArns()).toContain(sendQueueArn());
   });
@@ -180,8 +182,10 @@ describe('dispatch role', () => {
     }
   });
 
-  it('sends only to the send queues (a message waiting for provider capacity goes back as a delayed copy) and their DLQs (a message it gives up on is moved there at once)', () => {
-    expect(resourcesOf(dispatch, 'sqs:SendMessage').sort()).toEqual([...sendQueueArns(), ...sendDlqArns()].sort());
+  it('sends only to the send queues (a message waiting for provider capacity goes back as a delayed copy), their DLQs (a message it gives up on is moved there at once) and the webhook events queue', () => {
+    expect(resourcesOf(dispatch, 'sqs:SendMessage').sort()).toEqual(
+      [...sendQueueArns(), ...sendDlqArns(), webhookEventsArn()].sort(),
+    );
     expect(resourcesOf(dispatch, 'sqs:SendMessage')).toEqual(expect.arrayContaining([sendQueueArn(), sendDlqArn()]));
   });
 
@@ -285,8 +289,8 @@ describe('ses-events role', () => {
     for (const action of SQS_CONSUME) expect(resourcesOf(sesEvents, action), action).toEqual([sesEventsQueueArn()]);
   });
 
-  it('cannot send to any queue', () => {
-    expect(resourcesOf(sesEvents, 'sqs:SendMessage')).toEqual([]);
+  it('sends to no queue but the webhook events queue', () => {
+    expect(resourcesOf(sesEvents, 'sqs:SendMessage')).toEqual([webhookEventsArn()]);
   });
 
   it('cannot use SES', () => {
@@ -321,13 +325,14 @@ describe('tracking role', () => {
     expect(matching(tracking, /^ses:/)).toEqual([]);
   });
 
-  it('cannot use any queue', () => {
-    expect(matching(tracking, /^sqs:/)).toEqual([]);
+  it('uses no queue but the webhook events queue, and only sends to it', () => {
+    expect([...new Set(matching(tracking, /^sqs:/).map((p) => p.resource))]).toEqual([webhookEventsArn()]);
+    expect(matching(tracking, /^sqs:(Receive|Delete|ChangeMessageVisibility)/)).toEqual([]);
   });
 });
 
 describe('the rate windows table', () => {
-  it("is reached only by the ingest role, by the dispatch role on its providers' items, and by the console role on the request counters (of all roles in the stack)", () => {
+  it("is reached only by the ingest and webhook API roles, by the dispatch role on its providers' items, and by the console role on the request counters (of all roles in the stack)", () => {
     const rateWindows = tableArn('rateWindows');
     const roleIds = Object.keys(resourcesOfType(s.template, 'AWS::IAM::Role'));
     const users = roleIds.filter((roleId) =>
@@ -336,7 +341,12 @@ describe('the rate windows table', () => {
       ),
     );
     expect(users.sort()).toEqual(
-      [roleIdOf(s.stack.ingest.handler), roleIdOf(s.stack.dispatch.handler), roleIdOf(s.stack.console.handler)].sort(),
+      [
+        roleIdOf(s.stack.ingest.handler),
+        roleIdOf(s.stack.dispatch.handler),
+        roleIdOf(s.stack.console.handler),
+        roleIdOf(s.stack.functions.webhookApi.handler),
+      ].sort(),
     );
     const unscoped = dispatch.filter((p) => p.resource.startsWith(rateWindows) && p.condition === undefined);
     expect(unscoped).toEqual([]);
@@ -348,13 +358,21 @@ describe('the rate windows table', () => {
 });
 
 describe('the signing keys secret', () => {
-  it('is readable only by the dispatch and tracking roles (of all roles in the stack)', () => {
+  it('is readable only by the dispatch, tracking, webhooks and webhook API roles (of all roles in the stack)', () => {
     const roleIds = Object.keys(resourcesOfType(s.template, 'AWS::IAM::Role'));
     const readers = roleIds.filter((roleId) =>
       permissionsOfRole(s.template, roleId).some(
         (p) => p.action.startsWith('secretsmanager:') || p.resource === signingKeysArn(),
       ),
     );
-    expect(readers.sort()).toEqual([roleIdOf(s.stack.dispatch.handler), roleIdOf(s.stack.tracking.handler)].sort());
+    expect(readers.sort()).toEqual(
+      [
+        roleIdOf(s.stack.dispatch.handler),
+        roleIdOf(s.stack.tracking.handler),
+        // They open and seal the webhook endpoints' secrets with a key derived from the signing keys.
+        roleIdOf(s.stack.functions.webhooks.handler),
+        roleIdOf(s.stack.functions.webhookApi.handler),
+      ].sort(),
+    );
   });
 });

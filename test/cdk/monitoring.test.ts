@@ -225,14 +225,14 @@ describe.each([
   ['the default thresholds (SES alone)', () => s, ALARM_DEFAULTS, ['ses']],
   ['thresholds from cdk.json (a provider chain)', () => custom, CUSTOM, PROVIDER_IDS],
 ] as const)('alarms with %s', (_name, synth, thresholds, providerIds) => {
-  it('are exactly: four DLQs (three send queues, SES events), two backlogs (transactional, critical), bounce and complaint rates, one circuit per provider, one per function, API 5xx, one per paused stream', () => {
+  it('are exactly: six DLQs (three send queues, SES events, webhook events and retries), two backlogs (transactional, critical), bounce and complaint rates, one circuit per provider, one per function, API 5xx, one per paused stream, webhook.disabled', () => {
     const { alarms } = synth().stack.monitoring;
     expect(Object.keys(alarms.providerCircuits)).toEqual([...providerIds]);
     expect(Object.keys(alarms.functionErrors).sort()).toEqual([...FUNCTIONS].sort());
     expect(Object.keys(alarms.streamPaused)).toEqual([...PRIORITIES]);
     expect(Object.keys(alarmsOf(synth()))).toHaveLength(
       // + 1: the scheduler DLQ's alarm (lib/constructs/scheduling.ts, asserted in scheduling.test.ts).
-      8 + providerIds.length + FUNCTIONS.length + 1 + PRIORITIES.length + 1,
+      10 + providerIds.length + FUNCTIONS.length + 1 + PRIORITIES.length + 1 + 1,
     );
   });
 
@@ -260,6 +260,12 @@ describe.each([
     ],
     ['bulk send', (st: MailrouteStack) => st.priorityQueues.bulk.deadLetterQueue, 'sendBulkDeadLetterQueue'],
     ['SES events', (st: MailrouteStack) => st.sesEventsQueue.deadLetterQueue, 'sesEventsDeadLetterQueue'],
+    ['webhook events', (st: MailrouteStack) => st.queues.webhookEvents.deadLetterQueue, 'webhookEventsDeadLetterQueue'],
+    [
+      'webhook retries',
+      (st: MailrouteStack) => st.queues.webhookRetries.deadLetterQueue,
+      'webhookRetriesDeadLetterQueue',
+    ],
   ] as const)('fire when the %s DLQ holds any message', (_queue, dlq, key) => {
     const stack = synth().stack;
     const alarm = alarmOf(synth(), stack.monitoring.alarms[key]);
@@ -528,24 +534,36 @@ describe('dashboard', () => {
   it.each([
     [/^Queue depth/, 'ApproximateNumberOfMessagesVisible'],
     [/^Age of oldest message/, 'ApproximateAgeOfOldestMessage'],
-  ])('charts %s of each queue and its DLQ: the send queue of each priority, SES events', (title, name) => {
-    const { sendQueue, sesEventsQueue, priorityQueues } = s.stack;
-    const queues = [
-      sendQueue.queue,
-      sendQueue.deadLetterQueue,
-      priorityQueues.critical.queue,
-      priorityQueues.critical.deadLetterQueue,
-      priorityQueues.bulk.queue,
-      priorityQueues.bulk.deadLetterQueue,
-      sesEventsQueue.queue,
-      sesEventsQueue.deadLetterQueue,
-    ];
-    expect(metricsIn(title)).toEqual(
-      queues.map((queue) =>
-        expect.objectContaining({ namespace: 'AWS/SQS', name, dims: { QueueName: queueName(queue) }, stat: 'Maximum' }),
-      ),
-    );
-  });
+  ])(
+    'charts %s of each queue and its DLQ: the send queue of each priority, SES events, webhook events and retries',
+    (title, name) => {
+      const { sendQueue, sesEventsQueue, priorityQueues, queues: all } = s.stack;
+      const queues = [
+        sendQueue.queue,
+        sendQueue.deadLetterQueue,
+        priorityQueues.critical.queue,
+        priorityQueues.critical.deadLetterQueue,
+        priorityQueues.bulk.queue,
+        priorityQueues.bulk.deadLetterQueue,
+        sesEventsQueue.queue,
+        sesEventsQueue.deadLetterQueue,
+        all.webhookEvents.queue,
+        all.webhookEvents.deadLetterQueue,
+        all.webhookRetries.queue,
+        all.webhookRetries.deadLetterQueue,
+      ];
+      expect(metricsIn(title)).toEqual(
+        queues.map((queue) =>
+          expect.objectContaining({
+            namespace: 'AWS/SQS',
+            name,
+            dims: { QueueName: queueName(queue) },
+            stat: 'Maximum',
+          }),
+        ),
+      );
+    },
+  );
 
   it.each([
     [/^Send queues by priority: depth/, 'ApproximateNumberOfMessagesVisible'],
@@ -572,8 +590,9 @@ describe('dashboard', () => {
     [/^Function duration p99/, 'Duration', 'p99'],
   ])('charts %s of every function', (title, name, stat) => {
     const { ingest, dispatch, sesEvents, tracking, console } = s.stack;
+    const { webhooks, webhookApi } = s.stack.functions;
     expect(metricsIn(title)).toEqual(
-      [ingest, dispatch, sesEvents, tracking, console].map((construct) =>
+      [ingest, dispatch, sesEvents, tracking, console, webhooks, webhookApi].map((construct) =>
         expect.objectContaining({
           namespace: 'AWS/Lambda',
           name,

@@ -159,6 +159,8 @@ describe('the acknowledgments', () => {
       s.stack.sesEvents,
       s.stack.tracking,
       s.stack.console,
+      s.stack.functions.webhooks,
+      s.stack.functions.webhookApi,
     ].map((construct) => construct.handler);
     const byRule = (id: string): string[] =>
       acks

@@ -20,6 +20,18 @@ const WORK_QUEUES: [string, () => WorkQueue, () => MailrouteFunction, (typeof QU
   ['critical send queue', () => s.stack.priorityQueues.critical, () => s.stack.dispatch.handler, QUEUES.sendCritical],
   ['bulk send queue', () => s.stack.priorityQueues.bulk, () => s.stack.dispatch.handler, QUEUES.sendBulk],
   ['SES events queue', () => s.stack.sesEventsQueue, () => s.stack.sesEvents.handler, QUEUES.sesEvents],
+  [
+    'webhook events queue',
+    () => s.stack.queues.webhookEvents,
+    () => s.stack.functions.webhooks.handler,
+    QUEUES.webhookEvents,
+  ],
+  [
+    'webhook retries queue',
+    () => s.stack.queues.webhookRetries,
+    () => s.stack.functions.webhooks.handler,
+    QUEUES.webhookRetries,
+  ],
 ];
 
 describe.each(WORK_QUEUES)('%s', (_name, workQueue, consumer, spec) => {
@@ -166,8 +178,8 @@ describe('priority queues', () => {
     const caps = Object.values(resourcesOfType(d.template, 'AWS::Lambda::EventSourceMapping'))
       .map((m) => (m.Properties?.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency)
       .sort();
-    // critical and transactional at dispatch.maxConcurrency (10), bulk at 2, SES events uncapped.
-    expect(caps).toEqual([10, 10, 2, undefined].sort());
+    // critical and transactional at dispatch.maxConcurrency (10), bulk at 2, SES events and webhooks uncapped.
+    expect(caps).toEqual([10, 10, 2, undefined, undefined, undefined].sort());
     expect(d.context.dispatch.bulkMaxConcurrency).toBe(2);
   });
 });

@@ -13,6 +13,8 @@ import { logger, newMetrics } from '../../functions/app/observability';
 import { createSesEventsHandler } from '../../functions/app/ses-events';
 import { type StreamGate, streamGate } from '../../functions/app/streams';
 import { createTrackingHandler } from '../../functions/app/tracking';
+import { EventBuffer, publishingSuppressions } from '../../functions/app/webhook-events';
+import { createWebhooksHandler } from '../../functions/app/webhooks';
 import { DEFAULTS } from '../../functions/core/defaults';
 import type { SendOutcome } from '../../functions/core/dispatch';
 import { SendEmailBody, toQueuedEmail } from '../../functions/core/email';
@@ -23,7 +25,9 @@ import type { RateWindow } from '../../functions/core/rate-window';
 import { hourBucket } from '../../functions/core/reputation';
 import { sign } from '../../functions/core/signing';
 import { initialStream } from '../../functions/core/stream';
-import type { EmailProvider, SigningKeys } from '../../functions/ports';
+import { queuedEvent } from '../../functions/core/webhook-events';
+import { newWebhookSecret, sealSecret } from '../../functions/core/webhook-secret';
+import type { EmailProvider, SigningKeys, WebhookResponse } from '../../functions/ports';
 import { StaticSigningKeys } from '../../functions/store/secrets';
 import { queuesByName, SEND_QUEUE } from './dispatch';
 import { httpEvent, lambdaContext, sqsEvent, sqsRecord } from './events';
@@ -41,6 +45,7 @@ import {
 import { sesFixture } from './fixtures';
 import { ingestTestDeps } from './ingest';
 import { record } from './records';
+import { FakeSender, MemoryPublisher, MemoryWebhookDeliveries, MemoryWebhookEndpoints } from './webhook-fakes';
 
 /** One metric of one EMF line. */
 export interface EmittedMetric {
@@ -383,6 +388,77 @@ function trackingScenarios(): Scenario[] {
   ];
 }
 
+function webhookScenarios(): Scenario[] {
+  const secret = newWebhookSecret();
+  const deliver = async (answer: WebhookResponse) => {
+    const endpoints = new MemoryWebhookEndpoints();
+    await endpoints.create({
+      id: 'ep_1',
+      url: 'https://hooks.example.com/in',
+      events: ['*'],
+      enabled: true,
+      secrets: [{ sealed: sealSecret(secret, RING, 'ep_1') }],
+      failures: 0,
+      createdAt: new Date(NOW).toISOString(),
+      updatedAt: new Date(NOW).toISOString(),
+    });
+    const sender = new FakeSender();
+    sender.answer = () => answer;
+    const messages = new MemoryMessageStore();
+    messages.items.set('msg-1', record('msg-1'));
+    const handler = createWebhooksHandler({
+      endpoints,
+      deliveries: new MemoryWebhookDeliveries(),
+      messages,
+      sender,
+      retries: new MemoryQueue(),
+      keys,
+      policy: { schedule: [], failureLimit: 1, failingHours: 0, retentionDays: 30 },
+      cacheMs: 0,
+      now: () => NOW,
+      metrics: newMetrics(),
+    });
+    const event = queuedEvent('email.sent', 'msg-1', new Date(NOW).toISOString(), {}, 'msg-1');
+    return handler(sqsEvent(sqsRecord(JSON.stringify(event))), lambdaContext());
+  };
+  return [
+    ['webhook delivered', () => deliver({ kind: 'response', status: 200 })],
+    [
+      'webhook failed, no retries left, endpoint disabled after too many failures',
+      () => deliver({ kind: 'response', status: 500 }),
+    ],
+    [
+      'webhook events that cannot be queued',
+      async () => {
+        const publisher = new MemoryPublisher();
+        publisher.fail = true;
+        const metrics = newMetrics();
+        const events = new EventBuffer(publisher, logger, metrics);
+        const messages = new MemoryMessageStore();
+        messages.items.set('msg-1', record('msg-1'));
+        // The unsubscribe suppresses the address: a suppression.added event, which cannot be queued.
+        const handler = createTrackingHandler({
+          messages,
+          suppression: publishingSuppressions(new MemorySuppression(), events),
+          keys,
+          now: () => new Date(NOW),
+          metrics,
+          events,
+        });
+        const token = sign({ a: 'user@example.org', c: 'newsletter', m: 'msg-1' }, RING);
+        return handler(
+          httpEvent('POST /u/{token}', {
+            path: { token },
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'List-Unsubscribe=One-Click',
+          }),
+          lambdaContext(),
+        );
+      },
+    ],
+  ];
+}
+
 /**
  * Runs every scenario with metrics enabled and returns what the handlers printed. Each scenario's
  * name is kept with its metrics, so a failure says which path stopped emitting what.
@@ -394,6 +470,7 @@ export async function emittedMetrics(): Promise<EmittedMetric[]> {
     ...sesEventScenarios(),
     ...trackingScenarios(),
     ...guardScenarios(),
+    ...webhookScenarios(),
   ];
   const out: EmittedMetric[] = [];
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
