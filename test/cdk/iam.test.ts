@@ -91,12 +91,29 @@ describe.each(ALL_ROLES)('%s role', (_name, permissionsOf, handlerOf) => {
 });
 
 describe('ingest role', () => {
-  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, rate windows, reputation and templates tables', () => {
+  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, rate windows, reputation, templates and search index tables', () => {
     const resources = new Set(matching(ingest, /^dynamodb:/).map((p) => p.resource));
     expect([...resources].sort()).toEqual(
-      (['messages', 'idempotency', 'settings', 'suppression', 'rateWindows', 'reputation', 'templates'] as const)
+      (
+        [
+          'messages',
+          'idempotency',
+          'settings',
+          'suppression',
+          'rateWindows',
+          'reputation',
+          'templates',
+          'emailIndex',
+        ] as const
+      )
         .map((name) => tableArn(name))
         .sort(),
+    );
+  });
+
+  it('reads and writes the search index (entries written at accept time, read by GET /v1/emails)', () => {
+    expect(actionsOn(ingest, tableArn('emailIndex'))).toEqual(
+      expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
     );
   });
 
