@@ -450,6 +450,9 @@ export function createIngestHandler(deps: IngestDeps) {
       accept: async (req, emails) => (await acceptIdempotent(req, emails)).map((a) => a.id),
       messages: deps.messages,
       maxBytes: { email: MAX_EMAIL_BYTES, batch: MAX_BATCH_BYTES },
+      reschedule: (req, id, scheduledAt) =>
+        rescheduleEmail(schedulingOr422(), req.caller as Caller, id, { scheduledAt }),
+      cancel: (req, id) => cancelEmail(schedulingOr422(), req.caller as Caller, id),
     }),
     ...suppressionRoutes(deps.suppression, now),
     ...templateRoutes(templateDeps, now),

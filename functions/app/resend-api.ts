@@ -29,6 +29,9 @@ export interface ResendApiDeps {
   /** mailroute's ingest use case: emails rendered, checked, recorded and queued, at most once per Idempotency-Key. */
   readonly accept: (req: ApiRequest, emails: SendEmail[]) => Promise<string[]>;
   readonly messages: Pick<MessageStore, 'get'>;
+  /** mailroute's reschedule and cancel use cases (app/scheduling.ts), for the caller's scheduled email. */
+  readonly reschedule: (req: ApiRequest, id: string, scheduledAt: string) => Promise<unknown>;
+  readonly cancel: (req: ApiRequest, id: string) => Promise<unknown>;
   /** Largest bodies, as on /v1: one email, and a batch. */
   readonly maxBytes: { readonly email: number; readonly batch: number };
 }
@@ -161,8 +164,7 @@ export function resendRoutes(deps: ResendApiDeps): RouteMap<ResendRouteKey> {
       handle: async (req) => ({ status: 200, body: toResendEmail(await visible(req)) }),
     }),
 
-    // Rescheduling and canceling act on scheduled emails only; this service does not schedule emails
-    // yet (`scheduled_at` is refused at send), so an email found here is never one of them.
+    // Rescheduling and canceling act on the caller's scheduled emails only (409 otherwise), as on /v1.
     'PATCH /resend/emails/{id}': route({
       auth: 'send',
       maxBodyBytes: 4096,
@@ -171,10 +173,8 @@ export function resendRoutes(deps: ResendApiDeps): RouteMap<ResendRouteKey> {
         if (!body.success)
           throw new DomainError('validation_failed', 'The update is not valid:', issuesOf(body.error, ''));
         const record = await visible(req);
-        throw new DomainError(
-          'conflict',
-          `Email ${record.id} is not scheduled (it is ${record.status}); only a scheduled email can be rescheduled.`,
-        );
+        await deps.reschedule(req, record.id, body.data.scheduled_at);
+        return { status: 200, body: { object: 'email', id: record.id } };
       },
     }),
 
@@ -182,10 +182,8 @@ export function resendRoutes(deps: ResendApiDeps): RouteMap<ResendRouteKey> {
       auth: 'send',
       handle: async (req) => {
         const record = await visible(req);
-        throw new DomainError(
-          'conflict',
-          `Email ${record.id} is not scheduled (it is ${record.status}); only a scheduled email can be canceled.`,
-        );
+        await deps.cancel(req, record.id);
+        return { status: 200, body: { object: 'email', id: record.id } };
       },
     }),
   };

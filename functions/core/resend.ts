@@ -28,9 +28,21 @@ export const ResendEmailBody = z.strictObject({
   tags: z.optional(z.array(z.strictObject({ name: z.string(), value: z.string() }))),
   /** A mailroute template by its slug (Resend's template id), with its variables. */
   template: z.optional(z.strictObject({ id: z.string(), variables: z.optional(z.record(z.string(), z.unknown())) })),
-  /** Not supported: refused by name (see `UNSUPPORTED`). */
+  /** RFC 3339 with an offset (mailroute's `scheduledAt`); Resend's natural language ("in 1 hour") is not taken. */
   scheduled_at: z.optional(z.string()),
-  attachments: z.optional(z.array(z.unknown())),
+  /** Files as base64 `content` (the SDK encodes a Buffer so); `path` (a URL to fetch) is refused by name. */
+  attachments: z.optional(
+    z.array(
+      z.object({
+        filename: z.optional(z.string()),
+        content: z.optional(z.string()),
+        path: z.optional(z.string()),
+        content_type: z.optional(z.string()),
+        content_id: z.optional(z.string()),
+      }),
+    ),
+  ),
+  /** Not supported: refused by name (see `UNSUPPORTED`). */
   topic_id: z.optional(z.nullable(z.string())),
 });
 export type ResendEmailBody = z.infer<typeof ResendEmailBody>;
@@ -43,8 +55,6 @@ export const ResendUpdateBody = z.strictObject({ scheduled_at: z.string() });
 
 /** Resend fields mailroute does not do, and why a request that uses them is refused rather than sent without them. */
 export const UNSUPPORTED: Readonly<Record<string, string>> = {
-  scheduled_at: 'scheduled sending is not available on this service yet; send without `scheduled_at`',
-  attachments: 'attachments are not available on this service yet',
   topic_id: 'topics are not supported by this service',
 };
 
@@ -62,11 +72,32 @@ export function toMailrouteInput(e: ResendEmailBody): Record<string, unknown> {
     ...(e.headers !== undefined ? { headers: e.headers } : {}),
     ...(e.tags !== undefined ? { tags: Object.fromEntries(e.tags.map((t) => [t.name, t.value])) } : {}),
     ...(e.template !== undefined ? { template: { slug: e.template.id, variables: e.template.variables ?? {} } } : {}),
+    ...(e.scheduled_at !== undefined ? { scheduledAt: e.scheduled_at } : {}),
+    ...(e.attachments !== undefined && e.attachments.length > 0
+      ? {
+          attachments: e.attachments.map((a) => ({
+            filename: a.filename,
+            content: a.content,
+            ...(a.content_type !== undefined ? { contentType: a.content_type } : {}),
+            // Resend marks an inline image by its content id alone.
+            ...(a.content_id !== undefined ? { disposition: 'inline', contentId: a.content_id } : {}),
+          })),
+        }
+      : {}),
   };
 }
 
 /** The problems of a Resend email that uses a field mailroute does not do. */
 export function unsupportedFields(e: ResendEmailBody): FieldIssue[] {
+  const byPath = (e.attachments ?? []).flatMap((a, i) =>
+    a.path !== undefined
+      ? [{ path: `attachments.${i}.path`, message: 'attachments by URL are not supported; send the file as `content`' }]
+      : [],
+  );
+  return [...byPath, ...unsupportedByName(e)];
+}
+
+function unsupportedByName(e: ResendEmailBody): FieldIssue[] {
   return Object.entries(UNSUPPORTED)
     .filter(([field]) => {
       const v = (e as Record<string, unknown>)[field];
@@ -81,6 +112,9 @@ export function resendPath(path: string): string {
     .replace(/(^|\.)replyTo(?=\.|$)/, '$1reply_to')
     .replace(/(^|\.)template\.slug(?=\.|$)/, '$1template.id')
     .replace(/(^|\.)tags\..*$/, '$1tags')
+    .replace(/(^|\.)scheduledAt(?=\.|$)/, '$1scheduled_at')
+    .replace(/(^|\.)contentType(?=\.|$)/, '$1content_type')
+    .replace(/(^|\.)contentId(?=\.|$)/, '$1content_id')
     .replaceAll('`replyTo`', '`reply_to`');
 }
 
@@ -142,7 +176,7 @@ export function toResendEmail(r: MessageRecord) {
     cc: r.cc.length > 0 ? r.cc : null,
     reply_to: null,
     last_event: lastEvent(r),
-    scheduled_at: null,
+    scheduled_at: r.scheduledAt ?? null,
     tags: Object.entries(r.tags).map(([name, value]) => ({ name, value })),
     message_id: r.providerMessageId ?? null,
   };
