@@ -15,8 +15,6 @@ import { RUNBOOK, runbookLink } from './monitoring';
 export interface SchedulingProps {
   /** The send queue of each priority: the only places a schedule may put a message. */
   readonly sendQueues: { readonly [P in Priority]: IQueue };
-  /** The topic the scheduler DLQ alarm notifies. @default - no action */
-  readonly alarmTopic?: ITopic;
 }
 
 /**
@@ -64,11 +62,13 @@ export class Scheduling extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription: `mailroute: ${SCHEDULING.deadLetterAlarm.what}. Runbook: ${runbookLink(RUNBOOK.schedulerDeadLetterQueue)}`,
     });
-    if (props.alarmTopic) {
-      const notify = new SnsAction(props.alarmTopic);
-      this.deadLetterAlarm.addAlarmAction(notify);
-      this.deadLetterAlarm.addOkAction(notify);
-    }
+  }
+
+  /** Makes the DLQ alarm notify `topic` when it fires and when it recovers (as every alarm does). */
+  notify(topic: ITopic): void {
+    const action = new SnsAction(topic);
+    this.deadLetterAlarm.addAlarmAction(action);
+    this.deadLetterAlarm.addOkAction(action);
   }
 
   /**
