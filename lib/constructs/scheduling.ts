@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -39,6 +39,11 @@ export class Scheduling extends Construct {
       retentionPeriod: Duration.days(DLQ_RETENTION_DAYS),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "It is a dead-letter queue: EventBridge Scheduler's, for firings it could not deliver. Nothing consumes it; its alarm calls an operator.",
     });
     this.role = new Role(this, 'Role', {
       description: 'mailroute: EventBridge Scheduler puts scheduled emails on the send queues',
@@ -86,5 +91,11 @@ export class Scheduling extends Construct {
     this.group.grantWriteSchedules(fn);
     this.group.grantDeleteSchedules(fn);
     this.role.grantPassRole(fn.grantPrincipal);
+    const group = Stack.of(this).resolve(this.group.scheduleGroupName) as string;
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${group}/*]`,
+      reason:
+        "One schedule per scheduled email, named after its id: the function creates, updates and deletes schedules of the stack's own schedule group only.",
+    });
   }
 }
