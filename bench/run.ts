@@ -8,6 +8,7 @@ import { measureFunctions } from './bundles';
 import { measureLimiter, measureShares } from './limiter';
 import { LATENCY_MS, measurePriority } from './priority';
 import { ASSUMPTIONS, measureRequests, PRICES } from './requests';
+import { measureScheduling, schedulingLines } from './scheduling';
 import { measureEngineInit, measureTemplateRender } from './templates';
 import { measureThroughput, PROVIDER_LATENCY_MS } from './throughput';
 
@@ -28,6 +29,8 @@ export const TARGETS = {
   priorityBulkShare: 0.6,
   /** Rendering a 50 KB template with 20 variables and a layout at accept time, compiled version cached. */
   templateRenderP99Ms: 2,
+  /** Request cost of one million scheduled emails (DynamoDB, S3, Scheduler, SQS), provider excluded. */
+  scheduledCostPerMillionUSD: 5,
 } as const;
 
 /** Figures are compared at the precision their target is stated in, plus one digit. */
@@ -46,6 +49,7 @@ for (const storeLatencyMs of [0, 5])
 const priority = await measurePriority({ bulk: Number(process.env.BENCH_PRIORITY_BULK ?? 5000) });
 const templates = await measureTemplateRender();
 const engineInit = await measureEngineInit();
+const scheduling = await measureScheduling(200);
 
 const lines: string[] = [
   '',
@@ -140,6 +144,7 @@ lines.push(
   `  ${engineInit.eagerInitMs} ms with the engine evaluated at import (${engineInit.eagerBundleKB} KB)`,
   '',
 );
+lines.push(...schedulingLines(scheduling, TARGETS.scheduledCostPerMillionUSD), '');
 process.stdout.write(`${lines.join('\n')}\n`);
 
 const results = {
@@ -200,6 +205,7 @@ const results = {
   throughput,
   templates,
   engineInit,
+  scheduling,
   prices: PRICES,
   assumptions: ASSUMPTIONS,
 };
