@@ -33,12 +33,19 @@ const perEmail = (counts: Counts, n: number) =>
 function costPerMillion(per: Record<string, number>): number {
   let usd = 0;
   for (const [op, n] of Object.entries(per)) {
-    const [service, operation] = op.split('.') as [string, string];
-    if (service === 'DynamoDB') {
+    const [raw, operation] = op.split('.') as [string, string];
+    const service = raw.toLowerCase();
+    // Scans are the bench's own polling; a batch write of 25 records counts 25 WRU.
+    if (service === 'dynamodb' && operation === 'Scan') continue;
+    if (service === 'dynamodb' && operation === 'BatchWriteItem') {
+      usd += n * 25 * PRICES.dynamodbPerMillionWRU;
+      continue;
+    }
+    if (service === 'dynamodb') {
       if (/Get|Query|Scan/.test(operation)) usd += n * PRICES.dynamodbPerMillionRRU;
       else usd += n * PRICES.dynamodbPerMillionWRU;
-    } else if (service === 'SQS') usd += n * PRICES.sqsPerMillionRequests;
-    else if (service === 'S3')
+    } else if (service === 'sqs') usd += n * PRICES.sqsPerMillionRequests;
+    else if (service === 's3')
       usd +=
         n *
         (operation === 'PutObject'
@@ -46,7 +53,7 @@ function costPerMillion(per: Record<string, number>): number {
           : operation === 'GetObject'
             ? SCHEDULING_PRICES.s3GetPerMillion
             : 0);
-    else if (service === 'Scheduler' && operation === 'Invocation')
+    else if (service === 'scheduler' && operation === 'Invocation')
       usd += n * SCHEDULING_PRICES.schedulerPerMillionInvocations;
   }
   return Number(usd.toFixed(2));
