@@ -8,6 +8,7 @@ import { measureFunctions } from './bundles';
 import { measureLimiter, measureShares } from './limiter';
 import { LATENCY_MS, measurePriority } from './priority';
 import { ASSUMPTIONS, measureRequests, PRICES } from './requests';
+import { measureScheduling, schedulingLines } from './scheduling';
 import { measureEngineInit, measureTemplateRender } from './templates';
 import { measureThroughput, PROVIDER_LATENCY_MS } from './throughput';
 import { measureWebhooks, WEBHOOK_ASSUMPTIONS } from './webhooks';
@@ -31,6 +32,8 @@ export const TARGETS = {
   templateRenderP99Ms: 2,
   /** Added by webhooks per 1M emails, one endpoint subscribed to every event, five events per email. */
   webhookCostPerMillionEmailsUSD: 1.5,
+  /** Request cost of one million scheduled emails (DynamoDB, S3, Scheduler, SQS), provider excluded. */
+  scheduledCostPerMillionUSD: 5,
 } as const;
 
 /** Figures are compared at the precision their target is stated in, plus one digit. */
@@ -55,6 +58,7 @@ const priorityModerate = await measurePriority({
 const templates = await measureTemplateRender();
 const engineInit = await measureEngineInit();
 const webhooks = await measureWebhooks(Number(process.env.BENCH_WEBHOOK_EMAILS ?? 200));
+const scheduling = await measureScheduling(200);
 
 const lines: string[] = [
   '',
@@ -155,6 +159,7 @@ lines.push(
   `  ${engineInit.eagerInitMs} ms with the engine evaluated at import (${engineInit.eagerBundleKB} KB)`,
   '',
 );
+lines.push(...schedulingLines(scheduling, TARGETS.scheduledCostPerMillionUSD), '');
 process.stdout.write(`${lines.join('\n')}\n`);
 
 process.stdout.write(
@@ -233,6 +238,7 @@ const results = {
   templates,
   engineInit,
   webhooks,
+  scheduling,
   prices: PRICES,
   assumptions: ASSUMPTIONS,
 };

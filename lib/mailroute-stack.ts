@@ -344,7 +344,14 @@ export class MailrouteStack extends Stack {
       { readonly handler: MailrouteFunction }
     >;
 
+    // Scheduled sends: the schedule group, the scheduler's role and DLQ; the API creates the schedules.
+    this.scheduling = new Scheduling(this, 'Scheduling', {
+      sendQueues: mapValues(this.priorityQueues, (q) => q.queue),
+    });
+    this.scheduling.grantSchedules(this.ingest.handler);
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
+      otherAlarms: [this.scheduling.deadLetterAlarm],
       // Every provider defined, in the chain or not: live settings may move any of them into the chain.
       providerIds: providers.providers.map((def) => def.id),
       queues: this.queues,
@@ -353,12 +360,7 @@ export class MailrouteStack extends Stack {
       ...(props.alarms ? { alarms: props.alarms } : {}),
     });
 
-    // Scheduled sends: the schedule group, the scheduler's role and DLQ; the API creates the schedules.
-    this.scheduling = new Scheduling(this, 'Scheduling', {
-      sendQueues: mapValues(this.priorityQueues, (q) => q.queue),
-      alarmTopic: this.monitoring.alarmTopic,
-    });
-    this.scheduling.grantSchedules(this.ingest.handler);
+    this.scheduling.notify(this.monitoring.alarmTopic);
 
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the mailroute HTTP API',

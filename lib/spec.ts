@@ -318,13 +318,9 @@ export const FUNCTIONS = {
     deadLetterQueues: SEND_QUEUE_NAMES,
     secrets: ['signingKeys'],
     // The content store: it reads the parts of the emails it sends (attachments, uploads they name, large
-    // and scheduled bodies). It deletes no parts: parts may be shared by a batch's emails, and every
+    // and scheduled bodies). It deletes nothing: parts may be shared by a batch's emails, and every
     // prefix expires by the bucket's lifecycle after the send (and any redrive) is over.
-    buckets: [
-      { bucket: 'content', access: ['read'], prefixes: ['attachments', 'uploads', 'bodies', 'scheduled'] },
-      // A scheduled email's body is its own (never shared): it is deleted once the email is final.
-      { bucket: 'content', access: ['delete'], prefixes: ['scheduled'] },
-    ],
+    buckets: [{ bucket: 'content', access: ['read'], prefixes: ['attachments', 'uploads', 'bodies', 'scheduled'] }],
     env: (p) => ({
       ...(p.sesConfigurationSet === undefined ? {} : { SES_CONFIGURATION_SET: p.sesConfigurationSet }),
       // On the last receive a failing message is marked failed: each queue's own count.

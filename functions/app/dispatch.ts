@@ -26,7 +26,7 @@ import {
 } from './observability';
 import { type OutboundDeps, outboundPreparer } from './outbound';
 import type { ProviderChain } from './provider-chain';
-import { bodyDone, type FiringDeps, readFiring } from './scheduling';
+import { type FiringDeps, readFiring } from './scheduling';
 import { createSendStep } from './send-step';
 import { type QueueRoutes, sqsBatch } from './sqs-batch';
 import { withStoredParts } from './stored-parts';
@@ -96,7 +96,6 @@ export function createDispatchHandler(deps: DispatchDeps) {
     random: deps.random ?? Math.random,
     logger,
     metrics,
-    ...(firingDeps ? { scheduledDone: (id: string) => bodyDone(firingDeps, id) } : {}),
   });
 
   /** After the batch: health written (never fails the batch), per-provider metrics, circuit changes. */

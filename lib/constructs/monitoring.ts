@@ -106,6 +106,8 @@ export interface MonitoringProps {
    * @default ALARM_DEFAULTS, no email subscription
    */
   readonly alarms?: Partial<AlarmSettings>;
+  /** Alarms built by other constructs (the scheduler DLQ's), shown with the others on the dashboard. @default none */
+  readonly otherAlarms?: readonly Alarm[];
 }
 
 /** A DLQ alarm per queue of the spec: `sendDeadLetterQueue`, `sesEventsDeadLetterQueue`, … */
@@ -376,6 +378,7 @@ export class Monitoring extends Construct {
       ...Object.values(streamPaused),
       api5xx,
       webhookDisabled,
+      ...(props.otherAlarms ?? []),
     ];
 
     this.dashboard = buildDashboard(this, 'Dashboard', {

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -15,8 +15,6 @@ import { RUNBOOK, runbookLink } from './monitoring';
 export interface SchedulingProps {
   /** The send queue of each priority: the only places a schedule may put a message. */
   readonly sendQueues: { readonly [P in Priority]: IQueue };
-  /** The topic the scheduler DLQ alarm notifies. @default - no action */
-  readonly alarmTopic?: ITopic;
 }
 
 /**
@@ -42,6 +40,11 @@ export class Scheduling extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "It is a dead-letter queue: EventBridge Scheduler's, for firings it could not deliver. Nothing consumes it; its alarm calls an operator.",
+    });
     this.role = new Role(this, 'Role', {
       description: 'mailroute: EventBridge Scheduler puts scheduled emails on the send queues',
       // Only schedules of this account may assume it (confused deputy).
@@ -64,11 +67,13 @@ export class Scheduling extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription: `mailroute: ${SCHEDULING.deadLetterAlarm.what}. Runbook: ${runbookLink(RUNBOOK.schedulerDeadLetterQueue)}`,
     });
-    if (props.alarmTopic) {
-      const notify = new SnsAction(props.alarmTopic);
-      this.deadLetterAlarm.addAlarmAction(notify);
-      this.deadLetterAlarm.addOkAction(notify);
-    }
+  }
+
+  /** Makes the DLQ alarm notify `topic` when it fires and when it recovers (as every alarm does). */
+  notify(topic: ITopic): void {
+    const action = new SnsAction(topic);
+    this.deadLetterAlarm.addAlarmAction(action);
+    this.deadLetterAlarm.addOkAction(action);
   }
 
   /**
@@ -86,5 +91,11 @@ export class Scheduling extends Construct {
     this.group.grantWriteSchedules(fn);
     this.group.grantDeleteSchedules(fn);
     this.role.grantPassRole(fn.grantPrincipal);
+    const group = Stack.of(this).resolve(this.group.scheduleGroupName) as string;
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${group}/*]`,
+      reason:
+        "One schedule per scheduled email, named after its id: the function creates, updates and deletes schedules of the stack's own schedule group only.",
+    });
   }
 }

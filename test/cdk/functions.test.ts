@@ -127,6 +127,13 @@ describe('ingest function', () => {
       QUEUE_SEND_BULK_URL: refOf(logicalId(s.stack.priorityQueues.bulk.queue)),
       CONTENT_BUCKET: refOf(logicalId(s.stack.content.bucket)),
       QUEUE_WEBHOOK_EVENTS_URL: refOf(logicalId(s.stack.queues.webhookEvents.queue)),
+      // Scheduled sends (lib/constructs/scheduling.ts; their values are asserted in scheduling.test.ts).
+      SCHEDULE_GROUP: expect.any(String),
+      SCHEDULER_ROLE_ARN: expect.any(String),
+      SCHEDULER_DLQ_ARN: expect.any(String),
+      QUEUE_SEND_ARN: expect.any(String),
+      QUEUE_SEND_CRITICAL_ARN: expect.any(String),
+      QUEUE_SEND_BULK_ARN: expect.any(String),
       RETENTION_DAYS: String(s.context.retentionDays),
       PROVIDERS: expect.any(String),
       ...GUARD_VARIABLES,
@@ -369,6 +376,16 @@ describe('the spec (lib/spec.ts)', () => {
     ) as BoundResources['deadLetterQueues'],
     secrets: { signingKeys: 'signing-keys' },
     buckets: { content: 'content-bucket' },
+    scheduling: {
+      group: 'schedules',
+      roleArn: 'arn:aws:iam::111111111111:role/scheduler',
+      deadLetterArn: 'arn:aws:sqs:eu-west-1:111111111111:scheduler-dlq',
+      queueArns: {
+        transactional: 'arn:aws:sqs:eu-west-1:111111111111:send',
+        critical: 'arn:aws:sqs:eu-west-1:111111111111:critical',
+        bulk: 'arn:aws:sqs:eu-west-1:111111111111:bulk',
+      },
+    },
   };
 
   it.each(FUNCTION_NAMES)(

@@ -66,6 +66,7 @@ const RULES: Readonly<Record<string, (node: CfnResource) => NagRuleResult>> = {
   'AwsSolutions-IAM5': rules.iam.IAMNoWildcardPermissions,
   'AwsSolutions-L1': rules.lambda.LambdaLatestVersion,
   'AwsSolutions-SMG4': rules.secretsmanager.SecretsManagerRotationEnabled,
+  'AwsSolutions-SQS3': rules.sqs.SQSQueueDLQ,
 };
 
 /** Whether the acknowledged rule (or finding) fails on a resource the acknowledgment covers. */
@@ -169,6 +170,8 @@ describe('the acknowledgments', () => {
         .sort();
     const bucketArn = `<${s.stack.getLogicalId(s.stack.content.bucket.node.defaultChild as CfnResource)}.Arn>`;
     const contentAck = (prefix: string) => `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}/*]`;
+    const group = s.stack.resolve(s.stack.scheduling.group.scheduleGroupName) as string;
+    const schedulesAck = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${group}/*]`;
     expect([...new Set(acks.map((ack) => ack.id))].sort()).toEqual(
       [
         'AwsSolutions-APIG4',
@@ -176,8 +179,13 @@ describe('the acknowledgments', () => {
         ...['attachments', 'bodies', 'scheduled', 'uploads'].map(contentAck),
         'AwsSolutions-L1',
         'AwsSolutions-SMG4',
+        // Scheduled sends: the API's schedules in its group, the scheduler's dead-letter queue.
+        schedulesAck,
+        'AwsSolutions-SQS3',
       ].sort(),
     );
+    expect(byRule(schedulesAck)).toEqual([s.stack.ingest.handler.role.node.path]);
+    expect(byRule('AwsSolutions-SQS3')).toEqual([s.stack.scheduling.deadLetterQueue.node.path]);
     // The content store's objects, per prefix, on the roles of the functions granted them (lib/spec.ts).
     for (const prefix of ['attachments', 'bodies', 'scheduled', 'uploads']) {
       expect(byRule(contentAck(prefix)), prefix).toEqual(

@@ -143,7 +143,10 @@ describe('the dispatch role with a provider chain', () => {
   });
 
   it("reaches the live settings and every defined provider's health item, and no other settings item", () => {
-    const onSettings = dispatch.filter((p) => p.resource === tableArn(chained, 'settings'));
+    // Its GetItem of API key items (a scheduled email's key, at send time) is asserted in scheduling.test.ts.
+    const onSettings = dispatch.filter(
+      (p) => p.resource === tableArn(chained, 'settings') && !JSON.stringify(p.condition ?? {}).includes('apikey#'),
+    );
     expect(onSettings.map((p) => p.action).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:UpdateItem']);
     for (const p of onSettings) {
       expect(p.condition).toEqual({
@@ -346,8 +349,12 @@ describe('the IAM scoping matches what the functions do', () => {
     const dispatch = permissionsOf(chained, 'dispatch');
     const ingest = permissionsOf(chained, 'ingest');
     const settings = tableArn(chained, 'settings');
-    expect(allows(dispatch, settings, 'GetItem', 'apikey#0123')).toBe(false);
+    // The dispatcher reads one API key item at a time (GetItem): a scheduled email's key is checked
+    // again when it is sent (revoked, scopes). It can neither batch-read nor change one.
+    expect(allows(dispatch, settings, 'GetItem', 'apikey#0123')).toBe(true);
     expect(allows(dispatch, settings, 'BatchGetItem', 'apikey#0123')).toBe(false);
+    expect(allows(dispatch, settings, 'UpdateItem', 'apikey#0123')).toBe(false);
+    expect(allows(dispatch, settings, 'PutItem', 'apikey#0123')).toBe(false);
     expect(allows(dispatch, settings, 'UpdateItem', 'health#sendgrid')).toBe(false);
     expect(allows(dispatch, settings, 'PutItem', 'settings#providers')).toBe(false);
     expect(allows(dispatch, tableArn(chained, 'rateWindows'), 'UpdateItem', 'api#key#1')).toBe(false);

@@ -103,10 +103,11 @@ describe.each(WORK_QUEUES)('%s', (_name, workQueue, consumer, spec) => {
 });
 
 it('has no queues but the work queues and their DLQs', () => {
-  const expected = WORK_QUEUES.flatMap(([, workQueue]) => [
-    logicalId(workQueue().queue),
-    logicalId(workQueue().deadLetterQueue),
-  ]);
+  const expected = [
+    ...WORK_QUEUES.flatMap(([, workQueue]) => [logicalId(workQueue().queue), logicalId(workQueue().deadLetterQueue)]),
+    // EventBridge Scheduler's dead-letter queue (scheduled sends; asserted in scheduling.test.ts).
+    logicalId(s.stack.scheduling.deadLetterQueue),
+  ];
   expect(Object.keys(resourcesOfType(s.template, 'AWS::SQS::Queue')).sort()).toEqual(expected.sort());
 });
 

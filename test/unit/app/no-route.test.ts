@@ -50,9 +50,10 @@ describe('the catch-all route, served by ingest', () => {
   it('answers 405 method_not_allowed with Allow for a known path with another method', async () => {
     const res = await call(catchAllEvent('DELETE', '/v1/emails/5b0c8f0e'));
     expect(res.status).toBe(405);
-    expect(res.headers.allow).toBe('GET');
+    // GET reads it; PATCH reschedules it (scheduled sends).
+    expect(res.headers.allow).toBe('GET, PATCH');
     expect(res.body.error.code).toBe('method_not_allowed');
-    expect(res.body.error.message).toBe('DELETE is not allowed on /v1/emails/5b0c8f0e; it takes GET.');
+    expect(res.body.error.message).toBe('DELETE is not allowed on /v1/emails/5b0c8f0e; it takes GET, PATCH.');
   });
 
   it('lists every method of the path in Allow, in the order of the route list', async () => {
@@ -60,7 +61,7 @@ describe('the catch-all route, served by ingest', () => {
       'GET, PUT, DELETE',
     );
     // /v1/emails/batch is the batch route's path and a value of GET /v1/emails/{id}'s.
-    expect((await call(catchAllEvent('PUT', '/v1/emails/batch'))).headers.allow).toBe('POST, GET');
+    expect((await call(catchAllEvent('PUT', '/v1/emails/batch'))).headers.allow).toBe('POST, GET, PATCH');
     // The tracking function's paths are the API's too.
     expect((await call(catchAllEvent('POST', '/c/some-token'))).headers.allow).toBe('GET, HEAD');
     expect((await call(catchAllEvent('PATCH', '/v1/settings/providers'))).headers.allow).toBe('GET, PUT');
@@ -100,7 +101,7 @@ describe('the catch-all route, served by ingest', () => {
 describe('methodsAt', () => {
   it('gives the methods of every route whose template matches the path', () => {
     expect(methodsAt('/v1/emails')).toEqual(['POST', 'GET']);
-    expect(methodsAt('/v1/emails/abc')).toEqual(['GET']);
+    expect(methodsAt('/v1/emails/abc')).toEqual(['GET', 'PATCH']);
     expect(methodsAt('/health')).toEqual(['GET']);
     expect(methodsAt('/u/t')).toEqual(['GET', 'POST']);
     expect(methodsAt('/nowhere')).toEqual([]);
