@@ -15,7 +15,7 @@ import { API_ERRORS } from '../core/zod-locale';
 import type { UploadSigner } from '../ports';
 import type { RouteMap } from './http';
 
-const UploadRequest = /* @__PURE__ */ (() =>
+export const UploadRequest = /* @__PURE__ */ (() =>
   z.strictObject({
     filename: z.string().check(z.minLength(1), z.maxLength(ATTACHMENT_LIMITS.filename)),
     contentType: z.string().check(z.regex(/^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i)),

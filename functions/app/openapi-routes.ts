@@ -11,15 +11,24 @@ import { ResendBatchBody, ResendEmailBody, ResendUpdateBody } from '../core/rese
 import type { RouteKey } from '../core/routes';
 import { ActivateBody, CreateTemplateBody, RenderBody, UpdateTemplateBody } from '../core/template';
 import type { Scope } from '../ports';
+import { UploadRequest } from './attachment-uploads';
+import { ASSET_TYPES } from './console-assets';
 import type { ResponseSchemaName } from './openapi-schemas';
 import { DocumentBody, UpdateBody } from './provider-settings';
+import { QUEUE_NAMES, RedriveBody } from './queues';
+import { RescheduleBody } from './scheduling';
 import { PutBody } from './suppressions';
+import { CreateBody, DELIVERY_STATUSES, PatchBody, ReplayBody } from './webhook-api';
 
 export const TAGS = {
-  emails: 'Send email, read its status and timeline, search sent mail.',
+  emails:
+    'Send email now or at a time, reschedule or cancel it, upload large attachments, read its status and timeline, search sent mail.',
   templates: 'Stored Liquid templates: drafts, immutable versions, activation and canaries.',
   suppressions: 'Addresses mail is never sent to, per scope (all mail or one category).',
   settings: 'The live provider chain and the priority streams (admin keys).',
+  webhooks:
+    'Endpoints that receive signed events (Standard Webhooks), their secrets, deliveries and replays (admin keys).',
+  operations: "The operator console, the caller's own key, and the queues: depths, dead letters, redrive.",
   resend: "Resend's API, for applications using a Resend SDK: set the SDK's base URL to `<API>/resend`.",
   public: 'Unauthenticated: health, this reference, and the links written into emails.',
 } as const;
@@ -37,7 +46,7 @@ export interface ResponseDoc {
   readonly status: number;
   readonly description: string;
   /** A JSON answer's schema; `html`, `gif` or `none` for the other kinds. */
-  readonly body: ResponseSchemaName | 'html' | 'gif' | 'none';
+  readonly body: ResponseSchemaName | 'html' | 'gif' | 'none' | { readonly text: readonly string[] };
   /** Response headers worth naming (Location of a redirect). */
   readonly headers?: readonly string[];
 }
@@ -46,8 +55,13 @@ export interface RouteDoc {
   readonly tag: Tag;
   readonly summary: string;
   readonly description?: string;
-  /** The scope a key needs; false for a public route. Must match the handler's (a test checks). */
-  readonly auth: Scope | false;
+  /**
+   * The scope a key needs; `any` for any valid key (checked by the handler itself: no scope, no rate
+   * limit); false for a public route. Must match the handler's (a test checks).
+   */
+  readonly auth: Scope | 'any' | false;
+  /** Path parameters with more to say than "a string" (their values, what they name). */
+  readonly params?: readonly ParamDoc[];
   /** The query string's schema, as the handler validates it (every parameter a string). */
   readonly query?: () => z.ZodMiniType;
   /** Query parameters the handler reads by hand. */
@@ -107,7 +121,7 @@ export const ROUTE_DOCS: { readonly [K in RouteKey]: RouteDoc } = {
     tag: 'emails',
     summary: 'Send one email',
     description:
-      'Validates, records and queues the email. A 202 means its record is stored and it is on its queue. Unknown fields are refused.',
+      'Validates, records and queues the email. A 202 means its record is stored and it is on its queue. Unknown fields are refused. With `scheduledAt` (up to 30 days ahead) it waits as `scheduled` until then, and the answer echoes the time in UTC; `attachments` are checked and stored before the answer (a large file goes through POST /v1/attachments first).',
     auth: 'send',
     headers: [IDEMPOTENCY_KEY],
     body: () => [SendEmailBody],
@@ -141,6 +155,35 @@ export const ROUTE_DOCS: { readonly [K in RouteKey]: RouteDoc } = {
     auth: 'read',
     responses: [ok('EmailStatus')],
     errors: ['not_found'],
+  },
+  'POST /v1/attachments': {
+    tag: 'emails',
+    summary: 'Upload a large attachment (a presigned URL)',
+    description:
+      'For a file too large to send inline: give its name, type and exact size; PUT the bytes to `uploadUrl` with the `headers` given, within 15 minutes (until `expiresAt`). Then name it as `attachmentId` in the `attachments` of any number of emails until `usableUntil`. The name and type are checked now (executables and scripts are refused by extension); the bytes are sniffed and checked when an email uses them.',
+    auth: 'send',
+    body: () => [UploadRequest],
+    responses: [ok('AttachmentUpload', 'The upload URL and the id to send with', 201)],
+    errors: [],
+  },
+  'PATCH /v1/emails/{id}': {
+    tag: 'emails',
+    summary: 'Reschedule a scheduled email',
+    description:
+      'Moves an email sent with `scheduledAt` to another time (an RFC 3339 date-time with an offset, from now to 30 days ahead), while it is still `scheduled`. A key changes the emails it sent; an admin key, any. A 503 leaves the email at its former time. A deployment without scheduled sends answers 422.',
+    auth: 'send',
+    body: () => [RescheduleBody],
+    responses: [ok('EmailStatus', 'The email, at its new time')],
+    errors: ['not_found', 'conflict'],
+  },
+  'POST /v1/emails/{id}/cancel': {
+    tag: 'emails',
+    summary: 'Cancel a scheduled email',
+    description:
+      'Cancels an email sent with `scheduledAt` while it is still `scheduled`; it is then `canceled` and never sent. An email already being sent (or sent) answers 409 with its status. A key cancels the emails it sent; an admin key, any. A deployment without scheduled sends answers 422.',
+    auth: 'send',
+    responses: [ok('EmailStatus', 'The email, canceled')],
+    errors: ['not_found', 'conflict', 'validation_failed'],
   },
   'GET /v1/suppressions': {
     tag: 'suppressions',
@@ -284,6 +327,101 @@ export const ROUTE_DOCS: { readonly [K in RouteKey]: RouteDoc } = {
     responses: [ok('Template')],
     errors: ['not_found', 'conflict'],
   },
+  'GET /v1/webhooks': {
+    tag: 'webhooks',
+    summary: 'List webhook endpoints',
+    description: 'Every endpoint (at most 50), without their secrets.',
+    auth: 'admin',
+    responses: [ok('WebhookEndpointList')],
+    errors: [],
+  },
+  'POST /v1/webhooks': {
+    tag: 'webhooks',
+    summary: 'Register a webhook endpoint',
+    description:
+      "The URL must be https and, in AWS, resolve only to public addresses. `events` are event types (`email.delivered`), prefixes (`email.*`) or `*`. The answer carries the endpoint's `whsec_` signing secret: it is shown this once. An account has at most 50 endpoints (409 beyond).",
+    auth: 'admin',
+    body: () => [CreateBody],
+    responses: [ok('WebhookEndpointCreated', 'Created, with its signing secret (shown once)', 201)],
+    errors: ['conflict'],
+  },
+  'GET /v1/webhooks/{id}': {
+    tag: 'webhooks',
+    summary: 'A webhook endpoint',
+    auth: 'admin',
+    responses: [ok('WebhookEndpoint')],
+    errors: ['not_found'],
+  },
+  'PATCH /v1/webhooks/{id}': {
+    tag: 'webhooks',
+    summary: 'Change a webhook endpoint',
+    description:
+      'Any of `url`, `events`, `description`, `enabled` (true re-enables an endpoint disabled after failing); fields left out keep their value. The URL is checked as at registration.',
+    auth: 'admin',
+    body: () => [PatchBody],
+    bodyOptional: true,
+    responses: [ok('WebhookEndpoint', 'The changed endpoint')],
+    errors: ['not_found'],
+  },
+  'DELETE /v1/webhooks/{id}': {
+    tag: 'webhooks',
+    summary: 'Delete a webhook endpoint',
+    auth: 'admin',
+    responses: [ok('WebhookEndpointDeleted', 'Deleted')],
+    errors: ['not_found'],
+  },
+  'POST /v1/webhooks/{id}/rotate-secret': {
+    tag: 'webhooks',
+    summary: "Rotate an endpoint's signing secret",
+    description:
+      'A new `whsec_` secret, shown this once. For 24 hours (until `previousSecretExpiresAt`) every delivery is signed with both the old and the new secret, so the receiver can switch without missing one.',
+    auth: 'admin',
+    responses: [ok('WebhookSecretRotated', 'The new secret')],
+    errors: ['not_found'],
+  },
+  'POST /v1/webhooks/{id}/test': {
+    tag: 'webhooks',
+    summary: 'Send a test event to an endpoint',
+    description:
+      "Queues a `webhook.test` event for this endpoint only (whatever its filter); follow it in the endpoint's deliveries by `deliveryId`.",
+    auth: 'admin',
+    responses: [ok('WebhookTestSent', 'Queued', 202)],
+    errors: ['not_found'],
+  },
+  'GET /v1/webhooks/{id}/deliveries': {
+    tag: 'webhooks',
+    summary: "An endpoint's deliveries, newest first",
+    auth: 'admin',
+    queryParams: [
+      ...PAGE,
+      {
+        name: 'status',
+        description: 'Only deliveries in this state.',
+        schema: { type: 'string', enum: [...DELIVERY_STATUSES] },
+      },
+    ],
+    responses: [ok('WebhookDeliveryPage')],
+    errors: ['not_found', 'validation_failed'],
+  },
+  'POST /v1/webhooks/{id}/deliveries/{deliveryId}/replay': {
+    tag: 'webhooks',
+    summary: 'Replay one delivery',
+    description:
+      'Sends the delivery again with the same `webhook-id` and payload (receivers deduplicate on it), whatever its state; its attempts start over.',
+    auth: 'admin',
+    responses: [ok('WebhookDelivery', 'Queued again', 202)],
+    errors: ['not_found'],
+  },
+  'POST /v1/webhooks/{id}/replay': {
+    tag: 'webhooks',
+    summary: 'Replay the failed deliveries since a time',
+    description:
+      'Queues again every `failed` delivery of the endpoint since `since` (an RFC 3339 date-time with an offset), up to 1000 per request: `more` is true when some were left; call again for them.',
+    auth: 'admin',
+    body: () => [ReplayBody],
+    responses: [ok('WebhookReplay', 'Queued again', 202)],
+    errors: ['not_found'],
+  },
   'POST /resend/emails': {
     tag: 'resend',
     summary: 'Send an email (Resend: POST /emails)',
@@ -328,7 +466,7 @@ export const ROUTE_DOCS: { readonly [K in RouteKey]: RouteDoc } = {
     tag: 'resend',
     summary: 'Reschedule an email (Resend: PATCH /emails/{id})',
     description:
-      'Only a scheduled email can be rescheduled; this service does not schedule emails yet, so a found email answers 409.',
+      'Not supported through the Resend-compatible API (it refuses `scheduled_at` at send): a found email answers 409, even one scheduled through POST /v1/emails; reschedule those with PATCH /v1/emails/{id}.',
     auth: 'send',
     body: () => [ResendUpdateBody],
     responses: [ok('ResendCreated', 'Rescheduled')],
@@ -339,7 +477,7 @@ export const ROUTE_DOCS: { readonly [K in RouteKey]: RouteDoc } = {
     tag: 'resend',
     summary: 'Cancel a scheduled email (Resend: POST /emails/{id}/cancel)',
     description:
-      'Only a scheduled email can be canceled; this service does not schedule emails yet, so a found email answers 409.',
+      'Not supported through the Resend-compatible API (it refuses `scheduled_at` at send): a found email answers 409, even one scheduled through POST /v1/emails; cancel those with POST /v1/emails/{id}/cancel.',
     auth: 'send',
     responses: [ok('ResendCreated', 'Canceled')],
     errors: ['not_found', 'conflict'],
@@ -400,5 +538,61 @@ export const ROUTE_DOCS: { readonly [K in RouteKey]: RouteDoc } = {
       { status: 400, description: 'A changed, truncated or unsigned link', body: 'none' },
     ],
     errors: [],
+  },
+  'GET /console': {
+    tag: 'operations',
+    summary: 'The operator console',
+    description:
+      "A page for operators: the queues (depths, dead letters, redrive), emails, templates, suppressions, the provider chain and the priority streams. The page holds no data and needs no key; every call it makes carries the key the operator gives it, and it shows only what that key's scopes allow.",
+    auth: false,
+    responses: [{ status: 200, description: 'An HTML page', body: 'html' }],
+    errors: [],
+  },
+  'GET /console/{asset}': {
+    tag: 'operations',
+    summary: "The console's script and style sheet",
+    auth: false,
+    params: [{ name: 'asset', description: 'The file.', schema: { type: 'string', enum: Object.keys(ASSET_TYPES) } }],
+    responses: [{ status: 200, description: 'The file', body: { text: Object.values(ASSET_TYPES) } }],
+    errors: ['not_found'],
+  },
+  'GET /v1/key': {
+    tag: 'operations',
+    summary: "The caller's own key: name, scopes, sender domains, rate",
+    description: 'Any valid key may read its own; the console uses it to show only what the key may see and do.',
+    auth: 'any',
+    responses: [ok('ApiKey')],
+    errors: [],
+  },
+  'GET /v1/queues': {
+    tag: 'operations',
+    summary: 'The queues: depth and dead letters',
+    description:
+      "Each send queue (one per priority) and the SES events queue, with its dead-letter queue's depth and the age of its oldest dead letter among those one look sees (null when there are none). `redrive` says whether its dead letters can be redriven.",
+    auth: 'admin',
+    responses: [ok('Queues')],
+    errors: [],
+  },
+  'GET /v1/queues/{queue}/dead-letters': {
+    tag: 'operations',
+    summary: "A queue's dead letters (a look, up to 10)",
+    description:
+      'Up to 10 messages of the dead-letter queue, with the email each carries and its status now. They are only looked at: they stay in the queue.',
+    auth: 'admin',
+    params: [{ name: 'queue', description: 'The queue.', schema: { type: 'string', enum: [...QUEUE_NAMES] } }],
+    responses: [ok('DeadLetters')],
+    errors: ['not_found'],
+  },
+  'POST /v1/queues/{queue}/redrive': {
+    tag: 'operations',
+    summary: "Redrive a send queue's dead letters",
+    description:
+      'As `npm run dlq:redrive`: an email goes back to its queue only if its retries ran out (or it is still queued), so none is sent twice; emails in a final state are dropped from the dead-letter queue, ambiguous ones left. Up to 1000 messages per request. `dryRun: true` reports what it would do and changes nothing. The SES events queue answers 409: its dead letters are not emails.',
+    auth: 'admin',
+    params: [{ name: 'queue', description: 'The queue.', schema: { type: 'string', enum: [...QUEUE_NAMES] } }],
+    body: () => [RedriveBody],
+    bodyOptional: true,
+    responses: [ok('Redrive', 'What was moved, dropped and left')],
+    errors: ['not_found', 'conflict'],
   },
 };

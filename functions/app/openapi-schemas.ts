@@ -8,9 +8,13 @@ import * as z from 'zod/mini';
 import { ERROR_STATUS } from '../core/errors';
 import { STATUSES } from '../core/message';
 import { PRIORITIES } from '../core/priority';
+import type { Scope } from '../ports';
+import { QUEUE_NAMES } from './queues';
+import { DELIVERY_STATUSES } from './webhook-api';
 
 const str = () => z.string();
 const nullableStr = () => z.nullable(z.string());
+const SCOPES = ['send', 'read', 'admin'] as const satisfies readonly Scope[];
 
 /** Every answer's schema, by name (a component of the document). */
 export const responseSchemas = () => {
@@ -31,6 +35,8 @@ export const responseSchemas = () => {
     category: str(),
     priority: z.enum(PRIORITIES),
     template: z.optional(z.object({ slug: str(), version: z.int() })),
+    /** Only on an email sent with `scheduledAt`: its time (UTC), kept after it is sent or canceled. */
+    scheduledAt: z.optional(str()),
     createdAt: str(),
     updatedAt: str(),
     attempts: z.int(),
@@ -65,6 +71,33 @@ export const responseSchemas = () => {
     activeVersion: z.nullable(z.int()),
     canary: z.nullable(z.looseObject({ version: z.int(), percent: z.number() })),
   });
+  const WebhookEndpoint = z.object({
+    id: str(),
+    url: str(),
+    description: nullableStr(),
+    events: z.array(str()),
+    enabled: z.boolean(),
+    /** Only on a disabled endpoint. */
+    disabledReason: z.optional(nullableStr()),
+    disabledAt: z.optional(nullableStr()),
+    consecutiveFailures: z.int(),
+    createdAt: str(),
+    updatedAt: str(),
+  });
+  const WebhookDelivery = z.object({
+    id: str(),
+    eventId: str(),
+    type: str(),
+    createdAt: str(),
+    status: z.enum(DELIVERY_STATUSES),
+    attempts: z.int(),
+    lastAttemptAt: nullableStr(),
+    lastStatusCode: z.nullable(z.int()),
+    lastError: nullableStr(),
+    nextAttemptAt: nullableStr(),
+  });
+  const QueueDepth = z.object({ visible: z.int(), inFlight: z.int(), delayed: z.int() });
+  const reasoned = z.array(z.object({ id: str(), why: str() }));
   return {
     Error: z.object({
       error: z.object({
@@ -74,8 +107,16 @@ export const responseSchemas = () => {
       }),
     }),
     Health: z.object({ status: z.literal('ok') }),
-    Accepted: z.object({ id: str() }),
-    BatchAccepted: z.object({ data: z.array(z.object({ id: str() })) }),
+    // `scheduledAt` only on an email sent with one: its time, in UTC.
+    Accepted: z.object({ id: str(), scheduledAt: z.optional(str()) }),
+    BatchAccepted: z.object({ data: z.array(z.object({ id: str(), scheduledAt: z.optional(str()) })) }),
+    AttachmentUpload: z.object({
+      id: str(),
+      uploadUrl: str(),
+      expiresAt: str(),
+      headers: z.object({ 'Content-Type': str(), 'Content-Length': str() }),
+      usableUntil: str(),
+    }),
     EmailStatus,
     EmailPage: page(EmailStatus),
     Suppression,
@@ -129,6 +170,51 @@ export const responseSchemas = () => {
       message_id: nullableStr(),
     }),
     ResendError: z.object({ statusCode: z.int(), message: str(), name: str() }),
+    WebhookEndpoint,
+    WebhookEndpointCreated: z.extend(WebhookEndpoint, { secret: str() }),
+    WebhookEndpointList: z.object({ data: z.array(WebhookEndpoint) }),
+    WebhookEndpointDeleted: z.object({ id: str(), deleted: z.literal(true) }),
+    WebhookSecretRotated: z.object({ id: str(), secret: str(), previousSecretExpiresAt: nullableStr() }),
+    WebhookTestSent: z.object({ eventId: str(), deliveryId: str() }),
+    WebhookDelivery,
+    WebhookDeliveryPage: page(WebhookDelivery),
+    WebhookReplay: z.object({ replayed: z.int(), more: z.boolean(), deliveryIds: z.array(str()) }),
+    ApiKey: z.object({
+      name: str(),
+      scopes: z.array(z.enum(SCOPES)),
+      senderDomains: z.array(str()),
+      ratePerSecond: z.number(),
+    }),
+    Queues: z.object({
+      data: z.array(
+        z.object({
+          queue: z.enum(QUEUE_NAMES),
+          depth: QueueDepth,
+          deadLetters: z.object({ depth: QueueDepth, oldestAgeSeconds: z.nullable(z.int()) }),
+          redrive: z.boolean(),
+        }),
+      ),
+    }),
+    DeadLetters: z.object({
+      data: z.array(
+        z.object({
+          messageId: str(),
+          emailId: nullableStr(),
+          sentAt: nullableStr(),
+          receiveCount: z.nullable(z.int()),
+          status: nullableStr(),
+          reason: nullableStr(),
+        }),
+      ),
+    }),
+    Redrive: z.object({
+      queue: z.enum(PRIORITIES),
+      dryRun: z.boolean(),
+      moved: z.array(str()),
+      dropped: reasoned,
+      left: reasoned,
+      unreleased: z.int(),
+    }),
   };
 };
 

@@ -67,7 +67,10 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 /** The error codes a route may answer: its own, and those of its kind (a key, a body, any route). */
 export function errorCodesOf(doc: RouteDoc): ErrorCode[] {
   const codes = new Set<ErrorCode>(doc.errors);
-  if (doc.auth) for (const c of ['unauthorized', 'forbidden', 'rate_limited', 'unavailable'] as const) codes.add(c);
+  // Any valid key: the handler checks it itself (no scope to lack, no rate limit).
+  if (doc.auth === 'any') for (const c of ['unauthorized', 'unavailable'] as const) codes.add(c);
+  else if (doc.auth)
+    for (const c of ['unauthorized', 'forbidden', 'rate_limited', 'unavailable'] as const) codes.add(c);
   if (doc.body) {
     for (const c of ['bad_request', 'payload_too_large', 'unsupported_media_type', 'validation_failed'] as const)
       codes.add(c);
@@ -120,8 +123,16 @@ export function buildOpenApi(options: OpenApiOptions = {}): Json {
     const doc: RouteDoc = ROUTE_DOCS[key];
     const id = operationId(key);
     const parameters: Json[] = [];
-    for (const [, name] of route.path.matchAll(/\{(\w+)\}/g))
-      parameters.push({ name, in: 'path', required: true, schema: { type: 'string' } });
+    for (const [, name] of route.path.matchAll(/\{(\w+)\}/g)) {
+      const p = doc.params?.find((x) => x.name === name);
+      parameters.push({
+        name,
+        in: 'path',
+        required: true,
+        ...(p ? { description: p.description } : {}),
+        schema: p?.schema ?? { type: 'string' },
+      });
+    }
     if (doc.query) {
       const q = toSchema(doc.query(), `${id}Query`, 'input', components) as {
         properties?: Record<string, Json>;
@@ -163,13 +174,15 @@ export function buildOpenApi(options: OpenApiOptions = {}): Json {
     const responses: Record<string, Json> = {};
     for (const r of doc.responses) {
       const content =
-        r.body === 'none'
-          ? undefined
-          : r.body === 'html'
-            ? { 'text/html': { schema: { type: 'string' } } }
-            : r.body === 'gif'
-              ? { 'image/gif': { schema: { type: 'string', contentMediaType: 'image/gif' } } }
-              : { 'application/json': { schema: ref(r.body) } };
+        typeof r.body === 'object'
+          ? Object.fromEntries(r.body.text.map((type) => [type, { schema: { type: 'string' } }]))
+          : r.body === 'none'
+            ? undefined
+            : r.body === 'html'
+              ? { 'text/html': { schema: { type: 'string' } } }
+              : r.body === 'gif'
+                ? { 'image/gif': { schema: { type: 'string', contentMediaType: 'image/gif' } } }
+                : { 'application/json': { schema: ref(r.body) } };
       responses[String(r.status)] = {
         description: r.description,
         ...(content
@@ -197,7 +210,12 @@ export function buildOpenApi(options: OpenApiOptions = {}): Json {
       };
     }
 
-    const scope = doc.auth ? `Needs an API key with the \`${doc.auth}\` scope.` : 'Public: no key.';
+    const scope =
+      doc.auth === 'any'
+        ? 'Needs an API key, of any scope.'
+        : doc.auth
+          ? `Needs an API key with the \`${doc.auth}\` scope.`
+          : 'Public: no key.';
     const item = paths[route.path] ?? {};
     item[route.method.toLowerCase()] = {
       operationId: id,

@@ -44,7 +44,9 @@ export const PEEK_MAX = 10;
 const isSendQueue = (name: ConsoleQueueName): name is Priority => name !== 'ses-events';
 
 /** Built on first use: few requests redrive. */
-const RedriveBody = /* @__PURE__ */ z.lazy(() => z.optional(z.strictObject({ dryRun: z.optional(z.boolean()) })));
+export const RedriveBody = /* @__PURE__ */ z.lazy(() =>
+  z.optional(z.strictObject({ dryRun: z.optional(z.boolean()) })),
+);
 
 export function queueRoutes(deps: QueuesDeps) {
   const now = deps.now ?? (() => new Date());

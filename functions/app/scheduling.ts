@@ -23,6 +23,7 @@ import {
   checkScheduledAt,
   type Placement,
   placementOf,
+  SCHEDULED_AT_DESCRIPTION,
   ScheduledFiring,
   type ScheduleVia,
   scheduledBodyKey,
@@ -273,7 +274,9 @@ function notScheduled(record: Pick<MessageRecord, 'status'>, what: string): Doma
 }
 
 export const RescheduleBody = /* @__PURE__ */ z.strictObject({
-  scheduledAt: z.string({ error: 'scheduledAt is required: an RFC 3339 date-time with an offset' }),
+  scheduledAt: z
+    .string({ error: 'scheduledAt is required: an RFC 3339 date-time with an offset' })
+    .check(z.describe(SCHEDULED_AT_DESCRIPTION)),
 });
 
 const event = (deps: Pick<SchedulingDeps, 'now'>, type: string, detail?: Record<string, unknown>): MessageEvent => ({

@@ -58,14 +58,14 @@ export interface WebhookApiDeps {
 const Filter = z.array(z.string().check(z.maxLength(64))).check(z.minLength(1), z.maxLength(30));
 
 /** Built on first use: few requests manage endpoints. */
-const CreateBody = /* @__PURE__ */ z.lazy(() =>
+export const CreateBody = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     url: z.string(),
     events: Filter,
     description: z.optional(z.string().check(z.maxLength(500))),
   }),
 );
-const PatchBody = /* @__PURE__ */ z.lazy(() =>
+export const PatchBody = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     url: z.optional(z.string()),
     events: z.optional(Filter),
@@ -73,9 +73,14 @@ const PatchBody = /* @__PURE__ */ z.lazy(() =>
     enabled: z.optional(z.boolean()),
   }),
 );
-const ReplayBody = /* @__PURE__ */ z.lazy(() => z.strictObject({ since: z.iso.datetime({ offset: true }) }));
+export const ReplayBody = /* @__PURE__ */ z.lazy(() => z.strictObject({ since: z.iso.datetime({ offset: true }) }));
 
-const STATUSES: readonly DeliveryStatus[] = ['pending', 'retrying', 'delivered', 'failed'];
+export const DELIVERY_STATUSES = [
+  'pending',
+  'retrying',
+  'delivered',
+  'failed',
+] as const satisfies readonly DeliveryStatus[];
 
 function parsed<T>(result: { success: true; data: T } | { success: false; error: z.core.$ZodError }, what: string): T {
   if (result.success) return result.data;
@@ -289,8 +294,8 @@ export function webhookRoutes(deps: WebhookApiDeps): RouteMap<WebhookRouteKey> {
         if (!Number.isInteger(limit) || limit < 1 || limit > 100)
           issues.push({ path: 'limit', message: 'a whole number from 1 to 100' });
         const status = q.status as DeliveryStatus | undefined;
-        if (status !== undefined && !STATUSES.includes(status))
-          issues.push({ path: 'status', message: `one of ${STATUSES.join(', ')}` });
+        if (status !== undefined && !DELIVERY_STATUSES.includes(status))
+          issues.push({ path: 'status', message: `one of ${DELIVERY_STATUSES.join(', ')}` });
         if (q.cursor !== undefined && !/^[A-Za-z0-9_-]{1,512}$/.test(q.cursor))
           issues.push({ path: 'cursor', message: 'not one this API gave out' });
         if (issues.length > 0) throw new DomainError('validation_failed', 'The query is not valid.', issues);

@@ -69,8 +69,13 @@ export function checkScheduledAt(value: string, nowMs: number): ScheduledAtCheck
   return { ok: true, atMs, iso: new Date(atMs).toISOString() };
 }
 
+/** What the API reference says of the field. */
+export const SCHEDULED_AT_DESCRIPTION = `Send at this time: an RFC 3339 date-time with an offset ("2026-12-01T09:00:00Z", "2026-12-01T10:00:00+01:00"), from now to ${MAX_SCHEDULE_DAYS} days ahead.`;
+
 /** The API field: a string here; its time rules need the request's time and run in the use case. */
-export const ScheduledAtField = z.string({ error: 'scheduledAt must be an RFC 3339 date-time string with an offset' });
+export const ScheduledAtField = z
+  .string({ error: 'scheduledAt must be an RFC 3339 date-time string with an offset' })
+  .check(z.describe(SCHEDULED_AT_DESCRIPTION));
 
 /** How a message waits for its time. */
 export type Placement =

@@ -4,7 +4,6 @@
  */
 
 import {
-  API_KEY_PREFIX,
   apiKeyKey,
   LIVE_SETTINGS_KEY,
   REQUEST_COUNTER_PREFIX,
@@ -28,8 +27,6 @@ export function itemKeys(set: ItemKeySet, providers: ProvidersConfig): string[] 
       return dispatchRateWindowKeys(providers);
     case 'reputationStreamsAndCounts':
       return PRIORITIES.flatMap((p) => [streamStateKey(p), reputationCountsPattern(p)]);
-    case 'apiKeys':
-      return [`${API_KEY_PREFIX}*`];
     case 'apiRequestCounters':
       return [`${REQUEST_COUNTER_PREFIX}*`];
     case 'everyItem':

@@ -7,22 +7,30 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { Authenticator, hashKey } from '../../../functions/app/auth';
+import { createConsoleHandler } from '../../../functions/app/console';
 import { createIngestHandler } from '../../../functions/app/ingest';
 import { buildOpenApi } from '../../../functions/app/openapi';
 import { DOCS_CSP, DOCS_PAGE } from '../../../functions/app/openapi-docs';
 import { ROUTE_DOCS } from '../../../functions/app/openapi-routes';
 import { responseSchemas } from '../../../functions/app/openapi-schemas';
+import { createWebhookApiHandler } from '../../../functions/app/webhook-api';
 import { toView } from '../../../functions/core/message';
 import { toResendEmail } from '../../../functions/core/resend';
 import { type RouteKey, routeKey } from '../../../functions/core/routes';
+import { StaticSigningKeys } from '../../../functions/store/secrets';
 import { ROUTES } from '../../../lib/spec';
 import { httpEvent, lambdaContext } from '../../support/events';
+import { MemoryKeys, MemoryMessageStore, MemoryQueue } from '../../support/fakes';
 import { ingestTestDeps } from '../../support/ingest';
 import { findOperation, type Json, validator } from '../../support/openapi';
+import { FAKE_QUEUE_URLS, MemoryQueueAdmin } from '../../support/queue-admin-fake';
 import { curlExamples } from '../../support/readme-curl';
 import { record } from '../../support/records';
+import { MemoryPublisher, MemoryWebhookDeliveries, MemoryWebhookEndpoints } from '../../support/webhook-fakes';
 
 const doc = buildOpenApi();
+const SEND_ONLY = 'mr_send_only_key_0123456789';
 const README = readFileSync(join(import.meta.dirname, '../../../README.md'), 'utf8');
 
 describe('the OpenAPI document', () => {
@@ -43,7 +51,13 @@ describe('the OpenAPI document', () => {
       expect(op.requestBody?.content['application/json'].schema).toBeDefined();
       expect(statuses).toContain(422);
     }
-    if (entry.auth) {
+    if (entry.auth === 'any') {
+      // Any valid key: checked by the handler itself, so no scope to lack (403) and no rate limit (429).
+      expect(op.security).toEqual([{ apiKey: [] }]);
+      expect(statuses).toContain(401);
+      expect(statuses).not.toContain(403);
+      expect(statuses).not.toContain(429);
+    } else if (entry.auth) {
       expect(op.security).toEqual([{ apiKey: [] }]);
       expect(statuses).toEqual(expect.arrayContaining([401, 429]));
     } else expect(op.security).toEqual([]);
@@ -58,6 +72,51 @@ describe('the OpenAPI document', () => {
       )) as APIGatewayProxyStructuredResultV2;
       const keyed = ROUTE_DOCS[routeKey(r) as RouteKey].auth !== false;
       expect(res.statusCode === 401 || res.statusCode === 403, routeKey(r)).toBe(keyed);
+    }
+  });
+
+  it('says which routes of the webhook API and the console need a key, and which scope, as their handlers do', async () => {
+    const keys = new MemoryKeys();
+    const key = { createdAt: '', senderDomains: ['*'], ratePerSecond: 100 };
+    await keys.put(hashKey(SEND_ONLY), { ...key, name: 'app', scopes: ['send'] });
+    const auth = new Authenticator(keys);
+    const handlers = {
+      webhookApi: createWebhookApiHandler({
+        endpoints: new MemoryWebhookEndpoints(),
+        deliveries: new MemoryWebhookDeliveries(),
+        events: new MemoryPublisher(),
+        retries: new MemoryQueue(),
+        keys: new StaticSigningKeys({ current: 'k1', keys: { k1: 'webhook-api-key-0123456789abcdef0123' } }),
+        policy: { allowPrivate: false },
+        resolve: async () => ['93.184.215.14'],
+        auth,
+      }),
+      console: createConsoleHandler({
+        assets: { html: '<!doctype html><title>console</title>', js: '', css: '' },
+        auth,
+        messages: new MemoryMessageStore(),
+        queues: new MemoryQueueAdmin(),
+        urls: FAKE_QUEUE_URLS,
+      }),
+    };
+    const path = { id: 'ep_x', deliveryId: 'msg_x', asset: 'console.js', queue: 'bulk' };
+    for (const r of ROUTES.filter((x) => x.fn === 'webhookApi' || x.fn === 'console')) {
+      const key = routeKey(r) as RouteKey;
+      const call = async (headers: Record<string, string>) =>
+        (
+          (await handlers[r.fn as keyof typeof handlers](
+            httpEvent(key, { path, headers }),
+            lambdaContext(),
+          )) as APIGatewayProxyStructuredResultV2
+        ).statusCode;
+      const documented = ROUTE_DOCS[key].auth;
+      const anonymous = await call({});
+      expect(anonymous === 401, `${key} without a key`).toBe(documented !== false);
+      // A key with the send scope only: refused by every route that documents another scope.
+      const sendOnly = await call({ authorization: `Bearer ${SEND_ONLY}` });
+      expect(sendOnly === 403, `${key} with a send-only key`).toBe(
+        documented !== false && documented !== 'any' && documented !== 'send',
+      );
     }
   });
 
@@ -80,7 +139,11 @@ describe('the OpenAPI document', () => {
     const schemas = responseSchemas();
     const components = (doc.components as { schemas: Record<string, { properties?: Json }> }).schemas;
     const props = (name: keyof typeof schemas) => Object.keys(components[name]?.properties ?? {});
-    const view = toView({ ...record('m-1', { template: { slug: 't', version: 1 } }), reason: 'x' });
+    const view = toView({
+      ...record('m-1', { template: { slug: 't', version: 1 } }),
+      reason: 'x',
+      scheduledAt: '2026-12-01T09:00:00.000Z',
+    });
     expect(Object.keys(view).sort()).toEqual(props('EmailStatus').sort());
     expect(schemas.EmailStatus.safeParse(view).success).toBe(true);
     const resend = toResendEmail(record('m-2'));
