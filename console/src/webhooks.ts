@@ -257,7 +257,7 @@ export const webhooksPage: Page = {
                     `${e.enabled ? 'Disable' : 'Enable'} ${e.url}`,
                     () => void toggle(e),
                   ),
-                  button(e, 'test', 'Send test', `Send a test event to ${e.url}`, () => void test(e)),
+                  button(e, 'test', 'Send test', `Send test event to ${e.url}`, () => void test(e)),
                   button(e, 'deliveries', 'Deliveries', `Show deliveries to ${e.url}`, () => void showDeliveries(e)),
                 ),
               ]),
