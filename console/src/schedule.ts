@@ -6,11 +6,16 @@
 import { ApiFailure, call } from './api';
 import { field, h, replace, when } from './dom';
 import type { EmailView } from './messages';
-import type { Ctx } from './shell';
+import { type Ctx, can } from './shell';
 
-/** The schedule section for `view` (nothing unless it is scheduled); `show` draws the email as the API answers. */
+/**
+ * The schedule section for `view` (nothing unless it is scheduled); `show` draws the email as the API
+ * answers. Cancel and reschedule need a `send` key (the API also wants the key that sent it, or admin).
+ */
 export function scheduleActions(ctx: Ctx, view: EmailView, show: (v: EmailView) => void): Node[] {
   if (view.status !== 'scheduled') return [];
+  if (!can(ctx, 'send'))
+    return [h('h2', {}, 'Schedule'), h('p', {}, `Waiting to be sent at ${when(view.scheduledAt)}.`)];
   const path = `/v1/emails/${encodeURIComponent(view.id)}`;
   const message = h('div', { id: 'schedule-message', 'aria-live': 'polite' });
   const at = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', value: view.scheduledAt ?? '' });

@@ -266,7 +266,7 @@ describe('scheduled emails', () => {
     expect(await page.locator('[data-status]').textContent()).toBe('scheduled');
     await page.getByText('Scheduled for').waitFor();
     await page.getByRole('button', { name: 'Cancel' }).click();
-    await expect.poll(() => page.locator('[data-status]').textContent()).toBe('canceled');
+    await expect.poll(() => page.locator('[data-status]').textContent(), { timeout: 10_000 }).toBe('canceled');
     expect(await page.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
     expect((await api(chain.stack, 'GET', `/v1/emails/${id}`)).body.status).toBe('canceled');
   });
@@ -339,11 +339,33 @@ describe('scheduled emails', () => {
         .filter({ hasText: 'The email is canceled; only a scheduled email can be canceled.' })
         .waitFor();
       release();
-      await expect.poll(() => page.locator('[data-status]').textContent()).toBe('canceled');
+      await expect.poll(() => page.locator('[data-status]').textContent(), { timeout: 10_000 }).toBe('canceled');
     } finally {
       release();
       await page.unroute(matches);
     }
+  });
+
+  it('shows a key that may not send (read and admin) the time, without offering to cancel or move it', async () => {
+    const sent = await api(chain.stack, 'POST', '/v1/emails', {
+      from: 'app@example.com',
+      to: 'reader@example.org',
+      subject: 'console-scheduled-read-only',
+      text: 'Later',
+      scheduledAt: inTwentyMinutes(),
+    });
+    const reader = await createKey(chain.stack, 'console-auditor', ['read', 'admin']);
+    const other = await browser.newContext();
+    try {
+      const p = await signIn(other, chain.stack.apiUrl, reader);
+      await open(p, `messages/${sent.body.id}`, `Email ${sent.body.id}`);
+      await p.getByText('Waiting to be sent at').waitFor();
+      expect(await p.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+      expect(await p.getByRole('form', { name: 'Reschedule' }).count()).toBe(0);
+    } finally {
+      await other.close();
+    }
+    expect((await api(chain.stack, 'POST', `/v1/emails/${sent.body.id}/cancel`)).status).toBe(200);
   });
 });
 
