@@ -512,10 +512,7 @@ describe('accessibility', () => {
   });
 });
 
-/**
- * Needs message search, GET /v1/emails?to=… (built on the `api` branch): the console's search form
- * finds an email by its recipient.
- */
+/** The console's search form finds an email by its recipient, through message search (GET /v1/emails?to=…). */
 describe('message search (needs GET /v1/emails search)', () => {
   it('finds the email sent to a recipient, and opens its timeline', async () => {
     const to = `search-${Date.now()}@example.org`;
