@@ -12,6 +12,7 @@ import { begin, type Ctx, failure, type Page, type Scope } from './shell';
 import { streamsPage } from './streams';
 import { suppressionsPage } from './suppressions';
 import { templatesPage } from './templates';
+import { webhooksPage } from './webhooks';
 
 const PAGES: readonly Page[] = [
   messagesPage,
@@ -21,6 +22,7 @@ const PAGES: readonly Page[] = [
   streamsPage,
   templatesPage,
   queuesPage,
+  webhooksPage,
 ];
 
 interface KeyView {

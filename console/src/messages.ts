@@ -1,6 +1,10 @@
-/** Messages: search and filter (GET /v1/emails), and one email's status, provider, engagement and timeline. */
+/**
+ * Messages: search and filter (GET /v1/emails), and one email's status, provider, engagement and
+ * timeline; a scheduled one's time, with cancel and reschedule (schedule.ts).
+ */
 import { call, query } from './api';
 import { field, h, props, replace, select, table, when } from './dom';
+import { scheduleActions } from './schedule';
 import { begin, type Ctx, failure, type Page } from './shell';
 import { PRIORITIES, SETTLED, STATUSES } from './vocabulary';
 
@@ -19,6 +23,8 @@ export interface EmailView {
   readonly provider: string | null;
   readonly providerMessageId: string | null;
   readonly reason?: string;
+  /** When a scheduled email is due (also kept once it was sent or canceled). */
+  readonly scheduledAt?: string;
   readonly engagement: {
     readonly opens: number;
     readonly clicks: number;
@@ -44,6 +50,10 @@ const tagsText = (tags: EmailView['tags']): string =>
         .map(([k, v]) => `${k}=${v}`)
         .join(', ')
     : '';
+
+/** The status as a list shows it: a scheduled email with its time. */
+const statusText = (e: EmailView): string =>
+  e.status === 'scheduled' && e.scheduledAt ? `scheduled for ${when(e.scheduledAt)}` : e.status;
 
 const datetime = (value: string): string | undefined => (value ? new Date(value).toISOString() : undefined);
 
@@ -99,7 +109,7 @@ export const messagesPage: Page = {
                   emailLink(e.id),
                   e.to.join(', '),
                   e.subject ?? '',
-                  e.status,
+                  statusText(e),
                   e.priority,
                   e.provider ?? '—',
                   when(e.createdAt),
@@ -152,11 +162,22 @@ export const messagesPage: Page = {
   },
 };
 
-/** One email: its status view, refreshed until it settles. */
+/** One email: its status view, refreshed until it settles (slowly while it waits for its time). */
 async function detail(ctx: Ctx, id: string): Promise<void> {
+  const schedule = h('div');
   const body = h('div');
-  begin(ctx, `Email ${id}`, h('p', {}, h('a', { href: '#/messages' }, 'Back to messages')), body);
+  begin(ctx, `Email ${id}`, h('p', {}, h('a', { href: '#/messages' }, 'Back to messages')), schedule, body);
   let last = '';
+  const show = (view: EmailView) => {
+    if (!ctx.current()) return;
+    if (view.status !== last) {
+      ctx.announce(`Status: ${view.status}`);
+      // Drawn again only when the status changes, so a time being typed is not wiped by a refresh.
+      replace(schedule, ...scheduleActions(ctx, view, show));
+    }
+    last = view.status;
+    replace(body, ...emailView(view));
+  };
   for (;;) {
     let view: EmailView;
     try {
@@ -166,11 +187,9 @@ async function detail(ctx: Ctx, id: string): Promise<void> {
       return;
     }
     if (!ctx.current()) return;
-    if (view.status !== last) ctx.announce(`Status: ${view.status}`);
-    last = view.status;
-    replace(body, ...emailView(view));
-    if (SETTLED.has(view.status)) return;
-    await new Promise((r) => setTimeout(r, 1000));
+    show(view);
+    if (SETTLED.has(last)) return;
+    await new Promise((r) => setTimeout(r, last === 'scheduled' ? 5000 : 1000));
     if (!ctx.current()) return;
   }
 }
@@ -181,6 +200,7 @@ export function emailView(v: EmailView): Node[] {
     props([
       ['Status', h('strong', { 'data-status': v.status }, v.status)],
       ['Reason', v.reason],
+      ['Scheduled for', v.scheduledAt ? when(v.scheduledAt) : null],
       ['From', v.from],
       ['To', v.to.join(', ')],
       ['Subject', v.subject],

@@ -1,16 +1,16 @@
 /**
  * A send form for test emails: it keeps its fields after sending, shows each validation error of the
  * API next to the field it names (the error envelope's `details[].path`), and follows the email it sent
- * until its status settles.
+ * until its status settles. With a "Send at" time it schedules the email instead, and says when it goes.
  */
 import { ApiFailure, call, type FieldIssue } from './api';
-import { field, h, replace, select } from './dom';
+import { field, h, replace, select, when } from './dom';
 import { type EmailView, emailLink } from './messages';
 import { begin, failure, type Page } from './shell';
 import { PRIORITIES, SETTLED } from './vocabulary';
 
 /** The form's fields, by the name of the API field each one sets. */
-const FIELDS = ['from', 'to', 'cc', 'subject', 'text', 'html', 'priority', 'tags'] as const;
+const FIELDS = ['from', 'to', 'cc', 'subject', 'text', 'html', 'priority', 'tags', 'scheduledAt'] as const;
 type FieldName = (typeof FIELDS)[number];
 
 const list = (value: string): string[] =>
@@ -48,6 +48,7 @@ export const sendPage: Page = {
       html: h('textarea', {}),
       priority: select([['', 'from the category (transactional)'], ...PRIORITIES.map((p) => [p, p] as const)]),
       tags: h('input', { type: 'text', autocomplete: 'off' }),
+      scheduledAt: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false' }),
     };
     const formError = h('div', { id: 'send-form-error', class: 'field-error', role: 'alert' });
     const outcome = h('div', { id: 'send-outcome', 'aria-live': 'polite' });
@@ -117,12 +118,30 @@ export const sendPage: Page = {
         ...(v('html') ? { html: controls.html.value } : {}),
         ...(v('priority') ? { priority: v('priority') } : {}),
         ...(tagsOf(v('tags')) ? { tags: tagsOf(v('tags')) } : {}),
+        ...(v('scheduledAt') ? { scheduledAt: v('scheduledAt') } : {}),
       };
       button.disabled = true;
       try {
-        const { id } = await call<{ id: string }>('POST', '/v1/emails', body);
-        ctx.announce(`Accepted as ${id}`);
-        void follow(id);
+        const { id, scheduledAt } = await call<{ id: string; scheduledAt?: string }>('POST', '/v1/emails', body);
+        if (scheduledAt) {
+          // Nothing happens until its time: its page follows it from there (and can cancel it).
+          replace(
+            outcome,
+            h(
+              'p',
+              {},
+              'Scheduled as ',
+              emailLink(id),
+              '. Status: ',
+              h('strong', { id: 'sent-status' }, 'scheduled'),
+              ` for ${when(scheduledAt)}.`,
+            ),
+          );
+          ctx.announce(`Scheduled as ${id}`);
+        } else {
+          ctx.announce(`Accepted as ${id}`);
+          void follow(id);
+        }
       } catch (err) {
         replace(outcome);
         if (err instanceof ApiFailure) showIssues(err.message, err.details);
@@ -145,6 +164,12 @@ export const sendPage: Page = {
       field('send-html', 'HTML', controls.html),
       field('send-priority', 'Priority', controls.priority),
       field('send-tags', 'Tags', controls.tags, 'name=value, separated by commas'),
+      field(
+        'send-scheduledAt',
+        'Send at',
+        controls.scheduledAt,
+        'Optional: RFC 3339 with an offset, e.g. 2026-12-01T09:00:00Z (at most 30 days ahead); empty sends now',
+      ),
       h('div', { class: 'actions' }, button),
     );
     begin(ctx, 'Send a test email', form, h('h2', {}, 'Last email'), outcome);

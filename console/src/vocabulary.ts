@@ -3,6 +3,7 @@ export { PRIORITIES } from '../../functions/core/priority';
 
 /** An email's statuses (functions/core/message.ts `STATUSES`). */
 export const STATUSES = [
+  'scheduled',
   'queued',
   'sending',
   'sent',
@@ -12,7 +13,11 @@ export const STATUSES = [
   'suppressed',
   'rejected',
   'failed',
+  'canceled',
 ] as const;
 
-/** Statuses after which an email does not move on by itself (but `sent` may still become delivered or bounced). */
-export const SETTLED = new Set<string>(STATUSES.filter((s) => s !== 'queued' && s !== 'sending'));
+/**
+ * Statuses after which an email does not move on by itself (but `sent` may still become delivered or
+ * bounced). A `scheduled` email moves on at its time.
+ */
+export const SETTLED = new Set<string>(STATUSES.filter((s) => s !== 'scheduled' && s !== 'queued' && s !== 'sending'));

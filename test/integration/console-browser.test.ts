@@ -12,6 +12,7 @@ import { type ChainStack, createKey, startChainStack } from '../support/chain-st
 import { axeFindings, launchChromium, open, signIn } from '../support/console-browser';
 import { api, eventually, queueDepth, statusOf } from '../support/local';
 import { record } from '../support/records';
+import { type Receiver, startReceiver } from '../support/webhook-receiver';
 
 let chain: ChainStack;
 let browser: Browser;
@@ -68,6 +69,7 @@ describe('the console page', () => {
       'Streams',
       'Templates',
       'Queues',
+      'Webhooks',
     ]);
     await expect(page.getByText('Signed in as local')).toBeTruthy();
     const stored = await page.evaluate(() =>
@@ -239,6 +241,223 @@ describe('the queues page', () => {
   });
 });
 
+/** A time 20 minutes ahead, as RFC 3339 with an offset (the schedule, not the queue's delay, holds it). */
+const inTwentyMinutes = () => new Date(Date.now() + 20 * 60_000).toISOString();
+
+describe('scheduled emails', () => {
+  it('the send form schedules an email with "Send at"; its page shows the time and cancels it', async () => {
+    await open(page, 'send', 'Send a test email');
+    const f = sendForm();
+    await f.to.fill('reader@example.org');
+    await f.subject.fill('console-scheduled');
+    await f.text.fill('Later');
+    const at = inTwentyMinutes();
+    await page.getByLabel('Send at').fill(at);
+    await f.send.click();
+    await expect.poll(() => page.locator('#sent-status').textContent()).toBe('scheduled');
+    const id = (await page.locator('#send-outcome a').textContent()) ?? '';
+    expect((await api(chain.stack, 'GET', `/v1/emails/${id}`)).body).toMatchObject({
+      status: 'scheduled',
+      scheduledAt: at,
+    });
+
+    await page.locator('#send-outcome a').click();
+    await page.getByRole('heading', { level: 1, name: `Email ${id}` }).waitFor();
+    expect(await page.locator('[data-status]').textContent()).toBe('scheduled');
+    await page.getByText('Scheduled for').waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => page.locator('[data-status]').textContent(), { timeout: 10_000 }).toBe('canceled');
+    expect(await page.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+    expect((await api(chain.stack, 'GET', `/v1/emails/${id}`)).body.status).toBe('canceled');
+  });
+
+  it('shows the API\'s error for "Send at" next to that field, and nothing is sent', async () => {
+    await open(page, 'send', 'Send a test email');
+    const f = sendForm();
+    await f.to.fill('reader@example.org');
+    await f.subject.fill('console-scheduled-invalid');
+    await f.text.fill('Later');
+    const sendAt = page.getByLabel('Send at');
+    await sendAt.fill('tomorrow morning');
+    await f.send.click();
+    const error = page.locator('#send-scheduledAt-error');
+    await expect.poll(() => error.textContent()).toContain('RFC 3339');
+    expect(await sendAt.getAttribute('aria-invalid')).toBe('true');
+    expect(await sendAt.getAttribute('aria-describedby')).toContain('send-scheduledAt-error');
+    expect(await page.locator('#send-to-error').textContent()).toBe('');
+    expect(await page.locator('#send-outcome').textContent()).toBe('');
+  });
+
+  it('moves a scheduled email to another time from its page', async () => {
+    const sent = await api(chain.stack, 'POST', '/v1/emails', {
+      from: 'app@example.com',
+      to: 'reader@example.org',
+      subject: 'console-reschedule',
+      text: 'Later',
+      scheduledAt: inTwentyMinutes(),
+    });
+    expect(sent.status).toBe(202);
+    await open(page, `messages/${sent.body.id}`, `Email ${sent.body.id}`);
+    const later = new Date(Date.now() + 60 * 60_000).toISOString();
+    const field = page.getByRole('form', { name: 'Reschedule' }).getByLabel('Send at');
+    await field.fill(later);
+    await page.getByRole('button', { name: 'Reschedule' }).click();
+    await page.getByText(/^Moved to /).waitFor();
+    expect((await api(chain.stack, 'GET', `/v1/emails/${sent.body.id}`)).body).toMatchObject({
+      status: 'scheduled',
+      scheduledAt: later,
+    });
+    expect((await api(chain.stack, 'POST', `/v1/emails/${sent.body.id}/cancel`)).status).toBe(200);
+  });
+
+  it('says so when the email is no longer scheduled (409), and shows it as it is now', async () => {
+    const sent = await api(chain.stack, 'POST', '/v1/emails', {
+      from: 'app@example.com',
+      to: 'reader@example.org',
+      subject: 'console-cancel-409',
+      text: 'Later',
+      scheduledAt: inTwentyMinutes(),
+    });
+    const path = `/v1/emails/${sent.body.id}`;
+    await open(page, `messages/${sent.body.id}`, `Email ${sent.body.id}`);
+    await page.getByRole('button', { name: 'Cancel' }).waitFor();
+    // Hold the page's own refreshes, so it still offers to cancel after another operator did.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const matches = (u: URL) => u.pathname === path;
+    await page.route(matches, async (route) => {
+      if (route.request().method() === 'GET') await held;
+      await route.continue();
+    });
+    try {
+      expect((await api(chain.stack, 'POST', `${path}/cancel`)).status).toBe(200);
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: 'The email is canceled; only a scheduled email can be canceled.' })
+        .waitFor();
+      release();
+      await expect.poll(() => page.locator('[data-status]').textContent(), { timeout: 10_000 }).toBe('canceled');
+    } finally {
+      release();
+      await page.unroute(matches);
+    }
+  });
+
+  it('shows a key that may not send (read and admin) the time, without offering to cancel or move it', async () => {
+    const sent = await api(chain.stack, 'POST', '/v1/emails', {
+      from: 'app@example.com',
+      to: 'reader@example.org',
+      subject: 'console-scheduled-read-only',
+      text: 'Later',
+      scheduledAt: inTwentyMinutes(),
+    });
+    const reader = await createKey(chain.stack, 'console-auditor', ['read', 'admin']);
+    const other = await browser.newContext();
+    try {
+      const p = await signIn(other, chain.stack.apiUrl, reader);
+      await open(p, `messages/${sent.body.id}`, `Email ${sent.body.id}`);
+      await p.getByText('Waiting to be sent at').waitFor();
+      expect(await p.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+      expect(await p.getByRole('form', { name: 'Reschedule' }).count()).toBe(0);
+    } finally {
+      await other.close();
+    }
+    expect((await api(chain.stack, 'POST', `/v1/emails/${sent.body.id}/cancel`)).status).toBe(200);
+  });
+});
+
+describe('the webhooks page', () => {
+  let receiver: Receiver;
+  beforeAll(async () => {
+    receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    await receiver?.stop();
+  });
+
+  it('creates an endpoint (its secret shown once), sends it a test event and lists the delivery as delivered; a replay sends it again', async () => {
+    await open(page, 'webhooks', 'Webhooks');
+    const form = page.getByRole('form', { name: 'New webhook endpoint' });
+    await form.getByLabel('URL').fill(receiver.url);
+    await form.getByLabel('Events').fill('webhook.test');
+    await form.getByRole('button', { name: 'Create endpoint' }).click();
+    const secret = (await page.locator('#webhook-secret').textContent()) ?? '';
+    expect(secret).toMatch(/^whsec_/);
+    const listed = (await api(chain.stack, 'GET', '/v1/webhooks')).body.data as { id: string; url: string }[];
+    const endpoint = listed.find((e) => e.url === receiver.url);
+    expect(endpoint).toBeDefined();
+    // The secret is never shown again.
+    expect(JSON.stringify((await api(chain.stack, 'GET', `/v1/webhooks/${endpoint?.id}`)).body)).not.toContain(secret);
+
+    await page.getByRole('button', { name: `Send test event to ${receiver.url}` }).click();
+    const deliveries = page.getByRole('table', { name: `Deliveries to ${receiver.url}` });
+    const delivered = deliveries.locator('[data-delivery-status="delivered"]');
+    await delivered.first().waitFor({ timeout: 30_000 });
+    expect(receiver.received.map((r) => JSON.parse(r.body).type)).toEqual(['webhook.test']);
+    const row = deliveries.locator('tbody tr').first();
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(1, 5)).toEqual(['webhook.test', 'delivered', '1', '200']);
+
+    const deliveriesOf = async () =>
+      (await api(chain.stack, 'GET', `/v1/webhooks/${endpoint?.id}/deliveries`)).body.data as {
+        id: string;
+        status: string;
+        attempts: number;
+        lastAttemptAt: string;
+        lastStatusCode: number;
+      }[];
+    const first = (await deliveriesOf())[0];
+    expect(first).toMatchObject({ id: cells[0], status: 'delivered', attempts: 1, lastStatusCode: 200 });
+
+    await row.getByRole('button', { name: `Replay ${cells[0]}` }).click();
+    await page.locator('#webhook-status').getByText(`Delivery ${cells[0]} is sent again.`).waitFor();
+    await eventually(async () => (receiver.received.length === 2 ? true : undefined), 'the replayed delivery');
+    expect(receiver.received[1]?.headers['webhook-id']).toBe(receiver.received[0]?.headers['webhook-id']);
+    const again = await eventually(async () => {
+      const [d] = await deliveriesOf();
+      return d?.status === 'delivered' && d.lastAttemptAt !== first?.lastAttemptAt ? d : undefined;
+    }, 'the replay delivered');
+    expect(again).toMatchObject({ id: cells[0], attempts: 1, lastStatusCode: 200 });
+    // The page follows the replay until it is delivered again.
+    await expect
+      .poll(() => deliveries.locator('tbody tr').first().locator('td').nth(2).textContent(), { timeout: 20_000 })
+      .toBe('delivered');
+  });
+
+  it('disables and enables an endpoint', async () => {
+    await open(page, 'webhooks', 'Webhooks');
+    await page.getByRole('button', { name: `Disable ${receiver.url}` }).click();
+    await page.getByRole('button', { name: `Enable ${receiver.url}` }).waitFor();
+    const state = async () =>
+      ((await api(chain.stack, 'GET', '/v1/webhooks')).body.data as { url: string; enabled: boolean }[]).find(
+        (e) => e.url === receiver.url,
+      )?.enabled;
+    expect(await state()).toBe(false);
+    // The keyboard stays on the button it pressed.
+    const focused = () =>
+      (
+        globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }
+      ).document.activeElement?.getAttribute('aria-label');
+    expect(await page.evaluate(focused)).toBe(`Enable ${receiver.url}`);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: `Disable ${receiver.url}` }).waitFor();
+    expect(await state()).toBe(true);
+  });
+
+  it("shows the API's error next to the URL field", async () => {
+    await open(page, 'webhooks', 'Webhooks');
+    const form = page.getByRole('form', { name: 'New webhook endpoint' });
+    await form.getByLabel('URL').fill('ftp://example.org/hooks');
+    await form.getByRole('button', { name: 'Create endpoint' }).click();
+    await expect.poll(() => page.locator('#webhook-url-error').textContent()).not.toBe('');
+    expect(await form.getByLabel('URL').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#webhook-secret').count()).toBe(0);
+  });
+});
+
 describe('accessibility', () => {
   it('has no serious or critical axe-core findings on any page', async () => {
     const audit = await browser.newContext({ bypassCSP: true });
@@ -256,15 +475,24 @@ describe('accessibility', () => {
         text: 'Hello',
       });
       await statusOf(chain.stack, sent.body.id, 'sent');
+      const scheduled = await api(chain.stack, 'POST', '/v1/emails', {
+        from: 'app@example.com',
+        to: 'reader@example.org',
+        subject: 'console-axe-scheduled',
+        text: 'Later',
+        scheduledAt: inTwentyMinutes(),
+      });
       const pages: [string, string | RegExp][] = [
         ['messages', 'Messages'],
         [`messages/${sent.body.id}`, /^Email /],
+        [`messages/${scheduled.body.id}`, /^Email /],
         ['send', 'Send a test email'],
         ['providers', 'Providers'],
         ['suppressions', 'Suppressions'],
         ['streams', 'Streams'],
         ['templates', 'Templates'],
         ['queues', 'Queues'],
+        ['webhooks', 'Webhooks'],
       ];
       for (const [path, heading] of pages) {
         await open(p, path, heading);
@@ -284,10 +512,7 @@ describe('accessibility', () => {
   });
 });
 
-/**
- * Needs message search, GET /v1/emails?to=… (built on the `api` branch): the console's search form
- * finds an email by its recipient.
- */
+/** The console's search form finds an email by its recipient, through message search (GET /v1/emails?to=…). */
 describe('message search (needs GET /v1/emails search)', () => {
   it('finds the email sent to a recipient, and opens its timeline', async () => {
     const to = `search-${Date.now()}@example.org`;
