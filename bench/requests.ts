@@ -6,7 +6,8 @@
  * most applications use.
  */
 import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { startLocalStack } from '../bin/local-stack';
+import { type LocalStack, startLocalStack } from '../bin/local-stack';
+import { CONTENT_EXPIRY_DAYS, contentKindOf } from '../functions/core/content-keys';
 import { QUEUES } from '../lib/resources';
 
 /** Public on-demand prices, us-east-1, USD (checked 2026-11). */
@@ -20,6 +21,10 @@ export const PRICES = {
   lambdaPerMillionRequests: 0.2,
   httpApiPerMillionRequests: 1.0,
   logsIngestPerGB: 0.5,
+  /** S3 Standard: PUT, COPY, POST, LIST $0.005 per 1,000; GET $0.0004 per 1,000; storage $0.023 per GB-month (first 50 TB). https://aws.amazon.com/s3/pricing/ */
+  s3PerMillionPut: 5.0,
+  s3PerMillionGet: 0.4,
+  s3StandardPerGBMonth: 0.023,
 } as const;
 
 /** What the local run cannot observe, stated rather than hidden. */
@@ -107,6 +112,26 @@ export interface RequestFigures {
   costBreakdownUSD: Record<string, number>;
 }
 
+/**
+ * Another mix of emails than the default receipts (bench/attachments.ts). `setup` runs on the started
+ * stack before counting; it returns the email numbered n and any requests the run makes outside the
+ * service's clients (a client's PUT to a presigned URL), per run, with the bytes each one stores.
+ */
+export interface RequestsOptions {
+  readonly setup: (stack: LocalStack) => Promise<{
+    readonly email: (n: number) => Record<string, unknown>;
+    readonly outside?: readonly { readonly op: string; readonly key: string; readonly bytes: number }[];
+  }>;
+  /** Seconds an ingest invocation takes (one request of the path). @default ASSUMPTIONS for the path */
+  readonly ingestSeconds?: number;
+  /** Seconds a dispatch batch takes. @default ASSUMPTIONS.dispatchSecondsPerBatch */
+  readonly dispatchSecondsPerBatch?: number;
+  /** How often the SES inbox is read to see whether all were sent (large emails make each read costly). @default 50 */
+  readonly inboxPollMs?: number;
+  /** Single sends in flight at once. @default SINGLE_SEND_CONCURRENCY */
+  readonly concurrency?: number;
+}
+
 /** Requests in flight at once on the single-send path (an application's web servers sending in parallel). */
 const SINGLE_SEND_CONCURRENCY = 10;
 
@@ -119,7 +144,11 @@ const receipt = (n: number) => ({
   tags: { kind: 'receipt' },
 });
 
-export async function measureRequests(emails = 1000, path: SendPath = 'batch'): Promise<RequestFigures> {
+export async function measureRequests(
+  emails = 1000,
+  path: SendPath = 'batch',
+  options?: RequestsOptions,
+): Promise<RequestFigures> {
   const counter: Counter = new Map();
   let counting = false;
   const pending: { service: string; op: string; input: unknown }[] = [];
@@ -153,6 +182,8 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
     // The SES emulator keeps its inbox per process: count only what this run adds to it.
     const inbox = async () =>
       ((await (await fetch(`${stack.sesUrl}/store`)).json()) as { emails: unknown[] }).emails.length;
+    const mix = options ? await options.setup(stack) : undefined;
+    const emailOf = mix?.email ?? receipt;
     const before = await inbox();
     const started = Date.now();
     counting = true;
@@ -164,7 +195,7 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
           method: 'POST',
           headers,
           body: JSON.stringify({
-            emails: Array.from({ length: ASSUMPTIONS.batchApiEmailsPerRequest }, (_, i) => receipt(b * 100 + i)),
+            emails: Array.from({ length: ASSUMPTIONS.batchApiEmailsPerRequest }, (_, i) => emailOf(b * 100 + i)),
           }),
         });
         if (res.status !== 202) throw new Error(`batch API answered ${res.status}: ${await res.text()}`);
@@ -177,20 +208,20 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
           const res = await fetch(`${stack.apiUrl}/v1/emails`, {
             method: 'POST',
             headers: { ...headers, 'idempotency-key': `receipt-${n}` },
-            body: JSON.stringify(receipt(n)),
+            body: JSON.stringify(emailOf(n)),
           });
           if (res.status !== 202) throw new Error(`send API answered ${res.status}: ${await res.text()}`);
           ids.push(((await res.json()) as { id: string }).id);
         }
       };
-      await Promise.all(Array.from({ length: SINGLE_SEND_CONCURRENCY }, worker));
+      await Promise.all(Array.from({ length: options?.concurrency ?? SINGLE_SEND_CONCURRENCY }, worker));
     }
     // Done when the SES inbox holds every email (reading it makes no AWS request of ours).
     for (;;) {
       const sent = (await inbox()) - before;
       if (sent >= emails) break;
       if (Date.now() - started > 120_000) throw new Error(`only ${sent} of ${emails} sent in 120 s`);
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, options?.inboxPollMs ?? 50));
     }
     // Let the pollers delete the last batch before counting stops.
     await new Promise((r) => setTimeout(r, 300));
@@ -203,6 +234,17 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
     const itemBytes = dynamoItemBytes(sample.Item ?? {});
     const itemKB = itemBytes / 1024;
 
+    // What the content store keeps, for as long as its prefix's lifecycle keeps it: GB-months per run.
+    let s3GBMonths = 0;
+    const kept = (key: string, bytes: number) => {
+      const kind = contentKindOf(key);
+      s3GBMonths += (bytes / 1024 ** 3) * ((kind ? CONTENT_EXPIRY_DAYS[kind] : 30) / 30);
+    };
+    for (const o of mix?.outside ?? []) {
+      const c = counter.get(o.op) ?? { requests: 0, units: 0 };
+      counter.set(o.op, { requests: c.requests + 1, units: c.units + 1 });
+      kept(o.key, o.bytes);
+    }
     // The search index's entries are small items of their own table: counted apart, by their own size.
     let indexBytes = 0;
     for (const { service, op, input } of pending) {
@@ -222,6 +264,10 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
         }
       } else c.units += service === 'dynamodb' ? dynamoUnits(op, input, itemKB) : 1;
       counter.set(key, c);
+      if (service === 's3' && op === 'PutObject') {
+        const put = input as { Key?: string; ContentLength?: number };
+        kept(put.Key ?? '', put.ContentLength ?? 0);
+      }
     }
     const per = (n: number) => n / emails;
     const sum = (service: string, f: (k: string, v: { requests: number; units: number }) => number) =>
@@ -237,7 +283,9 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
     const M = 1_000_000;
     const ingestInvocations = path === 'batch' ? M / ASSUMPTIONS.batchApiEmailsPerRequest : M;
     const ingestSeconds =
-      path === 'batch' ? ASSUMPTIONS.ingestSecondsPerRequest : ASSUMPTIONS.ingestSecondsPerSingleRequest;
+      options?.ingestSeconds ??
+      (path === 'batch' ? ASSUMPTIONS.ingestSecondsPerRequest : ASSUMPTIONS.ingestSecondsPerSingleRequest);
+    const dispatchSeconds = options?.dispatchSecondsPerBatch ?? ASSUMPTIONS.dispatchSecondsPerBatch;
     const dispatchInvocations = M / ASSUMPTIONS.dispatchBatchSize;
     const storageGBMonths = ((itemBytes * M) / 1024 ** 3) * (ASSUMPTIONS.retentionDays / 30);
     const indexGBMonths = ((indexBytesPerEmail * M) / 1024 ** 3) * (ASSUMPTIONS.retentionDays / 30);
@@ -249,7 +297,7 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
       lambda:
         ((ingestInvocations + dispatchInvocations) * PRICES.lambdaPerMillionRequests) / M +
         (ingestInvocations * ingestSeconds * ASSUMPTIONS.ingestMemoryGB +
-          dispatchInvocations * ASSUMPTIONS.dispatchSecondsPerBatch * ASSUMPTIONS.dispatchMemoryGB) *
+          dispatchInvocations * dispatchSeconds * ASSUMPTIONS.dispatchMemoryGB) *
           PRICES.lambdaArmPerGBSecond,
       apiGateway: (ingestInvocations * PRICES.httpApiPerMillionRequests) / M,
       // Message search: the index entries' writes and their storage (GET /v1/emails reads are per search, not per email).
@@ -261,6 +309,16 @@ export async function measureRequests(emails = 1000, path: SendPath = 'batch'): 
           dispatchInvocations * ASSUMPTIONS.providerMetricsBytesPerBatch) /
           1024 ** 3) *
         PRICES.logsIngestPerGB,
+      // The content store (attachments): only where the run made S3 requests, so other figures keep their lines.
+      ...(sum('s3', (_k, v) => v.requests) > 0
+        ? {
+            s3Requests:
+              per(sum('s3', (k, v) => (/:(Put|Copy|Post|List|CreateMultipart|UploadPart)/.test(k) ? v.requests : 0))) *
+                PRICES.s3PerMillionPut +
+              per(sum('s3', (k, v) => (/:(Get|Head)/.test(k) ? v.requests : 0))) * PRICES.s3PerMillionGet,
+            s3Storage: per(s3GBMonths) * M * PRICES.s3StandardPerGBMonth,
+          }
+        : {}),
     };
     const round = (n: number, d = 3) => Number(n.toFixed(d));
     return {

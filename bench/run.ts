@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ATTACHMENT_ASSUMPTIONS, measureAttachmentRequests, measureLargeDispatch } from './attachments';
 import { measureFunctions } from './bundles';
 import { measureLimiter, measureShares } from './limiter';
 import { LATENCY_MS, measurePriority } from './priority';
@@ -34,6 +35,8 @@ export const TARGETS = {
   webhookCostPerMillionEmailsUSD: 1.5,
   /** Request cost of one million scheduled emails (DynamoDB, S3, Scheduler, SQS), provider excluded. */
   scheduledCostPerMillionUSD: 5,
+  /** An email with one 200 KB attachment, everything but the provider (S3 put/get and storage, SQS, DynamoDB, ...). */
+  attachmentCostPerMillionUSD: 4.0,
 } as const;
 
 /** Figures are compared at the precision their target is stated in, plus one digit. */
@@ -59,6 +62,8 @@ const templates = await measureTemplateRender();
 const engineInit = await measureEngineInit();
 const webhooks = await measureWebhooks(Number(process.env.BENCH_WEBHOOK_EMAILS ?? 200));
 const scheduling = await measureScheduling(200);
+const attachments = await measureAttachmentRequests();
+const largeDispatch = await measureLargeDispatch();
 
 const lines: string[] = [
   '',
@@ -160,6 +165,22 @@ lines.push(
   '',
 );
 lines.push(...schedulingLines(scheduling, TARGETS.scheduledCostPerMillionUSD), '');
+const attachmentLines = (title: string, f: typeof attachments.ownFile) => [
+  `  ${title} (${f.emails} emails, ${f.seconds} s)`,
+  ...Object.entries(f.byOperation).map(([op, n]) => `    ${op.padEnd(34)} ${n.toFixed(3)}`),
+  `    ${Object.entries(f.costBreakdownUSD)
+    .map(([k, v]) => `${k} $${v.toFixed(3)}`)
+    .join(', ')}`,
+  `    total $${f.costPerMillionUSD.toFixed(2)} per 1M (of which the file: $${f.attachmentCostUSD.toFixed(2)} in S3 requests and storage)  target ≤ $${TARGETS.attachmentCostPerMillionUSD.toFixed(2)}: ${mark(met(f.costPerMillionUSD, TARGETS.attachmentCostPerMillionUSD))}`,
+];
+lines.push(
+  `Attachments: one ${attachments.attachmentKB} KB PDF per email, requests per email on the local stack and cost per 1M (S3 Standard; files kept as their prefix's lifecycle keeps them)`,
+  ...attachmentLines('each email its own file, single sends with an Idempotency-Key', attachments.ownFile),
+  ...attachmentLines('a batch of 100 naming one file uploaded through its presigned URL', attachments.sharedUpload),
+  `Dispatch of one message with a ${largeDispatch.attachmentMB} MB attachment (${largeDispatch.messageMB} MB encoded; the dispatcher in process, SES adapter and SDK, content store in memory; ${largeDispatch.runs} runs)`,
+  `  median ${largeDispatch.medianMs} ms, max ${largeDispatch.maxMs} ms; growth at the peak: heap ${largeDispatch.heapGrowthMB} MB, buffers ${largeDispatch.buffersGrowthMB} MB, RSS ${largeDispatch.rssGrowthMB} MB (the dispatcher has ${largeDispatch.functionMemoryMB} MB) (informational)`,
+  '',
+);
 process.stdout.write(`${lines.join('\n')}\n`);
 
 process.stdout.write(
@@ -229,6 +250,8 @@ const results = {
     priorityModerateP99: priorityModerate.acceptToProviderMs.p99 <= TARGETS.priorityP99Ms,
     priorityModerateBulkShare: priorityModerate.bulkShareOfLimit >= TARGETS.priorityBulkShare,
     templateRender: templates.p99Ms <= TARGETS.templateRenderP99Ms,
+    attachmentOwnFileCost: met(attachments.ownFile.costPerMillionUSD, TARGETS.attachmentCostPerMillionUSD),
+    attachmentSharedUploadCost: met(attachments.sharedUpload.costPerMillionUSD, TARGETS.attachmentCostPerMillionUSD),
   },
   priority,
   priorityModerate,
@@ -239,8 +262,10 @@ const results = {
   engineInit,
   webhooks,
   scheduling,
+  attachments,
+  largeDispatch,
   prices: PRICES,
-  assumptions: ASSUMPTIONS,
+  assumptions: { ...ASSUMPTIONS, attachments: ATTACHMENT_ASSUMPTIONS },
 };
 writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write('wrote bench/results.json\n');

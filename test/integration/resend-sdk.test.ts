@@ -175,8 +175,32 @@ describe('the resend SDK against mailroute', () => {
     });
     const update = await resend.emails.update({ id: data?.id ?? '', scheduledAt: '2030-01-01T00:00:00Z' });
     expect(update.error).toMatchObject({ statusCode: 409, name: 'validation_error' });
-    expect(update.error?.message).toContain('not scheduled');
+    expect(update.error?.message).toContain('only a scheduled email');
     const cancel = await resend.emails.cancel(data?.id ?? '');
     expect(cancel.error).toMatchObject({ statusCode: 409 });
+  });
+
+  it('schedules with scheduled_at, reschedules and cancels through the SDK', async () => {
+    const at = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
+    const sent = await resend.emails.send({
+      from: 'app@example.com',
+      to: 'later@example.org',
+      subject: 'resend-scheduled-later',
+      text: 'Later',
+      scheduledAt: at(60),
+    });
+    expect(sent.error).toBeNull();
+    const id = sent.data?.id ?? '';
+    const scheduled = await resend.emails.get(id);
+    expect(scheduled.data).toMatchObject({ id, last_event: 'scheduled' });
+    expect(Date.parse(scheduled.data?.scheduled_at ?? '')).toBeGreaterThan(Date.now());
+    const moved = await resend.emails.update({ id, scheduledAt: at(120) });
+    expect(moved.error).toBeNull();
+    expect(moved.data).toMatchObject({ object: 'email', id });
+    const canceled = await resend.emails.cancel(id);
+    expect(canceled.error).toBeNull();
+    expect((await resend.emails.get(id)).data).toMatchObject({ last_event: 'canceled' });
+    // Canceled is final: a second cancel is a 409.
+    expect((await resend.emails.cancel(id)).error).toMatchObject({ statusCode: 409 });
   });
 });
