@@ -3,8 +3,9 @@
  * API next to the field it names (the error envelope's `details[].path`), and follows the email it sent
  * until its status settles. With a "Send at" time it schedules the email instead, and says when it goes.
  */
-import { ApiFailure, call, type FieldIssue } from './api';
+import { ApiFailure, call } from './api';
 import { field, h, replace, select, when } from './dom';
+import { formErrors } from './form-errors';
 import { type EmailView, emailLink } from './messages';
 import { begin, failure, type Page } from './shell';
 import { PRIORITIES, SETTLED } from './vocabulary';
@@ -53,32 +54,7 @@ export const sendPage: Page = {
     const formError = h('div', { id: 'send-form-error', class: 'field-error', role: 'alert' });
     const outcome = h('div', { id: 'send-outcome', 'aria-live': 'polite' });
 
-    const clearErrors = () => {
-      formError.textContent = '';
-      for (const name of FIELDS) {
-        controls[name].removeAttribute('aria-invalid');
-        const slot = document.getElementById(`send-${name}-error`);
-        if (slot) slot.textContent = '';
-      }
-    };
-
-    const showIssues = (message: string, issues: readonly FieldIssue[]) => {
-      const unplaced: string[] = [];
-      let first: HTMLElement | undefined;
-      for (const issue of issues) {
-        const name = fieldOf(issue.path);
-        const slot = name && document.getElementById(`send-${name}-error`);
-        if (!name || !slot) {
-          unplaced.push(issue.path ? `${issue.path}: ${issue.message}` : issue.message);
-          continue;
-        }
-        slot.textContent = slot.textContent ? `${slot.textContent} ${issue.message}` : issue.message;
-        controls[name].setAttribute('aria-invalid', 'true');
-        first ??= controls[name];
-      }
-      formError.textContent = [message, ...unplaced].join(' ');
-      first?.focus();
-    };
+    const errors = formErrors('send', FIELDS, controls, formError, fieldOf);
 
     const follow = async (id: string) => {
       const status = h('strong', { id: 'sent-status' }, 'queued');
@@ -107,7 +83,7 @@ export const sendPage: Page = {
 
     const submit = async (e: Event) => {
       e.preventDefault();
-      clearErrors();
+      errors.clear();
       const v = (name: FieldName) => controls[name].value.trim();
       const body: Record<string, unknown> = {
         from: v('from'),
@@ -144,7 +120,7 @@ export const sendPage: Page = {
         }
       } catch (err) {
         replace(outcome);
-        if (err instanceof ApiFailure) showIssues(err.message, err.details);
+        if (err instanceof ApiFailure) errors.show(err.message, err.details);
         else formError.textContent = String(err);
       } finally {
         button.disabled = false;

@@ -3,8 +3,9 @@
  * once when it is created, a test event, and an endpoint's deliveries with a replay of one
  * (GET /v1/webhooks/{id}/deliveries, POST …/deliveries/{deliveryId}/replay).
  */
-import { ApiFailure, call, type FieldIssue } from './api';
+import { ApiFailure, call } from './api';
 import { field, h, replace, table, when } from './dom';
+import { formErrors } from './form-errors';
 import { begin, failure, type Page } from './shell';
 
 /** An endpoint as the API shows it (never its secret, except once in the answer to its creation). */
@@ -64,36 +65,13 @@ export const webhooksPage: Page = {
     /** Counts the delivery lists shown, so a refreshing one stops when another replaces it. */
     let shown = 0;
 
-    const clearErrors = () => {
-      formError.textContent = '';
-      for (const name of FIELDS) {
-        controls[name].removeAttribute('aria-invalid');
-        const slot = document.getElementById(`webhook-${name}-error`);
-        if (slot) slot.textContent = '';
-      }
-    };
-
-    const showIssues = (message: string, issues: readonly FieldIssue[]) => {
-      const unplaced: string[] = [];
-      let first: HTMLElement | undefined;
-      for (const issue of issues) {
-        const name = FIELDS.find((f) => f === issue.path.split('.')[0]);
-        const slot = name && document.getElementById(`webhook-${name}-error`);
-        if (!name || !slot) {
-          unplaced.push(issue.path ? `${issue.path}: ${issue.message}` : issue.message);
-          continue;
-        }
-        slot.textContent = slot.textContent ? `${slot.textContent} ${issue.message}` : issue.message;
-        controls[name].setAttribute('aria-invalid', 'true');
-        first ??= controls[name];
-      }
-      formError.textContent = [message, ...unplaced].join(' ');
-      first?.focus();
-    };
+    const errors = formErrors('webhook', FIELDS, controls, formError, (path) =>
+      FIELDS.find((f) => f === path.split('.')[0]),
+    );
 
     const create = async (e: Event) => {
       e.preventDefault();
-      clearErrors();
+      errors.clear();
       replace(created);
       const description = controls.description.value.trim();
       try {
@@ -113,7 +91,7 @@ export const webhooksPage: Page = {
         );
         await load();
       } catch (err) {
-        if (err instanceof ApiFailure) showIssues(err.message, err.details);
+        if (err instanceof ApiFailure) errors.show(err.message, err.details);
         else formError.textContent = String(err);
       }
     };

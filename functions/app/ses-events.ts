@@ -4,10 +4,9 @@
  * delivery events); status only moves forward; suppressions are checked against re-enables.
  */
 import { createHash } from 'node:crypto';
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { METRICS } from '../core/metric-names';
 import { countedBounces, countedComplaints } from '../core/reputation';
 import { FORWARD_FROM, interpret, SesNotification, unwrap } from '../core/ses-events';
@@ -21,6 +20,7 @@ import {
   publishMetrics,
   traceInvocation,
 } from './observability';
+import { eachRecord } from './sqs-records';
 import { type GuardSettings, priorityOf, recordFeedback, type StreamGuardDeps } from './streams';
 import { countTemplateFeedback } from './template-feedback';
 import { type EventBuffer, flushEvents } from './webhook-events';
@@ -159,20 +159,7 @@ export function createSesEventsHandler(deps: SesEventsDeps) {
     }
   }
 
-  const core = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(
-      event,
-      async (rec: SQSRecord) => {
-        try {
-          await handleRecord(rec);
-        } catch (e) {
-          logger.warn('SES notification not processed', { error: e as Error, sqsMessageId: rec.messageId });
-          throw e;
-        }
-      },
-      new BatchProcessor(EventType.SQS),
-      { context, throwOnFullBatchFailure: false },
-    );
+  const core = eachRecord(handleRecord, logger, 'SES notification');
 
   return middy(core)
     .use(traceInvocation())

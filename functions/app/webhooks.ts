@@ -7,10 +7,9 @@
  * re-delays (the message carries the time it is due). A 410 disables the endpoint at once; too many
  * failures in a row disable it too. Every delivery ends `delivered` or `failed`, never dropped.
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { METRICS } from '../core/metric-names';
 import { deliveryIdOf, type MessageFacts, payloadOf, QueuedEvent, subscribed } from '../core/webhook-events';
@@ -39,6 +38,7 @@ import {
   publishMetrics,
   traceInvocation,
 } from './observability';
+import { eachRecord } from './sqs-records';
 
 export interface WebhookPolicy {
   /** Seconds before each retry (RETRY_SCHEDULE_SECONDS in AWS). */
@@ -276,20 +276,7 @@ export function createWebhooksHandler(deps: WebhooksDeps) {
     return fanOut(event.data);
   }
 
-  const core = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(
-      event,
-      async (rec: SQSRecord) => {
-        try {
-          await handleRecord(rec);
-        } catch (e) {
-          logger.warn('webhook record not processed', { error: e as Error, sqsMessageId: rec.messageId });
-          throw e;
-        }
-      },
-      new BatchProcessor(EventType.SQS),
-      { context, throwOnFullBatchFailure: false },
-    );
+  const core = eachRecord(handleRecord, logger, 'webhook record');
 
   return middy(core)
     .use(traceInvocation())
