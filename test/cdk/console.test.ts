@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '../../lib/spec';
 import type { Permission } from './stack-fixture';
 import { arnOf, logicalId, permissionsOfRole, resource, roleIdOf, type Synthesized, synthesize } from './stack-fixture';
 
@@ -16,6 +17,9 @@ const actions = (resource: string): string[] =>
   on(resource)
     .map((p) => p.action)
     .sort();
+/** The queues the console shows (FUNCTIONS.console.inspectQueues). */
+const inspected = new Set<string>(FUNCTIONS.console.inspectQueues ?? []);
+const shown = () => Object.entries(s.stack.queues).flatMap(([name, q]) => (inspected.has(name) ? [q] : []));
 const leadingKeys = (keys: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } });
 
 describe('the console function role', () => {
@@ -40,8 +44,8 @@ describe('the console function role', () => {
     expect(actions(tableArn('messages'))).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
   });
 
-  it('reads the attributes of every queue, and sends only to the three send queues', () => {
-    const queues = Object.values(s.stack.queues);
+  it('reads the attributes of the queues it shows (the send and SES-events queues), and sends only to the three send queues', () => {
+    const queues = shown();
     for (const q of queues) expect(actions(arnOf(logicalId(q.queue))), q.spec.id).toContain('sqs:GetQueueAttributes');
     const sendsTo = role
       .filter((p) => p.action === 'sqs:SendMessage')
@@ -60,13 +64,22 @@ describe('the console function role', () => {
   });
 
   it('reads, holds and deletes messages only on the dead-letter queues, and sends to none of them', () => {
-    for (const q of Object.values(s.stack.queues)) {
+    for (const q of shown()) {
       expect(actions(arnOf(logicalId(q.deadLetterQueue))), q.spec.id).toEqual([
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
         'sqs:ReceiveMessage',
       ]);
+    }
+  });
+
+  it('reaches none of the queues it does not show (the webhook queues and their DLQs)', () => {
+    const others = Object.entries(s.stack.queues).filter(([name]) => !inspected.has(name));
+    expect(others.map(([name]) => name).sort()).toEqual(['webhookEvents', 'webhookRetries']);
+    for (const [, q] of others) {
+      expect(on(arnOf(logicalId(q.queue)))).toEqual([]);
+      expect(on(arnOf(logicalId(q.deadLetterQueue)))).toEqual([]);
     }
   });
 

@@ -592,7 +592,7 @@ describe('dashboard', () => {
     const { ingest, dispatch, sesEvents, tracking, console } = s.stack;
     const { webhooks, webhookApi } = s.stack.functions;
     expect(metricsIn(title)).toEqual(
-      [ingest, dispatch, sesEvents, tracking, console, webhooks, webhookApi].map((construct) =>
+      [ingest, dispatch, sesEvents, tracking, webhooks, webhookApi, console].map((construct) =>
         expect.objectContaining({
           namespace: 'AWS/Lambda',
           name,
