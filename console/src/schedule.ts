@@ -5,7 +5,7 @@
  */
 import { ApiFailure, call } from './api';
 import { field, h, replace, when } from './dom';
-import type { EmailView } from './messages';
+import type { EmailView } from './email-view';
 import { type Ctx, can } from './shell';
 
 /**

@@ -5,8 +5,9 @@
  */
 import { ApiFailure, call } from './api';
 import { field, h, replace, select, when } from './dom';
+import type { EmailView } from './email-view';
 import { formErrors } from './form-errors';
-import { type EmailView, emailLink } from './messages';
+import { emailLink } from './messages';
 import { begin, failure, type Page } from './shell';
 import { PRIORITIES, SETTLED } from './vocabulary';
 

@@ -3,8 +3,6 @@
  * trying"). A definition may declare less (`maxMessageBytes`); the HTTP relay's limit is its
  * receiver's, so it is configurable, with Azure's as the default.
  */
-import type { AnyProviderDef } from './providers';
-
 /** The providers' own limits, in bytes, as a message's size is counted (core/attachment.ts `messageBytes`). */
 export const PROVIDER_MAX_MESSAGE_BYTES = {
   /** SES v2: 40 MB per message, attachments encoded. */
@@ -16,9 +14,10 @@ export const PROVIDER_MAX_MESSAGE_BYTES = {
 } as const;
 
 /** The largest message a provider definition takes. */
-export function maxMessageBytesOf(
-  def: Pick<AnyProviderDef, 'type'> & { readonly maxMessageBytes?: number | undefined },
-): number {
+export function maxMessageBytesOf(def: {
+  readonly type: keyof typeof PROVIDER_MAX_MESSAGE_BYTES;
+  readonly maxMessageBytes?: number | undefined;
+}): number {
   // The relay's receiver decides its own limit; SES and Azure cannot be raised above theirs.
   if (def.type === 'http') return def.maxMessageBytes ?? PROVIDER_MAX_MESSAGE_BYTES.http;
   return Math.min(def.maxMessageBytes ?? Number.POSITIVE_INFINITY, PROVIDER_MAX_MESSAGE_BYTES[def.type]);
