@@ -139,6 +139,7 @@ export function publishingMessages(inner: MessageStore, buffer: EventBuffer): Me
     if (event) buffer.add(event);
     return done;
   };
+  // Each call goes to the store with all its arguments (a dropped optional one would change its meaning).
   return {
     async createMany(records) {
       await inner.createMany(records);
@@ -159,7 +160,7 @@ export function publishingMessages(inner: MessageStore, buffer: EventBuffer): Me
     claim: (id, token, nowMs, due) => inner.claim(id, token, nowMs, due),
     finish: (id, token, patch) => onStatus(id, patch, inner.finish(id, token, patch)),
     release: (id, token, event, pin) => inner.release(id, token, event, pin),
-    settleQueued: (id, patch) => onStatus(id, patch, inner.settleQueued(id, patch)),
+    settleQueued: (id, patch, due) => onStatus(id, patch, inner.settleQueued(id, patch, due)),
     failStale: (id, claimedAt, patch) => onStatus(id, patch, inner.failStale(id, claimedAt, patch)),
     async applyFeedback(id, key, event, status, from): Promise<FeedbackResult> {
       const result = await inner.applyFeedback(id, key, event, status, from);

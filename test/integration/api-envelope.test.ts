@@ -78,7 +78,7 @@ describe('the error envelope on the local stack', () => {
   it('DELETE /v1/emails/{id} → 405 method_not_allowed with Allow: GET', async () => {
     const res = await call('DELETE', '/v1/emails/5b0c8f0e-0000-4000-8000-000000000000');
     expect(res.status).toBe(405);
-    expect(res.headers.get('allow')).toBe('GET');
+    expect(res.headers.get('allow')).toBe('GET, PATCH');
     expect(res.body).toMatchObject({ error: { code: 'method_not_allowed' } });
   });
 
