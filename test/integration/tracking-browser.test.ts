@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../bin/local-stack';
 import { MACHINE_CLICK_WINDOW_SECONDS } from '../../functions/core/engagement';
+import { launchChromium } from '../support/console-browser';
 import { api, eventually, inbox, statusOf, useLocalStack } from '../support/local';
 
-import { CHROMIUM } from './global-setup';
 
 /** A person's desktop browser (headless Chromium announces itself, which the rules treat as a scanner). */
 const DESKTOP_UA =
@@ -24,21 +23,7 @@ useLocalStack((s) => {
 });
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: the integration set-up installs it (apt-get install chromium)`);
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   landing = createServer((req, res) => {
     if (req.url !== '/favicon.ico') landingHits.push(req.url ?? '');
     res.writeHead(200, { 'content-type': 'text/html' });

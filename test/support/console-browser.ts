@@ -1,4 +1,4 @@
-/** Driving the operator console in headless Chromium (playwright-core and Debian's chromium, as the tracking test does). */
+/** Headless Chromium for the browser tests (playwright-core and Debian's chromium), and driving the operator console in it. */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
