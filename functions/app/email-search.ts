@@ -37,7 +37,14 @@ export interface EmailSearchDeps {
 export function withSearchIndex(messages: MessageStore, index: EmailIndex): MessageStore {
   return Object.assign(Object.create(messages) as MessageStore, {
     createMany: async (records: readonly MessageRecord[]) => {
-      await Promise.all([messages.createMany(records), index.add(records.flatMap(indexEntries))]);
+      // Both settle before a failure is passed on: the caller then removes the records, which must
+      // not race a write still under way (it would leave a record no answer accepted).
+      const [created, indexed] = await Promise.allSettled([
+        messages.createMany(records),
+        index.add(records.flatMap(indexEntries)),
+      ]);
+      if (created.status === 'rejected') throw created.reason;
+      if (indexed.status === 'rejected') throw indexed.reason;
     },
   });
 }

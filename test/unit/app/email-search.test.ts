@@ -1,9 +1,11 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Authenticator, hashKey } from '../../../functions/app/auth';
+import { withSearchIndex } from '../../../functions/app/email-search';
 import { createIngestHandler } from '../../../functions/app/ingest';
 import { decodeCursor, type IndexEntry, mergeReads } from '../../../functions/core/email-search';
 import { EMAIL_INDEX_SHARDS } from '../../../functions/core/keys';
+import { newRecord } from '../../../functions/core/message';
 import { MemoryEmailIndex } from '../../support/email-index-fake';
 import { httpEvent, lambdaContext } from '../../support/events';
 import { MemoryKeys, MemoryMessageStore, MemoryQueue } from '../../support/fakes';
@@ -209,5 +211,41 @@ describe('the index', () => {
     expect(merged.next).toBe('5');
     expect(mergeReads([{ entries: [e('9'), e('8')] }], 1)).toEqual({ entries: [e('9')], next: '9' });
     expect(decodeCursor('garbage')).toBeUndefined();
+  });
+});
+
+describe('the index written with the records', () => {
+  it('passes a failed index write on only once the records are written, so removing them cannot race the write', async () => {
+    const store = new MemoryMessageStore();
+    let written = false;
+    const slow = Object.assign(Object.create(store) as MemoryMessageStore, {
+      createMany: async (records: Parameters<MemoryMessageStore['createMany']>[0]) => {
+        await new Promise((r) => setTimeout(r, 20));
+        await store.createMany(records);
+        written = true;
+      },
+    });
+    const failing = Object.assign(new MemoryEmailIndex(store), {
+      add: async () => {
+        throw new Error('index write failed');
+      },
+    });
+    const record = newRecord(
+      {
+        id: 'm-race',
+        from: 'a@example.com',
+        to: ['b@example.org'],
+        cc: [],
+        bcc: [],
+        subject: 's',
+        tags: {},
+        category: 'transactional',
+        apiKey: 'app',
+      },
+      new Date('2026-01-01T00:00:00Z'),
+      30,
+    );
+    await expect(withSearchIndex(slow, failing).createMany([record])).rejects.toThrow('index write failed');
+    expect(written).toBe(true);
   });
 });
