@@ -7,7 +7,6 @@ import { MACHINE_CLICK_WINDOW_SECONDS } from '../../functions/core/engagement';
 import { launchChromium } from '../support/console-browser';
 import { api, eventually, inbox, statusOf, useLocalStack } from '../support/local';
 
-
 /** A person's desktop browser (headless Chromium announces itself, which the rules treat as a scanner). */
 const DESKTOP_UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
