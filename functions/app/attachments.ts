@@ -55,14 +55,24 @@ interface Loaded {
   readonly uploadKey?: string;
 }
 
-/** The bytes of one attachment, or the problem with it. */
-async function load(deps: AttachmentDeps, a: AttachmentInput): Promise<Uint8Array | string> {
-  if (a.content !== undefined) return Buffer.from(a.content, 'base64');
+/** The bytes of one attachment, or the problem with it; an upload is read once per request (`uploads`). */
+function load(
+  deps: AttachmentDeps,
+  a: AttachmentInput,
+  uploads: Map<string, Promise<Uint8Array | string>>,
+): Promise<Uint8Array | string> {
+  if (a.content !== undefined) return Promise.resolve(Buffer.from(a.content, 'base64'));
   const id = a.attachmentId as string;
-  const upload = uploadOf(id);
-  if (deps.now().getTime() > upload.usableUntilMs) return `attachment ${id} has expired; upload the file again`;
-  const bytes = await deps.content.get(upload.key);
-  return bytes ?? `no file was uploaded for attachment ${id} (upload it with the URL from POST /v1/attachments)`;
+  const known = uploads.get(id);
+  if (known) return known;
+  const read = (async () => {
+    const upload = uploadOf(id);
+    if (deps.now().getTime() > upload.usableUntilMs) return `attachment ${id} has expired; upload the file again`;
+    const bytes = await deps.content.get(upload.key);
+    return bytes ?? `no file was uploaded for attachment ${id} (upload it with the URL from POST /v1/attachments)`;
+  })();
+  uploads.set(id, read);
+  return read;
 }
 
 /**
@@ -81,6 +91,8 @@ export async function storeAttachments(
   const issues: FieldIssue[] = [];
   const at = (i: number, rest: string) => [pathOf(i), rest].filter((p) => p !== '').join('.');
   const loaded: (Loaded[] | undefined)[] = [];
+  // A batch naming one upload in every email reads it once, not once per email.
+  const uploads = new Map<string, Promise<Uint8Array | string>>();
   for (const [i, email] of emails.entries()) {
     const given = email.attachments ?? [];
     if (given.length === 0) {
@@ -92,7 +104,7 @@ export async function storeAttachments(
     }
     const parts: Loaded[] = [];
     for (const [j, a] of given.entries()) {
-      const bytes = await load(deps, a);
+      const bytes = await load(deps, a, uploads);
       if (typeof bytes === 'string') {
         issues.push({ path: at(i, `attachments.${j}.attachmentId`), message: bytes });
         continue;

@@ -232,6 +232,20 @@ describe('uploads', () => {
     expect(missing.status).toBe(422);
     expect(missing.body.error.details[0].path).toBe('attachments.0.attachmentId');
   });
+
+  it('reads an upload once per request, however many emails of a batch name it', async () => {
+    const up = await post('POST /v1/attachments', {
+      filename: 'f.pdf',
+      contentType: 'application/pdf',
+      size: PDF.length,
+    });
+    const key = new URL(up.body.uploadUrl).pathname.slice(1);
+    await content.put(key, PDF, 'application/pdf');
+    const email = { ...base, text: 'x', attachments: [{ filename: 'f.pdf', attachmentId: up.body.id }] };
+    const res = await post('POST /v1/emails/batch', { emails: [email, email, email] });
+    expect(res.status).toBe(202);
+    expect(content.calls.filter((c) => c.op === 'get' && c.key === key)).toHaveLength(1);
+  });
 });
 
 describe('attachments at dispatch', () => {
