@@ -22,6 +22,9 @@ import type { SuppressionReason } from './core/suppression';
 import type { TemplateContent, TemplateCounts, TemplateKind } from './core/template';
 import type { QueuedEvent } from './core/webhook-events';
 
+// The ports of each capability live in ports/<capability>.ts; this module re-exports them.
+export * from './ports/contacts';
+
 export type ClaimResult =
   | {
       readonly ok: true;
@@ -47,6 +50,12 @@ export interface FinishPatch {
 export interface MessageStore {
   /** Writes new records (status queued or scheduled). All or nothing: throws if any could not be written. */
   createMany(records: readonly MessageRecord[]): Promise<void>;
+  /**
+   * Writes records whose ids are derived from their meaning (a broadcast and a contact, an event and
+   * a rule), each only if no record has its id: never overwrites one. Returns the ids that existed.
+   * Throws if a write failed for another reason (the ones written stay; the caller removes them).
+   */
+  createNew(records: readonly MessageRecord[]): Promise<string[]>;
   /** Removes records that are still queued or scheduled (rollback of an enqueue that failed). */
   deleteQueued(ids: readonly string[]): Promise<void>;
   get(id: string): Promise<MessageRecord | undefined>;

@@ -46,6 +46,16 @@ export function withSearchIndex(messages: MessageStore, index: EmailIndex): Mess
       if (created.status === 'rejected') throw created.reason;
       if (indexed.status === 'rejected') throw indexed.reason;
     },
+    createNew: async (records: readonly MessageRecord[]) => {
+      // An entry of a record that existed is written again unchanged (same key, same values).
+      const [created, indexed] = await Promise.allSettled([
+        messages.createNew(records),
+        index.add(records.flatMap(indexEntries)),
+      ]);
+      if (created.status === 'rejected') throw created.reason;
+      if (indexed.status === 'rejected') throw indexed.reason;
+      return created.value;
+    },
   });
 }
 

@@ -12,51 +12,34 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type * as z from 'zod/mini';
-import { type AttachmentRef, messageBytes } from '../core/attachment';
-import { contentKey } from '../core/content-keys';
-import { BatchBody, BatchEmails, type SendEmail, SendEmailBody, toQueuedEmail } from '../core/email';
+import { BatchBody, BatchEmails, type SendEmail, SendEmailBody } from '../core/email';
 import { DomainError, type FieldIssue } from '../core/errors';
-import { newRecord, toView } from '../core/message';
-import { METRICS } from '../core/metric-names';
-import { defaultPriority, PRIORITIES, type Priority } from '../core/priority';
-import { type QueuedEmail, SQS_MAX_BYTES, toQueueBody } from '../core/queued-email';
+import { toView } from '../core/message';
+import type { Priority } from '../core/priority';
+import { SQS_MAX_BYTES } from '../core/queued-email';
 import type { RouteKey } from '../core/routes';
 import { API_ERRORS } from '../core/zod-locale';
 import type {
   ContentStore,
   MessageStore,
-  QueueEntry,
   RequestRateLimiter,
   SendQueue,
   SuppressionStore,
   TemplateStore,
   UploadSigner,
 } from '../ports';
+import { type Accepted, createAccept, schedulingOr422 as schedulingOr422For } from './accept';
 import { uploadRoutes } from './attachment-uploads';
-import { storeAttachments } from './attachments';
-import { type Authenticator, type Caller, maySendFrom } from './auth';
+import type { Authenticator, Caller } from './auth';
 import { type EmailSearchDeps, emailSearchRoutes } from './email-search';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
 import { apiReferenceRoutes } from './openapi-docs';
 import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-settings';
 import { resendRoutes } from './resend-api';
-import { retrying } from './retrying';
-import {
-  announceScheduled,
-  cancelEmail,
-  discardScheduled,
-  placeFirings,
-  placementFor,
-  rescheduleEmail,
-  type SchedulingDeps,
-  scheduledTimes,
-  storeBodies,
-  type ToSchedule,
-} from './scheduling';
+import { cancelEmail, rescheduleEmail, type SchedulingDeps } from './scheduling';
 import { type StreamApiDeps, streamRoutes } from './stream-settings';
 import { suppressionRoutes } from './suppressions';
-import { countSends, renderTemplates } from './template-send';
 import { templateRoutes } from './templates';
 import type { EventBuffer } from './webhook-events';
 
@@ -105,12 +88,6 @@ export const MAX_EMAIL_BYTES = SQS_MAX_BYTES;
 export const MAX_BATCH_BYTES = 5_000_000;
 export const IDEMPOTENCY_TTL_SECONDS = 86_400;
 
-/** One accepted email: its id, and for a scheduled one its time in UTC. */
-interface Accepted {
-  readonly id: string;
-  readonly scheduledAt?: string;
-}
-
 const issuesOf = (error: z.core.$ZodError, prefix: (string | number)[] = []): FieldIssue[] =>
   error.issues.map((i) => ({ path: [...prefix, ...i.path].map(String).join('.') || '(body)', message: i.message }));
 
@@ -133,7 +110,7 @@ function idempotencyKeyOf(req: ApiRequest): string | undefined {
 
 export function createIngestHandler(deps: IngestDeps) {
   const now = deps.now ?? (() => new Date());
-  const newId = deps.newId ?? randomUUID;
+  const _newId = deps.newId ?? randomUUID;
   const logger = deps.logger ?? defaultLogger;
   const metrics = deps.metrics ?? defaultMetrics;
 
@@ -145,172 +122,21 @@ export function createIngestHandler(deps: IngestDeps) {
     now: () => now().getTime(),
     logger,
   };
-  /** The scheduling use cases, or a 422 where this deployment has none. */
-  const schedulingOr422 = (): SchedulingDeps => {
-    if (scheduling) return scheduling;
-    throw new DomainError('validation_failed', 'Scheduled sends are not enabled in this deployment.', [
-      { path: 'scheduledAt', message: 'not supported here' },
-    ]);
-  };
+  const schedulingOr422 = () => schedulingOr422For(scheduling);
 
-  /** The queued email with its attachments' references and its size as providers count it. */
-  function withParts(q: QueuedEmail, refs: AttachmentRef[] | undefined): QueuedEmail {
-    if (!refs || refs.length === 0) return q;
-    return { ...q, attachments: refs, size: messageBytes({ ...q, attachments: refs }) };
-  }
-
-  /** A body too large for a queue message waits in the content store; the message carries its key. */
-  async function claimCheckBody(q: QueuedEmail): Promise<void> {
-    if (Buffer.byteLength(toQueueBody(q), 'utf8') <= SQS_MAX_BYTES) return;
-    const key = contentKey('bodies', q.id);
-    const body = JSON.stringify({ html: q.html, text: q.text });
-    await deps.content.put(key, new TextEncoder().encode(body), 'application/json');
-    q.bodyKey = key;
-    delete q.html;
-    delete q.text;
-  }
-
-  /** Records, then enqueues, a validated set of emails. Returns their ids, in order. */
-  /** Removes the records of a request that failed, retried; what still fails is logged with the ids. */
-  async function removeRecords(ids: readonly string[]): Promise<void> {
-    await retrying(() => deps.messages.deleteQueued(ids)).catch((error) =>
-      logger.error('could not remove the records of a request that failed', { messageIds: ids, error }),
-    );
-  }
-
-  async function accept(caller: Caller, given: readonly SendEmail[]): Promise<Accepted[]> {
-    // Times first: a bad `scheduledAt` refuses the request before anything is rendered or written.
-    const times = scheduledTimes(given, now().getTime(), given.length > 1);
-    // Emails sent with a template are rendered first: any problem refuses the whole request (422).
-    const { emails, refs } = await renderTemplates(templateDeps, given, logger);
-    // A key sends only as its own application: `from` must be in one of its sender domains.
-    const foreign = emails.flatMap((e, i) =>
-      maySendFrom(caller, e.from.address)
-        ? []
-        : [
-            {
-              path: emails.length > 1 ? `emails.${i}.from` : 'from',
-              message: `${e.from.address} is not in a sender domain of this key`,
-            },
-          ],
-    );
-    if (foreign.length > 0) {
-      throw new DomainError(
-        'forbidden',
-        `This API key may send from ${caller.senderDomains.join(', ')} only; nothing was sent.`,
-        foreign,
-      );
-    }
-    // Attachments are checked and stored (422 naming each refused one); the queue carries references.
-    const pathOf = (i: number) => (emails.length > 1 ? `emails.${i}` : '');
-    const parts = await storeAttachments({ content: deps.content, now }, emails, pathOf);
-    const at = now();
-    const queued = emails.map((e, i) => withParts(toQueuedEmail(newId(), e), parts[i]));
-    const oversized = queued.flatMap((q, i) =>
-      q.size !== undefined && q.size > deps.maxMessageBytes
-        ? [
-            {
-              path: pathOf(i) || '(body)',
-              message: `about ${q.size} bytes once encoded; no provider takes more than ${deps.maxMessageBytes}`,
-            },
-          ]
-        : [],
-    );
-    if (oversized.length > 0) {
-      throw new DomainError(
-        'validation_failed',
-        'No provider of this deployment can take an email this large.',
-        oversized,
-      );
-    }
-    await Promise.all(queued.map((q) => claimCheckBody(q)));
-    const all: (QueueEntry & { priority: Priority })[] = queued.map((q) => ({
-      id: q.id,
-      body: toQueueBody(q),
-      priority: q.priority ?? defaultPriority(q.category),
-    }));
-    // Scheduled emails wait in the content store and on a firing; the others go on their queue now.
-    const later: ToSchedule[] = [];
-    const entries = all.filter((e, i) => {
-      const t = times[i];
-      const q = queued[i];
-      if (!t || !q) return true;
-      const sched = schedulingOr422();
-      later.push({ email: q, priority: e.priority, at: t, placement: placementFor(sched, t) });
-      return false;
-    });
-    const tooLarge = entries.findIndex((e) => Buffer.byteLength(e.body, 'utf8') > SQS_MAX_BYTES);
-    if (tooLarge >= 0) {
-      throw new DomainError('payload_too_large', `Each email must be under ${SQS_MAX_BYTES} bytes once queued.`, [
-        { path: emails.length > 1 ? `emails.${tooLarge}` : '(body)', message: 'too large' },
-      ]);
-    }
-    // newRecord keeps addresses, subject, tags and category: never the body.
-    const laterById = new Map(later.map((s) => [s.email.id, s]));
-    const records = queued.map((q, i) => {
-      const s = laterById.get(q.id);
-      return newRecord(
-        {
-          ...q,
-          apiKey: caller.keyName,
-          template: refs[i],
-          ...(s ? { schedule: { at: s.at.iso, via: s.placement.via } } : {}),
-        },
-        at,
-        deps.retentionDays,
-      );
-    });
-    const ids = records.map((r) => r.id);
-    if (later.length > 0) {
-      // The bodies first: a record never waits for a body that is not there.
-      try {
-        await storeBodies(schedulingOr422(), later, caller.keyHash ?? '');
-      } catch (e) {
-        logger.error('could not store scheduled bodies', { error: e as Error });
-        await discardScheduled(schedulingOr422(), later);
-        throw new DomainError('unavailable', 'The email could not be scheduled; nothing was sent. Try again.');
-      }
-    }
-    try {
-      await deps.messages.createMany(records);
-    } catch (e) {
-      // Some records may be written: none stays (a 503 creates nothing).
-      await removeRecords(ids);
-      if (later.length > 0) await discardScheduled(schedulingOr422(), later);
-      throw e;
-    }
-    // Each email to its priority's queue; a batch of mixed priorities goes to several, at once.
-    const failed = (
-      await Promise.all(
-        PRIORITIES.map(async (priority) => {
-          const part = entries.filter((e) => e.priority === priority).map(({ priority: _, ...entry }) => entry);
-          if (part.length === 0) return [];
-          try {
-            return await deps.queues[priority].send(part);
-          } catch (e) {
-            logger.error('enqueue failed', { error: e as Error, priority });
-            return part.map((x) => x.id);
-          }
-        }),
-      )
-    ).flat();
-    if (later.length > 0) failed.push(...(await placeFirings(schedulingOr422(), later)));
-    if (failed.length > 0) {
-      // All or nothing: drop every record of this request; a message that reached SQS anyway (on any
-      // priority's queue) finds no record and is discarded by the dispatcher, so nothing is sent for a
-      // request that failed.
-      await removeRecords(ids);
-      if (later.length > 0) await discardScheduled(schedulingOr422(), later);
-      throw new DomainError('unavailable', 'The email could not be queued; nothing was sent. Try again.');
-    }
-    metrics.addMetric(METRICS.accepted, 'Count', records.length);
-    await countSends(templateDeps, refs, logger);
-    if (later.length > 0) await announceScheduled(schedulingOr422(), later);
-    return records.map((r) => {
-      const s = laterById.get(r.id);
-      return s ? { id: r.id, scheduledAt: s.at.iso } : { id: r.id };
-    });
-  }
+  const accept = createAccept({
+    messages: deps.messages,
+    queues: deps.queues,
+    content: deps.content,
+    maxMessageBytes: deps.maxMessageBytes,
+    retentionDays: deps.retentionDays,
+    templates: templateDeps,
+    scheduling,
+    now,
+    ...(deps.newId ? { newId: deps.newId } : {}),
+    logger,
+    metrics,
+  });
 
   const idempotencyConfig = new IdempotencyConfig({
     eventKeyJmesPath: 'key',

@@ -6,7 +6,7 @@
  * nothing is added to a send's own latency). A record that is rolled back takes its event with it.
  */
 import { randomUUID } from 'node:crypto';
-import type { MessageEvent } from '../core/message';
+import type { MessageEvent, MessageRecord } from '../core/message';
 import { METRICS } from '../core/metric-names';
 import { EVENT_TYPES, type EventType, type QueuedEvent, queuedEvent } from '../core/webhook-events';
 import type {
@@ -127,6 +127,14 @@ function feedbackEvent(id: string, key: string, event: MessageEvent): QueuedEven
   }
 }
 
+/** email.queued, or email.scheduled for a record that waits. */
+function createdEvent(r: MessageRecord): QueuedEvent {
+  const status: string = r.status;
+  const type: EventType = status === 'scheduled' ? 'email.scheduled' : 'email.queued';
+  const event = r.events[0];
+  return queuedEvent(type, r.id, r.createdAt, { ...(event?.detail ?? {}) }, r.id);
+}
+
 /**
  * The message store, publishing: records created (email.queued, or email.scheduled for a record that
  * waits), final statuses (sent, rejected, failed, suppressed, …), SES feedback applied once, opens and
@@ -143,14 +151,13 @@ export function publishingMessages(inner: MessageStore, buffer: EventBuffer): Me
   return {
     async createMany(records) {
       await inner.createMany(records);
-      buffer.add(
-        ...records.map((r) => {
-          const status: string = r.status;
-          const type: EventType = status === 'scheduled' ? 'email.scheduled' : 'email.queued';
-          const event = r.events[0];
-          return queuedEvent(type, r.id, r.createdAt, { ...(event?.detail ?? {}) }, r.id);
-        }),
-      );
+      buffer.add(...records.map(createdEvent));
+    },
+    async createNew(records) {
+      const existed = await inner.createNew(records);
+      const old = new Set(existed);
+      buffer.add(...records.filter((r) => !old.has(r.id)).map(createdEvent));
+      return existed;
     },
     async deleteQueued(ids) {
       await inner.deleteQueued(ids);

@@ -4,6 +4,7 @@ import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -31,6 +32,20 @@ export class DynamoMessageStore implements MessageStore {
         requests = out.UnprocessedItems?.[this.table] as Record<string, unknown>[] | undefined;
       }
     }
+  }
+
+  async createNew(records: readonly MessageRecord[]): Promise<string[]> {
+    // One conditional put per record (a batch write cannot be conditional); the same write units.
+    const written = await Promise.all(
+      records.map((Item) =>
+        conditional(() =>
+          this.doc.send(
+            new PutCommand({ TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(id)' }),
+          ),
+        ),
+      ),
+    );
+    return records.filter((_, i) => !written[i]).map((r) => r.id);
   }
 
   async deleteQueued(ids: readonly string[]): Promise<void> {

@@ -52,6 +52,15 @@ export class MemoryMessageStore implements MessageStore {
     if (this.failCreate) throw new Error('DynamoDB unavailable');
     for (const r of records) this.items.set(r.id, structuredClone(r));
   }
+  async createNew(records: readonly MessageRecord[]) {
+    if (this.failCreate) throw new Error('DynamoDB unavailable');
+    const existed: string[] = [];
+    for (const r of records) {
+      if (this.items.has(r.id)) existed.push(r.id);
+      else this.items.set(r.id, structuredClone(r));
+    }
+    return existed;
+  }
   async deleteQueued(ids: readonly string[]) {
     for (const id of ids) {
       const status = this.items.get(id)?.status;

@@ -48,6 +48,19 @@ describe.each([
       expect(await store.get(randomUUID())).toBeUndefined();
     });
 
+    it('createNew writes only records whose id is free, never overwriting one, and names the others', async () => {
+      fresh();
+      const sent = await seed({ subject: 'first' });
+      await store.claim(sent, 'a', 1_000);
+      const fresh1 = record(randomUUID(), { from: 'a@example.com', to: ['b@example.org'], subject: 'new' }, at);
+      const again = record(sent, { from: 'a@example.com', to: ['b@example.org'], subject: 'second' }, at);
+      expect(await store.createNew([fresh1, again])).toEqual([sent]);
+      expect(await store.get(fresh1.id)).toEqual(fresh1);
+      const kept = await store.get(sent);
+      expect(kept?.subject).toBe('first');
+      expect(kept?.status).toBe('sending');
+    });
+
     it('rolls back only records that are still queued', async () => {
       fresh();
       const queued = await seed();
