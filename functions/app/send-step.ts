@@ -2,7 +2,8 @@
  * One message through the dispatcher (DESIGN §1, §3): its suppressed recipients dropped, a
  * conditional claim, then the provider chain — each provider in the live order that is enabled,
  * not behind an open circuit and has room in its rate windows is tried until one takes the message;
- * throttled, down and broken providers fail over to the next — and the result recorded. Returns
+ * throttled, down and broken providers fail over to the next — and the result recorded. Once
+ * claimed, its recipients in a cooldown are dropped (cooldown-step.ts; none left: `throttled`). Returns
  * the send plan (core/send-plan.ts) for the SQS message; only unexpected errors (a store that
  * cannot be reached) are thrown.
  *
@@ -17,7 +18,7 @@ import type { MessageEvent } from '../core/message';
 import { METRICS } from '../core/metric-names';
 import { defaultPriority, type Priority } from '../core/priority';
 import type { QueuedEmail } from '../core/queued-email';
-import { noneLeft, recipientsOf } from '../core/recipients';
+import { noneLeft, type Recipients, recipientsOf } from '../core/recipients';
 import {
   ambiguousPolicy,
   DONE,
@@ -29,6 +30,7 @@ import {
 } from '../core/send-plan';
 import type { ClaimResult, MessageStore, OutboundEmail } from '../ports';
 import type { BatchRouting, Candidate } from './batch-routing';
+import type { CooldownCheck, CooldownResult } from './cooldown-step';
 import { type AppLogger, type AppMetrics, maskAddresses } from './observability';
 import type { PrepareOutbound } from './outbound';
 import type { ProviderChain } from './provider-chain';
@@ -50,6 +52,11 @@ export interface SendStepDeps {
    * @default none
    */
   readonly scheduledDone?: (id: string) => Promise<void>;
+  /**
+   * Takes the cooldowns of a claimed email's recipients (cooldown-step.ts).
+   * @default none: an email's `cooldown` is not checked
+   */
+  readonly cooldowns?: CooldownCheck;
 }
 
 /** One queue message, read. */
@@ -173,6 +180,52 @@ export function createSendStep(deps: SendStepDeps): SendStep {
   }
 
   /**
+   * The cooldowns of a claimed email. When they cannot be checked (the store cannot be reached),
+   * the claim is handed back and the error passed on: the message is retried like any other error.
+   */
+  async function checkCooldowns(
+    check: CooldownCheck,
+    email: QueuedEmail,
+    recipients: Recipients,
+    token: string,
+    pin: string | undefined,
+    unpick: () => void,
+  ): Promise<CooldownResult> {
+    try {
+      return await check(email, recipients);
+    } catch (e) {
+      unpick();
+      const reason = 'the cooldowns could not be checked';
+      await retrying(() => deps.messages.release(email.id, token, event('retry', { reason }), pin)).catch((error) =>
+        logger.warn('could not hand back the claim of a message whose cooldowns could not be checked', {
+          messageId: email.id,
+          error,
+        }),
+      );
+      throw e;
+    }
+  }
+
+  /** Every recipient in its cooldown: the claim ends `throttled` (final, not an error). */
+  async function throttle(
+    id: string,
+    token: string,
+    reason: string,
+    detail: Record<string, unknown>,
+    due: Due | undefined,
+  ): Promise<SendPlan> {
+    logger.info('message throttled by its cooldown', { messageId: id });
+    await retrying(() =>
+      deps.messages.finish(id, token, { status: 'throttled', reason, event: event('throttled', detail) }),
+    );
+    metrics.addMetric(METRICS.throttled, 'Count', 1);
+    const skipped = detail.throttledRecipients;
+    if (Array.isArray(skipped)) metrics.addMetric(METRICS.cooldownSkipped, 'Count', skipped.length);
+    if (due) await deps.scheduledDone?.(id);
+    return DONE;
+  }
+
+  /**
    * The conditional claim. When the call fails, the write may still have happened (a timeout after
    * the request left): the record says whose claim it is, so a claim of ours is not mistaken for
    * another dispatcher's (which would leave the message `sending` until it went stale).
@@ -286,10 +339,10 @@ export function createSendStep(deps: SendStepDeps): SendStep {
 
     // Prepared before the claim: a failure here (e.g. reading the signing keys) leaves the message
     // queued for a plain retry, where a failure after the claim would look like an ambiguous send.
-    const outbound = await prepare(email, recipients);
+    let outbound = await prepare(email, recipients);
 
     const id = email.id;
-    const detail: Record<string, unknown> = dropped.length > 0 ? { suppressedRecipients: dropped } : {};
+    let detail: Record<string, unknown> = dropped.length > 0 ? { suppressedRecipients: dropped } : {};
     const failures: Failure[] = [];
     // The claim is taken once a provider has room, so a message that must wait costs no write.
     let token: string | undefined;
@@ -308,6 +361,22 @@ export function createSendStep(deps: SendStepDeps): SendStep {
         }
         token = t;
         if (dropped.length > 0) metrics.addMetric(METRICS.suppressed, 'Count', dropped.length);
+        if (deps.cooldowns && email.cooldown) {
+          const checked = await checkCooldowns(deps.cooldowns, email, recipients, token, claim.pin, () =>
+            routing.unpick(c, pick),
+          );
+          if (checked.kind === 'throttled') {
+            routing.unpick(c, pick);
+            return throttle(id, token, checked.reason, { ...detail, ...checked.detail }, due);
+          }
+          if (checked.skipped > 0) {
+            // Only transactional mail has several recipients, so only it is ever sent to some of them.
+            const { to, cc, bcc } = checked.recipients;
+            outbound = { ...outbound, to, cc, bcc };
+            detail = { ...detail, ...checked.detail };
+            metrics.addMetric(METRICS.cooldownSkipped, 'Count', checked.skipped);
+          }
+        }
         if (claim.pin) {
           // After an ambiguous outcome of an idempotent provider only that provider may be
           // retried: it deduplicates by message id, another provider would not.
