@@ -8,6 +8,10 @@ import { countByStatus } from '../../bin/local-status';
 import { api, inbox, statusOf, useLocalStack } from '../support/local';
 
 let stack: LocalStack;
+/** The injected clock: the API, the dispatcher and the local scheduler see real time plus this. */
+let offsetMs = 0;
+const now = () => Date.now() + offsetMs;
+const HOUR = 3_600_000;
 const email = (subject: string, to: string | string[], cooldown: unknown) => ({
   from: 'app@example.com',
   to,
@@ -17,9 +21,12 @@ const email = (subject: string, to: string | string[], cooldown: unknown) => ({
 });
 const inboxWith = async (subject: string) => (await inbox(stack)).filter((e) => e.subject === subject);
 
-useLocalStack((s) => {
-  stack = s;
-});
+useLocalStack(
+  (s) => {
+    stack = s;
+  },
+  { now },
+);
 
 describe('cooldowns on the local stack', () => {
   it('sends the first email of a key to an address and throttles the second: one email in the inbox', async () => {
@@ -67,5 +74,31 @@ describe('cooldowns on the local stack', () => {
     ]);
     const [received] = await inboxWith('remind-2');
     expect(received?.destination.to).toEqual(['free@example.org']);
+  });
+
+  it('checks a scheduled email when it is due, not when it was accepted', async () => {
+    const cooldown = { key: 'trial-ending', hours: 24 };
+    const later = await api(stack, 'POST', '/v1/emails', {
+      ...email('trial-scheduled', 'trial@example.org', cooldown),
+      scheduledAt: new Date(now() + 20 * 60_000).toISOString(),
+    });
+    expect(later.status).toBe(202);
+    const first = await api(stack, 'POST', '/v1/emails', email('trial-now', 'trial@example.org', cooldown));
+    await statusOf(stack, first.body.id, 'sent');
+    offsetMs += 20 * 60_000 + 1000;
+    await stack.scheduler.fireDue();
+    const view = await statusOf(stack, later.body.id, 'throttled');
+    expect(view.events.map((e: { type: string }) => e.type)).toEqual(['scheduled', 'throttled']);
+    expect(await inboxWith('trial-scheduled')).toHaveLength(0);
+  });
+
+  it("sends again once the window has ended by the dispatcher's clock", async () => {
+    const cooldown = { key: 'weekly', hours: 1 };
+    const first = await api(stack, 'POST', '/v1/emails', email('weekly-1', 'weekly@example.org', cooldown));
+    await statusOf(stack, first.body.id, 'sent');
+    offsetMs += HOUR;
+    const second = await api(stack, 'POST', '/v1/emails', email('weekly-2', 'weekly@example.org', cooldown));
+    await statusOf(stack, second.body.id, 'sent');
+    expect(await inboxWith('weekly-2')).toHaveLength(1);
   });
 });

@@ -5,6 +5,8 @@
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { newMetrics } from '../../../functions/app/observability';
+import { EventBuffer, publishingMessages } from '../../../functions/app/webhook-events';
 import { cooldownId } from '../../../functions/core/cooldown';
 import type { SendOutcome } from '../../../functions/core/dispatch';
 import { TERMINAL } from '../../../functions/core/message';
@@ -13,6 +15,7 @@ import { MemoryCooldownStore } from '../../support/cooldown-fakes';
 import { DispatchWorld, dispatcher, NOW, run } from '../../support/dispatch';
 import { lambdaContext, sqsEvent, sqsRecord } from '../../support/events';
 import { ScriptedProvider } from '../../support/fakes';
+import { MemoryPublisher } from '../../support/webhook-fakes';
 
 const HOUR = 3_600_000;
 const digest = { key: 'digest', hours: 24 };
@@ -194,5 +197,33 @@ describe('cooldowns in the dispatcher', () => {
     await run(send, world.queued('second', { cooldown: digest }));
     expect(added).toHaveBeenCalledWith(METRICS.throttled, 'Count', 1);
     expect(added).toHaveBeenCalledWith(METRICS.cooldownSkipped, 'Count', 1);
+  });
+});
+
+describe('the webhook event of a throttled email', () => {
+  it('is email.throttled, with the reason naming the key', async () => {
+    const publisher = new MemoryPublisher();
+    const quiet = () => undefined;
+    const logger = { debug: quiet, info: quiet, warn: quiet, error: quiet, appendKeys: quiet };
+    const buffer = new EventBuffer(publisher, logger, newMetrics());
+    const messages = publishingMessages(world.messages, buffer);
+    const send = handlerOf(new ScriptedProvider());
+    await run(send, world.queued('first', { cooldown: digest }));
+    await run(send, world.queued('second', { cooldown: digest }));
+    // What the dispatcher wrote, through the publishing store as the wiring wraps it.
+    const record = world.messages.items.get('second');
+    const event = record?.events.at(-1);
+    if (!record || !event) throw new Error('no throttled record');
+    await world.messages.createMany([{ ...record, id: 'again', status: 'queued', events: [] }]);
+    await messages.claim('again', 'tok', clock);
+    await messages.finish('again', 'tok', { status: 'throttled', reason: record.reason ?? '', event });
+    await buffer.flush();
+    expect(publisher.events).toEqual([
+      expect.objectContaining({
+        type: 'email.throttled',
+        messageId: 'again',
+        data: { reason: expect.stringContaining('cooldown "digest"') },
+      }),
+    ]);
   });
 });
