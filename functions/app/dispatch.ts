@@ -14,7 +14,7 @@ import type { QueuedEmail } from '../core/queued-email';
 import { suppressionKeys } from '../core/recipients';
 import type { ContentStore, CooldownStore, MessageStore, SuppressionStore } from '../ports';
 import type { BatchRouting } from './batch-routing';
-import { createCooldownCheck } from './cooldown-step';
+import { createCooldownStep } from './cooldown-step';
 import {
   logger as defaultLogger,
   metrics as defaultMetrics,
@@ -102,7 +102,9 @@ export function createDispatchHandler(deps: DispatchDeps) {
     random: deps.random ?? Math.random,
     logger,
     metrics,
-    ...(deps.cooldowns ? { cooldowns: createCooldownCheck({ cooldowns: deps.cooldowns, now }) } : {}),
+    ...(deps.cooldowns
+      ? { cooldowns: createCooldownStep({ cooldowns: deps.cooldowns, messages: deps.messages, now, logger, metrics }) }
+      : {}),
   });
 
   /** After the batch: health written (never fails the batch), per-provider metrics, circuit changes. */

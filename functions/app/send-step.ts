@@ -18,7 +18,7 @@ import type { MessageEvent } from '../core/message';
 import { METRICS } from '../core/metric-names';
 import { defaultPriority, type Priority } from '../core/priority';
 import type { QueuedEmail } from '../core/queued-email';
-import { noneLeft, type Recipients, recipientsOf } from '../core/recipients';
+import { noneLeft, recipientsOf } from '../core/recipients';
 import {
   ambiguousPolicy,
   DONE,
@@ -30,7 +30,7 @@ import {
 } from '../core/send-plan';
 import type { ClaimResult, MessageStore, OutboundEmail } from '../ports';
 import type { BatchRouting, Candidate } from './batch-routing';
-import type { CooldownCheck, CooldownResult } from './cooldown-step';
+import type { CooldownStep } from './cooldown-step';
 import { type AppLogger, type AppMetrics, maskAddresses } from './observability';
 import type { PrepareOutbound } from './outbound';
 import type { ProviderChain } from './provider-chain';
@@ -53,10 +53,10 @@ export interface SendStepDeps {
    */
   readonly scheduledDone?: (id: string) => Promise<void>;
   /**
-   * Takes the cooldowns of a claimed email's recipients (cooldown-step.ts).
-   * @default none: an email's `cooldown` is not checked
+   * Takes the cooldowns of a claimed email's recipients, ending it `throttled` when none is left
+   * (cooldown-step.ts). @default none: an email's `cooldown` is not checked
    */
-  readonly cooldowns?: CooldownCheck;
+  readonly cooldowns?: CooldownStep;
 }
 
 /** One queue message, read. */
@@ -177,52 +177,6 @@ export function createSendStep(deps: SendStepDeps): SendStep {
       await deps.scheduledDone?.(id);
     }
     return planOf(action);
-  }
-
-  /**
-   * The cooldowns of a claimed email. When they cannot be checked (the store cannot be reached),
-   * the claim is handed back and the error passed on: the message is retried like any other error.
-   */
-  async function checkCooldowns(
-    check: CooldownCheck,
-    email: QueuedEmail,
-    recipients: Recipients,
-    token: string,
-    pin: string | undefined,
-    unpick: () => void,
-  ): Promise<CooldownResult> {
-    try {
-      return await check(email, recipients);
-    } catch (e) {
-      unpick();
-      const reason = 'the cooldowns could not be checked';
-      await retrying(() => deps.messages.release(email.id, token, event('retry', { reason }), pin)).catch((error) =>
-        logger.warn('could not hand back the claim of a message whose cooldowns could not be checked', {
-          messageId: email.id,
-          error,
-        }),
-      );
-      throw e;
-    }
-  }
-
-  /** Every recipient in its cooldown: the claim ends `throttled` (final, not an error). */
-  async function throttle(
-    id: string,
-    token: string,
-    reason: string,
-    detail: Record<string, unknown>,
-    due: Due | undefined,
-  ): Promise<SendPlan> {
-    logger.info('message throttled by its cooldown', { messageId: id });
-    await retrying(() =>
-      deps.messages.finish(id, token, { status: 'throttled', reason, event: event('throttled', detail) }),
-    );
-    metrics.addMetric(METRICS.throttled, 'Count', 1);
-    const skipped = detail.throttledRecipients;
-    if (Array.isArray(skipped)) metrics.addMetric(METRICS.cooldownSkipped, 'Count', skipped.length);
-    if (due) await deps.scheduledDone?.(id);
-    return DONE;
   }
 
   /**
@@ -362,19 +316,21 @@ export function createSendStep(deps: SendStepDeps): SendStep {
         token = t;
         if (dropped.length > 0) metrics.addMetric(METRICS.suppressed, 'Count', dropped.length);
         if (deps.cooldowns && email.cooldown) {
-          const checked = await checkCooldowns(deps.cooldowns, email, recipients, token, claim.pin, () =>
-            routing.unpick(c, pick),
-          );
+          const checked = await deps
+            .cooldowns({ email, recipients, token, pin: claim.pin, detail })
+            .catch((e: unknown) => {
+              routing.unpick(c, pick);
+              throw e;
+            });
           if (checked.kind === 'throttled') {
             routing.unpick(c, pick);
-            return throttle(id, token, checked.reason, { ...detail, ...checked.detail }, due);
+            return checked.plan;
           }
           if (checked.skipped > 0) {
             // Only transactional mail has several recipients, so only it is ever sent to some of them.
             const { to, cc, bcc } = checked.recipients;
             outbound = { ...outbound, to, cc, bcc };
             detail = { ...detail, ...checked.detail };
-            metrics.addMetric(METRICS.cooldownSkipped, 'Count', checked.skipped);
           }
         }
         if (claim.pin) {
