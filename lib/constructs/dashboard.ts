@@ -179,6 +179,7 @@ export function buildDashboard(scope: Construct, id: string, props: DashboardPro
       appMetric(METRICS.softBounced, { label: 'soft bounces' }),
       appMetric(METRICS.suppressionsAdded, { label: 'suppressions added' }),
       appMetric(METRICS.unsubscribes, { label: 'unsubscribes' }),
+      appMetric(METRICS.cooldownSkipped, { label: 'recipients skipped by a cooldown' }),
       appMetric(METRICS.sesEventsUnmapped, { label: 'SES events unmapped' }),
     ]),
   );
