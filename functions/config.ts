@@ -212,6 +212,8 @@ const DispatchEnv = /* @__PURE__ */ (() =>
     z.object({
       TABLE_MESSAGES: name,
       TABLE_SUPPRESSION: name,
+      /** Cooldowns: one conditional write per recipient of an email sent with a `cooldown`. */
+      TABLE_COOLDOWNS: name,
       TABLE_SETTINGS: name,
       TABLE_RATE_WINDOWS: name,
       /** The reputation guard: streams' states (read per batch, cached) and send counters. */
@@ -258,6 +260,7 @@ const DispatchEnv = /* @__PURE__ */ (() =>
       tables: {
         messages: e.TABLE_MESSAGES,
         suppression: e.TABLE_SUPPRESSION,
+        cooldowns: e.TABLE_COOLDOWNS,
         settings: e.TABLE_SETTINGS,
         rateWindows: e.TABLE_RATE_WINDOWS,
         reputation: e.TABLE_REPUTATION,

@@ -46,6 +46,14 @@ export const TABLES = {
     description:
       'Suppressed addresses (normalised) per scope: "*" for all mail, or a category; transient bounces (scope "#soft#…", expiring).',
   },
+  cooldowns: {
+    id: 'Cooldowns',
+    env: 'TABLE_COOLDOWNS',
+    partitionKey: { name: 'pk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    description:
+      'Cooldowns: per "<key>|<normalised address>", the message that last sent that key to the address and when its window ends (expiring).',
+  },
   rateWindows: {
     id: 'RateWindows',
     env: 'TABLE_RATE_WINDOWS',

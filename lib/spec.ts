@@ -302,6 +302,8 @@ export const FUNCTIONS = {
     tables: [
       { table: 'messages', access: 'readWrite' },
       { table: 'suppression', access: 'read' },
+      // Cooldowns: one conditional put per recipient; the holder is read back only where a refused put omits it.
+      { table: 'cooldowns', access: { actions: ['PutItem', 'GetItem'], keys: 'everyItem' } },
       // The settings table also holds the API keys: only the live provider settings (read) and each
       // provider's health item (read, counted and moved with UpdateItem).
       { table: 'settings', access: { actions: ['BatchGetItem', 'UpdateItem'], keys: 'providerSettingsAndHealth' } },

@@ -14,6 +14,7 @@ export const STATUSES = [
   'rejected',
   'failed',
   'canceled',
+  'throttled',
 ] as const;
 
 /**

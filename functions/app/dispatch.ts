@@ -12,8 +12,9 @@ import { METRICS } from '../core/metric-names';
 import { defaultPriority } from '../core/priority';
 import type { QueuedEmail } from '../core/queued-email';
 import { suppressionKeys } from '../core/recipients';
-import type { ContentStore, MessageStore, SuppressionStore } from '../ports';
+import type { ContentStore, CooldownStore, MessageStore, SuppressionStore } from '../ports';
 import type { BatchRouting } from './batch-routing';
+import { createCooldownStep } from './cooldown-step';
 import {
   logger as defaultLogger,
   metrics as defaultMetrics,
@@ -40,6 +41,11 @@ export interface DispatchDeps extends OutboundDeps {
   readonly events?: EventBuffer;
   readonly messages: MessageStore;
   readonly suppression: SuppressionStore;
+  /**
+   * Emails with a `cooldown`: one conditional write per recipient once claimed (cooldown-step.ts).
+   * @default - none: cooldowns are not checked
+   */
+  readonly cooldowns?: CooldownStore;
   /** The providers in their live order, with health and rate windows. */
   readonly chain: ProviderChain;
   /**
@@ -96,6 +102,9 @@ export function createDispatchHandler(deps: DispatchDeps) {
     random: deps.random ?? Math.random,
     logger,
     metrics,
+    ...(deps.cooldowns
+      ? { cooldowns: createCooldownStep({ cooldowns: deps.cooldowns, messages: deps.messages, now, logger, metrics }) }
+      : {}),
   });
 
   /** After the batch: health written (never fails the batch), per-provider metrics, circuit changes. */

@@ -35,6 +35,8 @@ export const responseSchemas = () => {
     category: str(),
     priority: z.enum(PRIORITIES),
     template: z.optional(z.object({ slug: str(), version: z.int() })),
+    /** Only on an email sent with a cooldown (its own or its template's): recipients who got `key` within `hours` are skipped. */
+    cooldown: z.optional(z.object({ key: str(), hours: z.number() })),
     /** Only on an email sent with `scheduledAt`: its time (UTC), kept after it is sent or canceled. */
     scheduledAt: z.optional(str()),
     createdAt: str(),

@@ -2,7 +2,8 @@
  * One message through the dispatcher (DESIGN §1, §3): its suppressed recipients dropped, a
  * conditional claim, then the provider chain — each provider in the live order that is enabled,
  * not behind an open circuit and has room in its rate windows is tried until one takes the message;
- * throttled, down and broken providers fail over to the next — and the result recorded. Returns
+ * throttled, down and broken providers fail over to the next — and the result recorded. Once
+ * claimed, its recipients in a cooldown are dropped (cooldown-step.ts; none left: `throttled`). Returns
  * the send plan (core/send-plan.ts) for the SQS message; only unexpected errors (a store that
  * cannot be reached) are thrown.
  *
@@ -29,6 +30,7 @@ import {
 } from '../core/send-plan';
 import type { ClaimResult, MessageStore, OutboundEmail } from '../ports';
 import type { BatchRouting, Candidate } from './batch-routing';
+import type { CooldownStep } from './cooldown-step';
 import { type AppLogger, type AppMetrics, maskAddresses } from './observability';
 import type { PrepareOutbound } from './outbound';
 import type { ProviderChain } from './provider-chain';
@@ -50,6 +52,11 @@ export interface SendStepDeps {
    * @default none
    */
   readonly scheduledDone?: (id: string) => Promise<void>;
+  /**
+   * Takes the cooldowns of a claimed email's recipients, ending it `throttled` when none is left
+   * (cooldown-step.ts). @default none: an email's `cooldown` is not checked
+   */
+  readonly cooldowns?: CooldownStep;
 }
 
 /** One queue message, read. */
@@ -286,10 +293,10 @@ export function createSendStep(deps: SendStepDeps): SendStep {
 
     // Prepared before the claim: a failure here (e.g. reading the signing keys) leaves the message
     // queued for a plain retry, where a failure after the claim would look like an ambiguous send.
-    const outbound = await prepare(email, recipients);
+    let outbound = await prepare(email, recipients);
 
     const id = email.id;
-    const detail: Record<string, unknown> = dropped.length > 0 ? { suppressedRecipients: dropped } : {};
+    let detail: Record<string, unknown> = dropped.length > 0 ? { suppressedRecipients: dropped } : {};
     const failures: Failure[] = [];
     // The claim is taken once a provider has room, so a message that must wait costs no write.
     let token: string | undefined;
@@ -308,6 +315,24 @@ export function createSendStep(deps: SendStepDeps): SendStep {
         }
         token = t;
         if (dropped.length > 0) metrics.addMetric(METRICS.suppressed, 'Count', dropped.length);
+        if (deps.cooldowns && email.cooldown) {
+          const checked = await deps
+            .cooldowns({ email, recipients, token, pin: claim.pin, detail })
+            .catch((e: unknown) => {
+              routing.unpick(c, pick);
+              throw e;
+            });
+          if (checked.kind === 'throttled') {
+            routing.unpick(c, pick);
+            return checked.plan;
+          }
+          if (checked.skipped > 0) {
+            // Only transactional mail has several recipients, so only it is ever sent to some of them.
+            const { to, cc, bcc } = checked.recipients;
+            outbound = { ...outbound, to, cc, bcc };
+            detail = { ...detail, ...checked.detail };
+          }
+        }
         if (claim.pin) {
           // After an ambiguous outcome of an idempotent provider only that provider may be
           // retried: it deduplicates by message id, another provider would not.

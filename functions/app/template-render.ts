@@ -4,6 +4,7 @@
  * instance that never renders a template never loads it; compiled versions are cached per
  * (slug, version) for the life of the instance (versions never change).
  */
+import type { Cooldown } from '../core/cooldown';
 import type { FieldIssue } from '../core/errors';
 import type { SendTemplate, TemplateContent, TemplateRef, VariableDecl } from '../core/template';
 import { bindVariables } from '../core/template';
@@ -55,6 +56,8 @@ export interface RenderedEmail {
   readonly html?: string;
   readonly text?: string;
   readonly template: TemplateRef;
+  /** The template version's default cooldown, if it has one. */
+  readonly cooldown?: Cooldown;
 }
 
 export interface SendRenderResult {
@@ -201,6 +204,7 @@ export async function renderForSend(
       ...(html !== undefined ? { html } : {}),
       ...(text !== undefined ? { text } : {}),
       template: ref,
+      ...(c.content.cooldown ? { cooldown: c.content.cooldown } : {}),
     });
   }
   // In the order of the emails, each email's problems in the order found.

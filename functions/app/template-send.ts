@@ -3,6 +3,7 @@
  * or mistyped variable refuses the whole request, every problem named by its path), and counted
  * per template version once accepted.
  */
+import { effectiveCooldown } from '../core/cooldown';
 import type { SendEmail } from '../core/email';
 import { DomainError } from '../core/errors';
 import type { TemplateRef } from '../core/template';
@@ -50,9 +51,12 @@ export async function renderTemplates(
   const rendered = emails.map((e, i) => {
     const r = result.emails[i];
     if (!r) return e;
-    const { template: _template, ...rest } = e;
+    const { template: _template, cooldown: own, ...rest } = e;
+    // The send's own cooldown wins; `null` turns the template's default off.
+    const cooldown = effectiveCooldown(own, r.cooldown);
     return {
       ...rest,
+      ...(cooldown ? { cooldown } : {}),
       subject: r.subject,
       ...(r.html !== undefined ? { html: r.html } : {}),
       ...(r.text !== undefined ? { text: r.text } : {}),

@@ -72,6 +72,7 @@ const draftView = (d: TemplateContent) => ({
   text: d.text ?? null,
   variables: d.variables,
   layout: d.layout ?? null,
+  cooldown: d.cooldown ?? null,
 });
 
 const countsOf = (stats: Map<number, TemplateCounts>, version: number): TemplateCounts =>
@@ -158,6 +159,7 @@ export function templateRoutes(deps: TemplateRenderDeps, now: () => Date): Route
           text: body.text,
           variables: body.variables ?? [],
           layout: body.layout ?? undefined,
+          cooldown: body.cooldown ?? undefined,
         };
         await check(draft);
         const at = now().toISOString();
@@ -188,7 +190,7 @@ export function templateRoutes(deps: TemplateRenderDeps, now: () => Date): Route
         const slug = slugParam(req);
         const body = parse(UpdateTemplateBody, req.body, 'template');
         const head = await mustHead(slug);
-        const pick = <K extends 'subject' | 'html' | 'text' | 'layout'>(k: K) =>
+        const pick = <K extends 'subject' | 'html' | 'text' | 'layout' | 'cooldown'>(k: K) =>
           body[k] === undefined ? head.draft[k] : (body[k] ?? undefined);
         const draft: TemplateContent = {
           name: body.name ?? head.draft.name,
@@ -198,6 +200,7 @@ export function templateRoutes(deps: TemplateRenderDeps, now: () => Date): Route
           text: pick('text'),
           variables: body.variables ?? head.draft.variables,
           layout: pick('layout'),
+          cooldown: pick('cooldown'),
         };
         await check(draft);
         const at = now().toISOString();

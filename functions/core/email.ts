@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import { formatMailbox, type Mailbox, parseMailbox } from './address';
 import { ATTACHMENT_LIMITS, AttachmentInput } from './attachment';
+import { Cooldown } from './cooldown';
 import { defaultPriority, PRIORITIES, TRANSACTIONAL } from './priority';
 import type { QueuedEmail } from './queued-email';
 import { ScheduledAtField } from './schedule';
@@ -179,6 +180,11 @@ export const SendEmailBody = z
     ),
     /** Send later: an RFC 3339 date-time with an offset, from now to 30 days ahead (core/schedule.ts). */
     scheduledAt: z.optional(ScheduledAtField),
+    /**
+     * Skip recipients who got mail of the same key within `hours`, at send time (core/cooldown.ts);
+     * `null` turns the template's default cooldown off.
+     */
+    cooldown: z.optional(z.nullable(Cooldown)),
   })
   .check(
     // Runs even when a field is invalid, so one answer lists every problem (a bad recipient and a
@@ -274,5 +280,6 @@ export function toQueuedEmail(id: string, e: SendEmail): QueuedEmail {
     category: e.category,
     priority: e.priority ?? defaultPriority(e.category),
     ...(e.track ? { track: e.track } : {}),
+    ...(e.cooldown ? { cooldown: { key: e.cooldown.key, hours: e.cooldown.hours } } : {}),
   };
 }

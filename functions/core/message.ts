@@ -29,6 +29,8 @@ export const STATUSES = [
   'failed',
   /** Canceled while scheduled: never sent. */
   'canceled',
+  /** Every recipient got mail of its cooldown's key within the window (core/cooldown.ts): not sent, not an error. */
+  'throttled',
 ] as const;
 export type Status = (typeof STATUSES)[number];
 
@@ -64,6 +66,8 @@ export const MessageRecord = /* @__PURE__ */ z.lazy(() =>
     apiKey: z.optional(z.string()),
     /** The template version the email was rendered from, if any. */
     template: z.optional(z.object({ slug: z.string(), version: z.number() })),
+    /** The cooldown it is sent with (core/cooldown.ts), if any. */
+    cooldown: z.optional(z.object({ key: z.string(), hours: z.number() })),
     createdAt: z.string(),
     updatedAt: z.string(),
     attempts: z._default(z.number(), 0),
@@ -108,6 +112,8 @@ export interface NewMessage {
   readonly apiKey: string;
   /** The template version the email was rendered from. */
   readonly template?: { readonly slug: string; readonly version: number } | undefined;
+  /** The cooldown it is sent with. */
+  readonly cooldown?: { readonly key: string; readonly hours: number } | undefined;
   /** A scheduled email: when it is due and how it waits (status `scheduled`, schedule version 1). */
   readonly schedule?: { readonly at: string; readonly via: 'queue' | 'scheduler' } | undefined;
 }
@@ -128,6 +134,7 @@ export function newRecord(m: NewMessage, now: Date, retentionDays: number): Mess
     priority,
     apiKey: m.apiKey,
     ...(m.template ? { template: { slug: m.template.slug, version: m.template.version } } : {}),
+    ...(m.cooldown ? { cooldown: { key: m.cooldown.key, hours: m.cooldown.hours } } : {}),
     createdAt: at,
     updatedAt: at,
     attempts: 0,
@@ -159,6 +166,7 @@ export function toView(r: MessageRecord) {
     category: r.category,
     priority: r.priority ?? defaultPriority(r.category),
     ...(r.template ? { template: r.template } : {}),
+    ...(r.cooldown ? { cooldown: r.cooldown } : {}),
     ...(r.scheduledAt ? { scheduledAt: r.scheduledAt } : {}),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,

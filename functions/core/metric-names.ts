@@ -8,6 +8,10 @@ export const METRICS = {
   accepted: 'EmailsAccepted',
   sent: 'EmailsSent',
   suppressed: 'EmailsSuppressed',
+  /** Emails that ended `throttled` (every recipient in its cooldown). */
+  throttled: 'EmailsThrottled',
+  /** Recipients a cooldown dropped from an email (whether or not others got it). */
+  cooldownSkipped: 'CooldownSkippedRecipients',
   rejected: 'EmailsRejected',
   failed: 'EmailsFailed',
   retried: 'SendRetries',

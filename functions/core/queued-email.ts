@@ -40,6 +40,8 @@ export const QueuedEmail = /* @__PURE__ */ (() =>
     bodyKey: z.optional(z.string()),
     /** The message's size as providers count it (core/attachment.ts `messageBytes`), when it has attachments. */
     size: z.optional(z.number()),
+    /** Skip recipients who got mail of this key within `hours` (checked at send time: core/cooldown.ts). */
+    cooldown: z.optional(z.object({ key: z.string().check(z.minLength(1)), hours: z.number() })),
   }))();
 export type QueuedEmail = z.infer<typeof QueuedEmail>;
 

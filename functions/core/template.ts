@@ -4,6 +4,7 @@
  * rendering itself is core/template-engine.ts, loaded only where a template is rendered.
  */
 import * as z from 'zod/mini';
+import { Cooldown } from './cooldown';
 import type { FieldIssue } from './errors';
 import './zod-locale';
 
@@ -110,6 +111,8 @@ export interface TemplateContent {
   readonly variables: readonly VariableDecl[];
   /** The slug of the layout that wraps this template's html and text. */
   readonly layout?: string | undefined;
+  /** The cooldown of the emails sent with it, unless a send gives its own (or `null`). */
+  readonly cooldown?: Cooldown | undefined;
 }
 
 const contentFields = {
@@ -119,6 +122,7 @@ const contentFields = {
   text: z.optional(part('text')),
   variables: z.optional(variables),
   layout: z.optional(z.nullable(slug)),
+  cooldown: z.optional(z.nullable(Cooldown)),
 };
 
 /** Issues of a template's content as a whole (after a create, or a draft merged with an edit). */
@@ -133,6 +137,9 @@ export function contentIssues(c: TemplateContent): FieldIssue[] {
   }
   if (c.kind === 'layout' && c.layout !== undefined) {
     issues.push({ path: 'layout', message: 'a layout cannot itself have a layout' });
+  }
+  if (c.kind === 'layout' && c.cooldown !== undefined) {
+    issues.push({ path: 'cooldown', message: 'a layout has no cooldown: the template it wraps gives it' });
   }
   return issues;
 }
@@ -157,6 +164,7 @@ export const UpdateTemplateBody = /* @__PURE__ */ z.lazy(() =>
     text: z.optional(z.nullable(part('text'))),
     variables: contentFields.variables,
     layout: contentFields.layout,
+    cooldown: contentFields.cooldown,
   }),
 );
 

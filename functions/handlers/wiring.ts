@@ -24,6 +24,7 @@ import type { AnyProviderDef } from '../core/providers';
 import type { ContentStore, EmailProvider, SigningKeys } from '../ports';
 import { createProvider, type ProviderFactoryDeps } from '../providers/factory';
 import { S3_CLIENT_OPTIONS, S3ContentStore } from '../store/content-store';
+import { DynamoCooldownStore } from '../store/cooldown-store';
 import { documentClient } from '../store/dynamo';
 import { DynamoKeyStore } from '../store/key-store';
 import { DynamoMessageStore } from '../store/message-store';
@@ -123,6 +124,7 @@ export function dispatchDeps(config: DispatchConfig, clients: Clients, options: 
     ...publish.deps,
     messages: publish.messages(new DynamoMessageStore(doc, config.tables.messages)),
     suppression: new DynamoSuppressionStore(doc, config.tables.suppression),
+    cooldowns: new DynamoCooldownStore(doc, config.tables.cooldowns),
     chain: providerChain(config, clients, options),
     // Every send queue (one per priority), each with its own DLQ and maxReceiveCount: a message that
     // waits goes back on the queue it came from.

@@ -87,6 +87,7 @@ export function buildDashboard(scope: Construct, id: string, props: DashboardPro
         appMetric(METRICS.bounced, { label: 'bounced' }),
         appMetric(METRICS.complained, { label: 'complained' }),
         appMetric(METRICS.suppressed, { label: 'suppressed' }),
+        appMetric(METRICS.throttled, { label: 'throttled (cooldown)' }),
         appMetric(METRICS.rejected, { label: 'rejected' }),
         appMetric(METRICS.failed, { label: 'failed' }),
       ],
@@ -178,6 +179,7 @@ export function buildDashboard(scope: Construct, id: string, props: DashboardPro
       appMetric(METRICS.softBounced, { label: 'soft bounces' }),
       appMetric(METRICS.suppressionsAdded, { label: 'suppressions added' }),
       appMetric(METRICS.unsubscribes, { label: 'unsubscribes' }),
+      appMetric(METRICS.cooldownSkipped, { label: 'recipients skipped by a cooldown' }),
       appMetric(METRICS.sesEventsUnmapped, { label: 'SES events unmapped' }),
     ]),
   );

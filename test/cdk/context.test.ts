@@ -116,6 +116,7 @@ describe('parseContext', () => {
     expect(sesEventsConfig(tables).guard).toEqual(judging);
     const dispatch = dispatchConfig({
       ...tables,
+      TABLE_COOLDOWNS: 'c',
       ...queues,
       SIGNING_KEYS_SECRET: 'keys',
       PUBLIC_BASE_URL: 'https://mail.example.com',

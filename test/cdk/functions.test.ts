@@ -182,6 +182,7 @@ describe('dispatch function', () => {
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
       TABLE_MESSAGES: refOf(logicalId(t.messages)),
       TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
+      TABLE_COOLDOWNS: refOf(logicalId(t.cooldowns)),
       TABLE_SETTINGS: refOf(logicalId(t.settings)),
       TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
       TABLE_REPUTATION: refOf(logicalId(t.reputation)),

@@ -215,13 +215,18 @@ describe('dispatch role', () => {
     expect(sendDlqArns()).toContain(sendDlqArn());
   });
 
-  it('reaches DynamoDB only on the messages, suppression, settings, rate windows and reputation tables', () => {
+  it('reaches DynamoDB only on the messages, suppression, cooldowns, settings, rate windows and reputation tables', () => {
     const resources = new Set(matching(dispatch, /^dynamodb:/).map((p) => p.resource));
     expect([...resources].sort()).toEqual(
-      (['messages', 'suppression', 'settings', 'rateWindows', 'reputation'] as const)
+      (['messages', 'suppression', 'cooldowns', 'settings', 'rateWindows', 'reputation'] as const)
         .map((name) => tableArn(name))
         .sort(),
     );
+  });
+
+  it('puts (conditional writes) and reads back cooldown items, and cannot update, delete or scan them', () => {
+    const onCooldowns = matching(dispatch, /^dynamodb:/).filter((p) => p.resource === tableArn('cooldowns'));
+    expect(onCooldowns.map((p) => p.action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
   });
 
   it('reads (BatchGetItem) the streams and adds (UpdateItem) to the counters of the reputation table, nothing else', () => {

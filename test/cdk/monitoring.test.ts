@@ -475,7 +475,7 @@ describe('dashboard', () => {
     expect([...(first?.properties.alarms ?? [])].sort()).toEqual(arns.sort());
   });
 
-  it('charts volume by outcome: accepted, sent, delivered, bounced, complained, suppressed, rejected, failed', () => {
+  it('charts volume by outcome: accepted, sent, delivered, bounced, complained, suppressed, throttled, rejected, failed', () => {
     const names = [
       METRICS.accepted,
       METRICS.sent,
@@ -483,6 +483,7 @@ describe('dashboard', () => {
       METRICS.bounced,
       METRICS.complained,
       METRICS.suppressed,
+      METRICS.throttled,
       METRICS.rejected,
       METRICS.failed,
     ];

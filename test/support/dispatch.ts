@@ -102,6 +102,8 @@ export interface DispatcherOptions {
   readonly content?: DispatchDeps['content'];
   /** The largest message of each provider, by id (bytes). */
   readonly maxMessageBytes?: Record<string, number>;
+  /** The cooldown store. @default none: cooldowns are not checked */
+  readonly cooldowns?: DispatchDeps['cooldowns'];
 }
 
 /** A dispatch handler over `providers` (in chain order) and the world's stores. */
@@ -138,6 +140,7 @@ export function dispatcher(
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.streams ? { streams: options.streams } : {}),
     ...(options.content ? { content: options.content } : {}),
+    ...(options.cooldowns ? { cooldowns: options.cooldowns } : {}),
   });
   return { handler, ...wiring };
 }

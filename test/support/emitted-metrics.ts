@@ -29,6 +29,7 @@ import { queuedEvent } from '../../functions/core/webhook-events';
 import { newWebhookSecret, sealSecret } from '../../functions/core/webhook-secret';
 import type { EmailProvider, SigningKeys, WebhookResponse } from '../../functions/ports';
 import { StaticSigningKeys } from '../../functions/store/secrets';
+import { MemoryCooldownStore } from './cooldown-fakes';
 import { queuesByName, SEND_QUEUE } from './dispatch';
 import { httpEvent, lambdaContext, sqsEvent, sqsRecord } from './events';
 import {
@@ -86,8 +87,14 @@ function parse(chunks: readonly string[], scenario: string): EmittedMetric[] {
   return out;
 }
 
-function queued(messages: MemoryMessageStore, id: string, to = 'user@example.org', receiveCount = 1) {
-  const q = toQueuedEmail(id, SendEmailBody.parse({ from: 'app@example.com', to, subject: 'Hi', text: 'x' }));
+function queued(
+  messages: MemoryMessageStore,
+  id: string,
+  to: string | string[] = 'user@example.org',
+  receiveCount = 1,
+  extra: Record<string, unknown> = {},
+) {
+  const q = toQueuedEmail(id, SendEmailBody.parse({ from: 'app@example.com', to, subject: 'Hi', text: 'x', ...extra }));
   messages.items.set(id, newRecord({ ...q, apiKey: 'app' }, new Date(NOW - 1_000), 30));
   return sqsRecord(q, { messageId: `sqs-${id}`, receiveCount });
 }
@@ -101,6 +108,7 @@ function dispatcher(
     limits?: Record<string, RateWindow[]>;
     keys?: SigningKeys;
     streams?: StreamGate;
+    cooldowns?: MemoryCooldownStore;
   },
 ) {
   return createDispatchHandler({
@@ -116,6 +124,7 @@ function dispatcher(
     random: () => 0.5,
     metrics: newMetrics(),
     ...(options.streams ? { streams: options.streams } : {}),
+    ...(options.cooldowns ? { cooldowns: options.cooldowns } : {}),
   });
 }
 
@@ -224,6 +233,23 @@ function dispatchScenarios(): Scenario[] {
         const messages = new MemoryMessageStore();
         const records = Array.from({ length: 5 }, (_, i) => queued(messages, `b${i}`));
         return dispatcher([ses()], { messages })(sqsEvent(...records), lambdaContext());
+      },
+    ],
+    [
+      'throttled by a cooldown, and one recipient of another email skipped',
+      async () => {
+        const messages = new MemoryMessageStore();
+        const cooldowns = new MemoryCooldownStore();
+        const cooldown = { key: 'digest', hours: 24 };
+        const handler = dispatcher([ses()], { messages, cooldowns });
+        await handler(sqsEvent(queued(messages, 'c1', 'held@example.org', 1, { cooldown })), lambdaContext());
+        return handler(
+          sqsEvent(
+            queued(messages, 'c2', 'held@example.org', 1, { cooldown }),
+            queued(messages, 'c3', ['held@example.org', 'free@example.org'], 1, { cooldown }),
+          ),
+          lambdaContext(),
+        );
       },
     ],
     [

@@ -32,6 +32,7 @@ const INGEST = {
 const DISPATCH = {
   TABLE_MESSAGES: 'messages',
   TABLE_SUPPRESSION: 'suppression',
+  TABLE_COOLDOWNS: 'cooldowns',
   TABLE_SETTINGS: 'settings',
   TABLE_RATE_WINDOWS: 'rate-windows',
   TABLE_REPUTATION: 'reputation',
@@ -120,6 +121,7 @@ describe('dispatchConfig', () => {
       tables: {
         messages: 'messages',
         suppression: 'suppression',
+        cooldowns: 'cooldowns',
         settings: 'settings',
         rateWindows: 'rate-windows',
         reputation: 'reputation',

@@ -133,6 +133,10 @@ describe('the OpenAPI document', () => {
     expect(valid.safeParse({ from: 'a@b.example', to: 'c@d.example', subject: 'Hi', text: 'Hi' }).success).toBe(true);
     expect(valid.safeParse({ from: 'a@b.example', to: ['c@d.example'], subject: 'Hi', htm: 'Hi' }).success).toBe(false);
     expect(valid.safeParse({ from: 'a@b.example', to: 'c@d.example', priority: 'urgent' }).success).toBe(false);
+    const base = { from: 'a@b.example', to: 'c@d.example', subject: 'Hi', text: 'Hi' };
+    expect(valid.safeParse({ ...base, cooldown: { key: 'digest', hours: 1.5 } }).success).toBe(true);
+    expect(valid.safeParse({ ...base, cooldown: null }).success).toBe(true);
+    expect(valid.safeParse({ ...base, cooldown: { key: 'digest', hours: 0 } }).success).toBe(false);
   });
 
   it("describes every answer's fields as the handlers write them", () => {
@@ -143,6 +147,7 @@ describe('the OpenAPI document', () => {
       ...record('m-1', { template: { slug: 't', version: 1 } }),
       reason: 'x',
       scheduledAt: '2026-12-01T09:00:00.000Z',
+      cooldown: { key: 'digest', hours: 24 },
     });
     expect(Object.keys(view).sort()).toEqual(props('EmailStatus').sort());
     expect(schemas.EmailStatus.safeParse(view).success).toBe(true);
