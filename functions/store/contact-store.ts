@@ -158,7 +158,9 @@ export class DynamoContactStore implements ContactStore {
   }
 
   async get(id: string): Promise<Contact | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: contactKey(id), ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: contactKey(id), ConsistentRead: true }),
+    );
     return out.Item ? toContact(out.Item) : undefined;
   }
 
