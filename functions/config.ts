@@ -174,6 +174,8 @@ const IngestEnv = /* @__PURE__ */ (() =>
       QUEUE_SEND_URL: z.url(),
       QUEUE_SEND_CRITICAL_URL: z.url(),
       QUEUE_SEND_BULK_URL: z.url(),
+      /** The audience jobs queue: a started contact import is a job there. */
+      QUEUE_AUDIENCE_JOBS_URL: z.url(),
       /** The content store's bucket: attachments, uploads, large and scheduled bodies. */
       CONTENT_BUCKET: name,
       RETENTION_DAYS: z._default(positiveInt, DEFAULTS.retentionDays),
@@ -196,6 +198,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
         emailIndex: e.TABLE_EMAIL_INDEX,
       },
       sendQueueUrl: e.QUEUE_SEND_URL,
+      audienceJobsQueueUrl: e.QUEUE_AUDIENCE_JOBS_URL,
       contentBucket: e.CONTENT_BUCKET,
       /** Where an email of each priority is queued. */
       priorityQueueUrls: {
@@ -386,9 +389,14 @@ const AudienceEnv = /* @__PURE__ */ (() =>
   z.pipe(
     z.object({
       QUEUE_AUDIENCE_JOBS_URL: z.url(),
+      /** Contact imports: the contacts table, and the content store the files are uploaded to. */
+      TABLE_CONTACTS: name,
+      CONTENT_BUCKET: name,
     }),
     z.transform((e) => ({
       jobsQueueUrl: e.QUEUE_AUDIENCE_JOBS_URL,
+      contactsTable: e.TABLE_CONTACTS,
+      contentBucket: e.CONTENT_BUCKET,
     })),
   ))();
 

@@ -268,8 +268,12 @@ export const FUNCTIONS = {
       // Message search: each accepted email's index entries written, and read by GET /v1/emails.
       { table: 'emailIndex', access: 'readWrite' },
     ],
-    // Each email goes to its priority's queue (PRIORITY_QUEUES).
-    queues: [...SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })), PUBLISHES_EVENTS],
+    // Each email goes to its priority's queue (PRIORITY_QUEUES); a started contact import is an audience job.
+    queues: [
+      ...SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })),
+      PUBLISHES_EVENTS,
+      { queue: 'audienceJobs', access: ['send'] },
+    ],
     secrets: [],
     // The content store: it writes attachments, large and scheduled bodies at accept time, reads what a
     // client uploaded (to check it) and scheduled bodies (reschedule), and deletes them (cancel, rollback).
@@ -459,10 +463,15 @@ export const FUNCTIONS = {
     description: 'mailroute audience jobs: broadcast fan-out and contact imports, one checkpointed page at a time',
     memorySize: 512,
     timeoutSeconds: AUDIENCE_TIMEOUT_SECONDS,
-    tables: [],
+    tables: [
+      // Contact imports: contacts created or updated, list members added, the import's checkpoints.
+      { table: 'contacts', access: 'readWrite' },
+    ],
     // A job queues its next page (delayed, to keep a broadcast's pace).
     queues: [{ queue: 'audienceJobs', access: ['send'] }],
     secrets: [],
+    // A contact import reads its uploaded file, and deletes it once imported (personal data).
+    buckets: [{ bucket: 'content', access: ['read', 'delete'], prefixes: ['imports'] }],
     env: () => ({}),
   }),
 };

@@ -3,6 +3,9 @@
  * record, creates or updates a contact per row, adds them to the import's list, and reports the rows
  * it refused and why.
  *
+ * One job is one part of the file (IMPORT_LIMITS.rowsPerJob rows): it then queues the next part as
+ * a job of its own, so no run outlasts the audience function's timeout.
+ *
  * Safe to run twice: rows are written in chunks, and after each chunk the import's checkpoint (the
  * last line written, with the counts so far) moves forward by a conditional write. A redelivered job
  * resumes after the checkpoint, so no row is counted twice; a row of a chunk that was written but not
@@ -25,7 +28,8 @@ import {
   readRow,
 } from '../core/contact-import';
 import { type CsvRecord, readCsv } from '../core/csv';
-import type { ContactImportStore, ContactStore, ContentStore } from '../ports';
+import type { ContactImportStore, ContactStore, ContentStore, SendQueue } from '../ports';
+import { jobBody } from './audience-jobs';
 import { type ImportJob, importFileKey } from './contact-imports';
 import { logger as defaultLogger } from './observability';
 
@@ -33,6 +37,8 @@ export interface ImportDeps {
   readonly store: ContactStore;
   readonly imports: ContactImportStore;
   readonly content: ContentStore;
+  /** The audience jobs queue: the next part of a long import is a job there. */
+  readonly jobs: SendQueue;
   readonly now?: () => Date;
   readonly newId?: () => string;
   readonly logger?: Pick<typeof defaultLogger, 'info' | 'warn'>;
@@ -42,6 +48,12 @@ export interface ImportDeps {
 const PARALLEL_ROWS = 10;
 
 type Outcome = 'created' | 'updated';
+
+/** The import job of an audience jobs message, or an error (the job then goes to the jobs DLQ). */
+export function importJobOf(job: Readonly<Record<string, unknown>>): Pick<ImportJob, 'importId'> {
+  if (typeof job.importId !== 'string' || job.importId === '') throw new Error('an import job without an importId');
+  return { importId: job.importId };
+}
 
 export async function runImport(deps: ImportDeps, job: Pick<ImportJob, 'importId'>): Promise<void> {
   const now = () => (deps.now ?? (() => new Date()))().toISOString();
@@ -89,6 +101,7 @@ export async function runImport(deps: ImportDeps, job: Pick<ImportJob, 'importId
     counts = result;
     return true;
   };
+  let written = 0;
   for (const record of records) {
     if (record.line <= imp.line) {
       // Written and counted by an earlier run: read only for the duplicates it makes.
@@ -96,7 +109,16 @@ export async function runImport(deps: ImportDeps, job: Pick<ImportJob, 'importId
       continue;
     }
     chunk.push(record);
-    if (chunk.length >= IMPORT_LIMITS.chunkRows && !(await flush())) return;
+    if (chunk.length < IMPORT_LIMITS.chunkRows) continue;
+    written += chunk.length;
+    if (!(await flush())) return;
+    if (written >= IMPORT_LIMITS.rowsPerJob) {
+      // This part is done: the next one is a job of its own (it resumes after the checkpoint).
+      const failed = await deps.jobs.send([{ id: `${imp.id}-${line}`, body: jobBody('import', { importId: imp.id }) }]);
+      if (failed.length > 0) throw new Error(`import ${imp.id}: the next part could not be queued`);
+      logger.info('import part done', { importId: imp.id, line });
+      return;
+    }
   }
   if (!(await flush())) return;
   await deps.imports.move(imp.id, ['running'], 'done', now());

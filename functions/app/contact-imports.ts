@@ -11,6 +11,7 @@ import { contentKey } from '../core/content-keys';
 import { DomainError } from '../core/errors';
 import type { RouteKey } from '../core/routes';
 import type { ContactImportStore, ContactStore, SendQueue, UploadSigner } from '../ports';
+import { jobBody } from './audience-jobs';
 import type { Caller } from './auth';
 import { parseBody, pathParam } from './contact-params';
 import type { RouteMap } from './http';
@@ -143,7 +144,7 @@ export function contactImportRoutes(deps: ContactImportApiDeps): RouteMap<Contac
         const job: ImportJob = { kind: 'import', importId: imp.id };
         let failed: string[];
         try {
-          failed = await deps.jobs.send([{ id: imp.id, body: JSON.stringify(job) }]);
+          failed = await deps.jobs.send([{ id: imp.id, body: jobBody(job.kind, { importId: job.importId }) }]);
         } catch (e) {
           failed = [imp.id];
           await deps.imports.move(imp.id, ['queued'], 'waiting_upload', at);

@@ -29,6 +29,11 @@ export const IMPORT_LIMITS = {
   valueChars: 200,
   /** Rows written between checkpoints. */
   chunkRows: 100,
+  /**
+   * Rows one audience job writes before it queues the next part of the import (a job is a page of
+   * work: well within the audience function's timeout).
+   */
+  rowsPerJob: 2000,
 } as const;
 
 /** Why a row was refused. */

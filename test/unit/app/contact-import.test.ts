@@ -4,13 +4,14 @@
  * halfway and run again) counting each row once.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runImport } from '../../../functions/app/contact-import';
+import { importJobOf, runImport } from '../../../functions/app/contact-import';
 import { importFileKey } from '../../../functions/app/contact-imports';
 import type { ContactImport } from '../../../functions/core/contact-import';
 import { IMPORT_LIMITS, NO_COUNTS } from '../../../functions/core/contact-import';
 import { MemoryContactStore } from '../../support/contact-fakes';
 import { MemoryContactImportStore } from '../../support/contact-import-fakes';
 import { MemoryContentStore } from '../../support/content-store';
+import { MemoryQueue } from '../../support/fakes';
 
 const T0 = '2026-11-29T09:00:00.000Z';
 const NOW = '2026-11-29T10:00:00.000Z';
@@ -19,12 +20,14 @@ const silent = { info: () => undefined, warn: () => undefined };
 let store: MemoryContactStore;
 let imports: MemoryContactImportStore;
 let content: MemoryContentStore;
+let jobs: MemoryQueue;
 let ids: number;
 
 beforeEach(async () => {
   store = new MemoryContactStore();
   imports = new MemoryContactImportStore();
   content = new MemoryContentStore();
+  jobs = new MemoryQueue();
   ids = 0;
   await store.createList({ id: 'news', name: 'News', createdAt: T0 });
 });
@@ -33,6 +36,7 @@ const deps = () => ({
   store,
   imports,
   content,
+  jobs,
   now: () => new Date(NOW),
   newId: () => `c-${String(++ids).padStart(4, '0')}`,
   logger: silent,
@@ -257,6 +261,28 @@ describe('runImport', () => {
     expect((await store.members('news', 1000)).ids).toHaveLength(250);
     // The duplicate of a row before the checkpoint is still found.
     expect(await imports.refusals(id)).toEqual([expect.objectContaining({ line: 252, reason: 'duplicate_in_file' })]);
+  });
+
+  it('runs a long file in parts: each job writes its share of rows, then queues the next part', async () => {
+    const total = IMPORT_LIMITS.rowsPerJob * 2 + 50;
+    const id = await given(['email', ...Array.from({ length: total }, (_, i) => `c${i}@example.com`)].join('\n'));
+    await run(id);
+    expect(await imports.get(id)).toMatchObject({
+      status: 'running',
+      line: IMPORT_LIMITS.rowsPerJob + 1,
+      counts: { rows: IMPORT_LIMITS.rowsPerJob },
+    });
+    expect(jobs.sent.map((e) => JSON.parse(e.body))).toEqual([{ kind: 'import', importId: id }]);
+    // The audience worker runs each queued part.
+    for (let part = 0; part < 5 && jobs.sent.length > part; part++)
+      await runImport(deps(), importJobOf(JSON.parse(jobs.sent[part]?.body ?? '{}')));
+    expect(jobs.sent).toHaveLength(2);
+    expect(await imports.get(id)).toMatchObject({
+      status: 'done',
+      counts: { rows: total, created: total, updated: 0, refused: 0 },
+    });
+    expect(store.contacts.size).toBe(total);
+    expect(() => importJobOf({ kind: 'import' })).toThrow('without an importId');
   });
 
   it('two runs at once: the one that loses a checkpoint stops', async () => {
