@@ -25,7 +25,7 @@ beforeAll(() => {
   bucketId = logicalId(s.stack.content.bucket);
 });
 
-const s3Permissions = (fn: 'ingest' | 'dispatch' | 'sesEvents' | 'tracking'): Permission[] =>
+const s3Permissions = (fn: 'ingest' | 'dispatch' | 'sesEvents' | 'tracking' | 'audience'): Permission[] =>
   permissionsOfRole(s.template, roleIdOf(s.stack.functions[fn].handler)).filter((p) => p.action.startsWith('s3:'));
 /** `action → sorted resources` of a role's S3 permissions. */
 const byAction = (permissions: Permission[]): Record<string, string[]> => {
@@ -119,6 +119,14 @@ describe('the content grants', () => {
   it('give dispatch only reads of every prefix (it deletes nothing: the lifecycle does)', () => {
     expect(byAction(s3Permissions('dispatch'))).toEqual({
       's3:GetObject': objects('attachments/', 'bodies/', 'scheduled/', 'uploads/'),
+      's3:ListBucket': [arnOf(bucketId)],
+    });
+  });
+
+  it('give audience reads and deletes of import files only (it deletes a file once imported)', () => {
+    expect(byAction(s3Permissions('audience'))).toEqual({
+      's3:GetObject': objects('imports/'),
+      's3:DeleteObject': objects('imports/'),
       's3:ListBucket': [arnOf(bucketId)],
     });
   });
