@@ -160,6 +160,8 @@ const IngestEnv = /* @__PURE__ */ (() =>
       TABLE_IDEMPOTENCY: name,
       TABLE_SETTINGS: name,
       TABLE_SUPPRESSION: name,
+      /** Contacts, lists and CSV imports (/v1/contacts, /v1/lists). */
+      TABLE_CONTACTS: name,
       /** Per-API-key request counters (one-second windows). */
       TABLE_RATE_WINDOWS: name,
       /** The reputation guard's counters and streams (GET /v1/settings/streams, resume). */
@@ -172,6 +174,8 @@ const IngestEnv = /* @__PURE__ */ (() =>
       QUEUE_SEND_URL: z.url(),
       QUEUE_SEND_CRITICAL_URL: z.url(),
       QUEUE_SEND_BULK_URL: z.url(),
+      /** The audience jobs queue: a started contact import is a job there. */
+      QUEUE_AUDIENCE_JOBS_URL: z.url(),
       /** The content store's bucket: attachments, uploads, large and scheduled bodies. */
       CONTENT_BUCKET: name,
       RETENTION_DAYS: z._default(positiveInt, DEFAULTS.retentionDays),
@@ -187,12 +191,14 @@ const IngestEnv = /* @__PURE__ */ (() =>
         idempotency: e.TABLE_IDEMPOTENCY,
         settings: e.TABLE_SETTINGS,
         suppression: e.TABLE_SUPPRESSION,
+        contacts: e.TABLE_CONTACTS,
         rateWindows: e.TABLE_RATE_WINDOWS,
         reputation: e.TABLE_REPUTATION,
         templates: e.TABLE_TEMPLATES,
         emailIndex: e.TABLE_EMAIL_INDEX,
       },
       sendQueueUrl: e.QUEUE_SEND_URL,
+      audienceJobsQueueUrl: e.QUEUE_AUDIENCE_JOBS_URL,
       contentBucket: e.CONTENT_BUCKET,
       /** Where an email of each priority is queued. */
       priorityQueueUrls: {
@@ -386,9 +392,14 @@ const AudienceEnv = /* @__PURE__ */ (() =>
   z.pipe(
     z.object({
       QUEUE_AUDIENCE_JOBS_URL: z.url(),
+      /** Contact imports: the contacts table, and the content store the files are uploaded to. */
+      TABLE_CONTACTS: name,
+      CONTENT_BUCKET: name,
     }),
     z.transform((e) => ({
       jobsQueueUrl: e.QUEUE_AUDIENCE_JOBS_URL,
+      contactsTable: e.TABLE_CONTACTS,
+      contentBucket: e.CONTENT_BUCKET,
     })),
   ))();
 

@@ -257,6 +257,8 @@ export const FUNCTIONS = {
       { table: 'settings', access: { actions: ['PutItem'], keys: 'liveProviderSettings' } },
       // The suppression API (GET/PUT/DELETE /v1/suppressions/{email}).
       { table: 'suppression', access: 'readWrite' },
+      // Contacts, lists and CSV imports (/v1/contacts, /v1/lists); an erase removes a contact's items.
+      { table: 'contacts', access: 'readWrite' },
       // Per-API-key request counters: the function counts each key's requests per one-second window.
       { table: 'rateWindows', access: 'readWrite' },
       // The streams' states and rates (GET /v1/settings/streams); a resume writes the stream's item.
@@ -266,8 +268,12 @@ export const FUNCTIONS = {
       // Message search: each accepted email's index entries written, and read by GET /v1/emails.
       { table: 'emailIndex', access: 'readWrite' },
     ],
-    // Each email goes to its priority's queue (PRIORITY_QUEUES).
-    queues: [...SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })), PUBLISHES_EVENTS],
+    // Each email goes to its priority's queue (PRIORITY_QUEUES); a started contact import is an audience job.
+    queues: [
+      ...SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })),
+      PUBLISHES_EVENTS,
+      { queue: 'audienceJobs', access: ['send'] },
+    ],
     secrets: [],
     // The content store: it writes attachments, large and scheduled bodies at accept time, reads what a
     // client uploaded (to check it) and scheduled bodies (reschedule), and deletes them (cancel, rollback).
@@ -275,6 +281,8 @@ export const FUNCTIONS = {
       { bucket: 'content', access: ['read', 'write', 'delete'], prefixes: ['attachments', 'bodies', 'scheduled'] },
       // Presigned upload URLs are signed with the function's role, so it needs PutObject there too.
       { bucket: 'content', access: ['read', 'write'], prefixes: ['uploads'] },
+      // The upload URL of a contact import (the audience worker reads the file and deletes it).
+      { bucket: 'content', access: ['write'], prefixes: ['imports'] },
     ],
     env: (p) => ({ RETENTION_DAYS: String(p.retentionDays), PROVIDERS: p.providersJson, ...guardEnv(p.guard) }),
   }),
@@ -457,10 +465,15 @@ export const FUNCTIONS = {
     description: 'mailroute audience jobs: broadcast fan-out and contact imports, one checkpointed page at a time',
     memorySize: 512,
     timeoutSeconds: AUDIENCE_TIMEOUT_SECONDS,
-    tables: [],
+    tables: [
+      // Contact imports: contacts created or updated, list members added, the import's checkpoints.
+      { table: 'contacts', access: 'readWrite' },
+    ],
     // A job queues its next page (delayed, to keep a broadcast's pace).
     queues: [{ queue: 'audienceJobs', access: ['send'] }],
     secrets: [],
+    // A contact import reads its uploaded file, and deletes it once imported (personal data).
+    buckets: [{ bucket: 'content', access: ['read', 'delete'], prefixes: ['imports'] }],
     env: () => ({}),
   }),
 };

@@ -17,6 +17,8 @@ import type { AimdPolicy } from '../core/aimd';
 import { DEFAULTS } from '../core/defaults';
 import { largestMessageBytes } from '../core/message-size';
 import type { ContentStore, Scheduler } from '../ports';
+import { DynamoContactImportStore } from '../store/contact-import-store';
+import { DynamoContactStore } from '../store/contact-store';
 import { S3_CLIENT_OPTIONS, S3ContentStore } from '../store/content-store';
 import { documentClient } from '../store/dynamo';
 import { DynamoEmailIndex } from '../store/email-index';
@@ -83,6 +85,11 @@ export function ingestDeps(
     templates: new DynamoTemplateStore(doc, config.tables.templates),
     content: new S3ContentStore(clients.s3, config.contentBucket),
     uploads: new S3UploadSigner(clients.s3, config.contentBucket),
+    contacts: {
+      store: new DynamoContactStore(doc, config.tables.contacts),
+      imports: new DynamoContactImportStore(doc, config.tables.contacts),
+      jobs: new SqsSendQueue(clients.sqs, config.audienceJobsQueueUrl),
+    },
     maxMessageBytes: largestMessageBytes(config.providers.providers),
   };
 }
