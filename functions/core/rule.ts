@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import type { SendEmailInput } from './email';
 import { PRIORITIES, TRANSACTIONAL } from './priority';
 import { MAX_SCHEDULE_DAYS, parseRfc3339 } from './schedule';
 import { slug } from './template';
@@ -133,15 +134,19 @@ export interface Rule extends RuleDefinition {
   readonly updatedAt: string;
 }
 
-/** The rule with a patch applied (`null` removes an optional field). */
-export function patchRule(rule: RuleDefinition, patch: RulePatch): RuleDefinition {
-  const next: Record<string, unknown> = { ...rule };
+/** A rule's definition (what a client writes) with a patch applied; `null` removes an optional field. */
+export function patchRule(rule: RuleDefinition, patch: RulePatch): Record<string, unknown> {
+  const next: Record<string, unknown> = {};
+  for (const k of Object.keys(ruleFields)) {
+    const v = (rule as unknown as Record<string, unknown>)[k];
+    if (v !== undefined) next[k] = v;
+  }
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) continue;
     if (v === null) delete next[k];
     else next[k] = v;
   }
-  return next as unknown as RuleDefinition;
+  return next;
 }
 
 /** POST /v1/events. */
@@ -268,4 +273,27 @@ export function eventVariables(
     if (!(name in out) && name === 'email') out[name] = sources.email;
   }
   return out;
+}
+
+/** The email a rule sends to one contact (to be validated with SendEmailBody like any send). */
+export function ruleEmail(
+  rule: RuleDefinition & { readonly id: string },
+  to: string,
+  template: { readonly version?: number | undefined; readonly variables: Readonly<Record<string, unknown>> },
+  scheduledAt?: string,
+): SendEmailInput {
+  const version = template.version ?? rule.template.version;
+  return {
+    from: rule.from,
+    to,
+    template: {
+      slug: rule.template.slug,
+      ...(version === undefined ? {} : { version }),
+      variables: template.variables as Record<string, z.core.util.JSONType>,
+    },
+    category: rule.category,
+    ...(rule.priority === undefined ? {} : { priority: rule.priority }),
+    tags: { rule: rule.id },
+    ...(scheduledAt === undefined ? {} : { scheduledAt }),
+  };
 }
