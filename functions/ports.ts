@@ -24,6 +24,7 @@ import type { QueuedEvent } from './core/webhook-events';
 
 // The ports of each capability live in ports/<capability>.ts; this module re-exports them.
 export * from './ports/contacts';
+export * from './ports/contact-imports';
 export * from './ports/rules';
 
 export type ClaimResult =
