@@ -160,6 +160,8 @@ const IngestEnv = /* @__PURE__ */ (() =>
       TABLE_IDEMPOTENCY: name,
       TABLE_SETTINGS: name,
       TABLE_SUPPRESSION: name,
+      /** Contacts, lists and CSV imports (/v1/contacts, /v1/lists). */
+      TABLE_CONTACTS: name,
       /** Per-API-key request counters (one-second windows). */
       TABLE_RATE_WINDOWS: name,
       /** The reputation guard's counters and streams (GET /v1/settings/streams, resume). */
@@ -167,6 +169,8 @@ const IngestEnv = /* @__PURE__ */ (() =>
       /** The send queue of each priority: transactional, critical, bulk. */
       /** Templates: drafts, published versions and their counters. */
       TABLE_TEMPLATES: name,
+      /** Event rules (/v1/rules, POST /v1/events). */
+      TABLE_RULES: name,
       /** The search index of GET /v1/emails. */
       TABLE_EMAIL_INDEX: name,
       QUEUE_SEND_URL: z.url(),
@@ -187,9 +191,11 @@ const IngestEnv = /* @__PURE__ */ (() =>
         idempotency: e.TABLE_IDEMPOTENCY,
         settings: e.TABLE_SETTINGS,
         suppression: e.TABLE_SUPPRESSION,
+        contacts: e.TABLE_CONTACTS,
         rateWindows: e.TABLE_RATE_WINDOWS,
         reputation: e.TABLE_REPUTATION,
         templates: e.TABLE_TEMPLATES,
+        rules: e.TABLE_RULES,
         emailIndex: e.TABLE_EMAIL_INDEX,
       },
       sendQueueUrl: e.QUEUE_SEND_URL,

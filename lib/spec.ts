@@ -255,12 +255,16 @@ export const FUNCTIONS = {
       { table: 'settings', access: { actions: ['PutItem'], keys: 'liveProviderSettings' } },
       // The suppression API (GET/PUT/DELETE /v1/suppressions/{email}).
       { table: 'suppression', access: 'readWrite' },
+      // Contacts, lists and CSV imports (/v1/contacts, /v1/lists); an erase removes a contact's items.
+      { table: 'contacts', access: 'readWrite' },
       // Per-API-key request counters: the function counts each key's requests per one-second window.
       { table: 'rateWindows', access: 'readWrite' },
       // The streams' states and rates (GET /v1/settings/streams); a resume writes the stream's item.
       { table: 'reputation', access: 'readWrite' },
       // The template API, and the templates rendered at accept time (with their per-version counters).
       { table: 'templates', access: 'readWrite' },
+      // Event rules: the rules API writes them, POST /v1/events reads those of an event name.
+      { table: 'rules', access: 'readWrite' },
       // Message search: each accepted email's index entries written, and read by GET /v1/emails.
       { table: 'emailIndex', access: 'readWrite' },
     ],

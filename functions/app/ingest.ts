@@ -20,9 +20,11 @@ import { SQS_MAX_BYTES } from '../core/queued-email';
 import type { RouteKey } from '../core/routes';
 import { API_ERRORS } from '../core/zod-locale';
 import type {
+  ContactStore,
   ContentStore,
   MessageStore,
   RequestRateLimiter,
+  RuleStore,
   SendQueue,
   SuppressionStore,
   TemplateStore,
@@ -32,11 +34,13 @@ import { type Accepted, createAccept, schedulingOr422 as schedulingOr422For } fr
 import { uploadRoutes } from './attachment-uploads';
 import type { Authenticator, Caller } from './auth';
 import { type EmailSearchDeps, emailSearchRoutes } from './email-search';
+import { eventRoutes } from './events';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
 import { apiReferenceRoutes } from './openapi-docs';
 import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-settings';
 import { resendRoutes } from './resend-api';
+import { ruleRoutes } from './rules';
 import { cancelEmail, rescheduleEmail, type SchedulingDeps } from './scheduling';
 import { type StreamApiDeps, streamRoutes } from './stream-settings';
 import { suppressionRoutes } from './suppressions';
@@ -72,6 +76,10 @@ export interface IngestDeps {
    * waiting bodies, the send queues' ARNs. @default - none: a `scheduledAt` is refused (422)
    */
   readonly scheduling?: Pick<SchedulingDeps, 'scheduler' | 'content' | 'queueArns' | 'changed'>;
+  /** Contacts, lists and CSV imports (/v1/contacts, /v1/lists): their stores and the audience jobs queue. */
+  readonly contacts: { readonly store: ContactStore };
+  /** Event rules (/v1/rules), read by POST /v1/events. */
+  readonly rules: RuleStore;
   /** Message search (GET /v1/emails): the index `messages` writes as it creates records. */
   readonly search: EmailSearchDeps;
   /** The draw that splits a canary's sends (in [0, 1)). @default Math.random */
@@ -282,6 +290,16 @@ export function createIngestHandler(deps: IngestDeps) {
     }),
     ...suppressionRoutes(deps.suppression, now),
     ...templateRoutes(templateDeps, now),
+    ...ruleRoutes({ rules: deps.rules, now, ...(deps.newId ? { newId: deps.newId } : {}) }),
+    ...eventRoutes({
+      rules: deps.rules,
+      contacts: deps.contacts.store,
+      templates: deps.templates,
+      accept,
+      now,
+      ...(deps.newId ? { newId: deps.newId } : {}),
+      ...(deps.random ? { random: deps.random } : {}),
+    }),
     ...providerSettingsRoutes(deps.providerSettings, now),
     ...streamRoutes({ metrics: newMetrics, ...deps.streams, now: () => now().getTime(), logger }),
   };

@@ -9,6 +9,7 @@ import { ERROR_STATUS } from '../core/errors';
 import { STATUSES } from '../core/message';
 import { PRIORITIES } from '../core/priority';
 import type { Scope } from '../ports';
+import { ruleResponseSchemas } from './openapi-schemas-rules';
 import { QUEUE_NAMES } from './queues';
 import { DELIVERY_STATUSES } from './webhook-api';
 
@@ -147,6 +148,7 @@ export const responseSchemas = () => {
       parts: z.record(z.string(), z.unknown()),
       errors: z.array(z.unknown()),
     }),
+    ...ruleResponseSchemas(),
     ResendCreated: z.object({ id: str() }),
     ResendBatchCreated: z.object({
       data: z.array(z.object({ id: str() })),

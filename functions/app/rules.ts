@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type * as z from 'zod/mini';
 import { SendEmailBody } from '../core/email';
 import { DomainError, type FieldIssue } from '../core/errors';
+import type { RouteKey } from '../core/routes';
 import {
   CreateRuleBody,
   PatchRuleBody,
@@ -17,7 +18,6 @@ import {
   type RuleDefinition,
   ruleEmail,
 } from '../core/rule';
-import type { RouteKey } from '../core/routes';
 import { API_ERRORS } from '../core/zod-locale';
 import type { RuleStore } from '../ports';
 import { type Caller, maySendFrom } from './auth';

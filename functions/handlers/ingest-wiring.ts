@@ -17,6 +17,7 @@ import type { AimdPolicy } from '../core/aimd';
 import { DEFAULTS } from '../core/defaults';
 import { largestMessageBytes } from '../core/message-size';
 import type { ContentStore, Scheduler } from '../ports';
+import { DynamoContactStore } from '../store/contact-store';
 import { S3_CLIENT_OPTIONS, S3ContentStore } from '../store/content-store';
 import { documentClient } from '../store/dynamo';
 import { DynamoEmailIndex } from '../store/email-index';
@@ -26,6 +27,7 @@ import { DynamoProviderSettings } from '../store/provider-settings';
 import { DynamoRateWindows } from '../store/rate-windows';
 import { DynamoReputationStore } from '../store/reputation-store';
 import { DynamoRequestRateLimiter } from '../store/request-rate-limiter';
+import { DynamoRuleStore } from '../store/rule-store';
 import { EventBridgeScheduler } from '../store/scheduler';
 import { SqsSendQueue } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
@@ -81,6 +83,8 @@ export function ingestDeps(
       cacheMs: SETTINGS_CACHE_MS,
     },
     templates: new DynamoTemplateStore(doc, config.tables.templates),
+    contacts: { store: new DynamoContactStore(doc, config.tables.contacts) },
+    rules: new DynamoRuleStore(doc, config.tables.rules),
     content: new S3ContentStore(clients.s3, config.contentBucket),
     uploads: new S3UploadSigner(clients.s3, config.contentBucket),
     maxMessageBytes: largestMessageBytes(config.providers.providers),

@@ -85,7 +85,9 @@ export class DynamoRuleStore implements RuleStore {
     );
     if (!created) return false;
     try {
-      await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: eventPk(rule.event), sk: rule.id, ...item } }));
+      await this.doc.send(
+        new PutCommand({ TableName: this.table, Item: { pk: eventPk(rule.event), sk: rule.id, ...item } }),
+      );
     } catch (e) {
       // Not half-made: the rule is in both places or in neither.
       await this.doc
@@ -152,7 +154,9 @@ export class DynamoRuleStore implements RuleStore {
       ),
     );
     if (!exists) return false;
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: eventPk(rule.event), sk: rule.id, ...item } }));
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { pk: eventPk(rule.event), sk: rule.id, ...item } }),
+    );
     return true;
   }
 

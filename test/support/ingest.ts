@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Authenticator } from '../../functions/app/auth';
 import { withSearchIndex } from '../../functions/app/email-search';
 import type { IngestDeps } from '../../functions/app/ingest';
+import { MemoryContactStore } from './contact-fakes';
 import { MemoryContentStore } from './content-store';
 import { MemoryEmailIndex } from './email-index-fake';
 import {
@@ -18,6 +19,7 @@ import {
   MemorySuppression,
   memoryStreams,
 } from './fakes';
+import { MemoryRuleStore } from './rule-fakes';
 import { MemoryTemplateStore } from './template-fakes';
 
 /** An idempotency layer pointing nowhere: tests that send an Idempotency-Key give their own. */
@@ -44,6 +46,8 @@ export function ingestTestDeps(given: Partial<IngestDeps> = {}): IngestDeps {
     content: new MemoryContentStore(),
     uploads: { presignPut: async (key) => `https://uploads.example.com/${key}?signed` },
     maxMessageBytes: 40_000_000,
+    contacts: { store: new MemoryContactStore() },
+    rules: new MemoryRuleStore(),
     ...given,
     messages: withSearchIndex(messages, search.index),
     search,

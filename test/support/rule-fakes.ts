@@ -29,7 +29,9 @@ export class MemoryRuleStore implements RuleStore {
     const rest = after === undefined ? all : all.filter((r) => r.id > after);
     const items = rest.slice(0, limit).map((r) => structuredClone(r));
     const last = items.at(-1);
-    return rest.length > limit && last ? { items, next: Buffer.from(last.id, 'utf8').toString('base64url') } : { items };
+    return rest.length > limit && last
+      ? { items, next: Buffer.from(last.id, 'utf8').toString('base64url') }
+      : { items };
   }
   async replace(rule: Rule) {
     const old = this.rules.get(rule.id);
