@@ -113,7 +113,7 @@ describe('POST /v1/events', () => {
     expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
     const statuses = answers.map((a) => (a.body as { sends: { status: string }[] }).sends.map((s) => s.status));
     expect(statuses).toEqual([['queued'], ['duplicate'], ['duplicate'], ['duplicate'], ['duplicate']]);
-    const first = (answers[0]?.body as { sends: { rule: string; email_id: string }[] }).sends[0];
+    const first = (answers[0]?.body as undefined | { sends: { rule: string; email_id: string }[] })?.sends[0];
     expect(first?.rule).toBe(id);
     expect(first?.email_id).toMatch(/^e-[0-9a-f]{32}$/);
     // One record, one email: re-enqueues of a record still queued carry the same id (the dispatcher's claim sends once).
@@ -181,7 +181,9 @@ describe('POST /v1/events', () => {
 
   it('an event no rule names answers 202 with no sends', async () => {
     await rule({});
-    const res = await call('POST /v1/events', { body: { name: 'nobody.listens', contact: { email: 'ann@example.org' } } });
+    const res = await call('POST /v1/events', {
+      body: { name: 'nobody.listens', contact: { email: 'ann@example.org' } },
+    });
     expect(res).toEqual({ status: 202, body: { event: 'nobody.listens', contact: expect.any(String), sends: [] } });
     expect(messages.items.size).toBe(0);
   });
@@ -230,18 +232,20 @@ describe('POST /v1/events', () => {
 
   it('refuses bad input with a 4xx and does nothing: an unknown contact id (404), bad fields (422), no body (400)', async () => {
     await rule({});
-    expect(
-      (await call('POST /v1/events', { body: { name: 'user.signed_up', contact: { id: 'nope' } } })).status,
-    ).toBe(404);
-    const bad = await call('POST /v1/events', { body: { name: 'User Signed Up', contact: { email: 'not-an-address' } } });
+    expect((await call('POST /v1/events', { body: { name: 'user.signed_up', contact: { id: 'nope' } } })).status).toBe(
+      404,
+    );
+    const bad = await call('POST /v1/events', {
+      body: { name: 'User Signed Up', contact: { email: 'not-an-address' } },
+    });
     expect(bad.status).toBe(422);
     const badAddress = await emit({ contact: { email: 'not-an-address' } });
     expect(badAddress.body).toMatchObject({ error: { details: [{ path: 'contact.email' }] } });
     expect((await call('POST /v1/events')).status).toBe(400);
     // A read key cannot emit events.
-    expect((await emit({ data: { name: 'Ann' } }).then(() => call('POST /v1/events', { key: READER, body: {} }))).status).toBe(
-      403,
-    );
+    expect(
+      (await emit({ data: { name: 'Ann' } }).then(() => call('POST /v1/events', { key: READER, body: {} }))).status,
+    ).toBe(403);
     expect(messages.items.size).toBe(1);
     expect(contacts.contacts.size).toBe(1);
   });
@@ -266,7 +270,11 @@ describe('/v1/rules', () => {
     });
     expect(JSON.stringify(read.body)).not.toContain('keyHash');
     expect((await call('GET /v1/rules', { key: READER })).body).toMatchObject({ data: [{ id }], next: null });
-    const patched = await call('PATCH /v1/rules/{id}', { key: ADMIN, path: { id }, body: { enabled: false, delay: 60 } });
+    const patched = await call('PATCH /v1/rules/{id}', {
+      key: ADMIN,
+      path: { id },
+      body: { enabled: false, delay: 60 },
+    });
     expect(patched.body).toMatchObject({ enabled: false, delay: 60 });
     const cleared = await call('PATCH /v1/rules/{id}', { key: ADMIN, path: { id }, body: { delay: null } });
     expect(cleared.body).toMatchObject({ enabled: false, delay: null });

@@ -127,9 +127,9 @@ describe('conditions', () => {
 
   it('are refused when malformed', () => {
     const rule = { event: 'user.signed_up', template: { slug: 'welcome' }, from: 'app@example.com' };
-    expect(CreateRuleBody.safeParse({ ...rule, condition: [{ path: 'plan', op: 'matches', value: '.*' }] }).success).toBe(
-      false,
-    );
+    expect(
+      CreateRuleBody.safeParse({ ...rule, condition: [{ path: 'plan', op: 'matches', value: '.*' }] }).success,
+    ).toBe(false);
     expect(CreateRuleBody.safeParse({ ...rule, condition: [{ path: 'plan', op: 'in', value: 'pro' }] }).success).toBe(
       false,
     );
