@@ -53,7 +53,7 @@ describe('events and rules on the local stack', () => {
     const second = await emit('2026-11-22T10:00:05Z');
     expect(first.status).toBe(202);
     expect(second.status).toBe(202);
-    const byRule = (res: { body: { sends: { rule: string }[] } }, id: string) =>
+    const byRule = (res: { body: { sends: { rule: string; email_id?: string }[] } }, id: string) =>
       res.body.sends.find((s) => s.rule === id);
     expect(byRule(first, rule.body.id)).toMatchObject({ status: 'queued', email_id: expect.stringMatching(/^e-/) });
     expect(byRule(second, rule.body.id)).toEqual({ ...byRule(first, rule.body.id), status: 'duplicate' });
