@@ -176,6 +176,8 @@ const IngestEnv = /* @__PURE__ */ (() =>
       QUEUE_SEND_URL: z.url(),
       QUEUE_SEND_CRITICAL_URL: z.url(),
       QUEUE_SEND_BULK_URL: z.url(),
+      /** The audience jobs queue: a started contact import is a job there. */
+      QUEUE_AUDIENCE_JOBS_URL: z.url(),
       /** The content store's bucket: attachments, uploads, large and scheduled bodies. */
       CONTENT_BUCKET: name,
       RETENTION_DAYS: z._default(positiveInt, DEFAULTS.retentionDays),
@@ -199,6 +201,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
         emailIndex: e.TABLE_EMAIL_INDEX,
       },
       sendQueueUrl: e.QUEUE_SEND_URL,
+      audienceJobsQueueUrl: e.QUEUE_AUDIENCE_JOBS_URL,
       contentBucket: e.CONTENT_BUCKET,
       /** Where an email of each priority is queued. */
       priorityQueueUrls: {
@@ -383,6 +386,28 @@ const WebhookApiEnv = /* @__PURE__ */ (() =>
       allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     })),
   ))();
+
+/** The audience function (broadcast fan-out, contact imports): its jobs queue; each job kind adds what it needs. */
+const AudienceEnv = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({
+      QUEUE_AUDIENCE_JOBS_URL: z.url(),
+      /** Contact imports: the contacts table, and the content store the files are uploaded to. */
+      TABLE_CONTACTS: name,
+      CONTENT_BUCKET: name,
+    }),
+    z.transform((e) => ({
+      jobsQueueUrl: e.QUEUE_AUDIENCE_JOBS_URL,
+      contactsTable: e.TABLE_CONTACTS,
+      contentBucket: e.CONTENT_BUCKET,
+    })),
+  ))();
+
+export type AudienceConfig = z.output<typeof AudienceEnv>;
+
+export function audienceConfig(env: NodeJS.ProcessEnv = process.env): AudienceConfig {
+  return parse(AudienceEnv, env);
+}
 
 export type WebhooksConfig = z.output<typeof WebhooksEnv>;
 export type WebhookApiConfig = z.output<typeof WebhookApiEnv>;

@@ -14,6 +14,8 @@ import { PRIORITIES } from '../functions/core/priority';
 import type { GuardSettings } from '../functions/core/reputation';
 import { API_ROUTES, type ApiFunction, type ApiRoute } from './api-routes';
 import {
+  AUDIENCE_BATCH_SIZE,
+  AUDIENCE_TIMEOUT_SECONDS,
   BUCKETS,
   type BucketName,
   DISPATCH_BATCH_SIZE,
@@ -268,8 +270,12 @@ export const FUNCTIONS = {
       // Message search: each accepted email's index entries written, and read by GET /v1/emails.
       { table: 'emailIndex', access: 'readWrite' },
     ],
-    // Each email goes to its priority's queue (PRIORITY_QUEUES).
-    queues: [...SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })), PUBLISHES_EVENTS],
+    // Each email goes to its priority's queue (PRIORITY_QUEUES); a started contact import is an audience job.
+    queues: [
+      ...SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })),
+      PUBLISHES_EVENTS,
+      { queue: 'audienceJobs', access: ['send'] },
+    ],
     secrets: [],
     // The content store: it writes attachments, large and scheduled bodies at accept time, reads what a
     // client uploaded (to check it) and scheduled bodies (reschedule), and deletes them (cancel, rollback).
@@ -277,6 +283,8 @@ export const FUNCTIONS = {
       { bucket: 'content', access: ['read', 'write', 'delete'], prefixes: ['attachments', 'bodies', 'scheduled'] },
       // Presigned upload URLs are signed with the function's role, so it needs PutObject there too.
       { bucket: 'content', access: ['read', 'write'], prefixes: ['uploads'] },
+      // The upload URL of a contact import (the audience worker reads the file and deletes it).
+      { bucket: 'content', access: ['write'], prefixes: ['imports'] },
     ],
     env: (p) => ({ RETENTION_DAYS: String(p.retentionDays), PROVIDERS: p.providersJson, ...guardEnv(p.guard) }),
   }),
@@ -447,6 +455,27 @@ export const FUNCTIONS = {
     secrets: [],
     env: () => ({}),
   }),
+  /**
+   * The audience jobs queue's consumer: one job at a time, each a page of work that checkpoints and
+   * queues the next (a broadcast's fan-out, a contact import). Job kinds: functions/app/audience-jobs.ts.
+   */
+  audience: fn({
+    entry: 'functions/handlers/audience.ts',
+    label: 'audience',
+    description: 'mailroute audience jobs: broadcast fan-out and contact imports, one checkpointed page at a time',
+    memorySize: 512,
+    timeoutSeconds: AUDIENCE_TIMEOUT_SECONDS,
+    tables: [
+      // Contact imports: contacts created or updated, list members added, the import's checkpoints.
+      { table: 'contacts', access: 'readWrite' },
+    ],
+    // A job queues its next page (delayed, to keep a broadcast's pace).
+    queues: [{ queue: 'audienceJobs', access: ['send'] }],
+    secrets: [],
+    // A contact import reads its uploaded file, and deletes it once imported (personal data).
+    buckets: [{ bucket: 'content', access: ['read', 'delete'], prefixes: ['imports'] }],
+    env: () => ({}),
+  }),
 };
 
 export type FunctionName = keyof typeof FUNCTIONS;
@@ -493,6 +522,7 @@ export const EVENT_SOURCES: readonly EventSourceSpec[] = [
   { queue: 'sesEvents', fn: 'sesEvents', batchSize: SES_EVENTS_BATCH_SIZE, reportBatchItemFailures: true },
   { queue: 'webhookEvents', fn: 'webhooks', batchSize: WEBHOOKS_BATCH_SIZE, reportBatchItemFailures: true },
   { queue: 'webhookRetries', fn: 'webhooks', batchSize: WEBHOOKS_BATCH_SIZE, reportBatchItemFailures: true },
+  { queue: 'audienceJobs', fn: 'audience', batchSize: AUDIENCE_BATCH_SIZE, reportBatchItemFailures: true },
 ];
 
 /** The routes of the HTTP API, each with the function that serves it (lib/api-routes.ts). */

@@ -20,7 +20,6 @@ import { SQS_MAX_BYTES } from '../core/queued-email';
 import type { RouteKey } from '../core/routes';
 import { API_ERRORS } from '../core/zod-locale';
 import type {
-  ContactStore,
   ContentStore,
   MessageStore,
   RequestRateLimiter,
@@ -33,6 +32,9 @@ import type {
 import { type Accepted, createAccept, schedulingOr422 as schedulingOr422For } from './accept';
 import { uploadRoutes } from './attachment-uploads';
 import type { Authenticator, Caller } from './auth';
+import { contactImportRoutes } from './contact-imports';
+import { contactListRoutes } from './contact-lists';
+import { type ContactsDeps, contactRoutes } from './contacts';
 import { type EmailSearchDeps, emailSearchRoutes } from './email-search';
 import { eventRoutes } from './events';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
@@ -77,7 +79,7 @@ export interface IngestDeps {
    */
   readonly scheduling?: Pick<SchedulingDeps, 'scheduler' | 'content' | 'queueArns' | 'changed'>;
   /** Contacts, lists and CSV imports (/v1/contacts, /v1/lists): their stores and the audience jobs queue. */
-  readonly contacts: { readonly store: ContactStore };
+  readonly contacts: ContactsDeps;
   /** Event rules (/v1/rules), read by POST /v1/events. */
   readonly rules: RuleStore;
   /** Message search (GET /v1/emails): the index `messages` writes as it creates records. */
@@ -118,7 +120,7 @@ function idempotencyKeyOf(req: ApiRequest): string | undefined {
 
 export function createIngestHandler(deps: IngestDeps) {
   const now = deps.now ?? (() => new Date());
-  const _newId = deps.newId ?? randomUUID;
+  const newId = deps.newId ?? randomUUID;
   const logger = deps.logger ?? defaultLogger;
   const metrics = deps.metrics ?? defaultMetrics;
 
@@ -289,6 +291,9 @@ export function createIngestHandler(deps: IngestDeps) {
       cancel: (req, id) => cancelEmail(schedulingOr422(), req.caller as Caller, id),
     }),
     ...suppressionRoutes(deps.suppression, now),
+    ...contactRoutes({ store: deps.contacts.store, suppression: deps.suppression, now, newId }),
+    ...contactImportRoutes({ ...deps.contacts, uploads: deps.uploads, now, newId }),
+    ...contactListRoutes({ store: deps.contacts.store, now, newId }),
     ...templateRoutes(templateDeps, now),
     ...ruleRoutes({ rules: deps.rules, now, ...(deps.newId ? { newId: deps.newId } : {}) }),
     ...eventRoutes({

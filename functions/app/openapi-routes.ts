@@ -13,6 +13,7 @@ import { ActivateBody, CreateTemplateBody, RenderBody, UpdateTemplateBody } from
 import type { Scope } from '../ports';
 import { UploadRequest } from './attachment-uploads';
 import { ASSET_TYPES } from './console-assets';
+import { CONTACT_IMPORT_ROUTE_DOCS, CONTACT_LIST_ROUTE_DOCS, CONTACT_ROUTE_DOCS } from './openapi-routes-contacts';
 import { RULE_ROUTE_DOCS } from './openapi-routes-rules';
 import type { ResponseSchemaName } from './openapi-schemas';
 import { DocumentBody, UpdateBody } from './provider-settings';
@@ -28,6 +29,7 @@ export const TAGS = {
   events:
     'Event-triggered sends: emit what happened to a contact; rules map event names to templated emails, each sent once per event.',
   suppressions: 'Addresses mail is never sent to, per scope (all mail or one category).',
+  contacts: 'Contacts with per-category consent, lists, CSV imports, and the GDPR erase and export.',
   settings: 'The live provider chain and the priority streams (admin keys).',
   webhooks:
     'Endpoints that receive signed events (Standard Webhooks), their secrets, deliveries and replays (admin keys).',
@@ -188,6 +190,9 @@ export const ROUTE_DOCS: { readonly [K in RouteKey]: RouteDoc } = {
     responses: [ok('EmailStatus', 'The email, canceled')],
     errors: ['not_found', 'conflict', 'validation_failed'],
   },
+  ...CONTACT_ROUTE_DOCS,
+  ...CONTACT_IMPORT_ROUTE_DOCS,
+  ...CONTACT_LIST_ROUTE_DOCS,
   'GET /v1/suppressions': {
     tag: 'suppressions',
     summary: 'List suppressions',

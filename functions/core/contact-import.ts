@@ -29,6 +29,11 @@ export const IMPORT_LIMITS = {
   valueChars: 200,
   /** Rows written between checkpoints. */
   chunkRows: 100,
+  /**
+   * Rows one audience job writes before it queues the next part of the import (a job is a page of
+   * work: well within the audience function's timeout).
+   */
+  rowsPerJob: 2000,
 } as const;
 
 /** Why a row was refused. */
@@ -89,7 +94,9 @@ export interface ImportHeader {
 }
 
 /** The header of a CSV import, or why the file cannot be imported. */
-export function readHeader(fields: readonly string[]): { ok: true; header: ImportHeader } | { ok: false; error: string } {
+export function readHeader(
+  fields: readonly string[],
+): { ok: true; header: ImportHeader } | { ok: false; error: string } {
   const names = fields.map((f) => f.trim());
   if (names.length > IMPORT_LIMITS.columns)
     return { ok: false, error: `the header has ${names.length} columns; at most ${IMPORT_LIMITS.columns}` };
@@ -105,7 +112,10 @@ export function readHeader(fields: readonly string[]): { ok: true; header: Impor
     else if (name.startsWith('consent.')) {
       const category = name.slice('consent.'.length);
       if (!CATEGORY_PATTERN.test(category))
-        return { ok: false, error: `column "${name.slice(0, 80)}": a consent category is lower case letters, digits, - or _` };
+        return {
+          ok: false,
+          error: `column "${name.slice(0, 80)}": a consent category is lower case letters, digits, - or _`,
+        };
       consent.push({ index, category });
     } else {
       const problem = attributeNameProblem(name);
@@ -115,7 +125,10 @@ export function readHeader(fields: readonly string[]): { ok: true; header: Impor
   }
   if (email < 0) return { ok: false, error: 'the header row has no "email" column' };
   if (consent.length > CONTACT_LIMITS.categories)
-    return { ok: false, error: `the header has ${consent.length} consent columns; at most ${CONTACT_LIMITS.categories}` };
+    return {
+      ok: false,
+      error: `the header has ${consent.length} consent columns; at most ${CONTACT_LIMITS.categories}`,
+    };
   return { ok: true, header: { email, attributes, consent, width: names.length } };
 }
 

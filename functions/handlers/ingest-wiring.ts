@@ -17,6 +17,7 @@ import type { AimdPolicy } from '../core/aimd';
 import { DEFAULTS } from '../core/defaults';
 import { largestMessageBytes } from '../core/message-size';
 import type { ContentStore, Scheduler } from '../ports';
+import { DynamoContactImportStore } from '../store/contact-import-store';
 import { DynamoContactStore } from '../store/contact-store';
 import { S3_CLIENT_OPTIONS, S3ContentStore } from '../store/content-store';
 import { documentClient } from '../store/dynamo';
@@ -83,10 +84,14 @@ export function ingestDeps(
       cacheMs: SETTINGS_CACHE_MS,
     },
     templates: new DynamoTemplateStore(doc, config.tables.templates),
-    contacts: { store: new DynamoContactStore(doc, config.tables.contacts) },
     rules: new DynamoRuleStore(doc, config.tables.rules),
     content: new S3ContentStore(clients.s3, config.contentBucket),
     uploads: new S3UploadSigner(clients.s3, config.contentBucket),
+    contacts: {
+      store: new DynamoContactStore(doc, config.tables.contacts),
+      imports: new DynamoContactImportStore(doc, config.tables.contacts),
+      jobs: new SqsSendQueue(clients.sqs, config.audienceJobsQueueUrl),
+    },
     maxMessageBytes: largestMessageBytes(config.providers.providers),
   };
 }

@@ -64,7 +64,9 @@ export class DynamoContactImportStore implements ContactImportStore {
   }
 
   async get(id: string): Promise<ContactImport | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: importKey(id), ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: importKey(id), ConsistentRead: true }),
+    );
     return out.Item ? toImport(out.Item) : undefined;
   }
 

@@ -158,7 +158,9 @@ export class DynamoContactStore implements ContactStore {
   }
 
   async get(id: string): Promise<Contact | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: contactKey(id), ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: contactKey(id), ConsistentRead: true }),
+    );
     return out.Item ? toContact(out.Item) : undefined;
   }
 
@@ -244,7 +246,8 @@ export class DynamoContactStore implements ContactStore {
 
   async list(limit: number, cursor?: string): Promise<{ items: Contact[]; next?: string }> {
     const items: Contact[] = [];
-    let start: Item | undefined = decode(cursor, 'C#');
+    // The scan may stop on any item of the table, so its cursor may name any key.
+    let start: Item | undefined = decode(cursor, '');
     do {
       const out: ScanCommandOutput = await this.doc.send(
         new ScanCommand({

@@ -25,7 +25,7 @@ beforeAll(() => {
   bucketId = logicalId(s.stack.content.bucket);
 });
 
-const s3Permissions = (fn: 'ingest' | 'dispatch' | 'sesEvents' | 'tracking'): Permission[] =>
+const s3Permissions = (fn: 'ingest' | 'dispatch' | 'sesEvents' | 'tracking' | 'audience'): Permission[] =>
   permissionsOfRole(s.template, roleIdOf(s.stack.functions[fn].handler)).filter((p) => p.action.startsWith('s3:'));
 /** `action → sorted resources` of a role's S3 permissions. */
 const byAction = (permissions: Permission[]): Record<string, string[]> => {
@@ -107,10 +107,10 @@ describe('the content bucket', () => {
 });
 
 describe('the content grants', () => {
-  it('give ingest read, write and delete on attachments, bodies and scheduled, and read and write (presigned uploads) on uploads', () => {
+  it('give ingest read, write and delete on attachments, bodies and scheduled, read and write (presigned uploads) on uploads, and write (the presigned upload of an import) on imports', () => {
     expect(byAction(s3Permissions('ingest'))).toEqual({
       's3:GetObject': objects('attachments/', 'bodies/', 'scheduled/', 'uploads/'),
-      's3:PutObject': objects('attachments/', 'bodies/', 'scheduled/', 'uploads/'),
+      's3:PutObject': objects('attachments/', 'bodies/', 'scheduled/', 'uploads/', 'imports/'),
       's3:DeleteObject': objects('attachments/', 'bodies/', 'scheduled/'),
       's3:ListBucket': [arnOf(bucketId)],
     });
@@ -119,6 +119,14 @@ describe('the content grants', () => {
   it('give dispatch only reads of every prefix (it deletes nothing: the lifecycle does)', () => {
     expect(byAction(s3Permissions('dispatch'))).toEqual({
       's3:GetObject': objects('attachments/', 'bodies/', 'scheduled/', 'uploads/'),
+      's3:ListBucket': [arnOf(bucketId)],
+    });
+  });
+
+  it('give audience reads and deletes of import files only (it deletes a file once imported)', () => {
+    expect(byAction(s3Permissions('audience'))).toEqual({
+      's3:GetObject': objects('imports/'),
+      's3:DeleteObject': objects('imports/'),
       's3:ListBucket': [arnOf(bucketId)],
     });
   });

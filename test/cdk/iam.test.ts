@@ -90,8 +90,19 @@ describe.each(ALL_ROLES)('%s role', (_name, permissionsOf, handlerOf) => {
   });
 });
 
+describe('audience role', () => {
+  it('reads and writes the contacts table only (contact imports)', () => {
+    const audience = permissionsOfRole(s.template, roleIdOf(s.stack.functions.audience.handler));
+    const resources = new Set(matching(audience, /^dynamodb:/).map((p) => p.resource));
+    expect([...resources]).toEqual([tableArn('contacts')]);
+    expect(actionsOn(audience, tableArn('contacts'))).toEqual(
+      expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
+    );
+  });
+});
+
 describe('ingest role', () => {
-  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, rate windows, reputation, templates and search index tables', () => {
+  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, contacts, rate windows, reputation, templates and search index tables', () => {
     const resources = new Set(matching(ingest, /^dynamodb:/).map((p) => p.resource));
     expect([...resources].sort()).toEqual(
       (
@@ -100,6 +111,7 @@ describe('ingest role', () => {
           'idempotency',
           'settings',
           'suppression',
+          'contacts',
           'rateWindows',
           'reputation',
           'templates',
@@ -125,6 +137,12 @@ describe('ingest role', () => {
 
   it('reads and writes rate windows (per-API-key request counters)', () => {
     expect(actionsOn(ingest, tableArn('rateWindows'))).toEqual(
+      expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
+    );
+  });
+
+  it('reads and writes contacts (contacts, lists and imports; an erase deletes)', () => {
+    expect(actionsOn(ingest, tableArn('contacts'))).toEqual(
       expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
     );
   });
@@ -159,8 +177,10 @@ describe('ingest role', () => {
     ]);
   });
 
-  it('sends to the send queues of the three priorities and the webhook events queue only', () => {
-    expect(resourcesOf(ingest, 'sqs:SendMessage').sort()).toEqual([...sendQueueArns(), webhookEventsArn()].sort());
+  it('sends to the send queues of the three priorities, the webhook events queue and the audience jobs queue (a started import) only', () => {
+    expect(resourcesOf(ingest, 'sqs:SendMessage').sort()).toEqual(
+      [...sendQueueArns(), webhookEventsArn(), arnOf(logicalId(s.stack.queues.audienceJobs.queue))].sort(),
+    );
     expect(sendQueueArns()).toHaveLength(3);
     expect(sendQueueArns()).toContain(sendQueueArn());
   });

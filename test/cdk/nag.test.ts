@@ -162,6 +162,7 @@ describe('the acknowledgments', () => {
       s.stack.console,
       s.stack.functions.webhooks,
       s.stack.functions.webhookApi,
+      s.stack.functions.audience,
     ].map((construct) => construct.handler);
     const byRule = (id: string): string[] =>
       acks
@@ -176,7 +177,7 @@ describe('the acknowledgments', () => {
       [
         'AwsSolutions-APIG4',
         'AwsSolutions-IAM5[Resource::*]',
-        ...['attachments', 'bodies', 'scheduled', 'uploads'].map(contentAck),
+        ...['attachments', 'bodies', 'scheduled', 'uploads', 'imports'].map(contentAck),
         'AwsSolutions-L1',
         'AwsSolutions-SMG4',
         // Scheduled sends: the API's schedules in its group, the scheduler's dead-letter queue.
@@ -192,6 +193,10 @@ describe('the acknowledgments', () => {
         [s.stack.ingest.handler.role.node.path, s.stack.dispatch.handler.role.node.path].sort(),
       );
     }
+    // Contact imports: ingest signs the upload, the audience worker reads and deletes the file.
+    expect(byRule(contentAck('imports'))).toEqual(
+      [s.stack.ingest.handler.role.node.path, s.stack.functions.audience.handler.role.node.path].sort(),
+    );
     const routes = s.stack.api.httpApi.node.children.filter((child) => child instanceof HttpRoute);
     // Every route of the list, and the catch-all ($default).
     expect(routes).toHaveLength(API_ROUTES.length + 1);

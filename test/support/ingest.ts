@@ -9,6 +9,7 @@ import { Authenticator } from '../../functions/app/auth';
 import { withSearchIndex } from '../../functions/app/email-search';
 import type { IngestDeps } from '../../functions/app/ingest';
 import { MemoryContactStore } from './contact-fakes';
+import { MemoryContactImportStore } from './contact-import-fakes';
 import { MemoryContentStore } from './content-store';
 import { MemoryEmailIndex } from './email-index-fake';
 import {
@@ -46,7 +47,7 @@ export function ingestTestDeps(given: Partial<IngestDeps> = {}): IngestDeps {
     content: new MemoryContentStore(),
     uploads: { presignPut: async (key) => `https://uploads.example.com/${key}?signed` },
     maxMessageBytes: 40_000_000,
-    contacts: { store: new MemoryContactStore() },
+    contacts: { store: new MemoryContactStore(), imports: new MemoryContactImportStore(), jobs: new MemoryQueue() },
     rules: new MemoryRuleStore(),
     ...given,
     messages: withSearchIndex(messages, search.index),

@@ -28,6 +28,7 @@ const INGEST = {
   QUEUE_SEND_URL: QUEUE,
   QUEUE_SEND_CRITICAL_URL: CRITICAL,
   QUEUE_SEND_BULK_URL: BULK,
+  QUEUE_AUDIENCE_JOBS_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/audience-jobs',
   CONTENT_BUCKET: 'content',
 };
 
@@ -61,6 +62,7 @@ describe('ingestConfig', () => {
         emailIndex: 'email-index',
       },
       sendQueueUrl: QUEUE,
+      audienceJobsQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/audience-jobs',
       contentBucket: 'content',
       priorityQueueUrls: { critical: CRITICAL, transactional: QUEUE, bulk: BULK },
       retentionDays: DEFAULTS.retentionDays,

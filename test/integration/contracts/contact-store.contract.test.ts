@@ -11,8 +11,8 @@ import type { ContactImport } from '../../../functions/core/contact-import';
 import type { ContactImportStore, ContactStore } from '../../../functions/ports';
 import { DynamoContactImportStore } from '../../../functions/store/contact-import-store';
 import { addressItemKey, DynamoContactStore, ORPHAN_CLAIM_MS } from '../../../functions/store/contact-store';
-import { MemoryContactImportStore } from '../../support/contact-import-fakes';
 import { MemoryContactStore } from '../../support/contact-fakes';
+import { MemoryContactImportStore } from '../../support/contact-import-fakes';
 import { useDynalite } from '../../support/dynalite';
 
 const dynalite = useDynalite();

@@ -9,6 +9,7 @@ import { Authenticator, hashKey } from '../../../functions/app/auth';
 import { createIngestHandler } from '../../../functions/app/ingest';
 import { QueuedEmail } from '../../../functions/core/queued-email';
 import { MemoryContactStore } from '../../support/contact-fakes';
+import { MemoryContactImportStore } from '../../support/contact-import-fakes';
 import { httpEvent, lambdaContext } from '../../support/events';
 import { MemoryKeys, MemoryMessageStore, MemoryQueue } from '../../support/fakes';
 import { ingestTestDeps } from '../../support/ingest';
@@ -53,7 +54,7 @@ beforeEach(async () => {
       messages,
       queues: { critical: queue, transactional: queue, bulk: queue },
       auth: new Authenticator(keys),
-      contacts: { store: contacts },
+      contacts: { store: contacts, imports: new MemoryContactImportStore(), jobs: new MemoryQueue() },
       rules,
       newId: () => `id-${++ids}`,
       now: () => NOW,
