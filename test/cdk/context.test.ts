@@ -108,9 +108,16 @@ describe('parseContext', () => {
       QUEUE_SEND_BULK_URL: queue,
       CONTENT_BUCKET: 'content',
     };
-    expect(ingestConfig({ ...tables, TABLE_IDEMPOTENCY: 'i', TABLE_EMAIL_INDEX: 'e', ...queues }).retentionDays).toBe(
-      context.retentionDays,
-    );
+    expect(
+      ingestConfig({
+        ...tables,
+        TABLE_IDEMPOTENCY: 'i',
+        TABLE_EMAIL_INDEX: 'e',
+        TABLE_CONTACTS: 'c',
+        TABLE_RULES: 'u',
+        ...queues,
+      }).retentionDays,
+    ).toBe(context.retentionDays);
     expect(sesEventsConfig(tables).softBounce).toEqual(context.softBounce);
     const { heldWaitSeconds, ...judging } = context.guard;
     expect(sesEventsConfig(tables).guard).toEqual(judging);

@@ -131,6 +131,7 @@ describe('ingest function', () => {
       TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
       TABLE_REPUTATION: refOf(logicalId(t.reputation)),
       TABLE_TEMPLATES: refOf(logicalId(t.templates)),
+      TABLE_RULES: refOf(logicalId(t.rules)),
       TABLE_EMAIL_INDEX: refOf(logicalId(t.emailIndex)),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
       QUEUE_SEND_CRITICAL_URL: refOf(logicalId(s.stack.priorityQueues.critical.queue)),
