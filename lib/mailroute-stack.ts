@@ -236,6 +236,7 @@ export class MailrouteStack extends Stack {
       ...(props.providers ? { providers: props.providers } : {}),
       ...(props.guard ? { guard: props.guard } : {}),
       webhookEvents: this.queues.webhookEvents.queue,
+      audienceJobs: this.queues.audienceJobs.queue,
     });
 
     this.tracking = new Tracking(this, 'Tracking', {

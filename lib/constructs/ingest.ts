@@ -33,6 +33,8 @@ export interface IngestProps {
    * @default - none: the function publishes no webhook events
    */
   readonly webhookEvents?: IQueue;
+  /** The audience jobs queue: a started contact import is a job there. */
+  readonly audienceJobs: IQueue;
   /** Days a message record is kept (sets its TTL). */
   readonly retentionDays: number;
   /**
@@ -81,6 +83,7 @@ export class Ingest extends Construct {
           sendCritical: props.criticalQueue,
           sendBulk: props.bulkQueue,
           webhookEvents: props.webhookEvents,
+          audienceJobs: props.audienceJobs,
         },
         secrets: {},
         buckets: { content: props.contentBucket },
