@@ -54,7 +54,7 @@ export const MAX_EVENT_BYTES = RULE_LIMITS.dataBytes + 4096;
 const issuesOf = (error: z.core.$ZodError): FieldIssue[] =>
   error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
 
-const describe = (e: DomainError) =>
+const problemOf = (e: DomainError) =>
   [e.message, ...(e.details ?? []).map((d) => `${d.path}: ${d.message}`)].join(' ').slice(0, 1000);
 
 /** A template version's declared variable names (its own and its layout's), or why it cannot be used. */
@@ -176,7 +176,6 @@ export function eventRoutes(deps: EventDeps): RouteMap<Extract<RouteKey<'ingest'
       rule.delay !== undefined && rule.delay > 0
         ? new Date(deps.now().getTime() + rule.delay * 1000).toISOString()
         : undefined;
-    // The rule's cooldown (`rule.cooldown`) goes on the email once sends carry cooldowns.
     const email = SendEmailBody.safeParse(
       ruleEmail(rule, contact.address, { version: declared.version, variables }, scheduledAt),
       API_ERRORS,
@@ -213,7 +212,7 @@ export function eventRoutes(deps: EventDeps): RouteMap<Extract<RouteKey<'ingest'
       // this rule is skipped, the others still send. A failure to record or enqueue is the request's.
       if (isDomainError(e) && ['validation_failed', 'forbidden', 'payload_too_large'].includes(e.code)) {
         const reason = e.details?.some((d) => d.path.startsWith('template')) ? 'template' : 'not_sendable';
-        return { rule: rule.id, status: 'skipped', reason, detail: describe(e) };
+        return { rule: rule.id, status: 'skipped', reason, detail: problemOf(e) };
       }
       throw e;
     }

@@ -275,7 +275,10 @@ export function eventVariables(
   return out;
 }
 
-/** The email a rule sends to one contact (to be validated with SendEmailBody like any send). */
+/**
+ * The email a rule sends to one contact (to be validated with SendEmailBody like any send). The
+ * rule's `cooldown` goes on it as `cooldown` where sends carry one (core/cooldown.ts).
+ */
 export function ruleEmail(
   rule: RuleDefinition & { readonly id: string },
   to: string,
