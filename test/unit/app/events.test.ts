@@ -7,6 +7,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Authenticator, hashKey } from '../../../functions/app/auth';
 import { createIngestHandler } from '../../../functions/app/ingest';
+import { responseSchemas } from '../../../functions/app/openapi-schemas';
 import { QueuedEmail } from '../../../functions/core/queued-email';
 import { MemoryContactStore } from '../../support/contact-fakes';
 import { MemoryContactImportStore } from '../../support/contact-import-fakes';
@@ -307,5 +308,19 @@ describe('/v1/rules', () => {
     expect((await emit({ data: { name: 'Ann' } })).body).toMatchObject({ sends: [{ status: 'queued' }] });
     await call('DELETE /v1/rules/{id}', { key: ADMIN, path: { id } });
     expect((await emit({ data: { name: 'Ann' } })).body).toMatchObject({ sends: [] });
+  });
+});
+
+describe('the answers, as the API reference describes them', () => {
+  it('a rule and an event answer have exactly the documented fields', async () => {
+    const schemas = responseSchemas();
+    const id = await rule({ delay: 0, consentCategory: 'news', cooldown: { key: 'welcome', hours: 24 } });
+    const read = (await call('GET /v1/rules/{id}', { path: { id } })).body as Record<string, unknown>;
+    expect(Object.keys(read).sort()).toEqual(Object.keys(schemas.Rule.shape).sort());
+    expect(schemas.Rule.safeParse(read).success).toBe(true);
+    expect(schemas.RulePage.safeParse((await call('GET /v1/rules')).body).success).toBe(true);
+    const emitted = await emit({ data: { name: 'Ann' } });
+    expect(schemas.EventAccepted.safeParse(emitted.body).success).toBe(true);
+    expect((emitted.body as { sends: { reason: string }[] }).sends[0]?.reason).toBe('no_consent');
   });
 });
