@@ -120,7 +120,7 @@ describe('ingest function', () => {
     fn = resource(s.template, logicalId(s.stack.ingest.handler.function));
   });
 
-  it('gets exactly its tables (suppression for the suppression API, rate windows for per-key limits, reputation for the streams API), the send queue of each priority, the retention period and the guard thresholds', () => {
+  it('gets exactly its tables (suppression for the suppression API, contacts for the contacts API, rate windows for per-key limits, reputation for the streams API), the send queue of each priority, the audience jobs queue, the retention period and the guard thresholds', () => {
     const t = s.stack.tables;
     expect(environmentOf(fn)).toEqual({
       ...Object.fromEntries(COMMON.map((key) => [key, expect.any(String)])),
@@ -128,11 +128,13 @@ describe('ingest function', () => {
       TABLE_IDEMPOTENCY: refOf(logicalId(t.idempotency)),
       TABLE_SETTINGS: refOf(logicalId(t.settings)),
       TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
+      TABLE_CONTACTS: refOf(logicalId(t.contacts)),
       TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
       TABLE_REPUTATION: refOf(logicalId(t.reputation)),
       TABLE_TEMPLATES: refOf(logicalId(t.templates)),
       TABLE_RULES: refOf(logicalId(t.rules)),
       TABLE_EMAIL_INDEX: refOf(logicalId(t.emailIndex)),
+      QUEUE_AUDIENCE_JOBS_URL: refOf(logicalId(s.stack.queues.audienceJobs.queue)),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),
       QUEUE_SEND_CRITICAL_URL: refOf(logicalId(s.stack.priorityQueues.critical.queue)),
       QUEUE_SEND_BULK_URL: refOf(logicalId(s.stack.priorityQueues.bulk.queue)),
