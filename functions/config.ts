@@ -169,6 +169,8 @@ const IngestEnv = /* @__PURE__ */ (() =>
       /** The send queue of each priority: transactional, critical, bulk. */
       /** Templates: drafts, published versions and their counters. */
       TABLE_TEMPLATES: name,
+      /** Event rules (/v1/rules, POST /v1/events). */
+      TABLE_RULES: name,
       /** The search index of GET /v1/emails. */
       TABLE_EMAIL_INDEX: name,
       QUEUE_SEND_URL: z.url(),
@@ -195,6 +197,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
         rateWindows: e.TABLE_RATE_WINDOWS,
         reputation: e.TABLE_REPUTATION,
         templates: e.TABLE_TEMPLATES,
+        rules: e.TABLE_RULES,
         emailIndex: e.TABLE_EMAIL_INDEX,
       },
       sendQueueUrl: e.QUEUE_SEND_URL,

@@ -25,6 +25,7 @@ import type { QueuedEvent } from './core/webhook-events';
 export * from './ports/contact-imports';
 // The ports of each capability live in ports/<capability>.ts; this module re-exports them.
 export * from './ports/contacts';
+export * from './ports/rules';
 export * from './ports/cooldowns';
 
 export type ClaimResult =

@@ -92,6 +92,14 @@ export const TABLES = {
     description:
       'Email templates per slug: the head (draft, latest and active version, canary), each published version (immutable) and its counters.',
   },
+  rules: {
+    id: 'Rules',
+    env: 'TABLE_RULES',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    description:
+      'Event rules (POST /v1/events): each rule under its event name (one Query per event), and an index of every rule by id.',
+  },
   webhooks: {
     id: 'Webhooks',
     env: 'TABLE_WEBHOOKS',

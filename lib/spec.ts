@@ -265,6 +265,8 @@ export const FUNCTIONS = {
       { table: 'reputation', access: 'readWrite' },
       // The template API, and the templates rendered at accept time (with their per-version counters).
       { table: 'templates', access: 'readWrite' },
+      // Event rules: the rules API writes them, POST /v1/events reads those of an event name.
+      { table: 'rules', access: 'readWrite' },
       // Message search: each accepted email's index entries written, and read by GET /v1/emails.
       { table: 'emailIndex', access: 'readWrite' },
     ],

@@ -23,6 +23,7 @@ import type {
   ContentStore,
   MessageStore,
   RequestRateLimiter,
+  RuleStore,
   SendQueue,
   SuppressionStore,
   TemplateStore,
@@ -35,11 +36,13 @@ import { contactImportRoutes } from './contact-imports';
 import { contactListRoutes } from './contact-lists';
 import { type ContactsDeps, contactRoutes } from './contacts';
 import { type EmailSearchDeps, emailSearchRoutes } from './email-search';
+import { eventRoutes } from './events';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
 import { apiReferenceRoutes } from './openapi-docs';
 import { type ProviderSettingsDeps, providerSettingsRoutes } from './provider-settings';
 import { resendRoutes } from './resend-api';
+import { ruleRoutes } from './rules';
 import { cancelEmail, rescheduleEmail, type SchedulingDeps } from './scheduling';
 import { type StreamApiDeps, streamRoutes } from './stream-settings';
 import { suppressionRoutes } from './suppressions';
@@ -77,6 +80,8 @@ export interface IngestDeps {
   readonly scheduling?: Pick<SchedulingDeps, 'scheduler' | 'content' | 'queueArns' | 'changed'>;
   /** Contacts, lists and CSV imports (/v1/contacts, /v1/lists): their stores and the audience jobs queue. */
   readonly contacts: ContactsDeps;
+  /** Event rules (/v1/rules), read by POST /v1/events. */
+  readonly rules: RuleStore;
   /** Message search (GET /v1/emails): the index `messages` writes as it creates records. */
   readonly search: EmailSearchDeps;
   /** The draw that splits a canary's sends (in [0, 1)). @default Math.random */
@@ -290,6 +295,16 @@ export function createIngestHandler(deps: IngestDeps) {
     ...contactImportRoutes({ ...deps.contacts, uploads: deps.uploads, now, newId }),
     ...contactListRoutes({ store: deps.contacts.store, now, newId }),
     ...templateRoutes(templateDeps, now),
+    ...ruleRoutes({ rules: deps.rules, now, ...(deps.newId ? { newId: deps.newId } : {}) }),
+    ...eventRoutes({
+      rules: deps.rules,
+      contacts: deps.contacts.store,
+      templates: deps.templates,
+      accept,
+      now,
+      ...(deps.newId ? { newId: deps.newId } : {}),
+      ...(deps.random ? { random: deps.random } : {}),
+    }),
     ...providerSettingsRoutes(deps.providerSettings, now),
     ...streamRoutes({ metrics: newMetrics, ...deps.streams, now: () => now().getTime(), logger }),
   };

@@ -14,6 +14,7 @@ import type { Scope } from '../ports';
 import { UploadRequest } from './attachment-uploads';
 import { ASSET_TYPES } from './console-assets';
 import { CONTACT_IMPORT_ROUTE_DOCS, CONTACT_LIST_ROUTE_DOCS, CONTACT_ROUTE_DOCS } from './openapi-routes-contacts';
+import { RULE_ROUTE_DOCS } from './openapi-routes-rules';
 import type { ResponseSchemaName } from './openapi-schemas';
 import { DocumentBody, UpdateBody } from './provider-settings';
 import { QUEUE_NAMES, RedriveBody } from './queues';
@@ -25,6 +26,8 @@ export const TAGS = {
   emails:
     'Send email now or at a time, reschedule or cancel it, upload large attachments, read its status and timeline, search sent mail.',
   templates: 'Stored Liquid templates: drafts, immutable versions, activation and canaries.',
+  events:
+    'Event-triggered sends: emit what happened to a contact; rules map event names to templated emails, each sent once per event.',
   suppressions: 'Addresses mail is never sent to, per scope (all mail or one category).',
   contacts: 'Contacts with per-category consent, lists, CSV imports, and the GDPR erase and export.',
   settings: 'The live provider chain and the priority streams (admin keys).',
@@ -332,6 +335,7 @@ export const ROUTE_DOCS: { readonly [K in RouteKey]: RouteDoc } = {
     responses: [ok('Template')],
     errors: ['not_found', 'conflict'],
   },
+  ...RULE_ROUTE_DOCS,
   'GET /v1/webhooks': {
     tag: 'webhooks',
     summary: 'List webhook endpoints',

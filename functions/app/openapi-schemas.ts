@@ -10,6 +10,7 @@ import { STATUSES } from '../core/message';
 import { PRIORITIES } from '../core/priority';
 import type { Scope } from '../ports';
 import { contactResponseSchemas } from './openapi-schemas-contacts';
+import { ruleResponseSchemas } from './openapi-schemas-rules';
 import { QUEUE_NAMES } from './queues';
 import { DELIVERY_STATUSES } from './webhook-api';
 
@@ -151,6 +152,7 @@ export const responseSchemas = () => {
       parts: z.record(z.string(), z.unknown()),
       errors: z.array(z.unknown()),
     }),
+    ...ruleResponseSchemas(),
     ResendCreated: z.object({ id: str() }),
     ResendBatchCreated: z.object({
       data: z.array(z.object({ id: str() })),

@@ -76,6 +76,13 @@ export const API_ROUTES = [
   { method: 'POST', path: '/v1/templates/{slug}/render', fn: 'ingest' },
   { method: 'POST', path: '/v1/templates/{slug}/canary/promote', fn: 'ingest' },
   { method: 'POST', path: '/v1/templates/{slug}/canary/rollback', fn: 'ingest' },
+  // Event-triggered sends: emit an event, and the rules that map event names to templated sends.
+  { method: 'POST', path: '/v1/events', fn: 'ingest' },
+  { method: 'GET', path: '/v1/rules', fn: 'ingest' },
+  { method: 'POST', path: '/v1/rules', fn: 'ingest' },
+  { method: 'GET', path: '/v1/rules/{id}', fn: 'ingest' },
+  { method: 'PATCH', path: '/v1/rules/{id}', fn: 'ingest' },
+  { method: 'DELETE', path: '/v1/rules/{id}', fn: 'ingest' },
   // Webhook endpoints, their deliveries and replays (admin keys).
   { method: 'GET', path: '/v1/webhooks', fn: 'webhookApi' },
   { method: 'POST', path: '/v1/webhooks', fn: 'webhookApi' },

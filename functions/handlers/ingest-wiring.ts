@@ -28,6 +28,7 @@ import { DynamoProviderSettings } from '../store/provider-settings';
 import { DynamoRateWindows } from '../store/rate-windows';
 import { DynamoReputationStore } from '../store/reputation-store';
 import { DynamoRequestRateLimiter } from '../store/request-rate-limiter';
+import { DynamoRuleStore } from '../store/rule-store';
 import { EventBridgeScheduler } from '../store/scheduler';
 import { SqsSendQueue } from '../store/sqs';
 import { DynamoSuppressionStore } from '../store/suppression-store';
@@ -83,6 +84,7 @@ export function ingestDeps(
       cacheMs: SETTINGS_CACHE_MS,
     },
     templates: new DynamoTemplateStore(doc, config.tables.templates),
+    rules: new DynamoRuleStore(doc, config.tables.rules),
     content: new S3ContentStore(clients.s3, config.contentBucket),
     uploads: new S3UploadSigner(clients.s3, config.contentBucket),
     contacts: {

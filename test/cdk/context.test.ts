@@ -114,6 +114,7 @@ describe('parseContext', () => {
         TABLE_IDEMPOTENCY: 'i',
         TABLE_EMAIL_INDEX: 'e',
         TABLE_CONTACTS: 'c',
+        TABLE_RULES: 'u',
         QUEUE_AUDIENCE_JOBS_URL: queue,
         ...queues,
       }).retentionDays,

@@ -132,6 +132,7 @@ describe('ingest function', () => {
       TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
       TABLE_REPUTATION: refOf(logicalId(t.reputation)),
       TABLE_TEMPLATES: refOf(logicalId(t.templates)),
+      TABLE_RULES: refOf(logicalId(t.rules)),
       TABLE_EMAIL_INDEX: refOf(logicalId(t.emailIndex)),
       QUEUE_AUDIENCE_JOBS_URL: refOf(logicalId(s.stack.queues.audienceJobs.queue)),
       QUEUE_SEND_URL: refOf(logicalId(s.stack.sendQueue.queue)),

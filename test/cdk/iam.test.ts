@@ -102,7 +102,7 @@ describe('audience role', () => {
 });
 
 describe('ingest role', () => {
-  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, contacts, rate windows, reputation, templates and search index tables', () => {
+  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, contacts, rate windows, reputation, templates, rules and search index tables', () => {
     const resources = new Set(matching(ingest, /^dynamodb:/).map((p) => p.resource));
     expect([...resources].sort()).toEqual(
       (
@@ -115,6 +115,7 @@ describe('ingest role', () => {
           'rateWindows',
           'reputation',
           'templates',
+          'rules',
           'emailIndex',
         ] as const
       )
@@ -127,6 +128,10 @@ describe('ingest role', () => {
     expect(actionsOn(ingest, tableArn('emailIndex'))).toEqual(
       expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
     );
+  });
+
+  it('reads and writes event rules (the rules API, and the rules of an event name read per event)', () => {
+    expect(actionsOn(ingest, tableArn('rules'))).toEqual(expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]));
   });
 
   it('reads and writes templates (the template API and the renders at accept time)', () => {

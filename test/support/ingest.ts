@@ -20,6 +20,7 @@ import {
   MemorySuppression,
   memoryStreams,
 } from './fakes';
+import { MemoryRuleStore } from './rule-fakes';
 import { MemoryTemplateStore } from './template-fakes';
 
 /** An idempotency layer pointing nowhere: tests that send an Idempotency-Key give their own. */
@@ -47,6 +48,7 @@ export function ingestTestDeps(given: Partial<IngestDeps> = {}): IngestDeps {
     uploads: { presignPut: async (key) => `https://uploads.example.com/${key}?signed` },
     maxMessageBytes: 40_000_000,
     contacts: { store: new MemoryContactStore(), imports: new MemoryContactImportStore(), jobs: new MemoryQueue() },
+    rules: new MemoryRuleStore(),
     ...given,
     messages: withSearchIndex(messages, search.index),
     search,
