@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import { Cooldown } from './cooldown';
 import type { SendEmailInput } from './email';
 import { PRIORITIES, TRANSACTIONAL } from './priority';
 import { MAX_SCHEDULE_DAYS, parseRfc3339 } from './schedule';
@@ -70,11 +71,8 @@ export const Condition = z
   );
 export type Condition = z.output<typeof Condition>;
 
-/** A per-recipient cooldown: no second email with this key to the contact within `hours`. */
-export const RuleCooldown = z.strictObject({
-  key: z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'cooldown keys are 1 to 128 letters, digits, "_.:-"')),
-  hours: z.number().check(z.positive(), z.lte(MAX_SCHEDULE_DAYS * 24)),
-});
+/** A per-recipient cooldown: no second email with this key to the contact within `hours` (core/cooldown.ts). */
+export const RuleCooldown = Cooldown;
 
 /** The fields of a rule a client writes (POST /v1/rules). */
 const ruleFields = {
@@ -276,8 +274,8 @@ export function eventVariables(
 }
 
 /**
- * The email a rule sends to one contact (to be validated with SendEmailBody like any send). The
- * rule's `cooldown` goes on it as `cooldown` where sends carry one (core/cooldown.ts).
+ * The email a rule sends to one contact (to be validated with SendEmailBody like any send), with
+ * the rule's `cooldown`: the dispatcher skips a contact that got the key within its window.
  */
 export function ruleEmail(
   rule: RuleDefinition & { readonly id: string },
@@ -298,5 +296,6 @@ export function ruleEmail(
     ...(rule.priority === undefined ? {} : { priority: rule.priority }),
     tags: { rule: rule.id },
     ...(scheduledAt === undefined ? {} : { scheduledAt }),
+    ...(rule.cooldown ? { cooldown: rule.cooldown } : {}),
   };
 }

@@ -127,6 +127,13 @@ describe('POST /v1/events', () => {
     expect(messages.items.get(first?.email_id ?? '')?.apiKey).toBe('ops');
   });
 
+  it("a rule's cooldown rides on its email, for the dispatcher to check per recipient", async () => {
+    await rule({ cooldown: { key: 'welcome', hours: 24 } });
+    await emit({ data: { name: 'Ann' } });
+    const queued = QueuedEmail.parse(JSON.parse(queue.sent[0]?.body ?? '{}'));
+    expect(queued.cooldown).toEqual({ key: 'welcome', hours: 24 });
+  });
+
   it('another value of a key field is another event; a volatile field is not', async () => {
     await rule({ keyFields: ['user_id'] });
     await emit({ data: { user_id: 'u-1', name: 'Ann', at: 1 } });
