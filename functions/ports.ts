@@ -23,6 +23,7 @@ import type { TemplateContent, TemplateCounts, TemplateKind } from './core/templ
 import type { QueuedEvent } from './core/webhook-events';
 
 // The ports of each capability live in ports/<capability>.ts; this module re-exports them.
+export * from './ports/broadcasts';
 export * from './ports/contacts';
 
 export type ClaimResult =

@@ -31,6 +31,7 @@ import type {
 import { type Accepted, createAccept, schedulingOr422 as schedulingOr422For } from './accept';
 import { uploadRoutes } from './attachment-uploads';
 import type { Authenticator, Caller } from './auth';
+import { type BroadcastApiDeps, broadcastRoutes } from './broadcasts';
 import { type EmailSearchDeps, emailSearchRoutes } from './email-search';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
@@ -74,6 +75,8 @@ export interface IngestDeps {
   readonly scheduling?: Pick<SchedulingDeps, 'scheduler' | 'content' | 'queueArns' | 'changed'>;
   /** Message search (GET /v1/emails): the index `messages` writes as it creates records. */
   readonly search: EmailSearchDeps;
+  /** Broadcasts (/v1/broadcasts): their store, the lists and the audience jobs queue. */
+  readonly broadcasts: BroadcastApiDeps;
   /** The draw that splits a canary's sends (in [0, 1)). @default Math.random */
   readonly random?: () => number;
   readonly now?: () => Date;
@@ -271,6 +274,7 @@ export function createIngestHandler(deps: IngestDeps) {
     },
 
     ...emailSearchRoutes(deps.search),
+    ...broadcastRoutes(deps.broadcasts),
     ...apiReferenceRoutes(),
     ...resendRoutes({
       accept: async (req, emails) => (await acceptIdempotent(req, emails)).map((a) => a.id),

@@ -12,6 +12,7 @@ import type { RouteKey } from '../core/routes';
 import { ActivateBody, CreateTemplateBody, RenderBody, UpdateTemplateBody } from '../core/template';
 import type { Scope } from '../ports';
 import { UploadRequest } from './attachment-uploads';
+import { BROADCAST_ROUTE_DOCS } from './openapi-routes-broadcasts';
 import { ASSET_TYPES } from './console-assets';
 import type { ResponseSchemaName } from './openapi-schemas';
 import { DocumentBody, UpdateBody } from './provider-settings';
@@ -23,6 +24,7 @@ import { CreateBody, DELIVERY_STATUSES, PatchBody, ReplayBody } from './webhook-
 export const TAGS = {
   emails:
     'Send email now or at a time, reschedule or cancel it, upload large attachments, read its status and timeline, search sent mail.',
+  broadcasts: 'A template to every consenting contact of a list: drafts, schedules, pause and resume, counts.',
   templates: 'Stored Liquid templates: drafts, immutable versions, activation and canaries.',
   suppressions: 'Addresses mail is never sent to, per scope (all mail or one category).',
   settings: 'The live provider chain and the priority streams (admin keys).',
@@ -149,6 +151,7 @@ export const ROUTE_DOCS: { readonly [K in RouteKey]: RouteDoc } = {
     responses: [ok('EmailPage', 'A page of emails, each as GET /v1/emails/{id} shows it')],
     errors: ['validation_failed'],
   },
+  ...BROADCAST_ROUTE_DOCS,
   'GET /v1/emails/{id}': {
     tag: 'emails',
     summary: "An email's status and timeline",

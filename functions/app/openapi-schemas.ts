@@ -9,6 +9,7 @@ import { ERROR_STATUS } from '../core/errors';
 import { STATUSES } from '../core/message';
 import { PRIORITIES } from '../core/priority';
 import type { Scope } from '../ports';
+import { broadcastResponseSchemas } from './openapi-routes-broadcasts';
 import { QUEUE_NAMES } from './queues';
 import { DELIVERY_STATUSES } from './webhook-api';
 
@@ -215,6 +216,7 @@ export const responseSchemas = () => {
       left: reasoned,
       unreleased: z.int(),
     }),
+    ...broadcastResponseSchemas(),
   };
 };
 
