@@ -3,12 +3,7 @@
  * Spread into ROUTE_DOCS (app/openapi-routes.ts) and the answer schemas (app/openapi-schemas.ts).
  */
 import * as z from 'zod/mini';
-import {
-  BROADCAST_STATES,
-  CreateBroadcastBody,
-  PatchBroadcastBody,
-  ScheduleBroadcastBody,
-} from '../core/broadcast';
+import { BROADCAST_STATES, CreateBroadcastBody, PatchBroadcastBody, ScheduleBroadcastBody } from '../core/broadcast';
 import type { RouteKey } from '../core/routes';
 import type { ParamDoc, RouteDoc } from './openapi-routes';
 
@@ -16,7 +11,11 @@ const LIFECYCLE =
   'States: `draft` → `scheduled` → `sending` → `sent`, and `paused`, `canceled`. An action the current state does not allow is a 409 whose `details` give the state.';
 
 const PAGE: readonly ParamDoc[] = [
-  { name: 'limit', description: 'Broadcasts per page, 1 to 100 (default 50).', schema: { type: 'string', pattern: '^[0-9]+$' } },
+  {
+    name: 'limit',
+    description: 'Broadcasts per page, 1 to 100 (default 50).',
+    schema: { type: 'string', pattern: '^[0-9]+$' },
+  },
   { name: 'cursor', description: 'The `next` of the page before.', schema: { type: 'string' } },
 ];
 
@@ -113,7 +112,7 @@ export const BROADCAST_ROUTE_DOCS = {
   'POST /v1/broadcasts/{id}/schedule': {
     ...action(
       'Schedule a draft',
-      'At `scheduledAt` (in the body, or the draft\'s): up to 30 days ahead. The fan-out starts at that time.',
+      "At `scheduledAt` (in the body, or the draft's): up to 30 days ahead. The fan-out starts at that time.",
     ),
     body: () => [ScheduleBroadcastBody],
     bodyOptional: true,

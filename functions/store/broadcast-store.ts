@@ -188,7 +188,8 @@ export class DynamoBroadcastStore implements BroadcastStore {
     options: { readonly run?: number; readonly scheduledAt?: string } = {},
   ): Promise<Broadcast | undefined> {
     const t = TRANSITIONS[action];
-    const names: Record<string, string> = { '#state': 'state', '#run': 'run', '#history': 'history' };
+    const names: Record<string, string> = { '#state': 'state', '#history': 'history' };
+    if (options.run !== undefined || t.newRun) names['#run'] = 'run';
     const values: Record<string, unknown> = {
       ':to': t.to,
       ':at': at,

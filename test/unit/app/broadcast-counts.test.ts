@@ -18,7 +18,11 @@ async function world() {
   const broadcasts = new MemoryBroadcastStore();
   const emitted: [string, number][] = [];
   await messages.createMany([
-    { ...record('b-one', { tags: { broadcast: 'brd_a' } }), firstOpenAt: '2026-11-29T10:00:01.000Z', firstClickAt: '2026-11-29T10:00:05.000Z' },
+    {
+      ...record('b-one', { tags: { broadcast: 'brd_a' } }),
+      firstOpenAt: '2026-11-29T10:00:01.000Z',
+      firstClickAt: '2026-11-29T10:00:05.000Z',
+    },
     record('b-two', { tags: { broadcast: 'brd_a' } }),
     record('b-three', { tags: { broadcast: 'brd_b' } }),
     // Not a broadcast email (its id is not derived), whatever its tags say: never read, never counted.
@@ -85,8 +89,20 @@ describe('broadcast counts from message events', () => {
     await w.run(
       queuedEvent('email.suppressed', 'b-one', at(0), { reason: 'suppressed' }, 'b-one'),
       queuedEvent('email.throttled', 'b-two', at(0), { reason: 'cooldown' }, 'b-two'),
-      queuedEvent('suppression.added', 'x|*|t', at(2), { address: 'x', scope: '*', reason: 'unsubscribe', source: 'unsubscribe', email_id: 'b-three' }),
-      queuedEvent('suppression.added', 'y|*|t', at(2), { address: 'y', scope: '*', reason: 'bounce', source: 'ses', email_id: 'b-three' }),
+      queuedEvent('suppression.added', 'x|*|t', at(2), {
+        address: 'x',
+        scope: '*',
+        reason: 'unsubscribe',
+        source: 'unsubscribe',
+        email_id: 'b-three',
+      }),
+      queuedEvent('suppression.added', 'y|*|t', at(2), {
+        address: 'y',
+        scope: '*',
+        reason: 'bounce',
+        source: 'ses',
+        email_id: 'b-three',
+      }),
     );
     expect(await w.broadcasts.counts('brd_a')).toEqual(counts({ suppressed: 1, cooldown: 1 }));
     expect(await w.broadcasts.counts('brd_b')).toEqual(counts({ unsubscribed: 1 }));

@@ -146,7 +146,9 @@ describe('broadcast API: lifecycle', () => {
       logger: (await import('../../../functions/app/observability')).logger,
     });
     const id = await w.create();
-    await api['POST /v1/broadcasts/{id}/schedule'].handle(apiRequest({ id }, { scheduledAt: '2026-11-30T09:00:00+01:00' }));
+    await api['POST /v1/broadcasts/{id}/schedule'].handle(
+      apiRequest({ id }, { scheduledAt: '2026-11-30T09:00:00+01:00' }),
+    );
     expect(created).toEqual([
       {
         name: `b-${id}`,
@@ -199,13 +201,18 @@ describe('broadcast fan-out', () => {
     const first = w.nextJob();
     if (!first) throw new Error('no job');
     await w.fanout(first);
-    await w.templates.publish('news', 1, { name: 'News', subject: 'v2 {{ first_name }}', text: 'x', variables: [{ name: 'first_name', type: 'string' }] }, 'now');
+    await w.templates.publish(
+      'news',
+      1,
+      { name: 'News', subject: 'v2 {{ first_name }}', text: 'x', variables: [{ name: 'first_name', type: 'string' }] },
+      'now',
+    );
     await w.templates.activate('news', { activeVersion: 2 }, { activeVersion: 1, canaryVersion: 0 }, 'now');
     await w.drain();
     for (const r of w.messages.items.values()) expect(r.template).toEqual({ slug: 'news', version: 1 });
   });
 
-  it('pause stops at the next page; resume goes on from the checkpoint; the old run\'s job does nothing', async () => {
+  it("pause stops at the next page; resume goes on from the checkpoint; the old run's job does nothing", async () => {
     const w = await broadcastWorld({ contacts: 9, pageSize: 3 });
     const id = await w.create();
     await w.act(id, 'send');
@@ -272,7 +279,7 @@ describe('broadcast fan-out', () => {
     expect(await w.broadcasts.get(id)).toMatchObject({ state: 'sent', fanout: { targeted: 4 } });
   });
 
-  it('send now of a scheduled broadcast: its schedule\'s job finds another run and does nothing', async () => {
+  it("send now of a scheduled broadcast: its schedule's job finds another run and does nothing", async () => {
     const w = await broadcastWorld({ contacts: 2 });
     const id = await w.create();
     await w.act(id, 'schedule', { scheduledAt: '2026-11-29T12:05:00Z' });
@@ -288,9 +295,15 @@ describe('broadcast fan-out', () => {
     type Point = 'records' | 'accept' | 'checkpoint' | 'next-job';
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ at: fc.constantFrom<Point>('records', 'accept', 'checkpoint', 'next-job'), call: fc.integer({ min: 1, max: 6 }) }), {
-          maxLength: 6,
-        }),
+        fc.array(
+          fc.record({
+            at: fc.constantFrom<Point>('records', 'accept', 'checkpoint', 'next-job'),
+            call: fc.integer({ min: 1, max: 6 }),
+          }),
+          {
+            maxLength: 6,
+          },
+        ),
         fc.integer({ min: 1, max: 5 }),
         async (crashes, pageSize) => {
           const w = await broadcastWorld({ contacts: 11, pageSize, consents: (i) => i !== 7 });
