@@ -160,6 +160,8 @@ const IngestEnv = /* @__PURE__ */ (() =>
       TABLE_IDEMPOTENCY: name,
       TABLE_SETTINGS: name,
       TABLE_SUPPRESSION: name,
+      /** Contacts, lists and CSV imports (/v1/contacts, /v1/lists). */
+      TABLE_CONTACTS: name,
       /** Per-API-key request counters (one-second windows). */
       TABLE_RATE_WINDOWS: name,
       /** The reputation guard's counters and streams (GET /v1/settings/streams, resume). */
@@ -187,6 +189,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
         idempotency: e.TABLE_IDEMPOTENCY,
         settings: e.TABLE_SETTINGS,
         suppression: e.TABLE_SUPPRESSION,
+        contacts: e.TABLE_CONTACTS,
         rateWindows: e.TABLE_RATE_WINDOWS,
         reputation: e.TABLE_REPUTATION,
         templates: e.TABLE_TEMPLATES,

@@ -46,6 +46,15 @@ export const TABLES = {
     description:
       'Suppressed addresses (normalised) per scope: "*" for all mail, or a category; transient bounces (scope "#soft#…", expiring).',
   },
+  contacts: {
+    id: 'Contacts',
+    env: 'TABLE_CONTACTS',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    description:
+      'Contacts (attributes, consent), their unique address keys, lists and list memberships (functions/store/contact-store.ts); CSV imports and their refused rows (expiring).',
+  },
   rateWindows: {
     id: 'RateWindows',
     env: 'TABLE_RATE_WINDOWS',

@@ -255,6 +255,8 @@ export const FUNCTIONS = {
       { table: 'settings', access: { actions: ['PutItem'], keys: 'liveProviderSettings' } },
       // The suppression API (GET/PUT/DELETE /v1/suppressions/{email}).
       { table: 'suppression', access: 'readWrite' },
+      // Contacts, lists and CSV imports (/v1/contacts, /v1/lists); an erase removes a contact's items.
+      { table: 'contacts', access: 'readWrite' },
       // Per-API-key request counters: the function counts each key's requests per one-second window.
       { table: 'rateWindows', access: 'readWrite' },
       // The streams' states and rates (GET /v1/settings/streams); a resume writes the stream's item.
@@ -273,6 +275,8 @@ export const FUNCTIONS = {
       { bucket: 'content', access: ['read', 'write', 'delete'], prefixes: ['attachments', 'bodies', 'scheduled'] },
       // Presigned upload URLs are signed with the function's role, so it needs PutObject there too.
       { bucket: 'content', access: ['read', 'write'], prefixes: ['uploads'] },
+      // The upload URL of a contact import (the audience worker reads the file and deletes it).
+      { bucket: 'content', access: ['write'], prefixes: ['imports'] },
     ],
     env: (p) => ({ RETENTION_DAYS: String(p.retentionDays), PROVIDERS: p.providersJson, ...guardEnv(p.guard) }),
   }),

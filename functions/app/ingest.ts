@@ -32,6 +32,9 @@ import { type Accepted, createAccept, schedulingOr422 as schedulingOr422For } fr
 import { uploadRoutes } from './attachment-uploads';
 import type { Authenticator, Caller } from './auth';
 import { type BroadcastApiDeps, broadcastRoutes } from './broadcasts';
+import { contactImportRoutes } from './contact-imports';
+import { contactListRoutes } from './contact-lists';
+import { type ContactsDeps, contactRoutes } from './contacts';
 import { type EmailSearchDeps, emailSearchRoutes } from './email-search';
 import { type ApiRequest, createHttpHandler, type RouteMap } from './http';
 import { logger as defaultLogger, metrics as defaultMetrics, newMetrics } from './observability';
@@ -73,6 +76,8 @@ export interface IngestDeps {
    * waiting bodies, the send queues' ARNs. @default - none: a `scheduledAt` is refused (422)
    */
   readonly scheduling?: Pick<SchedulingDeps, 'scheduler' | 'content' | 'queueArns' | 'changed'>;
+  /** Contacts, lists and CSV imports (/v1/contacts, /v1/lists): their stores and the audience jobs queue. */
+  readonly contacts: ContactsDeps;
   /** Message search (GET /v1/emails): the index `messages` writes as it creates records. */
   readonly search: EmailSearchDeps;
   /** Broadcasts (/v1/broadcasts): their store, the lists and the audience jobs queue. */
@@ -113,7 +118,7 @@ function idempotencyKeyOf(req: ApiRequest): string | undefined {
 
 export function createIngestHandler(deps: IngestDeps) {
   const now = deps.now ?? (() => new Date());
-  const _newId = deps.newId ?? randomUUID;
+  const newId = deps.newId ?? randomUUID;
   const logger = deps.logger ?? defaultLogger;
   const metrics = deps.metrics ?? defaultMetrics;
 
@@ -285,6 +290,9 @@ export function createIngestHandler(deps: IngestDeps) {
       cancel: (req, id) => cancelEmail(schedulingOr422(), req.caller as Caller, id),
     }),
     ...suppressionRoutes(deps.suppression, now),
+    ...contactRoutes({ store: deps.contacts.store, suppression: deps.suppression, now, newId }),
+    ...contactImportRoutes({ ...deps.contacts, uploads: deps.uploads, now, newId }),
+    ...contactListRoutes({ store: deps.contacts.store, now, newId }),
     ...templateRoutes(templateDeps, now),
     ...providerSettingsRoutes(deps.providerSettings, now),
     ...streamRoutes({ metrics: newMetrics, ...deps.streams, now: () => now().getTime(), logger }),

@@ -14,6 +14,7 @@ import type { Scope } from '../ports';
 import { UploadRequest } from './attachment-uploads';
 import { ASSET_TYPES } from './console-assets';
 import { BROADCAST_ROUTE_DOCS } from './openapi-routes-broadcasts';
+import { CONTACT_IMPORT_ROUTE_DOCS, CONTACT_LIST_ROUTE_DOCS, CONTACT_ROUTE_DOCS } from './openapi-routes-contacts';
 import type { ResponseSchemaName } from './openapi-schemas';
 import { DocumentBody, UpdateBody } from './provider-settings';
 import { QUEUE_NAMES, RedriveBody } from './queues';
@@ -27,6 +28,7 @@ export const TAGS = {
   broadcasts: 'A template to every consenting contact of a list: drafts, schedules, pause and resume, counts.',
   templates: 'Stored Liquid templates: drafts, immutable versions, activation and canaries.',
   suppressions: 'Addresses mail is never sent to, per scope (all mail or one category).',
+  contacts: 'Contacts with per-category consent, lists, CSV imports, and the GDPR erase and export.',
   settings: 'The live provider chain and the priority streams (admin keys).',
   webhooks:
     'Endpoints that receive signed events (Standard Webhooks), their secrets, deliveries and replays (admin keys).',
@@ -188,6 +190,9 @@ export const ROUTE_DOCS: { readonly [K in RouteKey]: RouteDoc } = {
     responses: [ok('EmailStatus', 'The email, canceled')],
     errors: ['not_found', 'conflict', 'validation_failed'],
   },
+  ...CONTACT_ROUTE_DOCS,
+  ...CONTACT_IMPORT_ROUTE_DOCS,
+  ...CONTACT_LIST_ROUTE_DOCS,
   'GET /v1/suppressions': {
     tag: 'suppressions',
     summary: 'List suppressions',

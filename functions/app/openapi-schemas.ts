@@ -10,6 +10,7 @@ import { STATUSES } from '../core/message';
 import { PRIORITIES } from '../core/priority';
 import type { Scope } from '../ports';
 import { broadcastResponseSchemas } from './openapi-routes-broadcasts';
+import { contactResponseSchemas } from './openapi-schemas-contacts';
 import { QUEUE_NAMES } from './queues';
 import { DELIVERY_STATUSES } from './webhook-api';
 
@@ -124,6 +125,7 @@ export const responseSchemas = () => {
     SuppressionPage: page(Suppression),
     AddressSuppressions: z.object({ address: str(), suppressions: z.array(Suppression) }),
     SuppressionLifted: z.object({ address: str(), scope: str(), suppressed: z.literal(false) }),
+    ...contactResponseSchemas(),
     ProviderSettings: z.looseObject({
       chain: z.array(str()),
       source: str(),

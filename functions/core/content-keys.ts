@@ -17,6 +17,8 @@ export const CONTENT_PREFIXES = {
   bodies: 'bodies/',
   /** Bodies of scheduled emails, waiting for their time. */
   scheduled: 'scheduled/',
+  /** CSV files of contact imports, uploaded through a presigned URL; deleted once imported. */
+  imports: 'imports/',
 } as const;
 
 export type ContentKind = keyof typeof CONTENT_PREFIXES;
@@ -27,13 +29,16 @@ export const CONTENT_KINDS = Object.keys(CONTENT_PREFIXES) as ContentKind[];
  * outlive the email on its queue (4 days) and in its dead-letter queue (14 days), so a redrive still
  * finds it; scheduled bodies wait up to 30 days, then travel as queued emails. An upload may be named
  * by new emails for a day (the API compares that itself, from the id), and is kept as long as the
- * emails that name it may still be sent or redriven.
+ * emails that name it may still be sent or redriven. An import's CSV (contacts' personal data) is
+ * deleted as soon as the import ends, and expires after two days if it never runs.
  */
 export const CONTENT_EXPIRY_DAYS: { readonly [K in ContentKind]: number } = {
   attachments: 15,
   uploads: 16,
   bodies: 15,
   scheduled: 46,
+  // An import is started within minutes of its upload and deleted when it ends; this is the backstop.
+  imports: 2,
 };
 
 /** A key's kind, or undefined for a key outside every prefix. */

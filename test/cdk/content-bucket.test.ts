@@ -107,10 +107,10 @@ describe('the content bucket', () => {
 });
 
 describe('the content grants', () => {
-  it('give ingest read, write and delete on attachments, bodies and scheduled, and read and write (presigned uploads) on uploads', () => {
+  it('give ingest read, write and delete on attachments, bodies and scheduled, read and write (presigned uploads) on uploads, and write (the presigned upload of an import) on imports', () => {
     expect(byAction(s3Permissions('ingest'))).toEqual({
       's3:GetObject': objects('attachments/', 'bodies/', 'scheduled/', 'uploads/'),
-      's3:PutObject': objects('attachments/', 'bodies/', 'scheduled/', 'uploads/'),
+      's3:PutObject': objects('attachments/', 'bodies/', 'scheduled/', 'uploads/', 'imports/'),
       's3:DeleteObject': objects('attachments/', 'bodies/', 'scheduled/'),
       's3:ListBucket': [arnOf(bucketId)],
     });

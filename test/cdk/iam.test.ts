@@ -91,7 +91,7 @@ describe.each(ALL_ROLES)('%s role', (_name, permissionsOf, handlerOf) => {
 });
 
 describe('ingest role', () => {
-  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, rate windows, reputation, templates and search index tables', () => {
+  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, contacts, rate windows, reputation, templates and search index tables', () => {
     const resources = new Set(matching(ingest, /^dynamodb:/).map((p) => p.resource));
     expect([...resources].sort()).toEqual(
       (
@@ -100,6 +100,7 @@ describe('ingest role', () => {
           'idempotency',
           'settings',
           'suppression',
+          'contacts',
           'rateWindows',
           'reputation',
           'templates',
@@ -125,6 +126,12 @@ describe('ingest role', () => {
 
   it('reads and writes rate windows (per-API-key request counters)', () => {
     expect(actionsOn(ingest, tableArn('rateWindows'))).toEqual(
+      expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
+    );
+  });
+
+  it('reads and writes contacts (contacts, lists and imports; an erase deletes)', () => {
+    expect(actionsOn(ingest, tableArn('contacts'))).toEqual(
       expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
     );
   });

@@ -7,8 +7,9 @@
  * (`# 202 {"id":"…"}`) and the JSON body, where `…` stands for what varies. A command is checked
  * against that answer: the status, when shown (else any 2xx), every key the shown body names, and
  * every string value shown whole (without `…`). A command runs with `sh -c`, with `API`, `KEY`,
- * `ADMIN_KEY`, `ID` and `WEBHOOK_ID` set as the README says (`ID`: the id of the last email sent,
- * `WEBHOOK_ID`: that of the last webhook endpoint registered); the quick
+ * `ADMIN_KEY`, `ID`, `WEBHOOK_ID`, `IMPORT_ID` and `UPLOAD_URL` set as the README says (`ID`: the id of
+ * the last email sent, `WEBHOOK_ID`: that of the last webhook endpoint registered, `IMPORT_ID` and
+ * `UPLOAD_URL`: those of the last contact import created); the quick
  * start's literal `http://127.0.0.1:3000` and `5b0c8f0e-…` are the stack's URL and that id.
  *
  * One local stack for the file, started as `LOCAL_CONFIG=providers.local.json npm start` starts it
@@ -187,6 +188,16 @@ describe('the README curl examples', () => {
       // …and the id of the webhook endpoint just registered to those that manage it (README: WEBHOOK_ID).
       if (example.command.includes('/v1/webhooks') && typeof body?.id === 'string' && answer.status === 201)
         env.WEBHOOK_ID = body.id;
+      // …and the id and upload URL of the contact import just created (README: IMPORT_ID, UPLOAD_URL).
+      const upload = (body as { uploadUrl?: unknown } | undefined)?.uploadUrl;
+      if (
+        example.command.includes('/v1/contacts/imports') &&
+        typeof upload === 'string' &&
+        typeof body?.id === 'string'
+      ) {
+        env.IMPORT_ID = body.id;
+        env.UPLOAD_URL = upload;
+      }
     }
     expect(failures).toEqual([]);
   });

@@ -56,7 +56,7 @@ export async function broadcastWorld(options: WorldOptions) {
   await templates.create({
     slug: 'news',
     kind: 'template',
-    draft: { name: 'News', variables: [] },
+    draft: { name: 'News', kind: 'template', variables: [] },
     revision: 1,
     latestVersion: 0,
     activeVersion: 0,
@@ -68,6 +68,7 @@ export async function broadcastWorld(options: WorldOptions) {
     0,
     {
       name: 'News',
+      kind: 'template',
       subject: 'News for {{ first_name }}',
       text: 'Hello {{ first_name }}, news from {{ company }} for {{ email }}.',
       variables: [

@@ -1,8 +1,14 @@
 /** An in-memory contact store, with the same conditions as the DynamoDB adapter (store/contact-store.ts). */
 import type { Contact, ContactList } from '../../functions/core/contact';
+import { DomainError } from '../../functions/core/errors';
 import type { ContactPatch, ContactStore } from '../../functions/ports';
 
 const page = <T>(all: readonly T[], limit: number, cursor?: string): { items: T[]; next?: string } => {
+  // A cursor it did not give out is refused as the adapter refuses it.
+  if (cursor !== undefined && !/^[0-9]+$/.test(cursor))
+    throw new DomainError('validation_failed', 'cursor is not one this API gave out.', [
+      { path: 'cursor', message: 'invalid' },
+    ]);
   const start = cursor ? Number(cursor) : 0;
   const items = all.slice(start, start + limit);
   return start + limit < all.length ? { items, next: String(start + limit) } : { items };

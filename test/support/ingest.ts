@@ -11,6 +11,7 @@ import type { IngestDeps } from '../../functions/app/ingest';
 import { logger } from '../../functions/app/observability';
 import { MemoryBroadcastStore } from './broadcast-fakes';
 import { MemoryContactStore } from './contact-fakes';
+import { MemoryContactImportStore } from './contact-import-fakes';
 import { MemoryContentStore } from './content-store';
 import { MemoryEmailIndex } from './email-index-fake';
 import {
@@ -56,6 +57,7 @@ export function ingestTestDeps(given: Partial<IngestDeps> = {}): IngestDeps {
     content: new MemoryContentStore(),
     uploads: { presignPut: async (key) => `https://uploads.example.com/${key}?signed` },
     maxMessageBytes: 40_000_000,
+    contacts: { store: new MemoryContactStore(), imports: new MemoryContactImportStore(), jobs: new MemoryQueue() },
     ...given,
     messages: withSearchIndex(messages, search.index),
     search,
