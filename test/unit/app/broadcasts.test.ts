@@ -204,7 +204,13 @@ describe('broadcast fan-out', () => {
     await w.templates.publish(
       'news',
       1,
-      { name: 'News', kind: 'template', subject: 'v2 {{ first_name }}', text: 'x', variables: [{ name: 'first_name', type: 'string' }] },
+      {
+        name: 'News',
+        kind: 'template',
+        subject: 'v2 {{ first_name }}',
+        text: 'x',
+        variables: [{ name: 'first_name', type: 'string' }],
+      },
       'now',
     );
     await w.templates.activate('news', { activeVersion: 2 }, { activeVersion: 1, canaryVersion: 0 }, 'now');
