@@ -162,6 +162,8 @@ const IngestEnv = /* @__PURE__ */ (() =>
       TABLE_SUPPRESSION: name,
       /** Contacts, lists and CSV imports (/v1/contacts, /v1/lists). */
       TABLE_CONTACTS: name,
+      /** Broadcasts (/v1/broadcasts): definitions, states, checkpoints, counts. */
+      TABLE_BROADCASTS: name,
       /** Per-API-key request counters (one-second windows). */
       TABLE_RATE_WINDOWS: name,
       /** The reputation guard's counters and streams (GET /v1/settings/streams, resume). */
@@ -190,6 +192,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
         settings: e.TABLE_SETTINGS,
         suppression: e.TABLE_SUPPRESSION,
         contacts: e.TABLE_CONTACTS,
+        broadcasts: e.TABLE_BROADCASTS,
         rateWindows: e.TABLE_RATE_WINDOWS,
         reputation: e.TABLE_REPUTATION,
         templates: e.TABLE_TEMPLATES,
@@ -347,13 +350,15 @@ const WebhooksEnv = /* @__PURE__ */ (() =>
     z.object({
       TABLE_WEBHOOKS: name,
       TABLE_MESSAGES: name,
+      /** Broadcasts: their emails' events add to their counters. */
+      TABLE_BROADCASTS: name,
       QUEUE_WEBHOOK_RETRIES_URL: z.url(),
       SIGNING_KEYS_SECRET: name,
       RETENTION_DAYS: z._default(positiveInt, WEBHOOK_DEFAULTS.retentionDays),
       ...WEBHOOK_VARS,
     }),
     z.transform((e) => ({
-      tables: { webhooks: e.TABLE_WEBHOOKS, messages: e.TABLE_MESSAGES },
+      tables: { webhooks: e.TABLE_WEBHOOKS, messages: e.TABLE_MESSAGES, broadcasts: e.TABLE_BROADCASTS },
       retriesQueueUrl: e.QUEUE_WEBHOOK_RETRIES_URL,
       signingKeysSecret: e.SIGNING_KEYS_SECRET,
       retentionDays: e.RETENTION_DAYS,

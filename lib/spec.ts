@@ -257,6 +257,8 @@ export const FUNCTIONS = {
       { table: 'suppression', access: 'readWrite' },
       // Contacts, lists and CSV imports (/v1/contacts, /v1/lists); an erase removes a contact's items.
       { table: 'contacts', access: 'readWrite' },
+      // Broadcasts (/v1/broadcasts): created, edited, moved through their states; their counts read.
+      { table: 'broadcasts', access: 'readWrite' },
       // Per-API-key request counters: the function counts each key's requests per one-second window.
       { table: 'rateWindows', access: 'readWrite' },
       // The streams' states and rates (GET /v1/settings/streams); a resume writes the stream's item.
@@ -396,6 +398,8 @@ export const FUNCTIONS = {
       { table: 'webhooks', access: 'readWrite' },
       // Events are enriched with their message's recipients, subject, tags and provider.
       { table: 'messages', access: 'read' },
+      // A broadcast email's events add to its broadcast's counters (atomic ADDs, nothing else).
+      { table: 'broadcasts', access: { actions: ['UpdateItem'], keys: 'everyItem' } },
     ],
     // A failed delivery is queued again, delayed.
     queues: [{ queue: 'webhookRetries', access: ['send'] }],
