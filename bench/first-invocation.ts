@@ -66,6 +66,12 @@ export const first = ([doc, _sqs, secrets]) => Promise.all([
   doc.send(new GetCommand({ TableName: process.env.TABLE_WEBHOOKS, Key: { pk: 'floor', sk: 'floor' } })),
   secrets.send(new GetSecretValueCommand({ SecretId: process.env.SIGNING_KEYS_SECRET })),
 ]);`,
+  audience: `import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+export const first = ([doc, sqs]) => Promise.all([
+  doc.send(new GetCommand({ TableName: process.env.TABLE_MESSAGES, Key: { id: 'floor' } })),
+  sqs.send(new SendMessageBatchCommand({ QueueUrl: process.env.QUEUE_AUDIENCE_JOBS_URL, Entries: [{ Id: '1', MessageBody: 'floor' }] })),
+]);`,
   webhookApi: `import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 export const first = ([doc, _sqs, secrets]) => Promise.all([
@@ -173,6 +179,7 @@ export async function startFirstInvocationBackends(): Promise<FirstInvocationBac
       QUEUE_SEND_BULK_URL: `${stubUrl}/000000000000/send-bulk`,
       QUEUE_WEBHOOK_EVENTS_URL: `${stubUrl}/000000000000/webhook-events`,
       QUEUE_WEBHOOK_RETRIES_URL: `${stubUrl}/000000000000/webhook-retries`,
+      QUEUE_AUDIENCE_JOBS_URL: `${stubUrl}/000000000000/audience-jobs`,
       TABLE_WEBHOOKS: TABLES.webhooks.id,
       // The endpoint is the stub, on this machine.
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
@@ -209,6 +216,9 @@ export async function startFirstInvocationBackends(): Promise<FirstInvocationBac
           });
           return sqsEvent(sqsRecord(sesFixture('event-delivery.json', q.id)));
         }
+        // An audience job (each job kind measures its own typical page in its bench).
+        case 'audience':
+          return sqsEvent(sqsRecord(JSON.stringify({ kind: 'none' })));
         // The console's page: what an operator's browser asks first.
         case 'console':
           return httpEvent('GET /console');

@@ -386,6 +386,23 @@ const WebhookApiEnv = /* @__PURE__ */ (() =>
     })),
   ))();
 
+/** The audience function (broadcast fan-out, contact imports): its jobs queue; each job kind adds what it needs. */
+const AudienceEnv = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({
+      QUEUE_AUDIENCE_JOBS_URL: z.url(),
+    }),
+    z.transform((e) => ({
+      jobsQueueUrl: e.QUEUE_AUDIENCE_JOBS_URL,
+    })),
+  ))();
+
+export type AudienceConfig = z.output<typeof AudienceEnv>;
+
+export function audienceConfig(env: NodeJS.ProcessEnv = process.env): AudienceConfig {
+  return parse(AudienceEnv, env);
+}
+
 export type WebhooksConfig = z.output<typeof WebhooksEnv>;
 export type WebhookApiConfig = z.output<typeof WebhookApiEnv>;
 

@@ -158,6 +158,11 @@ export const WEBHOOKS_TIMEOUT_SECONDS = 60;
 /** Events or retries per webhooks invocation. */
 export const WEBHOOKS_BATCH_SIZE = 10;
 
+/** Lambda timeout of the audience function: one job (a page of a broadcast's fan-out, a part of an import). */
+export const AUDIENCE_TIMEOUT_SECONDS = 120;
+/** Jobs per audience invocation: each is a page of work, so one at a time. */
+export const AUDIENCE_BATCH_SIZE = 1;
+
 export const QUEUES = {
   /**
    * Accepted transactional emails (ingest → this queue) for the dispatch function. Its construct id
@@ -242,6 +247,19 @@ export const QUEUES = {
     deadLetterAlarm: {
       what: 'webhook retries are in their dead-letter queue (some deliveries are stuck in retrying)',
       runbook: 'webhook-retries-dead-letter-queue-not-empty',
+    },
+  },
+  /** Audience jobs (broadcast fan-out pages, contact imports) for the audience function. */
+  audienceJobs: {
+    id: 'AudienceJobsQueue',
+    env: 'QUEUE_AUDIENCE_JOBS_URL',
+    deadLetterEnv: 'QUEUE_AUDIENCE_JOBS_DLQ_URL',
+    maxReceiveCount: 5,
+    retentionDays: 4,
+    label: 'audience jobs',
+    deadLetterAlarm: {
+      what: 'audience jobs are in their dead-letter queue (a broadcast fan-out or a contact import stopped)',
+      runbook: 'audience-jobs-dead-letter-queue-not-empty',
     },
   },
 } as const satisfies Record<string, QueueSpec>;

@@ -14,6 +14,8 @@ import { PRIORITIES } from '../functions/core/priority';
 import type { GuardSettings } from '../functions/core/reputation';
 import { API_ROUTES, type ApiFunction, type ApiRoute } from './api-routes';
 import {
+  AUDIENCE_BATCH_SIZE,
+  AUDIENCE_TIMEOUT_SECONDS,
   BUCKETS,
   type BucketName,
   DISPATCH_BATCH_SIZE,
@@ -451,6 +453,22 @@ export const FUNCTIONS = {
     secrets: [],
     env: () => ({}),
   }),
+  /**
+   * The audience jobs queue's consumer: one job at a time, each a page of work that checkpoints and
+   * queues the next (a broadcast's fan-out, a contact import). Job kinds: functions/app/audience-jobs.ts.
+   */
+  audience: fn({
+    entry: 'functions/handlers/audience.ts',
+    label: 'audience',
+    description: 'mailroute audience jobs: broadcast fan-out and contact imports, one checkpointed page at a time',
+    memorySize: 512,
+    timeoutSeconds: AUDIENCE_TIMEOUT_SECONDS,
+    tables: [],
+    // A job queues its next page (delayed, to keep a broadcast's pace).
+    queues: [{ queue: 'audienceJobs', access: ['send'] }],
+    secrets: [],
+    env: () => ({}),
+  }),
 };
 
 export type FunctionName = keyof typeof FUNCTIONS;
@@ -497,6 +515,7 @@ export const EVENT_SOURCES: readonly EventSourceSpec[] = [
   { queue: 'sesEvents', fn: 'sesEvents', batchSize: SES_EVENTS_BATCH_SIZE, reportBatchItemFailures: true },
   { queue: 'webhookEvents', fn: 'webhooks', batchSize: WEBHOOKS_BATCH_SIZE, reportBatchItemFailures: true },
   { queue: 'webhookRetries', fn: 'webhooks', batchSize: WEBHOOKS_BATCH_SIZE, reportBatchItemFailures: true },
+  { queue: 'audienceJobs', fn: 'audience', batchSize: AUDIENCE_BATCH_SIZE, reportBatchItemFailures: true },
 ];
 
 /** The routes of the HTTP API, each with the function that serves it (lib/api-routes.ts). */

@@ -11,6 +11,8 @@
  *   definitions do (`local/<id>/<field>`), and the dispatcher's secret reader returns the inline value;
  * - SES providers are wrapped in the mailbox simulator, which publishes SES's events to the topic.
  */
+
+import { createAudienceJobsHandler } from '../../functions/app/audience-jobs';
 import { createConsoleHandler } from '../../functions/app/console';
 import { createDispatchHandler } from '../../functions/app/dispatch';
 import { createIngestHandler } from '../../functions/app/ingest';
@@ -19,6 +21,7 @@ import { createTrackingHandler } from '../../functions/app/tracking';
 import { createWebhookApiHandler } from '../../functions/app/webhook-api';
 import { createWebhooksHandler } from '../../functions/app/webhooks';
 import {
+  audienceConfig,
   consoleConfig,
   dispatchConfig,
   ingestConfig,
@@ -30,6 +33,7 @@ import {
 import { DEFAULTS } from '../../functions/core/defaults';
 import type { ChainConfig, ProviderDef, ProvidersConfig } from '../../functions/core/providers';
 import type { Keyring } from '../../functions/core/signing';
+import { audienceDeps } from '../../functions/handlers/audience-wiring';
 import { consoleDeps } from '../../functions/handlers/console-wiring';
 import { ingestDeps } from '../../functions/handlers/ingest-wiring';
 import { webhookApiDeps, webhooksDeps } from '../../functions/handlers/webhook-wiring';
@@ -168,7 +172,12 @@ export interface LocalFunctions {
     readonly console: HttpHandler;
   };
   /** The functions the event sources invoke. */
-  readonly sqs: { readonly dispatch: SqsHandler; readonly sesEvents: SqsHandler; readonly webhooks: SqsHandler };
+  readonly sqs: {
+    readonly dispatch: SqsHandler;
+    readonly sesEvents: SqsHandler;
+    readonly webhooks: SqsHandler;
+    readonly audience: SqsHandler;
+  };
   /** Each function's environment, as parsed (for a look, and for tests). */
   readonly environments: { readonly [K in FunctionName]: Record<string, string> };
   /** The SES simulators (shutdown waits for their publishes). */
@@ -246,6 +255,9 @@ export function wireFunctions(options: LocalWiringOptions): LocalFunctions {
       // A new endpoint gets events at once locally (no endpoint list cached).
       webhooks: createWebhooksHandler(
         webhooksDeps(webhooksConfig(environments.webhooks), { ...clients, signingKeys }, { cacheMs: 0 }),
+      ) as unknown as SqsHandler,
+      audience: createAudienceJobsHandler(
+        audienceDeps(audienceConfig(environments.audience), clients),
       ) as unknown as SqsHandler,
     },
     environments,

@@ -26,6 +26,7 @@ beforeAll(() => {
     webhooks: resource(s.template, logicalId(s.stack.functions.webhooks.handler.function)),
     webhookApi: resource(s.template, logicalId(s.stack.functions.webhookApi.handler.function)),
     console: resource(s.template, logicalId(s.stack.console.handler.function)),
+    audience: resource(s.template, logicalId(s.stack.functions.audience.handler.function)),
   };
 });
 

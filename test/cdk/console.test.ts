@@ -74,9 +74,9 @@ describe('the console function role', () => {
     }
   });
 
-  it('reaches none of the queues it does not show (the webhook queues and their DLQs)', () => {
+  it('reaches none of the queues it does not show (the webhook and audience queues and their DLQs)', () => {
     const others = Object.entries(s.stack.queues).filter(([name]) => !inspected.has(name));
-    expect(others.map(([name]) => name).sort()).toEqual(['webhookEvents', 'webhookRetries']);
+    expect(others.map(([name]) => name).sort()).toEqual(['audienceJobs', 'webhookEvents', 'webhookRetries']);
     for (const [, q] of others) {
       expect(on(arnOf(logicalId(q.queue)))).toEqual([]);
       expect(on(arnOf(logicalId(q.deadLetterQueue)))).toEqual([]);

@@ -39,11 +39,11 @@ const deployedEnvironment = (fn: CfnResource): Record<string, string> =>
 const COMMON = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
 
 describe('every Lambda function', () => {
-  it('is exactly the ingest, dispatch, ses-events, tracking, console, webhooks and webhook-api functions', () => {
+  it('is exactly the ingest, dispatch, ses-events, tracking, console, webhooks, webhook-api and audience functions', () => {
     const { ingest, dispatch, sesEvents, tracking, console } = s.stack;
-    const { webhooks, webhookApi } = s.stack.functions;
+    const { webhooks, webhookApi, audience } = s.stack.functions;
     expect(Object.keys(functions).sort()).toEqual(
-      [ingest, dispatch, sesEvents, tracking, console, webhooks, webhookApi]
+      [ingest, dispatch, sesEvents, tracking, console, webhooks, webhookApi, audience]
         .map((construct) => logicalId(construct.handler.function))
         .sort(),
     );
@@ -52,11 +52,21 @@ describe('every Lambda function', () => {
   it("is, for each function of the spec, the stack's construct of it (stack.functions)", () => {
     const { ingest, dispatch, sesEvents, tracking, console } = s.stack;
     expect(Object.keys(s.stack.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
-    // The webhook functions have no construct of their own: each is built from its spec entry alone.
-    const { webhooks, webhookApi } = s.stack.functions;
+    // The webhook and audience functions have no construct of their own: each is built from its spec entry alone.
+    const { webhooks, webhookApi, audience } = s.stack.functions;
     expect(webhooks).toBeInstanceOf(SpecFunction);
     expect(webhookApi).toBeInstanceOf(SpecFunction);
-    expect(s.stack.functions).toEqual({ ingest, dispatch, sesEvents, tracking, console, webhooks, webhookApi });
+    expect(audience).toBeInstanceOf(SpecFunction);
+    expect(s.stack.functions).toEqual({
+      ingest,
+      dispatch,
+      sesEvents,
+      tracking,
+      console,
+      webhooks,
+      webhookApi,
+      audience,
+    });
   });
 
   it('runs Node.js 22', () => {

@@ -225,14 +225,14 @@ describe.each([
   ['the default thresholds (SES alone)', () => s, ALARM_DEFAULTS, ['ses']],
   ['thresholds from cdk.json (a provider chain)', () => custom, CUSTOM, PROVIDER_IDS],
 ] as const)('alarms with %s', (_name, synth, thresholds, providerIds) => {
-  it('are exactly: six DLQs (three send queues, SES events, webhook events and retries), two backlogs (transactional, critical), bounce and complaint rates, one circuit per provider, one per function, API 5xx, one per paused stream, webhook.disabled', () => {
+  it('are exactly: seven DLQs (three send queues, SES events, webhook events and retries, audience jobs), two backlogs (transactional, critical), bounce and complaint rates, one circuit per provider, one per function, API 5xx, one per paused stream, webhook.disabled', () => {
     const { alarms } = synth().stack.monitoring;
     expect(Object.keys(alarms.providerCircuits)).toEqual([...providerIds]);
     expect(Object.keys(alarms.functionErrors).sort()).toEqual([...FUNCTIONS].sort());
     expect(Object.keys(alarms.streamPaused)).toEqual([...PRIORITIES]);
     expect(Object.keys(alarmsOf(synth()))).toHaveLength(
       // + 1: the scheduler DLQ's alarm (lib/constructs/scheduling.ts, asserted in scheduling.test.ts).
-      10 + providerIds.length + FUNCTIONS.length + 1 + PRIORITIES.length + 1 + 1,
+      11 + providerIds.length + FUNCTIONS.length + 1 + PRIORITIES.length + 1 + 1,
     );
   });
 
@@ -266,6 +266,7 @@ describe.each([
       (st: MailrouteStack) => st.queues.webhookRetries.deadLetterQueue,
       'webhookRetriesDeadLetterQueue',
     ],
+    ['audience jobs', (st: MailrouteStack) => st.queues.audienceJobs.deadLetterQueue, 'audienceJobsDeadLetterQueue'],
   ] as const)('fire when the %s DLQ holds any message', (_queue, dlq, key) => {
     const stack = synth().stack;
     const alarm = alarmOf(synth(), stack.monitoring.alarms[key]);
@@ -551,6 +552,8 @@ describe('dashboard', () => {
         all.webhookEvents.deadLetterQueue,
         all.webhookRetries.queue,
         all.webhookRetries.deadLetterQueue,
+        all.audienceJobs.queue,
+        all.audienceJobs.deadLetterQueue,
       ];
       expect(metricsIn(title)).toEqual(
         queues.map((queue) =>
@@ -590,9 +593,9 @@ describe('dashboard', () => {
     [/^Function duration p99/, 'Duration', 'p99'],
   ])('charts %s of every function', (title, name, stat) => {
     const { ingest, dispatch, sesEvents, tracking, console } = s.stack;
-    const { webhooks, webhookApi } = s.stack.functions;
+    const { webhooks, webhookApi, audience } = s.stack.functions;
     expect(metricsIn(title)).toEqual(
-      [ingest, dispatch, sesEvents, tracking, webhooks, webhookApi, console].map((construct) =>
+      [ingest, dispatch, sesEvents, tracking, webhooks, webhookApi, console, audience].map((construct) =>
         expect.objectContaining({
           namespace: 'AWS/Lambda',
           name,

@@ -162,6 +162,7 @@ describe('the acknowledgments', () => {
       s.stack.console,
       s.stack.functions.webhooks,
       s.stack.functions.webhookApi,
+      s.stack.functions.audience,
     ].map((construct) => construct.handler);
     const byRule = (id: string): string[] =>
       acks

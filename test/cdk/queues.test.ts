@@ -32,6 +32,12 @@ const WORK_QUEUES: [string, () => WorkQueue, () => MailrouteFunction, (typeof QU
     () => s.stack.functions.webhooks.handler,
     QUEUES.webhookRetries,
   ],
+  [
+    'audience jobs queue',
+    () => s.stack.queues.audienceJobs,
+    () => s.stack.functions.audience.handler,
+    QUEUES.audienceJobs,
+  ],
 ];
 
 describe.each(WORK_QUEUES)('%s', (_name, workQueue, consumer, spec) => {
@@ -179,8 +185,9 @@ describe('priority queues', () => {
     const caps = Object.values(resourcesOfType(d.template, 'AWS::Lambda::EventSourceMapping'))
       .map((m) => (m.Properties?.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency)
       .sort();
-    // critical and transactional at dispatch.maxConcurrency (10), bulk at 2, SES events and webhooks uncapped.
-    expect(caps).toEqual([10, 10, 2, undefined, undefined, undefined].sort());
+    // critical and transactional at dispatch.maxConcurrency (10), bulk at 2, SES events, webhooks and
+    // audience jobs uncapped.
+    expect(caps).toEqual([10, 10, 2, undefined, undefined, undefined, undefined].sort());
     expect(d.context.dispatch.bulkMaxConcurrency).toBe(2);
   });
 });

@@ -274,6 +274,7 @@ describe('the dispatcher moves a message it gives up on to the DLQ itself', () =
           sesEvents: { url: stack.queues.sesEvents, arn: '', dlqUrl: stack.queues.sesEventsDlq },
           webhookEvents: { url: stack.queues.webhookEvents, arn: '', dlqUrl: stack.queues.webhookEventsDlq },
           webhookRetries: { url: stack.queues.webhookRetries, arn: '', dlqUrl: stack.queues.webhookRetriesDlq },
+          audienceJobs: { url: stack.queues.audienceJobs, arn: '', dlqUrl: stack.queues.audienceJobsDlq },
         },
         sesEventsTopicArn: stack.sesEventsTopicArn,
         buckets: stack.buckets,
