@@ -347,6 +347,7 @@ export class MailrouteStack extends Stack {
     // Scheduled sends: the schedule group, the scheduler's role and DLQ; the API creates the schedules.
     this.scheduling = new Scheduling(this, 'Scheduling', {
       sendQueues: mapValues(this.priorityQueues, (q) => q.queue),
+      jobsQueue: this.queues.audienceJobs.queue,
     });
     this.scheduling.grantSchedules(this.ingest.handler);
 

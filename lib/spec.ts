@@ -271,7 +271,12 @@ export const FUNCTIONS = {
       { table: 'emailIndex', access: 'readWrite' },
     ],
     // Each email goes to its priority's queue (PRIORITY_QUEUES).
-    queues: [...SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })), PUBLISHES_EVENTS],
+    queues: [
+      ...SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })),
+      PUBLISHES_EVENTS,
+      // A broadcast's first page job (send, resume), and a contact import's.
+      { queue: 'audienceJobs', access: ['send'] },
+    ],
     secrets: [],
     // The content store: it writes attachments, large and scheduled bodies at accept time, reads what a
     // client uploaded (to check it) and scheduled bodies (reschedule), and deletes them (cancel, rollback).
@@ -457,17 +462,32 @@ export const FUNCTIONS = {
    * The audience jobs queue's consumer: one job at a time, each a page of work that checkpoints and
    * queues the next (a broadcast's fan-out, a contact import). Job kinds: functions/app/audience-jobs.ts.
    */
-  audience: fn({
+  audience: fn<Pick<Params, 'retentionDays' | 'providersJson'>>({
     entry: 'functions/handlers/audience.ts',
     label: 'audience',
     description: 'mailroute audience jobs: broadcast fan-out and contact imports, one checkpointed page at a time',
     memorySize: 512,
     timeoutSeconds: AUDIENCE_TIMEOUT_SECONDS,
-    tables: [],
-    // A job queues its next page (delayed, to keep a broadcast's pace).
-    queues: [{ queue: 'audienceJobs', access: ['send'] }],
+    tables: [
+      // A broadcast's fan-out: its checkpoint and counts, its list's members and contacts (read), its
+      // template (read; sends counted per version), and the emails' records and search index entries.
+      { table: 'broadcasts', access: 'readWrite' },
+      { table: 'contacts', access: 'read' },
+      { table: 'templates', access: 'readWrite' },
+      { table: 'messages', access: 'readWrite' },
+      { table: 'emailIndex', access: 'readWrite' },
+    ],
+    // A job queues its next page (delayed, to keep a broadcast's pace); a broadcast's emails go to the
+    // bulk queue (always bulk), and their state changes to the webhook events queue.
+    queues: [
+      { queue: 'audienceJobs', access: ['send'] },
+      { queue: PRIORITY_QUEUES.bulk, access: ['send'] },
+      PUBLISHES_EVENTS,
+    ],
     secrets: [],
-    env: () => ({}),
+    // A body too large for a queue message waits in the content store (claim-check), as at accept.
+    buckets: [{ bucket: 'content', access: ['write'], prefixes: ['bodies'] }],
+    env: (p) => ({ RETENTION_DAYS: String(p.retentionDays), PROVIDERS: p.providersJson }),
   }),
 };
 
@@ -549,6 +569,8 @@ export const SCHEDULING = {
     roleArn: 'SCHEDULER_ROLE_ARN',
     deadLetterArn: 'SCHEDULER_DLQ_ARN',
     queueArns: { transactional: 'QUEUE_SEND_ARN', critical: 'QUEUE_SEND_CRITICAL_ARN', bulk: 'QUEUE_SEND_BULK_ARN' },
+    /** The audience jobs queue: the target of a broadcast's schedule. */
+    jobsQueueArn: 'QUEUE_AUDIENCE_JOBS_ARN',
   },
   deadLetterAlarm: {
     what: 'scheduled emails could not be put on their send queue (the scheduler gave up on them)',
@@ -562,6 +584,7 @@ export interface BoundScheduling {
   readonly roleArn: string;
   readonly deadLetterArn: string;
   readonly queueArns: { readonly transactional: string; readonly critical: string; readonly bulk: string };
+  readonly jobsQueueArn: string;
 }
 
 /** The scheduling variables of a function that schedules. */
@@ -574,6 +597,7 @@ export function schedulingEnvironment(b: BoundScheduling): Record<string, string
     [env.queueArns.transactional]: b.queueArns.transactional,
     [env.queueArns.critical]: b.queueArns.critical,
     [env.queueArns.bulk]: b.queueArns.bulk,
+    [env.jobsQueueArn]: b.jobsQueueArn,
   };
 }
 

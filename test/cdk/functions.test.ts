@@ -395,6 +395,7 @@ describe('the spec (lib/spec.ts)', () => {
         critical: 'arn:aws:sqs:eu-west-1:111111111111:critical',
         bulk: 'arn:aws:sqs:eu-west-1:111111111111:bulk',
       },
+      jobsQueueArn: 'arn:aws:sqs:eu-west-1:111111111111:jobs',
     },
   };
 
