@@ -27,6 +27,7 @@ import {
   pageSize as defaultPageSize,
   type FanoutCounts,
   FanoutJob,
+  MAX_RUN_WAITS,
   nextPageDelaySeconds,
   variablesFor,
 } from '../core/broadcast';
@@ -190,6 +191,11 @@ export function createFanout(deps: FanoutDeps) {
   return async function fanout(job: FanoutJob): Promise<FanoutOutcome> {
     const started = deps.now();
     let b = await broadcasts.get(job.broadcastId);
+    // The API queues a run's first job before the write that starts the run: it may come first.
+    if (b && job.run > b.run && (job.waits ?? 0) < MAX_RUN_WAITS) {
+      await queueJob({ ...job, waits: (job.waits ?? 0) + 1 }, 1);
+      return { kind: 'early', seconds: 1 };
+    }
     if (!b || b.run !== job.run) return { kind: 'stale' };
     // A schedule's job: the broadcast starts when its time has come.
     if (b.state === 'scheduled' && job.page === 0) {

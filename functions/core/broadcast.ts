@@ -297,7 +297,14 @@ export const FanoutJob = z.object({
   broadcastId: z.string().check(z.regex(ID_PATTERN)),
   run: z.int().check(z.gte(1)),
   page: z.int().check(z.gte(0)),
+  /**
+   * Times the job waited for the state write that starts its run (the API queues the job first,
+   * then writes; the job may come before the write).
+   */
+  waits: z.optional(z.int().check(z.gte(0))),
 });
+/** How often a job of a run not yet started waits (a second each) before it gives up: its write did not happen. */
+export const MAX_RUN_WAITS = 10;
 export type FanoutJob = z.infer<typeof FanoutJob>;
 
 /**

@@ -263,6 +263,19 @@ describe('broadcast fan-out', () => {
     expect(await w.broadcasts.get(id)).toMatchObject({ state: 'sent', fanout: { targeted: 6 } });
   });
 
+  it("a run's first job that comes before the write starting the run waits for it; one whose write never came gives up", async () => {
+    const w = await broadcastWorld({ contacts: 2 });
+    const id = await w.create();
+    const early = { kind: 'fanout', broadcastId: id, run: 1, page: 0 } as const;
+    expect(await w.fanout(early)).toEqual({ kind: 'early', seconds: 1 });
+    expect(w.nextJob()).toEqual({ ...early, waits: 1 });
+    await w.broadcasts.transition(id, 'send', 'now', { run: 0 });
+    expect(await w.fanout({ ...early, waits: 1 })).toMatchObject({ kind: 'finished' });
+    expect(recipients(w, id).size).toBe(2);
+    const other = await w.create();
+    expect(await w.fanout({ ...early, broadcastId: other, waits: 10 })).toEqual({ kind: 'stale' });
+  });
+
   it('cancel stops the fan-out at its next page', async () => {
     const w = await broadcastWorld({ contacts: 9, pageSize: 3 });
     const id = await w.create();
