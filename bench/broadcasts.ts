@@ -394,7 +394,7 @@ export function broadcastLines(f: FanoutFigures, e: EndToEndFigures): string[] {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const f = await measureFanout(Number(process.env.BENCH_BROADCAST_CONTACTS ?? 100_000));
+  const f = await measureFanout(Number(process.env.BENCH_BROADCAST_CONTACTS ?? 20_000));
   const e = await measureEndToEnd(Number(process.env.BENCH_BROADCAST_E2E ?? 1000));
   process.stdout.write(`${broadcastLines(f, e).join('\n')}\n`);
 }

@@ -46,7 +46,7 @@ const mark = (ok: boolean) => (ok ? 'met' : 'NOT MET');
 
 /** Broadcasts (bench/broadcasts.ts): the fan-out of a large list, and the end-to-end cost per 1M. */
 async function measureBroadcasts() {
-  const fanout = await measureFanout(Number(process.env.BENCH_BROADCAST_CONTACTS ?? 100_000));
+  const fanout = await measureFanout(Number(process.env.BENCH_BROADCAST_CONTACTS ?? 20_000));
   const endToEnd = await measureEndToEnd(Number(process.env.BENCH_BROADCAST_E2E ?? 1000));
   return {
     fanout,

@@ -33,6 +33,7 @@ import {
 } from '../core/broadcast';
 import { hasConsent } from '../core/contact';
 import { type SendEmail, SendEmailBody } from '../core/email';
+import { DomainError } from '../core/errors';
 import { BROADCAST_METRICS } from '../core/metric-names';
 import { secondsUntil } from '../core/schedule';
 import type { BroadcastStore, ContactStore, SendQueue } from '../ports';
@@ -169,22 +170,31 @@ export function createFanout(deps: FanoutDeps) {
       emails.map((e) => e.template),
       emails.map((_, i) => `contacts.${i}.template`),
     );
-    const ok = emails.flatMap((e, i) => (checked.emails[i] ? [{ email: e, id: emailIds[i] ?? '' }] : []));
-    render += emails.length - ok.length;
-    if (ok.length > 0) {
-      const caller: Caller = {
-        keyName: b.sender.keyName,
-        ...(b.sender.keyHash !== undefined ? { keyHash: b.sender.keyHash } : {}),
-        scopes: ['send'],
-        senderDomains: b.sender.senderDomains,
-        ratePerSecond: 0,
-      };
-      await deps.accept(
-        caller,
-        ok.map((o) => o.email),
-        { ids: ok.map((o) => o.id) },
-      );
+    let ok = emails.flatMap((e, i) => (checked.emails[i] ? [{ email: e, id: emailIds[i] ?? '' }] : []));
+    const caller: Caller = {
+      keyName: b.sender.keyName,
+      ...(b.sender.keyHash !== undefined ? { keyHash: b.sender.keyHash } : {}),
+      scopes: ['send'],
+      senderDomains: b.sender.senderDomains,
+      ratePerSecond: 0,
+    };
+    // The accept renders again; a render that fails there only (a time limit under load) leaves its
+    // contact out as here, and the rest of the page goes on.
+    for (let attempt = 0; ok.length > 0; attempt++) {
+      try {
+        await deps.accept(
+          caller,
+          ok.map((o) => o.email),
+          { ids: ok.map((o) => o.id) },
+        );
+        break;
+      } catch (error) {
+        const failing = attempt < 3 ? renderFailures(error, ok.length) : undefined;
+        if (!failing) throw error;
+        ok = ok.filter((_, i) => !failing.has(i));
+      }
     }
+    render = emails.length - ok.length + render;
     return { counts: { targeted: ok.length, noConsent, render }, next };
   }
 
@@ -231,6 +241,18 @@ export function createFanout(deps: FanoutDeps) {
     const delaySeconds = nextPageDelaySeconds(moved.pace, done.counts.targeted, deps.now() - started);
     return (await after(moved, delaySeconds)) ?? { kind: 'page', counts: done.counts, delaySeconds };
   };
+}
+
+/** The emails a 422 of the accept names as not rendered (`emails.3.template…`); undefined for any other error. */
+function renderFailures(error: unknown, count: number): Set<number> | undefined {
+  if (!(error instanceof DomainError) || error.code !== 'validation_failed') return undefined;
+  const found = new Set<number>();
+  for (const d of error.details ?? []) {
+    const m = /^emails\.(\d+)\.template\b/.exec(d.path) ?? (count === 1 && d.path.startsWith('template') ? ['', '0'] : null);
+    if (!m) return undefined;
+    found.add(Number(m[1]));
+  }
+  return found.size > 0 ? found : undefined;
 }
 
 const NONE: FanoutCounts = { targeted: 0, noConsent: 0, render: 0 };

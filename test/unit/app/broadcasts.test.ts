@@ -276,6 +276,30 @@ describe('broadcast fan-out', () => {
     expect(await w.fanout({ ...early, broadcastId: other, waits: 10 })).toEqual({ kind: 'stale' });
   });
 
+  it("a contact whose email fails only the accept's own render (a time limit under load) is left out; the page goes on", async () => {
+    const w = await broadcastWorld({ contacts: 3, pageSize: 3 });
+    const id = await w.create();
+    await w.act(id, 'send');
+    let failed = false;
+    const fanout = createFanout({
+      ...w.deps,
+      accept: async (caller, emails, options) => {
+        if (!failed) {
+          failed = true;
+          throw new DomainError('validation_failed', 'not rendered', [
+            { path: 'emails.1.template.html', message: 'template render limit exceeded' },
+          ]);
+        }
+        return w.deps.accept(caller, emails, options);
+      },
+    });
+    expect(await fanout(w.nextJob() as FanoutJob)).toMatchObject({
+      kind: 'finished',
+    });
+    expect(await w.broadcasts.get(id)).toMatchObject({ state: 'sent', fanout: { targeted: 2, render: 1 } });
+    expect(recipients(w, id).size).toBe(2);
+  });
+
   it('cancel stops the fan-out at its next page', async () => {
     const w = await broadcastWorld({ contacts: 9, pageSize: 3 });
     const id = await w.create();
