@@ -231,6 +231,7 @@ export class MailrouteStack extends Stack {
       sendQueue: this.sendQueue.queue,
       criticalQueue: this.priorityQueues.critical.queue,
       bulkQueue: this.priorityQueues.bulk.queue,
+      audienceJobs: this.queues.audienceJobs.queue,
       contentBucket: this.content.bucket,
       retentionDays: props.retentionDays ?? DEFAULTS.retentionDays,
       ...(props.providers ? { providers: props.providers } : {}),

@@ -26,6 +26,8 @@ export interface IngestProps {
   readonly criticalQueue: IQueue;
   /** The queue accepted bulk messages are sent to. */
   readonly bulkQueue: IQueue;
+  /** The audience jobs queue: a broadcast's first page (send, resume), a contact import. */
+  readonly audienceJobs: IQueue;
   /** The content store's bucket (attachments, uploads, large and scheduled bodies). */
   readonly contentBucket: IBucket;
   /**
@@ -81,6 +83,7 @@ export class Ingest extends Construct {
           sendCritical: props.criticalQueue,
           sendBulk: props.bulkQueue,
           webhookEvents: props.webhookEvents,
+          audienceJobs: props.audienceJobs,
         },
         secrets: {},
         buckets: { content: props.contentBucket },

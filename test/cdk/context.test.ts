@@ -108,9 +108,10 @@ describe('parseContext', () => {
       QUEUE_SEND_BULK_URL: queue,
       CONTENT_BUCKET: 'content',
     };
-    expect(ingestConfig({ ...tables, TABLE_IDEMPOTENCY: 'i', TABLE_EMAIL_INDEX: 'e', ...queues }).retentionDays).toBe(
-      context.retentionDays,
-    );
+    const audience = { TABLE_CONTACTS: 'c', TABLE_BROADCASTS: 'b', QUEUE_AUDIENCE_JOBS_URL: queue };
+    expect(
+      ingestConfig({ ...tables, TABLE_IDEMPOTENCY: 'i', TABLE_EMAIL_INDEX: 'e', ...queues, ...audience }).retentionDays,
+    ).toBe(context.retentionDays);
     expect(sesEventsConfig(tables).softBounce).toEqual(context.softBounce);
     const { heldWaitSeconds, ...judging } = context.guard;
     expect(sesEventsConfig(tables).guard).toEqual(judging);

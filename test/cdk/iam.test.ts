@@ -42,6 +42,7 @@ const sendDlqArn = (): string => arnOf(logicalId(s.stack.sendQueue.deadLetterQue
 /** The send queue of every priority (critical, transactional, bulk), and their DLQs. */
 /** The queue every function that changes state publishes webhook events to. */
 const webhookEventsArn = (): string => arnOf(logicalId(s.stack.queues.webhookEvents.queue));
+const audienceJobsArn = (): string => arnOf(logicalId(s.stack.queues.audienceJobs.queue));
 const sendQueueArns = (): string[] =>
   Object.values(s.stack.priorityQueues)
     .map((q) => arnOf(logicalId(q.queue)))
@@ -91,7 +92,7 @@ describe.each(ALL_ROLES)('%s role', (_name, permissionsOf, handlerOf) => {
 });
 
 describe('ingest role', () => {
-  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, contacts, rate windows, reputation, templates and search index tables', () => {
+  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, contacts, broadcasts, rate windows, reputation, templates and search index tables', () => {
     const resources = new Set(matching(ingest, /^dynamodb:/).map((p) => p.resource));
     expect([...resources].sort()).toEqual(
       (
@@ -101,6 +102,7 @@ describe('ingest role', () => {
           'settings',
           'suppression',
           'contacts',
+          'broadcasts',
           'rateWindows',
           'reputation',
           'templates',
@@ -166,8 +168,10 @@ describe('ingest role', () => {
     ]);
   });
 
-  it('sends to the send queues of the three priorities and the webhook events queue only', () => {
-    expect(resourcesOf(ingest, 'sqs:SendMessage').sort()).toEqual([...sendQueueArns(), webhookEventsArn()].sort());
+  it('sends to the send queues of the three priorities, the webhook events queue and the audience jobs queue only', () => {
+    expect(resourcesOf(ingest, 'sqs:SendMessage').sort()).toEqual(
+      [...sendQueueArns(), webhookEventsArn(), audienceJobsArn()].sort(),
+    );
     expect(sendQueueArns()).toHaveLength(3);
     expect(sendQueueArns()).toContain(sendQueueArn());
   });
