@@ -230,6 +230,8 @@ export async function measureFanout(contacts = 100_000): Promise<FanoutFigures> 
           QueueUrl: stack.queues.audienceJobs,
           MaxNumberOfMessages: 1,
           WaitTimeSeconds: 1,
+          // A job that failed (an emulator under load) comes back in 30 s, not the queue's 12 minutes.
+          VisibilityTimeout: 30,
           MessageSystemAttributeNames: ['ApproximateReceiveCount'],
         }),
       );
