@@ -248,7 +248,8 @@ function renderFailures(error: unknown, count: number): Set<number> | undefined 
   if (!(error instanceof DomainError) || error.code !== 'validation_failed') return undefined;
   const found = new Set<number>();
   for (const d of error.details ?? []) {
-    const m = /^emails\.(\d+)\.template\b/.exec(d.path) ?? (count === 1 && d.path.startsWith('template') ? ['', '0'] : null);
+    const m =
+      /^emails\.(\d+)\.template\b/.exec(d.path) ?? (count === 1 && d.path.startsWith('template') ? ['', '0'] : null);
     if (!m) return undefined;
     found.add(Number(m[1]));
   }
