@@ -2,9 +2,10 @@
  * `npm run bench`: prints every figure against its target and writes bench/results.json.
  * Timings are medians on a shared machine: compare ratios, not absolute milliseconds.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATTACHMENT_ASSUMPTIONS, measureAttachmentRequests, measureLargeDispatch } from './attachments';
+import { BROADCAST_TARGETS, broadcastLines, measureEndToEnd, measureFanout } from './broadcasts';
 import { measureFunctions } from './bundles';
 import { measureLimiter, measureShares } from './limiter';
 import { LATENCY_MS, measurePriority } from './priority';
@@ -43,6 +44,33 @@ export const TARGETS = {
 const met = (value: number, target: number, digits = 2) => Number(value.toFixed(digits)) <= target;
 const mark = (ok: boolean) => (ok ? 'met' : 'NOT MET');
 
+/** Broadcasts (bench/broadcasts.ts): the fan-out of a large list, and the end-to-end cost per 1M. */
+async function measureBroadcasts() {
+  const fanout = await measureFanout(Number(process.env.BENCH_BROADCAST_CONTACTS ?? 20_000));
+  const endToEnd = await measureEndToEnd(Number(process.env.BENCH_BROADCAST_E2E ?? 1000));
+  return {
+    fanout,
+    endToEnd,
+    targets: BROADCAST_TARGETS,
+    met: {
+      dynamodbReadsPerContact: fanout.dynamodbReadUnitsPerContact <= BROADCAST_TARGETS.dynamodbReadsPerContact,
+      sqsPerContact: fanout.sqsPerContact <= BROADCAST_TARGETS.sqsPerContact,
+    },
+  };
+}
+
+const RESULTS = join(import.meta.dirname, 'results.json');
+
+// `npx tsx bench/run.ts broadcasts`: that part alone, its figures written into results.json beside the others.
+if (process.argv[2] === 'broadcasts') {
+  const broadcasts = await measureBroadcasts();
+  process.stdout.write(`${broadcastLines(broadcasts.fanout, broadcasts.endToEnd).join('\n')}\n`);
+  const previous = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, unknown>) : {};
+  writeFileSync(RESULTS, `${JSON.stringify({ ...previous, broadcasts }, null, 2)}\n`);
+  process.stdout.write('wrote bench/results.json (broadcasts)\n');
+  process.exit(0);
+}
+
 const functions = await measureFunctions(25);
 const perEmail = await measureRequests(1000, 'batch');
 const single = await measureRequests(1000, 'single');
@@ -64,6 +92,7 @@ const webhooks = await measureWebhooks(Number(process.env.BENCH_WEBHOOK_EMAILS ?
 const scheduling = await measureScheduling(200);
 const attachments = await measureAttachmentRequests();
 const largeDispatch = await measureLargeDispatch();
+const broadcasts = await measureBroadcasts();
 
 const lines: string[] = [
   '',
@@ -194,6 +223,8 @@ process.stdout.write(
     `  added per 1M emails at ${WEBHOOK_ASSUMPTIONS.eventsPerEmail} events each: $${webhooks.addedCostPerMillionEmailsUSD.toFixed(2)}  target ≤ $${TARGETS.webhookCostPerMillionEmailsUSD.toFixed(2)}: ${mark(met(webhooks.addedCostPerMillionEmailsUSD, TARGETS.webhookCostPerMillionEmailsUSD))}`,
     `  state change to receiver on the local stack: p50 ${webhooks.latencyMs.p50} ms, p99 ${webhooks.latencyMs.p99} ms (one poller per queue locally; informational)`,
     '',
+    ...broadcastLines(broadcasts.fanout, broadcasts.endToEnd),
+    '',
   ].join('\n'),
 );
 
@@ -264,8 +295,9 @@ const results = {
   scheduling,
   attachments,
   largeDispatch,
+  broadcasts,
   prices: PRICES,
   assumptions: { ...ASSUMPTIONS, attachments: ATTACHMENT_ASSUMPTIONS },
 };
-writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write('wrote bench/results.json\n');

@@ -118,6 +118,8 @@ const SCHEDULING_VARS = {
   QUEUE_SEND_ARN: z.optional(name),
   QUEUE_SEND_CRITICAL_ARN: z.optional(name),
   QUEUE_SEND_BULK_ARN: z.optional(name),
+  /** The audience jobs queue: a broadcast scheduled further ahead starts with a job there. */
+  QUEUE_AUDIENCE_JOBS_ARN: z.optional(name),
 };
 
 export interface SchedulingConfig {
@@ -125,6 +127,7 @@ export interface SchedulingConfig {
   readonly roleArn: string;
   readonly deadLetterArn: string;
   readonly queueArns: { readonly critical: string; readonly transactional: string; readonly bulk: string };
+  readonly jobsQueueArn: string;
 }
 
 type SchedulingVars = { readonly [K in keyof typeof SCHEDULING_VARS]?: string | undefined };
@@ -149,6 +152,7 @@ function schedulingFrom(e: SchedulingVars): { scheduling?: SchedulingConfig } {
         transactional: v('QUEUE_SEND_ARN'),
         bulk: v('QUEUE_SEND_BULK_ARN'),
       },
+      jobsQueueArn: v('QUEUE_AUDIENCE_JOBS_ARN'),
     },
   };
 }
@@ -162,6 +166,8 @@ const IngestEnv = /* @__PURE__ */ (() =>
       TABLE_SUPPRESSION: name,
       /** Contacts, lists and CSV imports (/v1/contacts, /v1/lists). */
       TABLE_CONTACTS: name,
+      /** Broadcasts (/v1/broadcasts): definitions, states, checkpoints, counts. */
+      TABLE_BROADCASTS: name,
       /** Per-API-key request counters (one-second windows). */
       TABLE_RATE_WINDOWS: name,
       /** The reputation guard's counters and streams (GET /v1/settings/streams, resume). */
@@ -176,7 +182,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
       QUEUE_SEND_URL: z.url(),
       QUEUE_SEND_CRITICAL_URL: z.url(),
       QUEUE_SEND_BULK_URL: z.url(),
-      /** The audience jobs queue: a started contact import is a job there. */
+      /** The audience jobs queue: a broadcast's first page, a contact import. */
       QUEUE_AUDIENCE_JOBS_URL: z.url(),
       /** The content store's bucket: attachments, uploads, large and scheduled bodies. */
       CONTENT_BUCKET: name,
@@ -194,6 +200,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
         settings: e.TABLE_SETTINGS,
         suppression: e.TABLE_SUPPRESSION,
         contacts: e.TABLE_CONTACTS,
+        broadcasts: e.TABLE_BROADCASTS,
         rateWindows: e.TABLE_RATE_WINDOWS,
         reputation: e.TABLE_REPUTATION,
         templates: e.TABLE_TEMPLATES,
@@ -201,7 +208,7 @@ const IngestEnv = /* @__PURE__ */ (() =>
         emailIndex: e.TABLE_EMAIL_INDEX,
       },
       sendQueueUrl: e.QUEUE_SEND_URL,
-      audienceJobsQueueUrl: e.QUEUE_AUDIENCE_JOBS_URL,
+      jobsQueueUrl: e.QUEUE_AUDIENCE_JOBS_URL,
       contentBucket: e.CONTENT_BUCKET,
       /** Where an email of each priority is queued. */
       priorityQueueUrls: {
@@ -356,13 +363,15 @@ const WebhooksEnv = /* @__PURE__ */ (() =>
     z.object({
       TABLE_WEBHOOKS: name,
       TABLE_MESSAGES: name,
+      /** Broadcasts: their emails' events add to their counters. */
+      TABLE_BROADCASTS: name,
       QUEUE_WEBHOOK_RETRIES_URL: z.url(),
       SIGNING_KEYS_SECRET: name,
       RETENTION_DAYS: z._default(positiveInt, WEBHOOK_DEFAULTS.retentionDays),
       ...WEBHOOK_VARS,
     }),
     z.transform((e) => ({
-      tables: { webhooks: e.TABLE_WEBHOOKS, messages: e.TABLE_MESSAGES },
+      tables: { webhooks: e.TABLE_WEBHOOKS, messages: e.TABLE_MESSAGES, broadcasts: e.TABLE_BROADCASTS },
       retriesQueueUrl: e.QUEUE_WEBHOOK_RETRIES_URL,
       signingKeysSecret: e.SIGNING_KEYS_SECRET,
       retentionDays: e.RETENTION_DAYS,
@@ -395,14 +404,38 @@ const AudienceEnv = /* @__PURE__ */ (() =>
   z.pipe(
     z.object({
       QUEUE_AUDIENCE_JOBS_URL: z.url(),
-      /** Contact imports: the contacts table, and the content store the files are uploaded to. */
+      // A broadcast's fan-out: the broadcast, its list's contacts, its template, and the send path
+      // (records, search index, the bulk queue, the content store for bodies too large for a message).
+      TABLE_BROADCASTS: name,
       TABLE_CONTACTS: name,
+      TABLE_TEMPLATES: name,
+      TABLE_MESSAGES: name,
+      TABLE_EMAIL_INDEX: name,
+      QUEUE_SEND_BULK_URL: z.url(),
       CONTENT_BUCKET: name,
+      RETENTION_DAYS: z._default(positiveInt, DEFAULTS.retentionDays),
+      PROVIDERS,
+      ...WEBHOOK_EVENTS,
     }),
     z.transform((e) => ({
       jobsQueueUrl: e.QUEUE_AUDIENCE_JOBS_URL,
+      ...webhookEventsFrom(e),
+      // Contact imports: the contacts table, and the content store the files are uploaded to.
       contactsTable: e.TABLE_CONTACTS,
       contentBucket: e.CONTENT_BUCKET,
+      fanout: {
+        tables: {
+          broadcasts: e.TABLE_BROADCASTS,
+          contacts: e.TABLE_CONTACTS,
+          templates: e.TABLE_TEMPLATES,
+          messages: e.TABLE_MESSAGES,
+          emailIndex: e.TABLE_EMAIL_INDEX,
+        },
+        bulkQueueUrl: e.QUEUE_SEND_BULK_URL,
+        contentBucket: e.CONTENT_BUCKET,
+        retentionDays: e.RETENTION_DAYS,
+        providers: chainFrom(e.PROVIDERS),
+      },
     })),
   ))();
 

@@ -22,11 +22,12 @@ import type { SuppressionReason } from './core/suppression';
 import type { TemplateContent, TemplateCounts, TemplateKind } from './core/template';
 import type { QueuedEvent } from './core/webhook-events';
 
-export * from './ports/contact-imports';
 // The ports of each capability live in ports/<capability>.ts; this module re-exports them.
+export * from './ports/broadcasts';
+export * from './ports/contact-imports';
 export * from './ports/contacts';
-export * from './ports/rules';
 export * from './ports/cooldowns';
+export * from './ports/rules';
 
 export type ClaimResult =
   | {

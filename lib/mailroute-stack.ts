@@ -231,12 +231,12 @@ export class MailrouteStack extends Stack {
       sendQueue: this.sendQueue.queue,
       criticalQueue: this.priorityQueues.critical.queue,
       bulkQueue: this.priorityQueues.bulk.queue,
+      audienceJobs: this.queues.audienceJobs.queue,
       contentBucket: this.content.bucket,
       retentionDays: props.retentionDays ?? DEFAULTS.retentionDays,
       ...(props.providers ? { providers: props.providers } : {}),
       ...(props.guard ? { guard: props.guard } : {}),
       webhookEvents: this.queues.webhookEvents.queue,
-      audienceJobs: this.queues.audienceJobs.queue,
     });
 
     this.tracking = new Tracking(this, 'Tracking', {
@@ -348,6 +348,7 @@ export class MailrouteStack extends Stack {
     // Scheduled sends: the schedule group, the scheduler's role and DLQ; the API creates the schedules.
     this.scheduling = new Scheduling(this, 'Scheduling', {
       sendQueues: mapValues(this.priorityQueues, (q) => q.queue),
+      jobsQueue: this.queues.audienceJobs.queue,
     });
     this.scheduling.grantSchedules(this.ingest.handler);
 

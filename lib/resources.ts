@@ -92,6 +92,14 @@ export const TABLES = {
     description:
       'Email templates per slug: the head (draft, latest and active version, canary), each published version (immutable) and its counters.',
   },
+  broadcasts: {
+    id: 'Broadcasts',
+    env: 'TABLE_BROADCASTS',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    description:
+      "Broadcasts (one partition, newest first): definition, state, the sending key, the fan-out's checkpoint and its counts; and per broadcast a counters item message events add to.",
+  },
   rules: {
     id: 'Rules',
     env: 'TABLE_RULES',

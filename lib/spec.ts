@@ -259,6 +259,8 @@ export const FUNCTIONS = {
       { table: 'suppression', access: 'readWrite' },
       // Contacts, lists and CSV imports (/v1/contacts, /v1/lists); an erase removes a contact's items.
       { table: 'contacts', access: 'readWrite' },
+      // Broadcasts (/v1/broadcasts): created, edited, moved through their states; their counts read.
+      { table: 'broadcasts', access: 'readWrite' },
       // Per-API-key request counters: the function counts each key's requests per one-second window.
       { table: 'rateWindows', access: 'readWrite' },
       // The streams' states and rates (GET /v1/settings/streams); a resume writes the stream's item.
@@ -270,10 +272,11 @@ export const FUNCTIONS = {
       // Message search: each accepted email's index entries written, and read by GET /v1/emails.
       { table: 'emailIndex', access: 'readWrite' },
     ],
-    // Each email goes to its priority's queue (PRIORITY_QUEUES); a started contact import is an audience job.
+    // Each email goes to its priority's queue (PRIORITY_QUEUES).
     queues: [
       ...SEND_QUEUE_NAMES.map((queue) => ({ queue, access: ['send'] as const })),
       PUBLISHES_EVENTS,
+      // A broadcast's first page job (send, resume), and a contact import's.
       { queue: 'audienceJobs', access: ['send'] },
     ],
     secrets: [],
@@ -406,6 +409,8 @@ export const FUNCTIONS = {
       { table: 'webhooks', access: 'readWrite' },
       // Events are enriched with their message's recipients, subject, tags and provider.
       { table: 'messages', access: 'read' },
+      // A broadcast email's events add to its broadcast's counters (atomic ADDs, nothing else).
+      { table: 'broadcasts', access: { actions: ['UpdateItem'], keys: 'everyItem' } },
     ],
     // A failed delivery is queued again, delayed.
     queues: [{ queue: 'webhookRetries', access: ['send'] }],
@@ -461,22 +466,38 @@ export const FUNCTIONS = {
    * The audience jobs queue's consumer: one job at a time, each a page of work that checkpoints and
    * queues the next (a broadcast's fan-out, a contact import). Job kinds: functions/app/audience-jobs.ts.
    */
-  audience: fn({
+  audience: fn<Pick<Params, 'retentionDays' | 'providersJson'>>({
     entry: 'functions/handlers/audience.ts',
     label: 'audience',
     description: 'mailroute audience jobs: broadcast fan-out and contact imports, one checkpointed page at a time',
     memorySize: 512,
     timeoutSeconds: AUDIENCE_TIMEOUT_SECONDS,
     tables: [
-      // Contact imports: contacts created or updated, list members added, the import's checkpoints.
+      // A broadcast's fan-out: its checkpoint and counts, its list's members and contacts (read), its
+      // template (read; sends counted per version), and the emails' records and search index entries.
+      { table: 'broadcasts', access: 'readWrite' },
+      // Contact imports (and a fan-out's list members and contacts, read): contacts created or
+      // updated, list members added, the import's checkpoints.
       { table: 'contacts', access: 'readWrite' },
+      { table: 'templates', access: 'readWrite' },
+      { table: 'messages', access: 'readWrite' },
+      { table: 'emailIndex', access: 'readWrite' },
     ],
-    // A job queues its next page (delayed, to keep a broadcast's pace).
-    queues: [{ queue: 'audienceJobs', access: ['send'] }],
+    // A job queues its next page (delayed, to keep a broadcast's pace); a broadcast's emails go to the
+    // bulk queue (always bulk), and their state changes to the webhook events queue.
+    queues: [
+      { queue: 'audienceJobs', access: ['send'] },
+      { queue: PRIORITY_QUEUES.bulk, access: ['send'] },
+      PUBLISHES_EVENTS,
+    ],
     secrets: [],
-    // A contact import reads its uploaded file, and deletes it once imported (personal data).
-    buckets: [{ bucket: 'content', access: ['read', 'delete'], prefixes: ['imports'] }],
-    env: () => ({}),
+    // A body too large for a queue message waits in the content store (claim-check), as at accept.
+    buckets: [
+      { bucket: 'content', access: ['write'], prefixes: ['bodies'] },
+      // A contact import reads its uploaded file, and deletes it once imported (personal data).
+      { bucket: 'content', access: ['read', 'delete'], prefixes: ['imports'] },
+    ],
+    env: (p) => ({ RETENTION_DAYS: String(p.retentionDays), PROVIDERS: p.providersJson }),
   }),
 };
 
@@ -558,6 +579,8 @@ export const SCHEDULING = {
     roleArn: 'SCHEDULER_ROLE_ARN',
     deadLetterArn: 'SCHEDULER_DLQ_ARN',
     queueArns: { transactional: 'QUEUE_SEND_ARN', critical: 'QUEUE_SEND_CRITICAL_ARN', bulk: 'QUEUE_SEND_BULK_ARN' },
+    /** The audience jobs queue: the target of a broadcast's schedule. */
+    jobsQueueArn: 'QUEUE_AUDIENCE_JOBS_ARN',
   },
   deadLetterAlarm: {
     what: 'scheduled emails could not be put on their send queue (the scheduler gave up on them)',
@@ -571,6 +594,7 @@ export interface BoundScheduling {
   readonly roleArn: string;
   readonly deadLetterArn: string;
   readonly queueArns: { readonly transactional: string; readonly critical: string; readonly bulk: string };
+  readonly jobsQueueArn: string;
 }
 
 /** The scheduling variables of a function that schedules. */
@@ -583,6 +607,7 @@ export function schedulingEnvironment(b: BoundScheduling): Record<string, string
     [env.queueArns.transactional]: b.queueArns.transactional,
     [env.queueArns.critical]: b.queueArns.critical,
     [env.queueArns.bulk]: b.queueArns.bulk,
+    [env.jobsQueueArn]: b.jobsQueueArn,
   };
 }
 

@@ -1,5 +1,6 @@
 /**
- * Example templates for the local stack: a layout (`brand`), a `receipt` and a `password-reset`,
+ * Example templates for the local stack: a layout (`brand`), a `receipt`, a `newsletter` (for
+ * broadcasts) and a `password-reset`,
  * created and published through the API itself, as an editor would.
  */
 
@@ -47,6 +48,22 @@ export const SEED_TEMPLATES: readonly Seed[] = [
         { name: 'items', type: 'array', description: 'each {"name": …, "price": …}' },
         { name: 'total', type: 'number' },
         { name: 'currency', type: 'string', default: 'USD' },
+      ],
+    },
+  },
+  {
+    // For broadcasts: a contact's first_name fills it (or its default), email is the contact's address.
+    slug: 'newsletter',
+    body: {
+      slug: 'newsletter',
+      name: 'Newsletter',
+      layout: 'brand',
+      subject: 'News from {{ company }}',
+      html: '<p>Hi {{ first_name }},</p>\n<p>Here is what is new this month.</p>\n<p style="color:#888">Sent to {{ email }}.</p>',
+      text: 'Hi {{ first_name }},\n\nHere is what is new this month.\n\nSent to {{ email }}.',
+      variables: [
+        { name: 'first_name', type: 'string', default: 'there' },
+        { name: 'email', type: 'string' },
       ],
     },
   },

@@ -122,6 +122,7 @@ export function boundResources(resources: LocalResources, scheduling = false): B
               critical: resources.queues.sendCritical.arn,
               bulk: resources.queues.sendBulk.arn,
             },
+            jobsQueueArn: resources.queues.audienceJobs.arn,
           },
         }
       : {}),

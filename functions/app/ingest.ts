@@ -32,6 +32,7 @@ import type {
 import { type Accepted, createAccept, schedulingOr422 as schedulingOr422For } from './accept';
 import { uploadRoutes } from './attachment-uploads';
 import type { Authenticator, Caller } from './auth';
+import { type BroadcastApiDeps, broadcastRoutes } from './broadcasts';
 import { contactImportRoutes } from './contact-imports';
 import { contactListRoutes } from './contact-lists';
 import { type ContactsDeps, contactRoutes } from './contacts';
@@ -84,6 +85,8 @@ export interface IngestDeps {
   readonly rules: RuleStore;
   /** Message search (GET /v1/emails): the index `messages` writes as it creates records. */
   readonly search: EmailSearchDeps;
+  /** Broadcasts (/v1/broadcasts): their store, the lists and the audience jobs queue. */
+  readonly broadcasts: BroadcastApiDeps;
   /** The draw that splits a canary's sends (in [0, 1)). @default Math.random */
   readonly random?: () => number;
   readonly now?: () => Date;
@@ -281,6 +284,7 @@ export function createIngestHandler(deps: IngestDeps) {
     },
 
     ...emailSearchRoutes(deps.search),
+    ...broadcastRoutes(deps.broadcasts),
     ...apiReferenceRoutes(),
     ...resendRoutes({
       accept: async (req, emails) => (await acceptIdempotent(req, emails)).map((a) => a.id),

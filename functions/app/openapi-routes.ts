@@ -13,6 +13,7 @@ import { ActivateBody, CreateTemplateBody, RenderBody, UpdateTemplateBody } from
 import type { Scope } from '../ports';
 import { UploadRequest } from './attachment-uploads';
 import { ASSET_TYPES } from './console-assets';
+import { BROADCAST_ROUTE_DOCS } from './openapi-routes-broadcasts';
 import { CONTACT_IMPORT_ROUTE_DOCS, CONTACT_LIST_ROUTE_DOCS, CONTACT_ROUTE_DOCS } from './openapi-routes-contacts';
 import { RULE_ROUTE_DOCS } from './openapi-routes-rules';
 import type { ResponseSchemaName } from './openapi-schemas';
@@ -25,6 +26,7 @@ import { CreateBody, DELIVERY_STATUSES, PatchBody, ReplayBody } from './webhook-
 export const TAGS = {
   emails:
     'Send email now or at a time, reschedule or cancel it, upload large attachments, read its status and timeline, search sent mail.',
+  broadcasts: 'A template to every consenting contact of a list: drafts, schedules, pause and resume, counts.',
   templates: 'Stored Liquid templates: drafts, immutable versions, activation and canaries.',
   events:
     'Event-triggered sends: emit what happened to a contact; rules map event names to templated emails, each sent once per event.',
@@ -154,6 +156,7 @@ export const ROUTE_DOCS: { readonly [K in RouteKey]: RouteDoc } = {
     responses: [ok('EmailPage', 'A page of emails, each as GET /v1/emails/{id} shows it')],
     errors: ['validation_failed'],
   },
+  ...BROADCAST_ROUTE_DOCS,
   'GET /v1/emails/{id}': {
     tag: 'emails',
     summary: "An email's status and timeline",

@@ -9,7 +9,7 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { METRICS } from '../core/metric-names';
 import { deliveryIdOf, type MessageFacts, payloadOf, QueuedEvent, subscribed } from '../core/webhook-events';
@@ -22,6 +22,7 @@ import {
 } from '../core/webhook-retry';
 import { openSecret } from '../core/webhook-secret';
 import type {
+  BroadcastStore,
   MessageStore,
   SendQueue,
   SigningKeys,
@@ -31,6 +32,7 @@ import type {
   WebhookEndpointStore,
   WebhookSender,
 } from '../ports';
+import { BroadcastBatchCounts, countedMessage } from './broadcast-counts';
 import {
   logger as defaultLogger,
   metrics as defaultMetrics,
@@ -62,6 +64,8 @@ export interface WebhooksDeps {
   /** The keyring that opens endpoint secrets. */
   readonly keys: SigningKeys;
   readonly policy: WebhookPolicy;
+  /** Where the events of broadcast emails are counted (app/broadcast-counts.ts). @default - not counted */
+  readonly broadcastCounts?: Pick<BroadcastStore, 'addCounts'>;
   /** How long the endpoint list is reused. @default 5000 */
   readonly cacheMs?: number;
   readonly now?: () => number;
@@ -214,14 +218,19 @@ export function createWebhooksHandler(deps: WebhooksDeps) {
   }
 
   /** An event: one delivery per subscribed endpoint, each attempted at once. */
-  async function fanOut(event: QueuedEvent): Promise<void> {
+  async function fanOut(event: QueuedEvent, recordId: string, counts: BroadcastBatchCounts | undefined): Promise<void> {
     const all = await endpoints();
     const targets = all.filter((e) =>
       event.endpointId === undefined ? e.enabled && subscribed(e.events, event.type) : e.id === event.endpointId,
     );
+    // A broadcast email's event adds to its broadcast's counts (its record says which broadcast).
+    const counted = counts ? countedMessage(event) : undefined;
+    if (targets.length === 0 && counted === undefined) return;
+    const record = event.messageId !== undefined ? await deps.messages.get(event.messageId) : undefined;
+    const facts: MessageFacts | undefined = record;
+    if (counted !== undefined)
+      counts?.add(recordId, event, counted === event.messageId ? record : await deps.messages.get(counted));
     if (targets.length === 0) return;
-    let facts: MessageFacts | undefined;
-    if (event.messageId !== undefined) facts = await deps.messages.get(event.messageId);
     const payload = JSON.stringify(payloadOf(event, facts));
     const expiresAt = Math.floor(now() / 1000) + deps.policy.retentionDays * 86_400;
     const failures = await Promise.allSettled(
@@ -267,16 +276,26 @@ export function createWebhooksHandler(deps: WebhooksDeps) {
     await attempt(endpoint, d);
   }
 
-  async function handleRecord(rec: SQSRecord): Promise<void> {
+  async function handleRecord(rec: SQSRecord, counts: BroadcastBatchCounts | undefined): Promise<void> {
     const body: unknown = JSON.parse(rec.body);
     const asRetry = RetryMessage.safeParse(body);
     if (asRetry.success) return retry(asRetry.data.retry);
     const event = QueuedEvent.safeParse(body);
     if (!event.success) throw new Error(`not a webhook event: ${event.error.issues[0]?.message ?? ''}`);
-    return fanOut(event.data);
+    return fanOut(event.data, rec.messageId, counts);
   }
 
-  const core = eachRecord(handleRecord, logger, 'webhook record');
+  /** Each record on its own; then the batch's broadcast counts, for the records it processed well. */
+  const core = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const counts = deps.broadcastCounts
+      ? new BroadcastBatchCounts({ store: deps.broadcastCounts, logger, metrics })
+      : undefined;
+    const response = await eachRecord((rec) => handleRecord(rec, counts), logger, 'webhook record')(event, context);
+    if (!counts) return response;
+    const failures = response.batchItemFailures;
+    const again = await counts.flush(new Set(failures.map((f) => f.itemIdentifier)));
+    return { batchItemFailures: [...failures, ...again.map((itemIdentifier) => ({ itemIdentifier }))] };
+  };
 
   return middy(core)
     .use(traceInvocation())

@@ -95,10 +95,34 @@ export const STREAM_METRICS = {
   complaintRate: 'StreamComplaintRate',
 } as const;
 
+/**
+ * Broadcast emails by outcome, across every broadcast (a dimension per broadcast would be a metric per
+ * broadcast; the per-broadcast figures are its counts, GET /v1/broadcasts/{id}).
+ */
+export const BROADCAST_METRICS = {
+  /** Emails the fan-out accepted for consenting contacts. */
+  targeted: 'BroadcastTargeted',
+  /** Contacts left out by the fan-out: no consent for the category, or their values could not render the template. */
+  noConsent: 'BroadcastSkippedNoConsent',
+  render: 'BroadcastSkippedRender',
+  /** Outcomes of broadcast emails, from their message events. */
+  sent: 'BroadcastSent',
+  delivered: 'BroadcastDelivered',
+  bounced: 'BroadcastBounced',
+  complained: 'BroadcastComplained',
+  opened: 'BroadcastOpened',
+  clicked: 'BroadcastClicked',
+  unsubscribed: 'BroadcastUnsubscribed',
+  suppressed: 'BroadcastSkippedSuppressed',
+  cooldown: 'BroadcastSkippedCooldown',
+  failed: 'BroadcastFailed',
+} as const;
+
 /** The error outcomes of a provider attempt (values of the `outcome` dimension). */
 export const ERROR_OUTCOMES = ['throttled', 'down', 'broken', 'ambiguous'] as const;
 
 export type MetricName =
   | (typeof METRICS)[keyof typeof METRICS]
   | (typeof PROVIDER_METRICS)[keyof typeof PROVIDER_METRICS]
-  | (typeof STREAM_METRICS)[keyof typeof STREAM_METRICS];
+  | (typeof STREAM_METRICS)[keyof typeof STREAM_METRICS]
+  | (typeof BROADCAST_METRICS)[keyof typeof BROADCAST_METRICS];

@@ -39,6 +39,16 @@ export const API_ROUTES = [
   { method: 'POST', path: '/v1/emails/{id}/cancel', fn: 'ingest' },
   // Message search (app/email-search.ts).
   { method: 'GET', path: '/v1/emails', fn: 'ingest' },
+  // Broadcasts (app/broadcasts.ts): a template to every consenting contact of a list, with a lifecycle.
+  { method: 'POST', path: '/v1/broadcasts', fn: 'ingest' },
+  { method: 'GET', path: '/v1/broadcasts', fn: 'ingest' },
+  { method: 'GET', path: '/v1/broadcasts/{id}', fn: 'ingest' },
+  { method: 'PATCH', path: '/v1/broadcasts/{id}', fn: 'ingest' },
+  { method: 'POST', path: '/v1/broadcasts/{id}/schedule', fn: 'ingest' },
+  { method: 'POST', path: '/v1/broadcasts/{id}/send', fn: 'ingest' },
+  { method: 'POST', path: '/v1/broadcasts/{id}/pause', fn: 'ingest' },
+  { method: 'POST', path: '/v1/broadcasts/{id}/resume', fn: 'ingest' },
+  { method: 'POST', path: '/v1/broadcasts/{id}/cancel', fn: 'ingest' },
   { method: 'GET', path: '/v1/suppressions', fn: 'ingest' },
   { method: 'GET', path: '/v1/suppressions/{email}', fn: 'ingest' },
   { method: 'PUT', path: '/v1/suppressions/{email}', fn: 'ingest' },

@@ -11,12 +11,14 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Authenticator } from '../app/auth';
 import { withSearchIndex } from '../app/email-search';
 import type { IngestDeps } from '../app/ingest';
+import { logger } from '../app/observability';
 import { SETTINGS_CACHE_MS } from '../app/provider-chain';
 import type { IngestConfig } from '../config';
 import type { AimdPolicy } from '../core/aimd';
 import { DEFAULTS } from '../core/defaults';
 import { largestMessageBytes } from '../core/message-size';
 import type { ContentStore, Scheduler } from '../ports';
+import { DynamoBroadcastStore } from '../store/broadcast-store';
 import { DynamoContactImportStore } from '../store/contact-import-store';
 import { DynamoContactStore } from '../store/contact-store';
 import { S3_CLIENT_OPTIONS, S3ContentStore } from '../store/content-store';
@@ -85,12 +87,23 @@ export function ingestDeps(
     },
     templates: new DynamoTemplateStore(doc, config.tables.templates),
     rules: new DynamoRuleStore(doc, config.tables.rules),
+    broadcasts: {
+      store: new DynamoBroadcastStore(doc, config.tables.broadcasts),
+      contacts: new DynamoContactStore(doc, config.tables.contacts),
+      templates: new DynamoTemplateStore(doc, config.tables.templates),
+      jobs: new SqsSendQueue(clients.sqs, config.jobsQueueUrl),
+      ...(config.scheduling && scheduling
+        ? { scheduling: { scheduler: scheduling.scheduler, jobsQueueArn: config.scheduling.jobsQueueArn } }
+        : {}),
+      now: () => new Date(),
+      logger,
+    },
     content: new S3ContentStore(clients.s3, config.contentBucket),
     uploads: new S3UploadSigner(clients.s3, config.contentBucket),
     contacts: {
       store: new DynamoContactStore(doc, config.tables.contacts),
       imports: new DynamoContactImportStore(doc, config.tables.contacts),
-      jobs: new SqsSendQueue(clients.sqs, config.audienceJobsQueueUrl),
+      jobs: new SqsSendQueue(clients.sqs, config.jobsQueueUrl),
     },
     maxMessageBytes: largestMessageBytes(config.providers.providers),
   };

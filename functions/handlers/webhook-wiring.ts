@@ -10,6 +10,7 @@ import type { WebhookApiDeps } from '../app/webhook-api';
 import type { WebhooksDeps } from '../app/webhooks';
 import type { WebhookApiConfig, WebhooksConfig } from '../config';
 import type { SigningKeys } from '../ports';
+import { DynamoBroadcastStore } from '../store/broadcast-store';
 import { documentClient } from '../store/dynamo';
 import { DynamoKeyStore } from '../store/key-store';
 import { DynamoMessageStore } from '../store/message-store';
@@ -38,6 +39,7 @@ export function webhooksDeps(
     endpoints: new DynamoWebhookEndpointStore(doc, config.tables.webhooks),
     deliveries: new DynamoWebhookDeliveryStore(doc, config.tables.webhooks),
     messages: new DynamoMessageStore(doc, config.tables.messages),
+    broadcastCounts: new DynamoBroadcastStore(doc, config.tables.broadcasts),
     sender: new HttpWebhookSender({ allowPrivate: config.allowPrivateUrls }, options.timeoutMs),
     retries: new SqsSendQueue(clients.sqs, config.retriesQueueUrl),
     keys: clients.signingKeys,

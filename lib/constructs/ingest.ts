@@ -26,6 +26,8 @@ export interface IngestProps {
   readonly criticalQueue: IQueue;
   /** The queue accepted bulk messages are sent to. */
   readonly bulkQueue: IQueue;
+  /** The audience jobs queue: a broadcast's first page (send, resume), a contact import. */
+  readonly audienceJobs: IQueue;
   /** The content store's bucket (attachments, uploads, large and scheduled bodies). */
   readonly contentBucket: IBucket;
   /**
@@ -33,8 +35,6 @@ export interface IngestProps {
    * @default - none: the function publishes no webhook events
    */
   readonly webhookEvents?: IQueue;
-  /** The audience jobs queue: a started contact import is a job there. */
-  readonly audienceJobs: IQueue;
   /** Days a message record is kept (sets its TTL). */
   readonly retentionDays: number;
   /**

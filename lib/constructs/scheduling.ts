@@ -15,6 +15,8 @@ import { RUNBOOK, runbookLink } from './monitoring';
 export interface SchedulingProps {
   /** The send queue of each priority: the only places a schedule may put a message. */
   readonly sendQueues: { readonly [P in Priority]: IQueue };
+  /** The audience jobs queue: a broadcast scheduled further ahead than 15 minutes starts with a job there. */
+  readonly jobsQueue: IQueue;
 }
 
 /**
@@ -30,10 +32,12 @@ export class Scheduling extends Construct {
   public readonly deadLetterQueue: Queue;
   public readonly deadLetterAlarm: Alarm;
   private readonly sendQueues: { readonly [P in Priority]: IQueue };
+  private readonly jobsQueue: IQueue;
 
   constructor(scope: Construct, id: string, props: SchedulingProps) {
     super(scope, id);
     this.sendQueues = props.sendQueues;
+    this.jobsQueue = props.jobsQueue;
     this.group = new ScheduleGroup(this, 'Group');
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       retentionPeriod: Duration.days(DLQ_RETENTION_DAYS),
@@ -53,6 +57,7 @@ export class Scheduling extends Construct {
       }),
     });
     for (const queue of Object.values<IQueue>(props.sendQueues)) queue.grantSendMessages(this.role);
+    props.jobsQueue.grantSendMessages(this.role);
     this.deadLetterQueue.grantSendMessages(this.role);
 
     this.deadLetterAlarm = new Alarm(this, 'DeadLetterQueueAlarm', {
@@ -88,6 +93,7 @@ export class Scheduling extends Construct {
     fn.addEnvironment(env.queueArns.transactional, this.sendQueues.transactional.queueArn);
     fn.addEnvironment(env.queueArns.critical, this.sendQueues.critical.queueArn);
     fn.addEnvironment(env.queueArns.bulk, this.sendQueues.bulk.queueArn);
+    fn.addEnvironment(env.jobsQueueArn, this.jobsQueue.queueArn);
     this.group.grantWriteSchedules(fn);
     this.group.grantDeleteSchedules(fn);
     this.role.grantPassRole(fn.grantPrincipal);

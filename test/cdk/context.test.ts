@@ -108,16 +108,9 @@ describe('parseContext', () => {
       QUEUE_SEND_BULK_URL: queue,
       CONTENT_BUCKET: 'content',
     };
+    const audience = { TABLE_CONTACTS: 'c', TABLE_BROADCASTS: 'b', TABLE_RULES: 'u', QUEUE_AUDIENCE_JOBS_URL: queue };
     expect(
-      ingestConfig({
-        ...tables,
-        TABLE_IDEMPOTENCY: 'i',
-        TABLE_EMAIL_INDEX: 'e',
-        TABLE_CONTACTS: 'c',
-        TABLE_RULES: 'u',
-        QUEUE_AUDIENCE_JOBS_URL: queue,
-        ...queues,
-      }).retentionDays,
+      ingestConfig({ ...tables, TABLE_IDEMPOTENCY: 'i', TABLE_EMAIL_INDEX: 'e', ...queues, ...audience }).retentionDays,
     ).toBe(context.retentionDays);
     expect(sesEventsConfig(tables).softBounce).toEqual(context.softBounce);
     const { heldWaitSeconds, ...judging } = context.guard;

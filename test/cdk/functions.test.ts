@@ -129,6 +129,7 @@ describe('ingest function', () => {
       TABLE_SETTINGS: refOf(logicalId(t.settings)),
       TABLE_SUPPRESSION: refOf(logicalId(t.suppression)),
       TABLE_CONTACTS: refOf(logicalId(t.contacts)),
+      TABLE_BROADCASTS: refOf(logicalId(t.broadcasts)),
       TABLE_RATE_WINDOWS: refOf(logicalId(t.rateWindows)),
       TABLE_REPUTATION: refOf(logicalId(t.reputation)),
       TABLE_TEMPLATES: refOf(logicalId(t.templates)),
@@ -147,6 +148,7 @@ describe('ingest function', () => {
       QUEUE_SEND_ARN: expect.any(String),
       QUEUE_SEND_CRITICAL_ARN: expect.any(String),
       QUEUE_SEND_BULK_ARN: expect.any(String),
+      QUEUE_AUDIENCE_JOBS_ARN: expect.any(String),
       RETENTION_DAYS: String(s.context.retentionDays),
       PROVIDERS: expect.any(String),
       ...GUARD_VARIABLES,
@@ -399,6 +401,7 @@ describe('the spec (lib/spec.ts)', () => {
         critical: 'arn:aws:sqs:eu-west-1:111111111111:critical',
         bulk: 'arn:aws:sqs:eu-west-1:111111111111:bulk',
       },
+      jobsQueueArn: 'arn:aws:sqs:eu-west-1:111111111111:jobs',
     },
   };
 

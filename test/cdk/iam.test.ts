@@ -42,6 +42,7 @@ const sendDlqArn = (): string => arnOf(logicalId(s.stack.sendQueue.deadLetterQue
 /** The send queue of every priority (critical, transactional, bulk), and their DLQs. */
 /** The queue every function that changes state publishes webhook events to. */
 const webhookEventsArn = (): string => arnOf(logicalId(s.stack.queues.webhookEvents.queue));
+const audienceJobsArn = (): string => arnOf(logicalId(s.stack.queues.audienceJobs.queue));
 const sendQueueArns = (): string[] =>
   Object.values(s.stack.priorityQueues)
     .map((q) => arnOf(logicalId(q.queue)))
@@ -102,7 +103,7 @@ describe('audience role', () => {
 });
 
 describe('ingest role', () => {
-  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, contacts, rate windows, reputation, templates, rules and search index tables', () => {
+  it('reaches DynamoDB only on the messages, idempotency, settings, suppression, contacts, broadcasts, rate windows, reputation, templates, rules and search index tables', () => {
     const resources = new Set(matching(ingest, /^dynamodb:/).map((p) => p.resource));
     expect([...resources].sort()).toEqual(
       (
@@ -112,6 +113,7 @@ describe('ingest role', () => {
           'settings',
           'suppression',
           'contacts',
+          'broadcasts',
           'rateWindows',
           'reputation',
           'templates',
@@ -182,9 +184,9 @@ describe('ingest role', () => {
     ]);
   });
 
-  it('sends to the send queues of the three priorities, the webhook events queue and the audience jobs queue (a started import) only', () => {
+  it('sends to the send queues of the three priorities, the webhook events queue and the audience jobs queue only', () => {
     expect(resourcesOf(ingest, 'sqs:SendMessage').sort()).toEqual(
-      [...sendQueueArns(), webhookEventsArn(), arnOf(logicalId(s.stack.queues.audienceJobs.queue))].sort(),
+      [...sendQueueArns(), webhookEventsArn(), audienceJobsArn()].sort(),
     );
     expect(sendQueueArns()).toHaveLength(3);
     expect(sendQueueArns()).toContain(sendQueueArn());

@@ -188,7 +188,7 @@ describe('the acknowledgments', () => {
     expect(byRule(schedulesAck)).toEqual([s.stack.ingest.handler.role.node.path]);
     expect(byRule('AwsSolutions-SQS3')).toEqual([s.stack.scheduling.deadLetterQueue.node.path]);
     // The content store's objects, per prefix, on the roles of the functions granted them (lib/spec.ts).
-    for (const prefix of ['attachments', 'bodies', 'scheduled', 'uploads']) {
+    for (const prefix of ['attachments', 'scheduled', 'uploads']) {
       expect(byRule(contentAck(prefix)), prefix).toEqual(
         [s.stack.ingest.handler.role.node.path, s.stack.dispatch.handler.role.node.path].sort(),
       );
@@ -196,6 +196,14 @@ describe('the acknowledgments', () => {
     // Contact imports: ingest signs the upload, the audience worker reads and deletes the file.
     expect(byRule(contentAck('imports'))).toEqual(
       [s.stack.ingest.handler.role.node.path, s.stack.functions.audience.handler.role.node.path].sort(),
+    );
+    // The audience function writes a broadcast email's body there when it is too large for a queue message.
+    expect(byRule(contentAck('bodies'))).toEqual(
+      [
+        s.stack.ingest.handler.role.node.path,
+        s.stack.dispatch.handler.role.node.path,
+        s.stack.functions.audience.handler.role.node.path,
+      ].sort(),
     );
     const routes = s.stack.api.httpApi.node.children.filter((child) => child instanceof HttpRoute);
     // Every route of the list, and the catch-all ($default).

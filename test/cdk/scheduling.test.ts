@@ -34,6 +34,7 @@ const sendQueueArns = () =>
     .map((q) => arnOf(logicalId(q.queue)))
     .sort();
 const schedulerDlqArn = () => arnOf(logicalId(s.stack.scheduling.deadLetterQueue));
+const jobsQueueArn = () => arnOf(logicalId(s.stack.queues.audienceJobs.queue));
 
 describe('scheduled sends in the stack', () => {
   it('has one schedule group, named after the stack (one group per stack)', () => {
@@ -55,9 +56,9 @@ describe('scheduled sends in the stack', () => {
     });
   });
 
-  it("lets the scheduler's role send to the three send queues and its DLQ, and do nothing else", () => {
+  it("lets the scheduler's role send to the three send queues, the audience jobs queue (broadcasts) and its DLQ, and do nothing else", () => {
     const resources = [...new Set(schedulerRole.map((p) => p.resource))].sort();
-    expect(resources).toEqual([...sendQueueArns(), schedulerDlqArn()].sort());
+    expect(resources).toEqual([...sendQueueArns(), jobsQueueArn(), schedulerDlqArn()].sort());
     for (const p of schedulerRole)
       expect(p.action, p.resource).toMatch(/^sqs:(SendMessage|GetQueueAttributes|GetQueueUrl)$/);
     expect(
@@ -65,7 +66,7 @@ describe('scheduled sends in the stack', () => {
         .filter((p) => p.action === 'sqs:SendMessage')
         .map((p) => p.resource)
         .sort(),
-    ).toEqual([...sendQueueArns(), schedulerDlqArn()].sort());
+    ).toEqual([...sendQueueArns(), jobsQueueArn(), schedulerDlqArn()].sort());
   });
 
   it('gives the API create, update and delete on the schedules of its group only, and no other Scheduler action', () => {

@@ -7,9 +7,10 @@
  * (`# 202 {"id":"…"}`) and the JSON body, where `…` stands for what varies. A command is checked
  * against that answer: the status, when shown (else any 2xx), every key the shown body names, and
  * every string value shown whole (without `…`). A command runs with `sh -c`, with `API`, `KEY`,
- * `ADMIN_KEY`, `ID`, `WEBHOOK_ID`, `IMPORT_ID` and `UPLOAD_URL` set as the README says (`ID`: the id of
+ * `ADMIN_KEY`, `ID`, `WEBHOOK_ID`, `IMPORT_ID`, `UPLOAD_URL` and `BROADCAST_ID` set as the README says (`ID`: the id of
  * the last email sent, `WEBHOOK_ID`: that of the last webhook endpoint registered, `IMPORT_ID` and
- * `UPLOAD_URL`: those of the last contact import created); the quick
+ * `UPLOAD_URL`: those of the last contact import created, `BROADCAST_ID`: that of the last broadcast
+ * created); the quick
  * start's literal `http://127.0.0.1:3000` and `5b0c8f0e-…` are the stack's URL and that id.
  *
  * One local stack for the file, started as `LOCAL_CONFIG=providers.local.json npm start` starts it
@@ -188,6 +189,9 @@ describe('the README curl examples', () => {
       // …and the id of the webhook endpoint just registered to those that manage it (README: WEBHOOK_ID).
       if (example.command.includes('/v1/webhooks') && typeof body?.id === 'string' && answer.status === 201)
         env.WEBHOOK_ID = body.id;
+      // …and the id of the broadcast just created to those that act on it (README: BROADCAST_ID).
+      if (example.command.includes('/v1/broadcasts') && typeof body?.id === 'string' && answer.status === 201)
+        env.BROADCAST_ID = body.id;
       // …and the id and upload URL of the contact import just created (README: IMPORT_ID, UPLOAD_URL).
       const upload = (body as { uploadUrl?: unknown } | undefined)?.uploadUrl;
       if (

@@ -8,6 +8,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Authenticator } from '../../functions/app/auth';
 import { withSearchIndex } from '../../functions/app/email-search';
 import type { IngestDeps } from '../../functions/app/ingest';
+import { logger } from '../../functions/app/observability';
+import { MemoryBroadcastStore } from './broadcast-fakes';
 import { MemoryContactStore } from './contact-fakes';
 import { MemoryContactImportStore } from './contact-import-fakes';
 import { MemoryContentStore } from './content-store';
@@ -35,6 +37,7 @@ export function ingestTestDeps(given: Partial<IngestDeps> = {}): IngestDeps {
   // Every record created is indexed for search, as the deployed wiring does.
   const messages = given.messages ?? new MemoryMessageStore();
   const search = given.search ?? { index: new MemoryEmailIndex(messages) };
+  const templates = given.templates ?? new MemoryTemplateStore();
   return {
     suppression: new MemorySuppression(),
     queues: { critical: queue, transactional: queue, bulk: queue },
@@ -43,7 +46,15 @@ export function ingestTestDeps(given: Partial<IngestDeps> = {}): IngestDeps {
     retentionDays: 30,
     providerSettings: { defs: [{ id: 'ses', type: 'ses' }], chain: ['ses'], store: new MemoryProviderSettings() },
     streams: memoryStreams(),
-    templates: new MemoryTemplateStore(),
+    templates,
+    broadcasts: {
+      store: new MemoryBroadcastStore(),
+      contacts: new MemoryContactStore(),
+      templates,
+      jobs: new MemoryQueue(),
+      now: () => new Date(),
+      logger,
+    },
     content: new MemoryContentStore(),
     uploads: { presignPut: async (key) => `https://uploads.example.com/${key}?signed` },
     maxMessageBytes: 40_000_000,

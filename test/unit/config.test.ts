@@ -13,6 +13,7 @@ import type { ChainConfig } from '../../functions/core/providers';
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/send';
 const CRITICAL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/critical';
 const BULK = 'https://sqs.eu-west-1.amazonaws.com/123456789012/bulk';
+const JOBS = 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs';
 
 const INGEST = {
   TABLE_MESSAGES: 'messages',
@@ -20,6 +21,7 @@ const INGEST = {
   TABLE_SETTINGS: 'settings',
   TABLE_SUPPRESSION: 'suppression',
   TABLE_CONTACTS: 'contacts',
+  TABLE_BROADCASTS: 'broadcasts',
   TABLE_RATE_WINDOWS: 'rate-windows',
   TABLE_REPUTATION: 'reputation',
   TABLE_TEMPLATES: 'templates',
@@ -28,7 +30,7 @@ const INGEST = {
   QUEUE_SEND_URL: QUEUE,
   QUEUE_SEND_CRITICAL_URL: CRITICAL,
   QUEUE_SEND_BULK_URL: BULK,
-  QUEUE_AUDIENCE_JOBS_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/audience-jobs',
+  QUEUE_AUDIENCE_JOBS_URL: JOBS,
   CONTENT_BUCKET: 'content',
 };
 
@@ -56,6 +58,7 @@ describe('ingestConfig', () => {
         settings: 'settings',
         suppression: 'suppression',
         contacts: 'contacts',
+        broadcasts: 'broadcasts',
         rateWindows: 'rate-windows',
         reputation: 'reputation',
         templates: 'templates',
@@ -63,7 +66,7 @@ describe('ingestConfig', () => {
         emailIndex: 'email-index',
       },
       sendQueueUrl: QUEUE,
-      audienceJobsQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/audience-jobs',
+      jobsQueueUrl: JOBS,
       contentBucket: 'content',
       priorityQueueUrls: { critical: CRITICAL, transactional: QUEUE, bulk: BULK },
       retentionDays: DEFAULTS.retentionDays,
