@@ -23,8 +23,6 @@
  *   the contact in place, and the erase repeated finishes the job.
  */
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   BatchWriteCommand,
   type BatchWriteCommandOutput,
   DeleteCommand,
@@ -40,7 +38,7 @@ import {
 import type { Consent, Contact, ContactList } from '../core/contact';
 import { DomainError } from '../core/errors';
 import type { ContactPatch, ContactStore } from '../ports';
-import { chunk, conditional, isConditionFailure, pause, UNPROCESSED_RETRIES } from './dynamo';
+import { batchGetAll, chunk, conditional, isConditionFailure, pause, UNPROCESSED_RETRIES } from './dynamo';
 
 /** A claim older than this that names no contact was left by a create that stopped halfway. */
 export const ORPHAN_CLAIM_MS = 60_000;
@@ -175,21 +173,11 @@ export class DynamoContactStore implements ContactStore {
   }
 
   async many(ids: readonly string[]): Promise<Map<string, Contact>> {
-    const found = new Map<string, Contact>();
-    for (const part of chunk([...new Set(ids)], 100)) {
-      let pending: Item[] | undefined = part.map(contactKey);
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > UNPROCESSED_RETRIES) throw new Error('DynamoDB did not answer every contact look-up');
-        if (attempt > 0) await pause(25 * 2 ** attempt);
-        // Eventually consistent: a broadcast's fan-out reads contacts written well before it.
-        const out: BatchGetCommandOutput = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending } } }),
-        );
-        for (const item of out.Responses?.[this.table] ?? []) found.set(String(item.id), toContact(item));
-        pending = out.UnprocessedKeys?.[this.table]?.Keys;
-      }
-    }
-    return found;
+    // Eventually consistent: a broadcast's fan-out reads contacts written well before it.
+    const items = await batchGetAll(this.doc, this.table, [...new Set(ids)].map(contactKey), {
+      what: 'contact look-up',
+    });
+    return new Map(items.map((item) => [String(item.id), toContact(item)]));
   }
 
   async update(id: string, patch: ContactPatch, at: string): Promise<Contact | undefined> {

@@ -4,11 +4,11 @@
  * entries). Its items are small and never change, so an email's later status updates cost the
  * index nothing; the records a page shows are read back from the messages table in one BatchGetItem.
  */
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { IndexEntry, PartitionRead } from '../core/email-search';
 import { MessageRecord } from '../core/message';
 import type { EmailIndex, IndexFilter } from '../ports';
-import { chunk, pause, UNPROCESSED_RETRIES } from './dynamo';
+import { batchGetAll, chunk, pause, UNPROCESSED_RETRIES } from './dynamo';
 
 /** Stored attribute names: short, since every email writes a few of these items. */
 const toItem = (e: IndexEntry) => ({
@@ -118,19 +118,8 @@ export class DynamoEmailIndex implements EmailIndex {
   }
 
   async records(ids: readonly string[]): Promise<MessageRecord[]> {
-    const found: MessageRecord[] = [];
-    for (const part of chunk([...new Set(ids)], 100)) {
-      let keys: Record<string, unknown>[] | undefined = part.map((id) => ({ id }));
-      for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        if (attempt > UNPROCESSED_RETRIES) throw new Error('DynamoDB did not return every message record');
-        if (attempt > 0) await pause(25 * 2 ** attempt);
-        const out = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.messagesTable]: { Keys: keys } } }),
-        );
-        for (const item of out.Responses?.[this.messagesTable] ?? []) found.push(MessageRecord.parse(item));
-        keys = out.UnprocessedKeys?.[this.messagesTable]?.Keys as Record<string, unknown>[] | undefined;
-      }
-    }
-    return found;
+    const keys = [...new Set(ids)].map((id) => ({ id }));
+    const items = await batchGetAll(this.doc, this.messagesTable, keys, { what: 'message record' });
+    return items.map((item) => MessageRecord.parse(item));
   }
 }

@@ -1,6 +1,4 @@
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
@@ -11,7 +9,7 @@ import {
 import { SOFT_BOUNCE_SCOPE_PREFIX, softBounceScope } from '../core/keys';
 import { type SuppressionReason, suppressionKey } from '../core/suppression';
 import type { SuppressionEntry, SuppressionKey, SuppressionRecord, SuppressionStore } from '../ports';
-import { chunk, conditional, pause, UNPROCESSED_RETRIES } from './dynamo';
+import { batchGetAll, conditional } from './dynamo';
 
 const SUPPRESSION_NAMES = {
   '#active': 'active',
@@ -43,31 +41,21 @@ export class DynamoSuppressionStore implements SuppressionStore {
   ) {}
 
   async suppressedAmong(keys: readonly SuppressionKey[]): Promise<Set<string>> {
-    const found = new Set<string>();
     const unique = [...new Map(keys.map((k) => [suppressionKey(k.address, k.scope), k])).values()];
-    for (const part of chunk(unique, 100)) {
-      let pending: Record<string, unknown>[] | undefined = part.map((k) => ({ address: k.address, scope: k.scope }));
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > UNPROCESSED_RETRIES) throw new Error('DynamoDB did not answer every suppression look-up');
-        if (attempt > 0) await pause(25 * 2 ** attempt);
-        const out: BatchGetCommandOutput = await this.doc.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.table]: {
-                Keys: pending,
-                ProjectionExpression: 'address, #scope, #active',
-                ExpressionAttributeNames: { '#scope': 'scope', '#active': 'active' },
-              },
-            },
-          }),
-        );
-        for (const item of out.Responses?.[this.table] ?? []) {
-          if (item.active !== false) found.add(suppressionKey(String(item.address), String(item.scope)));
-        }
-        pending = out.UnprocessedKeys?.[this.table]?.Keys;
-      }
-    }
-    return found;
+    const items = await batchGetAll(
+      this.doc,
+      this.table,
+      unique.map((k) => ({ address: k.address, scope: k.scope })),
+      {
+        what: 'suppression look-up',
+        projection: { expression: 'address, #scope, #active', names: { '#scope': 'scope', '#active': 'active' } },
+      },
+    );
+    return new Set(
+      items
+        .filter((item) => item.active !== false)
+        .map((item) => suppressionKey(String(item.address), String(item.scope))),
+    );
   }
 
   suppress(e: SuppressionEntry): Promise<boolean> {

@@ -5,8 +5,6 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -26,7 +24,7 @@ import {
 } from '../core/keys';
 import { TEMPLATE_COUNTERS, type TemplateContent, type TemplateCounts, type TemplateKind } from '../core/template';
 import type { TemplateCanary, TemplateHead, TemplateStore, TemplateVersion } from '../ports';
-import { chunk, conditional, pause, UNPROCESSED_RETRIES } from './dynamo';
+import { batchGetAll, conditional } from './dynamo';
 
 /** DynamoDB's item limit is 400 KB; the rest of the item stays well under the margin. */
 const MAX_STORED_BYTES = 380_000;
@@ -101,20 +99,9 @@ export class DynamoTemplateStore implements TemplateStore {
   }
 
   async heads(slugs: readonly string[]): Promise<Map<string, TemplateHead>> {
-    const found = new Map<string, TemplateHead>();
-    for (const part of chunk([...new Set(slugs)], 100)) {
-      let pending: Record<string, unknown>[] | undefined = part.map((slug) => ({ slug, sk: TEMPLATE_HEAD_KEY }));
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > UNPROCESSED_RETRIES) throw new Error('DynamoDB did not answer every template look-up');
-        if (attempt > 0) await pause(25 * 2 ** attempt);
-        const out: BatchGetCommandOutput = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending } } }),
-        );
-        for (const item of out.Responses?.[this.table] ?? []) found.set(String(item.slug), toHead(item));
-        pending = out.UnprocessedKeys?.[this.table]?.Keys;
-      }
-    }
-    return found;
+    const keys = [...new Set(slugs)].map((slug) => ({ slug, sk: TEMPLATE_HEAD_KEY }));
+    const items = await batchGetAll(this.doc, this.table, keys, { what: 'template look-up' });
+    return new Map(items.map((item) => [String(item.slug), toHead(item)]));
   }
 
   async list(limit: number, cursor?: string): Promise<{ items: TemplateHead[]; next?: string }> {
