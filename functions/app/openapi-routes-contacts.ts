@@ -9,7 +9,7 @@ import type { ContactListRouteKey } from './contact-lists';
 import { CreateListBody, MembersBody } from './contact-lists';
 import type { ContactRouteKey } from './contacts';
 import { CreateContactBody, PatchContactBody } from './contacts';
-import type { ParamDoc, ResponseDoc, RouteDoc } from './openapi-routes';
+import type { ParamDoc, ResponseDoc, RouteDoc } from './openapi-doc';
 import type { ResponseSchemaName } from './openapi-schemas';
 
 const PAGE: readonly ParamDoc[] = [

@@ -5,7 +5,7 @@
 
 import type { RouteKey } from '../core/routes';
 import { CreateRuleBody, EmitEventBody, PatchRuleBody } from '../core/rule';
-import type { ParamDoc, RouteDoc } from './openapi-routes';
+import type { ParamDoc, RouteDoc } from './openapi-doc';
 
 type RuleRouteKey = Extract<RouteKey<'ingest'>, `${string} /v1/rules${string}` | 'POST /v1/events'>;
 

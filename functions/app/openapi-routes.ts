@@ -2,17 +2,16 @@
  * What the OpenAPI document says about each route: summary, scope, parameters, request body (the
  * schema the handler validates with), answers and error codes. Typed by the route list, so a route
  * without its entry does not compile; test/unit/app/openapi.test.ts checks every entry is complete.
+ * The audience routes' docs live in one module per capability (openapi-routes-*.ts).
  */
-import type * as z from 'zod/mini';
 import { BatchEmails, SendEmailBody } from '../core/email';
 import { EmailSearchQuery } from '../core/email-search';
-import type { ErrorCode } from '../core/errors';
 import { ResendBatchBody, ResendEmailBody, ResendUpdateBody } from '../core/resend';
 import type { RouteKey } from '../core/routes';
 import { ActivateBody, CreateTemplateBody, RenderBody, UpdateTemplateBody } from '../core/template';
-import type { Scope } from '../ports';
 import { UploadRequest } from './attachment-uploads';
 import { ASSET_TYPES } from './console-assets';
+import type { ParamDoc, ResponseDoc, RouteDoc } from './openapi-doc';
 import { BROADCAST_ROUTE_DOCS } from './openapi-routes-broadcasts';
 import { CONTACT_IMPORT_ROUTE_DOCS, CONTACT_LIST_ROUTE_DOCS, CONTACT_ROUTE_DOCS } from './openapi-routes-contacts';
 import { RULE_ROUTE_DOCS } from './openapi-routes-rules';
@@ -23,67 +22,7 @@ import { RescheduleBody } from './scheduling';
 import { PutBody } from './suppressions';
 import { CreateBody, DELIVERY_STATUSES, PatchBody, ReplayBody } from './webhook-api';
 
-export const TAGS = {
-  emails:
-    'Send email now or at a time, reschedule or cancel it, upload large attachments, read its status and timeline, search sent mail.',
-  broadcasts: 'A template to every consenting contact of a list: drafts, schedules, pause and resume, counts.',
-  templates: 'Stored Liquid templates: drafts, immutable versions, activation and canaries.',
-  events:
-    'Event-triggered sends: emit what happened to a contact; rules map event names to templated emails, each sent once per event.',
-  suppressions: 'Addresses mail is never sent to, per scope (all mail or one category).',
-  contacts: 'Contacts with per-category consent, lists, CSV imports, and the GDPR erase and export.',
-  settings: 'The live provider chain and the priority streams (admin keys).',
-  webhooks:
-    'Endpoints that receive signed events (Standard Webhooks), their secrets, deliveries and replays (admin keys).',
-  operations: "The operator console, the caller's own key, and the queues: depths, dead letters, redrive.",
-  resend: "Resend's API, for applications using a Resend SDK: set the SDK's base URL to `<API>/resend`.",
-  public: 'Unauthenticated: health, this reference, and the links written into emails.',
-} as const;
-export type Tag = keyof typeof TAGS;
-
-/** A parameter the handler reads by hand (not through a schema). */
-export interface ParamDoc {
-  readonly name: string;
-  readonly description: string;
-  readonly schema: Readonly<Record<string, unknown>>;
-  readonly required?: boolean;
-}
-
-export interface ResponseDoc {
-  readonly status: number;
-  readonly description: string;
-  /** A JSON answer's schema; `html`, `gif` or `none` for the other kinds. */
-  readonly body: ResponseSchemaName | 'html' | 'gif' | 'none' | { readonly text: readonly string[] };
-  /** Response headers worth naming (Location of a redirect). */
-  readonly headers?: readonly string[];
-}
-
-export interface RouteDoc {
-  readonly tag: Tag;
-  readonly summary: string;
-  readonly description?: string;
-  /**
-   * The scope a key needs; `any` for any valid key (checked by the handler itself: no scope, no rate
-   * limit); false for a public route. Must match the handler's (a test checks).
-   */
-  readonly auth: Scope | 'any' | false;
-  /** Path parameters with more to say than "a string" (their values, what they name). */
-  readonly params?: readonly ParamDoc[];
-  /** The query string's schema, as the handler validates it (every parameter a string). */
-  readonly query?: () => z.ZodMiniType;
-  /** Query parameters the handler reads by hand. */
-  readonly queryParams?: readonly ParamDoc[];
-  readonly headers?: readonly ParamDoc[];
-  /** The request body's schema(s), as the handler validates it; several: any one of them. */
-  readonly body?: () => readonly z.ZodMiniType[];
-  /** The body may be left out. @default false */
-  readonly bodyOptional?: boolean;
-  readonly responses: readonly ResponseDoc[];
-  /** Error codes the route answers beyond those of its kind (a key, a body: see app/openapi.ts). */
-  readonly errors: readonly ErrorCode[];
-  /** Errors in Resend's shape instead of the API's envelope. */
-  readonly resendErrors?: boolean;
-}
+export { type ParamDoc, type ResponseDoc, type RouteDoc, TAGS, type Tag } from './openapi-doc';
 
 const IDEMPOTENCY_KEY: ParamDoc = {
   name: 'Idempotency-Key',

@@ -9,7 +9,7 @@ import { ERROR_STATUS } from '../core/errors';
 import { STATUSES } from '../core/message';
 import { PRIORITIES } from '../core/priority';
 import type { Scope } from '../ports';
-import { broadcastResponseSchemas } from './openapi-routes-broadcasts';
+import { broadcastResponseSchemas } from './openapi-schemas-broadcasts';
 import { contactResponseSchemas } from './openapi-schemas-contacts';
 import { ruleResponseSchemas } from './openapi-schemas-rules';
 import { QUEUE_NAMES } from './queues';
