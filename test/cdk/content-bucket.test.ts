@@ -123,11 +123,13 @@ describe('the content grants', () => {
     });
   });
 
-  it('give audience reads and deletes of import files only (it deletes a file once imported)', () => {
+  it('give audience reads and deletes of import files (it deletes a file once imported) and writes of large bodies only', () => {
     expect(byAction(s3Permissions('audience'))).toEqual({
       's3:GetObject': objects('imports/'),
       's3:DeleteObject': objects('imports/'),
       's3:ListBucket': [arnOf(bucketId)],
+      // A broadcast email's body too large for a queue message waits there, as at accept.
+      's3:PutObject': objects('bodies/'),
     });
   });
 

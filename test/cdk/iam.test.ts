@@ -92,13 +92,16 @@ describe.each(ALL_ROLES)('%s role', (_name, permissionsOf, handlerOf) => {
 });
 
 describe('audience role', () => {
-  it('reads and writes the contacts table only (contact imports)', () => {
+  it('reaches DynamoDB only on the contacts (imports), broadcasts, templates, messages and search index tables (fan-out)', () => {
     const audience = permissionsOfRole(s.template, roleIdOf(s.stack.functions.audience.handler));
     const resources = new Set(matching(audience, /^dynamodb:/).map((p) => p.resource));
-    expect([...resources]).toEqual([tableArn('contacts')]);
-    expect(actionsOn(audience, tableArn('contacts'))).toEqual(
-      expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
-    );
+    const tables = ['contacts', 'broadcasts', 'templates', 'messages', 'emailIndex'] as const;
+    expect([...resources].sort()).toEqual(tables.map((name) => tableArn(name)).sort());
+    for (const name of tables) {
+      expect(actionsOn(audience, tableArn(name)), name).toEqual(
+        expect.arrayContaining([...DYNAMODB_READ, ...DYNAMODB_WRITE]),
+      );
+    }
   });
 });
 
