@@ -14,6 +14,7 @@ import { build, type Metafile } from 'esbuild';
 import { DEFAULT_PROVIDERS } from '../functions/core/defaults';
 import { BUNDLING, FUNCTION_ENTRIES, type FunctionName } from '../lib/bundling';
 import { consoleAssetsDefine } from '../lib/console-assets';
+import { TABLES } from '../lib/resources';
 import { FLOOR_FIRST_CALLS, startFirstInvocationBackends } from './first-invocation';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -79,6 +80,9 @@ export const FUNCTION_ENV = {
   QUEUE_WEBHOOK_EVENTS_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/webhook-events',
   QUEUE_WEBHOOK_RETRIES_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/webhook-retries',
   TABLE_EMAIL_INDEX: 'EmailIndex',
+  // Every table of the spec, by its variable: a function's config refuses to start without its own.
+  ...Object.fromEntries(Object.values(TABLES).map((t) => [t.env, t.id])),
+  QUEUE_AUDIENCE_JOBS_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/audience-jobs',
   SIGNING_KEYS_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
   PUBLIC_BASE_URL: 'https://mail.example.com',
   QUEUE_SEND_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send',
@@ -195,7 +199,7 @@ function runChild(file: string, eventFile: string, env: Record<string, string>):
           const cause =
             String(stderr)
               .split('\n')
-              .find((l) => /Error/.test(l)) ??
+              .find((l) => /^\s*(\w*Error|Invalid function environment)\b/.test(l)) ??
             error?.message ??
             'no result';
           reject(new Error(`running ${file} failed: ${cause.slice(0, 300)}`));

@@ -190,6 +190,7 @@ export async function startFirstInvocationBackends(): Promise<FirstInvocationBac
       TABLE_RATE_WINDOWS: TABLES.rateWindows.id,
       TABLE_TEMPLATES: TABLES.templates.id,
       TABLE_EMAIL_INDEX: TABLES.emailIndex.id,
+      ...Object.fromEntries(Object.values(TABLES).map((t) => [t.env, t.id])),
       _X_AMZN_TRACE_ID: TRACE_HEADER,
     },
     async event(name) {
@@ -216,9 +217,9 @@ export async function startFirstInvocationBackends(): Promise<FirstInvocationBac
           });
           return sqsEvent(sqsRecord(sesFixture('event-delivery.json', q.id)));
         }
-        // An audience job (each job kind measures its own typical page in its bench).
+        // A fan-out job of a broadcast that is not there (paused, canceled or gone): read, and nothing to do.
         case 'audience':
-          return sqsEvent(sqsRecord(JSON.stringify({ kind: 'none' })));
+          return sqsEvent(sqsRecord(JSON.stringify({ kind: 'fanout', broadcastId: 'brd_bench', run: 1, page: 0 })));
         // The console's page: what an operator's browser asks first.
         case 'console':
           return httpEvent('GET /console');

@@ -16,18 +16,20 @@ import type * as z from 'zod/mini';
 import {
   type Broadcast,
   type BroadcastAction,
-  CreateBroadcastBody,
   canApply,
   countsOf,
-  definitionOf,
   definitionPart,
   type FanoutJob,
   isBroadcastId,
+  refusal,
+} from '../core/broadcast';
+import {
+  CreateBroadcastBody,
+  definitionOf,
   PatchBroadcastBody,
   patchDefinition,
-  refusal,
   ScheduleBroadcastBody,
-} from '../core/broadcast';
+} from '../core/broadcast-body';
 import { DomainError, type FieldIssue } from '../core/errors';
 import type { RouteKey } from '../core/routes';
 import { atExpression, checkScheduledAt, MAX_QUEUE_DELAY_SECONDS, parseRfc3339 } from '../core/schedule';

@@ -2,7 +2,7 @@
  * The OpenAPI entries of the broadcast routes (app/broadcasts.ts), spread into ROUTE_DOCS
  * (app/openapi-routes.ts); the schemas of their answers are in openapi-schemas-broadcasts.ts.
  */
-import { CreateBroadcastBody, PatchBroadcastBody, ScheduleBroadcastBody } from '../core/broadcast';
+import { CreateBroadcastBody, PatchBroadcastBody, ScheduleBroadcastBody } from '../core/broadcast-body';
 import type { RouteKey } from '../core/routes';
 import type { ParamDoc, RouteDoc } from './openapi-doc';
 

@@ -5,7 +5,6 @@ import {
   type BroadcastAction,
   type BroadcastState,
   broadcastEmailId,
-  CreateBroadcastBody,
   canApply,
   nextPageDelaySeconds,
   pageSize,
@@ -13,6 +12,7 @@ import {
   TRANSITIONS,
   variablesFor,
 } from '../../../functions/core/broadcast';
+import { CreateBroadcastBody } from '../../../functions/core/broadcast-body';
 
 /** The lifecycle as the issue states it, written out cell by cell (independent of the table). */
 const LEGAL: Record<BroadcastAction, Partial<Record<BroadcastState, BroadcastState>>> = {
